@@ -1,0 +1,30 @@
+"""The ClientMetadata contract shared by the reset function (which sends it) and the custom message trigger (which reads it).
+
+Standard library only: the custom message trigger imports this on its cold-start path.
+"""
+
+from client_metadata.schema import (
+    KNOWN_REASONS,
+    MAX_KEY_LENGTH,
+    MAX_KEYS,
+    MAX_TOTAL_BYTES,
+    MAX_VALUE_LENGTH,
+    RECOGNISED_KEYS,
+    Reason,
+    ResetMetadata,
+    metadata_errors,
+    strip_control_characters,
+)
+
+__all__ = [
+    "KNOWN_REASONS",
+    "MAX_KEYS",
+    "MAX_KEY_LENGTH",
+    "MAX_TOTAL_BYTES",
+    "MAX_VALUE_LENGTH",
+    "RECOGNISED_KEYS",
+    "Reason",
+    "ResetMetadata",
+    "metadata_errors",
+    "strip_control_characters",
+]
