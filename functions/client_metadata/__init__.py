@@ -1,4 +1,4 @@
-"""The ClientMetadata contract shared by the reset function (which sends it) and the custom message trigger (which reads it).
+"""The ClientMetadata contract: the reset function sends it, the custom message trigger reads it.
 
 Standard library only: the custom message trigger imports this on its cold-start path.
 """

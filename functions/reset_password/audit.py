@@ -1,0 +1,72 @@
+"""The audit trail: one EventBridge event per acted-on request, for the SIEM and the people who answer to it.
+
+Events carry who and what happened (pool, username, status, reason) and which ClientMetadata keys were sent, never
+their values. A failure to publish is reported, never allowed to undo or repeat a reset that already happened.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Protocol
+
+import boto3
+
+from reset_password.outcomes import ResetResult, ResetStatus
+from reset_password.requests import ResetRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+AUDIT_SOURCE = "cognito-admin-reset"
+RESET_COMPLETED = "Password Reset Completed"
+RESET_FAILED = "Password Reset Failed"
+
+
+class AuditTrail(Protocol):
+    def record(self, request: ResetRequest | None, result: ResetResult) -> None: ...
+
+
+class NoAuditTrail:
+    def record(self, request: ResetRequest | None, result: ResetResult) -> None:
+        return None
+
+
+def audit_detail(request: ResetRequest | None, result: ResetResult) -> dict[str, object]:
+    return {
+        "userPoolId": result.user_pool_id,
+        "username": result.username,
+        "status": result.status.value,
+        "reason": result.reason.value if result.reason else None,
+        "signedOut": result.signed_out,
+        "duplicate": result.duplicate,
+        "requestId": result.request_id,
+        "clientMetadataKeys": sorted(request.client_metadata) if request else [],
+    }
+
+
+class AuditPublishError(Exception):
+    """The audit event was not accepted by EventBridge."""
+
+
+class EventBridgeAuditTrail:
+    def __init__(self, event_bus_name: str, client: EventBridgeClient | None = None) -> None:
+        self._bus = event_bus_name
+        self._client = client or boto3.client("events")
+
+    def record(self, request: ResetRequest | None, result: ResetResult) -> None:
+        if result.status is ResetStatus.DRY_RUN:
+            return
+        detail_type = RESET_FAILED if result.status is ResetStatus.FAILED else RESET_COMPLETED
+        response = self._client.put_events(
+            Entries=[
+                {
+                    "EventBusName": self._bus,
+                    "Source": AUDIT_SOURCE,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(audit_detail(request, result)),
+                }
+            ]
+        )
+        if response.get("FailedEntryCount", 0):
+            codes = {entry.get("ErrorCode", "") for entry in response.get("Entries", [])} - {""}
+            raise AuditPublishError(f"audit event rejected: {', '.join(sorted(codes)) or 'unknown'}")

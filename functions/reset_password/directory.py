@@ -1,0 +1,114 @@
+"""The only module that talks to Cognito: a thin wrapper over the boto3 `cognito-idp` client.
+
+It turns every failure into a `CognitoError` carrying Cognito's error code, so that the decisions about what an
+error means live in one place (`logic.classify`), and unit tests can play Cognito with an in-memory fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+# Codes the wrapper itself uses for failures that never reached Cognito's error model.
+NETWORK_ERROR = "NetworkError"
+SDK_ERROR = "SdkError"
+
+LookupAttribute = Literal["username", "email", "sub"]
+
+
+class CognitoError(Exception):
+    """A failed Cognito call, by Cognito's error code. The message is Cognito's, never the request's values."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryUser:
+    """What ListUsers tells about a user: enough to resolve an identifier and to judge a dry run."""
+
+    username: str
+    enabled: bool
+    status: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+class UserDirectory(Protocol):
+    """The Cognito operations a reset needs; `CognitoUserDirectory` on AWS, an in-memory fake in unit tests."""
+
+    def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
+        """Users whose attribute equals value exactly (at most two: one is an answer, two is ambiguity)."""
+        ...
+
+    def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None: ...
+
+    def global_sign_out(self, user_pool_id: str, username: str) -> None: ...
+
+
+def _filter_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def cognito_client() -> CognitoIdentityProviderClient:
+    """A client with botocore's retries off (see retry.py) and timeouts that fit a Lambda invocation.
+
+    Created the standard way, so AWS_ENDPOINT_URL and the usual credential chain apply.
+    """
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=3, read_timeout=10, tcp_keepalive=True)
+    return boto3.client("cognito-idp", config=config)
+
+
+class CognitoUserDirectory:
+    def __init__(self, client: CognitoIdentityProviderClient) -> None:
+        self._client = client
+
+    def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
+        query = f'{attribute} = "{_filter_value(value)}"'
+        try:
+            response = self._client.list_users(UserPoolId=user_pool_id, Filter=query, Limit=2)
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+        return [
+            DirectoryUser(
+                username=user["Username"],
+                enabled=bool(user.get("Enabled", True)),
+                status=str(user.get("UserStatus", "UNKNOWN")),
+                attributes={item["Name"]: item.get("Value", "") for item in user.get("Attributes", [])},
+            )
+            for user in response.get("Users", [])
+        ]
+
+    def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
+        try:
+            self._client.admin_reset_user_password(
+                UserPoolId=user_pool_id, Username=username, ClientMetadata=dict(client_metadata)
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+
+    def global_sign_out(self, user_pool_id: str, username: str) -> None:
+        try:
+            self._client.admin_user_global_sign_out(UserPoolId=user_pool_id, Username=username)
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+
+
+def _as_cognito_error(error: ClientError | BotoCoreError) -> CognitoError:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        code = details.get("Code") or ("InternalErrorException" if status >= 500 else "UnknownError")
+        return CognitoError(code, details.get("Message", ""))
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return CognitoError(NETWORK_ERROR, type(error).__name__)
+    return CognitoError(SDK_ERROR, type(error).__name__)

@@ -1,0 +1,77 @@
+"""Lambda entry point of the reset function: wires observability and dependencies, then hands over to logic.
+
+Accepts an EventBridge event, a plain request (Step Functions task, direct invoke) or an ItemBatcher batch, and
+returns contract 2 results: one result object, or `{"results": [...], "counts": {...}}` for a batch (same order
+as the batch's Items). Raises `TransientResetError` / `UnclassifiedResetError` (see outcomes.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
+from reset_password.dedupe import Deduplicator, DynamoDBDeduplicator, NoDeduplication
+from reset_password.directory import CognitoUserDirectory, cognito_client
+from reset_password.logic import ResetDependencies, handle_request
+from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
+from reset_password.outcomes import ResetError, ResetResult
+from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
+from reset_password.retry import Backoff, Deadline
+from reset_password.settings import ResetSettings
+
+
+@cache
+def default_dependencies() -> ResetDependencies:
+    """Built on first use and kept for the container's life (clients reuse their connections)."""
+    settings = ResetSettings.from_environment(os.environ)
+    dedupe: Deduplicator = NoDeduplication()
+    if settings.idempotency_table_name:
+        dedupe = DynamoDBDeduplicator(settings.idempotency_table_name, settings.cooldown_seconds)
+    audit: AuditTrail = NoAuditTrail()
+    if settings.audit_event_bus_name:
+        audit = EventBridgeAuditTrail(settings.audit_event_bus_name)
+    return ResetDependencies(
+        directory=CognitoUserDirectory(cognito_client()),
+        settings=settings,
+        dedupe=dedupe,
+        audit=audit,
+        backoff=Backoff(),
+    )
+
+
+def _process(request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, source: str) -> ResetResult:
+    try:
+        result = handle_request(request, deps, deadline)
+    except ResetError as error:
+        report_error(error, source)
+        raise
+    report_outcome(result, source)
+    try:
+        deps.audit.record(request if isinstance(request, ResetRequest) else None, result)
+    except Exception as error:  # noqa: BLE001 - the reset stands whatever happens to its audit event
+        report_audit_failure(error)
+    return result
+
+
+def handle_invocation(event: object, context: LambdaContext | None, deps: ResetDependencies) -> dict[str, Any]:
+    deadline = Deadline.from_context(context)
+    if context is not None and isinstance(deps.dedupe, DynamoDBDeduplicator):
+        deps.dedupe.register_invocation(context)
+    invocation = parse_invocation(event)
+    if isinstance(invocation, BatchInvocation):
+        # Items run one after another; a transient error stops the batch and raises, and the retry of the whole
+        # batch skips the items already reset (dedupe), so nobody gets two codes.
+        results = [_process(request, deps, deadline, "batch").to_dict() for request in invocation.requests]
+        return {"results": results, "counts": dict(Counter(result["status"] for result in results))}
+    return _process(invocation.request, deps, deadline, invocation.source).to_dict()
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_invocation(event, context, default_dependencies())

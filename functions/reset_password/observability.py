@@ -1,0 +1,68 @@
+"""Logger and metrics of the reset function, built once per container, and the one place outcomes are reported.
+
+Log lines and metrics carry codes and hashes only: no username, email, sub, requestId or metadata value in clear
+text. `subject_ref` is a stable SHA-256 prefix, so an operator can find a user's lines by hashing the same inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from reset_password.outcomes import ResetResult, ResetStatus
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "reset-password")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CognitoPasswordReset")
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+_STATUS_METRICS = {
+    ResetStatus.RESET: "ResetSucceeded",
+    ResetStatus.SKIPPED: "ResetSkipped",
+    ResetStatus.DRY_RUN: "ResetDryRun",
+}
+
+
+def subject_ref(*parts: str | None) -> str | None:
+    """`sha256("<pool>\\x1f<value>")[:16]`: the same input always gives the same reference."""
+    if not all(parts):
+        return None
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:16]
+
+
+def report_outcome(result: ResetResult, source: str) -> None:
+    """One structured log line and one metric per outcome."""
+    logger.info(
+        "password reset outcome",
+        extra={
+            "status": result.status.value,
+            "reason": result.reason.value if result.reason else None,
+            "user_pool_id": result.user_pool_id,
+            "user_ref": subject_ref(result.user_pool_id, result.username),
+            "request_ref": subject_ref(result.user_pool_id, result.request_id),
+            "signed_out": result.signed_out,
+            "duplicate": result.duplicate,
+            "source": source,
+        },
+    )
+    if result.status is ResetStatus.FAILED:
+        with single_metric(name="ResetFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name="service", value=SERVICE)
+            metric.add_dimension(name="Reason", value=result.reason.value if result.reason else "UNKNOWN")
+        return
+    metrics.add_metric(name=_STATUS_METRICS[result.status], unit=MetricUnit.Count, value=1)
+
+
+def report_error(error: Exception, source: str) -> None:
+    logger.error("password reset not completed", extra={"error_type": type(error).__name__, "source": source})
+    name = "ResetTransientError" if type(error).__name__ == "TransientResetError" else "ResetUnclassifiedError"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def report_audit_failure(error: Exception) -> None:
+    logger.warning("audit event not published", extra={"error_type": type(error).__name__})
+    metrics.add_metric(name="AuditEventFailed", unit=MetricUnit.Count, value=1)
