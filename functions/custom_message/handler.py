@@ -1,0 +1,160 @@
+"""Cognito user pool CustomMessage trigger: the Cognito-facing contract of this function, in one file.
+
+Cognito calls this synchronously (5 s per try, 3 tries) before it sends a code. Whatever happens here, the event
+goes back: with tailored ``response.emailSubject``/``emailMessage``/``smsMessage``, or with them null so Cognito
+sends the pool's defaults. An exception would fail the administrator's AdminResetUserPassword call, so there is
+none: any fault is logged (without values), counted as ``TemplateFallback`` and answered with the defaults.
+
+Environment (all optional): ALLOWED_LINK_HOSTS, DEFAULT_LOCALE, DEFAULT_BRAND, POWERTOOLS_SERVICE_NAME,
+POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See docs/custom-message.md.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from custom_message.brands import BrandBook, load_brand_book
+from custom_message.event import MessageRequest, read_message_request, write_response
+from custom_message.messages import MessageSet, compose_messages
+from custom_message.settings import Settings, current_settings
+from custom_message.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK, Telemetry
+from custom_message.templates import TemplateLibrary
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What one invocation needs; built once per container, or handed in by a test."""
+
+    settings: Settings
+    library: TemplateLibrary
+    brands: BrandBook
+    telemetry: Telemetry
+
+
+@cache
+def default_telemetry() -> Telemetry:
+    """Telemetry of this container (stdout); built apart from the rest so a fault there can still be reported."""
+    settings = current_settings()
+    return Telemetry(service=settings.service_name, namespace=settings.metrics_namespace, level=settings.log_level)
+
+
+@cache
+def default_dependencies() -> Dependencies:
+    """Settings, templates and brands of this container, read on the first invocation and kept."""
+    brands = load_brand_book()
+    telemetry = default_telemetry()
+    if brands.problems:
+        telemetry.log("WARNING", "brands.json has entries that were left out", problems=list(brands.problems))
+    return Dependencies(settings=current_settings(), library=TemplateLibrary(), brands=brands, telemetry=telemetry)
+
+
+_cold_start = True
+
+
+def lambda_handler(event: object, context: object) -> object:
+    """Entry point Cognito invokes. Returns the event, always."""
+    global _cold_start  # noqa: PLW0603 - one flag per container, as Powertools keeps it
+    cold_start, _cold_start = _cold_start, False
+    try:
+        dependencies = default_dependencies()
+    except Exception as error:  # noqa: BLE001 - contract: any fault means log, count, return Cognito's defaults
+        return answer_with_defaults(event, error, default_telemetry(), context=context, cold_start=cold_start)
+    return handle_custom_message(event, context, dependencies, cold_start=cold_start)
+
+
+def handle_custom_message(
+    event: object, context: object, dependencies: Dependencies, *, cold_start: bool = False
+) -> object:
+    """Tailor the messages of one event in place and return it; never raises."""
+    started = time.perf_counter()
+    telemetry = dependencies.telemetry
+    try:
+        request = read_message_request(event)
+        if request is None:
+            telemetry.log("INFO", "event passed through: not a CustomMessage event with a code placeholder")
+            return event
+        result = compose_messages(
+            request, library=dependencies.library, brands=dependencies.brands, settings=dependencies.settings
+        )
+        if result.tailored:
+            write_response(
+                event,
+                email_subject=result.email_subject,
+                email_message=result.email_message,
+                sms_message=result.sms_message,
+            )
+        elif result.fallbacks:
+            write_response(event, email_subject=None, email_message=None, sms_message=None)
+        _report(telemetry, request, result, context=context, cold_start=cold_start, started=started)
+    except Exception as error:  # noqa: BLE001 - contract: any fault means log, count, return Cognito's defaults
+        return answer_with_defaults(event, error, telemetry, context=context, cold_start=cold_start)
+    return event
+
+
+def answer_with_defaults(
+    event: object, error: Exception, telemetry: Telemetry, *, context: object, cold_start: bool
+) -> object:
+    """Null the response fields (Cognito's defaults), log the fault by type only, count it. Never raises."""
+    try:
+        write_response(event, email_subject=None, email_message=None, sms_message=None)
+        trigger_source = event.get("triggerSource") if isinstance(event, dict) else None
+        telemetry.log(
+            "ERROR",
+            "message tailoring failed; Cognito's default messages will be sent",
+            # The type only: an exception's text can quote the values it choked on.
+            errorType=type(error).__name__,
+            triggerSource=trigger_source if isinstance(trigger_source, str) else None,
+            requestId=_request_id(context),
+            coldStart=cold_start,
+        )
+        telemetry.metrics({TEMPLATE_FALLBACK: 1, MESSAGE_RENDERED: 0}, fallbackCauses=["exception"])
+    except Exception:  # noqa: BLE001, S110 - even reporting may fail (a closed stdout); the event must still go back
+        pass
+    return event
+
+
+def _report(
+    telemetry: Telemetry,
+    request: MessageRequest,
+    result: MessageSet,
+    *,
+    context: object,
+    cold_start: bool,
+    started: float,
+) -> None:
+    fallbacks = [{"part": f.part, "template": f.template, "cause": f.cause} for f in result.fallbacks]
+    if not result.tailored and not fallbacks and result.locale is None:
+        telemetry.log(
+            "INFO",
+            "event passed through: no templates for this trigger source",
+            triggerSource=request.trigger_source,
+            requestId=_request_id(context),
+            coldStart=cold_start,
+        )
+        return
+    telemetry.log(
+        "WARNING" if fallbacks else "INFO",
+        "messages tailored" if result.tailored else "Cognito's default messages will be sent",
+        triggerSource=request.trigger_source,
+        locale=result.locale,
+        variant=result.variant,
+        brand=result.brand,
+        emailVariant=result.email_variant,
+        sms=result.sms_message is not None,
+        fallbacks=fallbacks,
+        durationMs=round((time.perf_counter() - started) * 1000, 3),
+        requestId=_request_id(context),
+        coldStart=cold_start,
+    )
+    telemetry.metrics(
+        {TEMPLATE_FALLBACK: len(fallbacks), MESSAGE_RENDERED: 1 if result.tailored else 0},
+        triggerSource=request.trigger_source,
+        fallbackCauses=sorted({f.cause for f in result.fallbacks}),
+    )
+
+
+def _request_id(context: object) -> str | None:
+    value = getattr(context, "aws_request_id", None)
+    return value if isinstance(value, str) else None

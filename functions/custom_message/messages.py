@@ -1,0 +1,258 @@
+"""Decides what the user receives: locale, brand, variant, and the fallback chain that keeps every message valid.
+
+This is the trigger's logic layer. It never touches the event or the environment: ``compose_messages`` takes a
+parsed request plus its dependencies and returns a ``MessageSet`` (the three response fields and what happened
+on the way), which the handler writes back into the event.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from jinja2 import TemplateError, TemplateNotFound
+
+from client_metadata import KNOWN_REASONS, strip_control_characters
+from custom_message.brands import BrandBook
+from custom_message.event import MessageRequest
+from custom_message.links import build_reset_link
+from custom_message.settings import Settings
+from custom_message.templates import Part, TemplateKey, TemplateLibrary
+
+# Cognito's limits on the response fields; over them, Cognito fails the whole AdminResetUserPassword call.
+EMAIL_MESSAGE_LIMIT: Final = 20_000
+EMAIL_SUBJECT_LIMIT: Final = 140
+SMS_MESSAGE_LIMIT: Final = 140
+# How much of an untrusted value a message shows: enough to recognise it, never enough to break a layout.
+REFERENCE_DISPLAY_LENGTH: Final = 64
+NAME_DISPLAY_LENGTH: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class MessageKind:
+    """How one trigger source is tailored: its template directory and its generic variant."""
+
+    directory: str
+    generic_variant: str
+    # Reset and verification links carry the code; a welcome link must not carry a temporary password, and an MFA
+    # code does not belong in a link at all.
+    link_carries_code: bool = True
+    needs_username: bool = False
+
+
+MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
+    "CustomMessage_ForgotPassword": MessageKind("forgot_password", "admin_request"),
+    "CustomMessage_AdminCreateUser": MessageKind(
+        "admin_create_user", "welcome", link_carries_code=False, needs_username=True
+    ),
+    "CustomMessage_SignUp": MessageKind("sign_up", "default"),
+    "CustomMessage_ResendCode": MessageKind("resend_code", "default"),
+    "CustomMessage_UpdateUserAttribute": MessageKind("update_user_attribute", "default"),
+    "CustomMessage_VerifyUserAttribute": MessageKind("verify_user_attribute", "default"),
+    "CustomMessage_Authentication": MessageKind("authentication", "default", link_carries_code=False),
+}
+
+_LOCALE_TAG: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
+_WHITESPACE: Final = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """One step down the chain: which part gave up on which template, and why (a stable cause code)."""
+
+    part: str
+    template: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSet:
+    """The three response fields (None = Cognito's default) and the choices made, for logs and metrics."""
+
+    email_subject: str | None = None
+    email_message: str | None = None
+    sms_message: str | None = None
+    tailored: bool = False
+    locale: str | None = None
+    variant: str | None = None
+    brand: str | None = None
+    email_variant: str | None = None
+    fallbacks: tuple[Fallback, ...] = field(default=())
+
+
+def compose_messages(
+    request: MessageRequest, *, library: TemplateLibrary, brands: BrandBook, settings: Settings
+) -> MessageSet:
+    """Everything the user receives for this request, each part valid for Cognito or None."""
+    kind = MESSAGE_KINDS.get(request.trigger_source)
+    if kind is None:
+        return MessageSet()
+    locale = choose_locale(
+        (request.metadata.locale, request.user_attributes.get("locale")),
+        has_messages=lambda candidate: library.has(TemplateKey(candidate, kind.directory, kind.generic_variant)),
+        default=settings.default_locale,
+    )
+    if locale is None:
+        # No templates for this trigger source: pass the event through untouched, as the contract asks.
+        return MessageSet()
+    generic = TemplateKey(locale, kind.directory, kind.generic_variant)
+    fallbacks: list[Fallback] = []
+    chosen = generic
+    reason = request.metadata.reason
+    if reason is not None and reason != kind.generic_variant:
+        candidate = TemplateKey(locale, kind.directory, reason)
+        if library.has(candidate):
+            chosen = candidate
+        elif reason in KNOWN_REASONS and kind.directory == "forgot_password":
+            # A reason every locale should ship is missing here: an incomplete translation worth an alarm.
+            fallbacks.append(Fallback("all", _directory(candidate), "variant_missing"))
+    brand = brands.choose(request.metadata.brand, settings.default_brand)
+    base = MessageSet(locale=locale, variant=chosen.variant, brand=brand.id)
+
+    required = [request.code_parameter]
+    if kind.needs_username:
+        if request.username_parameter is None:
+            return replace(base, fallbacks=(*fallbacks, Fallback("all", _directory(chosen), "missing_placeholder")))
+        required.append(request.username_parameter)
+
+    context: dict[str, object] = {
+        "code": request.code_parameter,
+        "username": request.username_parameter,
+        "given_name": display_text(request.user_attributes.get("given_name"), NAME_DISPLAY_LENGTH),
+        "reference": display_text(request.metadata.reference, REFERENCE_DISPLAY_LENGTH),
+        "link": build_reset_link(
+            request.metadata.link,
+            code=request.code_parameter if kind.link_carries_code else None,
+            username=request.user_name or None,
+            allowed_hosts=settings.allowed_link_hosts,
+        ),
+        "brand": brand,
+        "reason": chosen.variant,
+        "locale": locale,
+        "layout": f"{locale}/layout.html",
+    }
+    keys = [chosen] if chosen == generic else [chosen, generic]
+    renderer = _PartRenderer(library, context, fallbacks)
+
+    email_message, email_variant = None, None
+    for key in keys:
+        email_message = renderer.first_valid(key, "body.html", required, EMAIL_MESSAGE_LIMIT)
+        if email_message is not None:
+            email_variant = "html"
+            break
+        text = renderer.first_valid(key, "body.txt", required, EMAIL_MESSAGE_LIMIT, to_html=True)
+        if text is not None:
+            email_message, email_variant = text, "text"
+            break
+    email_subject = None
+    if email_message is not None:
+        # Subject and body travel as a pair: with Cognito's default body, Cognito's default subject fits best.
+        email_subject = renderer.first_of(keys, "subject", [], EMAIL_SUBJECT_LIMIT)
+        if email_subject is None:
+            email_message, email_variant = None, None
+    sms_message = renderer.first_of(keys, "sms", required, SMS_MESSAGE_LIMIT)
+    return replace(
+        base,
+        email_subject=email_subject,
+        email_message=email_message,
+        sms_message=sms_message,
+        tailored=email_message is not None or sms_message is not None,
+        email_variant=email_variant or "default",
+        fallbacks=tuple(fallbacks),
+    )
+
+
+class _PartRenderer:
+    """Renders parts against one context, recording every rejected template as a Fallback."""
+
+    def __init__(self, library: TemplateLibrary, context: dict[str, object], fallbacks: list[Fallback]) -> None:
+        self._library = library
+        self._context = context
+        self._fallbacks = fallbacks
+
+    def first_of(self, keys: Iterable[TemplateKey], part: Part, required: list[str], limit: int) -> str | None:
+        for key in keys:
+            text = self.first_valid(key, part, required, limit)
+            if text is not None:
+                return text
+        return None
+
+    def first_valid(
+        self, key: TemplateKey, part: Part, required: list[str], limit: int, *, to_html: bool = False
+    ) -> str | None:
+        name = key.path(part)
+        try:
+            text = self._library.render(key, part, self._context)
+        except TemplateError as error:
+            cause = "template_missing" if isinstance(error, TemplateNotFound) else "template_error"
+            self._fallbacks.append(Fallback(part, name, cause))
+            return None
+        text = _normalise(part, text)
+        if to_html:
+            text = plain_text_as_html(text)
+        cause = _rejection(text, required, limit)
+        if cause is not None:
+            self._fallbacks.append(Fallback(part, name, cause))
+            return None
+        return text
+
+
+def _normalise(part: Part, text: str) -> str:
+    if part == "subject":
+        # A subject is one header line: newlines from a template (or a value) must not reach the mail headers.
+        return _WHITESPACE.sub(" ", strip_control_characters(text)).strip()
+    return text.strip()
+
+
+def _rejection(text: str, required: list[str], limit: int) -> str | None:
+    if not text:
+        return "empty"
+    if any(placeholder not in text for placeholder in required):
+        return "missing_placeholder"
+    if len(text) > limit:
+        return "over_limit"
+    return None
+
+
+def plain_text_as_html(text: str) -> str:
+    """The plain-text body as minimal HTML (Cognito sends e-mail as HTML): escaped whole, paragraphs kept."""
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+    return "\n".join("<p>" + html.escape(part).replace("\n", "<br>\n") + "</p>" for part in paragraphs)
+
+
+def display_text(value: str | None, limit: int) -> str | None:
+    """An untrusted value made fit to show: control characters gone, whitespace collapsed, truncated with '…'."""
+    if value is None:
+        return None
+    text = _WHITESPACE.sub(" ", strip_control_characters(value)).strip()
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[str], bool], default: str) -> str | None:
+    """The first requested tag (or its language alone: de-AT, then de) with templates, else the default, else None."""
+    for tag in requested:
+        for candidate in locale_candidates(tag):
+            if has_messages(candidate):
+                return candidate
+    for candidate in locale_candidates(default):
+        if has_messages(candidate):
+            return candidate
+    return None
+
+
+def locale_candidates(tag: str | None) -> list[str]:
+    """``de-AT`` -> ``["de-at", "de"]``: the tag, then ever shorter prefixes, lower-case; junk gives nothing."""
+    if not tag or not _LOCALE_TAG.fullmatch(tag):
+        return []
+    subtags = tag.replace("_", "-").lower().split("-")
+    return ["-".join(subtags[:end]) for end in range(len(subtags), 0, -1)]
+
+
+def _directory(key: TemplateKey) -> str:
+    return f"{key.locale}/{key.message}/{key.variant}/"
