@@ -18,15 +18,16 @@ from client_metadata import metadata_errors
 
 RESET_REQUESTED = "Password Reset Requested"
 USER_POOL_ID_PATTERN = r"[\w-]+_[0-9a-zA-Z]+"
-_NO_SPACE_OR_CONTROL = r"[^\s\x00-\x1f\x7f]+"
+# Pydantic searches a pattern anywhere in the value: every pattern here is anchored.
+_NO_SPACE_OR_CONTROL = r"^[^\s\x00-\x1f\x7f]+$"
 # Quotes and backslashes are refused in lookup values so that a ListUsers filter can never be broken out of.
-_EMAIL = r"[^\s\x00-\x1f\x7f\"\\@]+@[^\s\x00-\x1f\x7f\"\\@]+"
-_SUB = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EMAIL = r"^[^\s\x00-\x1f\x7f\"\\@]+@[^\s\x00-\x1f\x7f\"\\@]+$"
+_SUB = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 Username = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=_EMAIL)]
 Sub = Annotated[str, Field(pattern=_SUB)]
-UserPoolId = Annotated[str, Field(min_length=1, max_length=55, pattern=USER_POOL_ID_PATTERN)]
+UserPoolId = Annotated[str, Field(min_length=1, max_length=55, pattern=f"^{USER_POOL_ID_PATTERN}$")]
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
 
 

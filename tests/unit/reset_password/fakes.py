@@ -1,0 +1,107 @@
+"""In-memory stand-ins for what the reset function talks to. They follow Cognito's documented behaviour, so unit
+tests assert on the state of the pool (user status, codes sent), not on which methods were called."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from reset_password.audit import audit_detail
+from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
+from reset_password.outcomes import ResetResult, ResetStatus
+from reset_password.requests import ResetRequest
+
+
+@dataclass
+class FakeUser:
+    username: str
+    attributes: dict[str, str]
+    enabled: bool = True
+    status: str = "CONFIRMED"
+    sessions: int = 1
+    codes_sent: list[dict[str, str]] = field(default_factory=list)
+
+
+class FakeCognito:
+    """One or more user pools, with failures that can be queued per operation."""
+
+    def __init__(self) -> None:
+        self.pools: dict[str, dict[str, FakeUser]] = {}
+        self.calls: list[str] = []
+        self._failures: dict[str, list[CognitoError]] = {}
+
+    def add_user(
+        self, pool: str, username: str, attributes: dict[str, str], enabled: bool = True, status: str = "CONFIRMED"
+    ) -> FakeUser:
+        sub = f"00000000-0000-4000-8000-{len(self.pools.get(pool, {})):012d}"
+        user = FakeUser(username=username, attributes={"sub": sub, **attributes}, enabled=enabled, status=status)
+        self.pools.setdefault(pool, {})[username] = user
+        return user
+
+    def fail(self, operation: str, code: str, message: str = "", times: int = 1) -> None:
+        self._failures.setdefault(operation, []).extend(CognitoError(code, message) for _ in range(times))
+
+    def _enter(self, operation: str, pool: str) -> dict[str, FakeUser]:
+        self.calls.append(operation)
+        queued = self._failures.get(operation)
+        if queued:
+            raise queued.pop(0)
+        if pool not in self.pools:
+            raise CognitoError("ResourceNotFoundException", "User pool does not exist.")
+        return self.pools[pool]
+
+    def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
+        users = self._enter("find_users", user_pool_id).values()
+        matches = [
+            u for u in users if (u.username if attribute == "username" else u.attributes.get(attribute)) == value
+        ]
+        return [DirectoryUser(u.username, u.enabled, u.status, dict(u.attributes)) for u in matches[:2]]
+
+    def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
+        users = self._enter("reset_password", user_pool_id)
+        user = users.get(username)
+        if user is None:
+            raise CognitoError("UserNotFoundException", "User does not exist.")
+        if not user.enabled:
+            raise CognitoError("NotAuthorizedException", "User is disabled.")
+        if user.status not in ("CONFIRMED", "RESET_REQUIRED"):
+            raise CognitoError("NotAuthorizedException", "User password cannot be reset in the current state.")
+        if "true" not in (user.attributes.get("email_verified"), user.attributes.get("phone_number_verified")):
+            raise CognitoError(
+                "InvalidParameterException",
+                "Cannot reset password for the user as there is no registered/verified email or phone_number",
+            )
+        user.status = "RESET_REQUIRED"
+        user.codes_sent.append(dict(client_metadata))
+
+    def global_sign_out(self, user_pool_id: str, username: str) -> None:
+        users = self._enter("global_sign_out", user_pool_id)
+        if username not in users:
+            raise CognitoError("UserNotFoundException", "User does not exist.")
+        users[username].sessions = 0
+
+
+class InMemoryDeduplicator:
+    """Same rules as the DynamoDB one: only successful resets are remembered (the clock never runs out here)."""
+
+    def __init__(self) -> None:
+        self.remembered: set[str] = set()
+
+    def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
+        if key in self.remembered:
+            return None
+        result = reset()
+        if result.status is ResetStatus.RESET:
+            self.remembered.add(key)
+        return result
+
+
+class RecordingAuditTrail:
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.events: list[dict[str, object]] = []
+        self.fail_with = fail_with
+
+    def record(self, request: ResetRequest | None, result: ResetResult) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.events.append(audit_detail(request, result))

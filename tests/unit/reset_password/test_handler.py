@@ -1,0 +1,186 @@
+"""The entry point end to end over fakes: result shapes, one log line and one metric per outcome, no PII out."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from reset_password import handler, observability
+from reset_password.logic import ResetDependencies
+from reset_password.outcomes import TransientResetError
+from tests.lambda_context import LambdaContext
+from tests.unit.reset_password.conftest import POOL
+from tests.unit.reset_password.fakes import FakeCognito, FakeUser, RecordingAuditTrail
+
+PII = ("alice", "alice@example.com", "SEC-4211", "de-AT", "sec-4211-alice")
+
+
+@pytest.fixture
+def output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Everything the function writes to stdout (log lines and EMF metrics), as parsed JSON lines."""
+    logs = io.StringIO()
+    monkeypatch.setattr(observability.logger.registered_handler, "stream", logs)
+
+    def lines() -> list[dict[str, Any]]:
+        text = logs.getvalue() + capsys.readouterr().out
+        logs.truncate(0)
+        logs.seek(0)
+        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+    return lines
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, deps: ResetDependencies, output: Any) -> Any:
+    monkeypatch.setattr(handler, "default_dependencies", lambda: deps)
+
+    def run(event: object) -> tuple[Any, list[dict[str, Any]]]:
+        output()
+        result = handler.lambda_handler(event, LambdaContext())
+        return result, output()
+
+    return run
+
+
+def outcome_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if line.get("message") == "password reset outcome"]
+
+
+def metric_names(lines: list[dict[str, Any]]) -> list[str]:
+    return [m["Name"] for line in lines if "_aws" in line for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+
+
+def test_a_direct_request_returns_the_result_contract(invoke: Any, alice: FakeUser) -> None:
+    result, _ = invoke({"username": "alice", "requestId": "sec-4211-alice"})
+
+    assert result == {
+        "username": "alice",
+        "userPoolId": POOL,
+        "status": "reset",
+        "reason": None,
+        "signedOut": False,
+        "duplicate": False,
+        "requestId": "sec-4211-alice",
+        "detail": None,
+    }
+
+
+def test_each_outcome_is_one_log_line_and_one_metric_without_pii(invoke: Any, alice: FakeUser) -> None:
+    event = {
+        "username": "alice",
+        "requestId": "sec-4211-alice",
+        "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "reference": "SEC-4211"},
+    }
+    _, lines = invoke(event)
+
+    (line,) = outcome_lines(lines)
+    assert (line["status"], line["user_pool_id"], line["source"]) == ("reset", POOL, "direct")
+    assert len(line["user_ref"]) == len(line["request_ref"]) == 16
+    assert metric_names(lines) == ["ResetSucceeded"]
+    output = json.dumps(lines)
+    for value in PII:
+        assert value not in output
+
+
+def test_a_failure_is_counted_by_reason(invoke: Any) -> None:
+    result, lines = invoke({"email": "alice@example.com"})
+
+    assert (result["status"], result["reason"]) == ("failed", "USER_NOT_FOUND")
+    failed = [line for line in lines if "_aws" in line and "ResetFailed" in line]
+    assert failed[0]["Reason"] == "USER_NOT_FOUND"
+    assert "alice@example.com" not in json.dumps(lines)
+
+
+def test_an_eventbridge_event_is_handled_and_audited(invoke: Any, alice: FakeUser, audit: RecordingAuditTrail) -> None:
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Password Reset Requested",
+        "source": "acme.siem",
+        "account": "111122223333",
+        "time": "2026-11-23T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {"username": "alice", "clientMetadata": {"reason": "security_incident", "reference": "SEC-4211"}},
+    }
+
+    result, lines = invoke(event)
+
+    assert result["status"] == "reset"
+    assert outcome_lines(lines)[0]["source"] == "eventbridge"
+    assert audit.events == [
+        {
+            "userPoolId": POOL,
+            "username": "alice",
+            "status": "reset",
+            "reason": None,
+            "signedOut": False,
+            "duplicate": False,
+            "requestId": None,
+            "clientMetadataKeys": ["reason", "reference"],
+        }
+    ]
+    assert "SEC-4211" not in json.dumps(audit.events)
+
+
+def test_a_batch_returns_results_in_item_order_with_counts(invoke: Any, cognito: FakeCognito, alice: FakeUser) -> None:
+    cognito.add_user(POOL, "bob", attributes={"email_verified": "false"})
+    event = {
+        "BatchInput": {"clientMetadata": {"reason": "policy_rotation"}},
+        "Items": [
+            {"username": "alice"},
+            {"username": "bob"},
+            {"username": "ghost"},
+            {"user": "x"},
+            {"username": "alice"},
+        ],
+    }
+
+    result, lines = invoke(event)
+
+    assert [(r["username"], r["status"], r["reason"]) for r in result["results"]] == [
+        ("alice", "reset", None),
+        ("bob", "failed", "NO_VERIFIED_CONTACT"),
+        ("ghost", "failed", "USER_NOT_FOUND"),
+        (None, "failed", "INVALID_REQUEST"),
+        ("alice", "skipped", None),
+    ]
+    assert result["counts"] == {"reset": 1, "failed": 3, "skipped": 1}
+    assert len(outcome_lines(lines)) == 5
+    assert alice.codes_sent == [{"reason": "policy_rotation"}]
+
+
+def test_a_transient_failure_raises_is_logged_and_counted(
+    invoke: Any, cognito: FakeCognito, alice: FakeUser, output: Any
+) -> None:
+    cognito.fail("reset_password", "TooManyRequestsException", times=10)
+
+    with pytest.raises(TransientResetError):
+        invoke({"username": "alice"})
+
+    lines = output()
+    assert any(line.get("error_type") == "TransientResetError" for line in lines)
+    assert "ResetTransientError" in metric_names(lines)
+
+
+def test_an_audit_failure_does_not_undo_the_reset(invoke: Any, alice: FakeUser, audit: RecordingAuditTrail) -> None:
+    audit.fail_with = RuntimeError("bus down")
+
+    result, lines = invoke({"username": "alice"})
+
+    assert result["status"] == "reset"
+    assert alice.status == "RESET_REQUIRED"
+    assert "AuditEventFailed" in metric_names(lines)
+
+
+def test_garbage_is_an_invalid_request_not_a_crash(invoke: Any) -> None:
+    result, _ = invoke(["not", "an", "object"])
+
+    assert (result["status"], result["reason"], result["detail"]) == (
+        "failed",
+        "INVALID_REQUEST",
+        "request: must be a JSON object",
+    )
