@@ -55,7 +55,7 @@ _cold_start = True
 
 def lambda_handler(event: object, context: object) -> object:
     """Entry point Cognito invokes. Returns the event, always."""
-    global _cold_start  # noqa: PLW0603 - one flag per container, as Powertools keeps it
+    global _cold_start  # one flag per container, as Powertools keeps it
     cold_start, _cold_start = _cold_start, False
     try:
         dependencies = default_dependencies()
@@ -103,13 +103,14 @@ def answer_with_defaults(
         telemetry.log(
             "ERROR",
             "message tailoring failed; Cognito's default messages will be sent",
+            metrics={TEMPLATE_FALLBACK: 1, MESSAGE_RENDERED: 0},
             # The type only: an exception's text can quote the values it choked on.
             errorType=type(error).__name__,
             triggerSource=trigger_source if isinstance(trigger_source, str) else None,
+            fallbackCauses=["exception"],
             requestId=_request_id(context),
             coldStart=cold_start,
         )
-        telemetry.metrics({TEMPLATE_FALLBACK: 1, MESSAGE_RENDERED: 0}, fallbackCauses=["exception"])
     except Exception:  # noqa: BLE001, S110 - even reporting may fail (a closed stdout); the event must still go back
         pass
     return event
@@ -137,6 +138,7 @@ def _report(
     telemetry.log(
         "WARNING" if fallbacks else "INFO",
         "messages tailored" if result.tailored else "Cognito's default messages will be sent",
+        metrics={TEMPLATE_FALLBACK: len(fallbacks), MESSAGE_RENDERED: 1 if result.tailored else 0},
         triggerSource=request.trigger_source,
         locale=result.locale,
         variant=result.variant,
@@ -144,14 +146,10 @@ def _report(
         emailVariant=result.email_variant,
         sms=result.sms_message is not None,
         fallbacks=fallbacks,
+        fallbackCauses=sorted({f.cause for f in result.fallbacks}),
         durationMs=round((time.perf_counter() - started) * 1000, 3),
         requestId=_request_id(context),
         coldStart=cold_start,
-    )
-    telemetry.metrics(
-        {TEMPLATE_FALLBACK: len(fallbacks), MESSAGE_RENDERED: 1 if result.tailored else 0},
-        triggerSource=request.trigger_source,
-        fallbackCauses=sorted({f.cause for f in result.fallbacks}),
     )
 
 

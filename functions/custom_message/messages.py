@@ -7,14 +7,13 @@ on the way), which the handler writes back into the event.
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import replace
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import dataclass, field, replace
+from typing import Final, NamedTuple
 
 from jinja2 import TemplateError, TemplateNotFound
+from markupsafe import escape
 
 from client_metadata import KNOWN_REASONS, strip_control_characters
 from custom_message.brands import BrandBook
@@ -32,8 +31,7 @@ REFERENCE_DISPLAY_LENGTH: Final = 64
 NAME_DISPLAY_LENGTH: Final = 64
 
 
-@dataclass(frozen=True, slots=True)
-class MessageKind:
+class MessageKind(NamedTuple):
     """How one trigger source is tailored: its template directory and its generic variant."""
 
     directory: str
@@ -60,8 +58,7 @@ _LOCALE_TAG: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 _WHITESPACE: Final = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Fallback:
+class Fallback(NamedTuple):
     """One step down the chain: which part gave up on which template, and why (a stable cause code)."""
 
     part: str
@@ -194,9 +191,9 @@ class _PartRenderer:
         text = _normalise(part, text)
         if to_html:
             text = plain_text_as_html(text)
-        cause = _rejection(text, required, limit)
-        if cause is not None:
-            self._fallbacks.append(Fallback(part, name, cause))
+        rejection = _rejection(text, required, limit)
+        if rejection is not None:
+            self._fallbacks.append(Fallback(part, name, rejection))
             return None
         return text
 
@@ -221,7 +218,7 @@ def _rejection(text: str, required: list[str], limit: int) -> str | None:
 def plain_text_as_html(text: str) -> str:
     """The plain-text body as minimal HTML (Cognito sends e-mail as HTML): escaped whole, paragraphs kept."""
     paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
-    return "\n".join("<p>" + html.escape(part).replace("\n", "<br>\n") + "</p>" for part in paragraphs)
+    return "\n".join("<p>" + str(escape(part)).replace("\n", "<br>\n") + "</p>" for part in paragraphs)
 
 
 def display_text(value: str | None, limit: int) -> str | None:

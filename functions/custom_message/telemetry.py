@@ -32,9 +32,13 @@ class Telemetry:
         self._stream = stream
         self._threshold = _LEVELS.get(level.upper(), _LEVELS["INFO"])
 
-    def log(self, level: str, message: str, **fields: object) -> None:
-        """One JSON log line: timestamp, level, service, message, then the given fields."""
-        if _LEVELS.get(level, 0) < self._threshold:
+    def log(self, level: str, message: str, *, metrics: Mapping[str, int] | None = None, **fields: object) -> None:
+        """One JSON line: timestamp, level, service, message, the given fields, and the metrics if any.
+
+        A line with metrics is also an EMF document (CloudWatch reads ``_aws`` and the top-level values), written
+        whatever the log level: one line per invocation instead of two, and the metrics cannot be filtered away.
+        """
+        if not metrics and _LEVELS.get(level, 0) < self._threshold:
             return
         record: dict[str, object] = {
             "timestamp": _iso_now(),
@@ -43,27 +47,21 @@ class Telemetry:
             "message": message,
         }
         record.update(fields)
-        self._write(record)
-
-    def metrics(self, values: Mapping[str, int], **properties: object) -> None:
-        """One EMF document holding every given count, with ``service`` as the only dimension."""
-        document: dict[str, object] = {
-            "_aws": {
+        if metrics:
+            record["_aws"] = {
                 "Timestamp": int(time.time() * 1000),
                 "CloudWatchMetrics": [
                     {
                         "Namespace": self.namespace,
                         "Dimensions": [["service"]],
-                        "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
+                        "Metrics": [{"Name": name, "Unit": "Count"} for name in metrics],
                     }
                 ],
-            },
-            "service": self.service,
-        }
-        # Properties first, so a property can never overwrite a metric value of the same name.
-        document.update(properties)
-        document.update(values)
-        self._write(document)
+            }
+            # Last, so a field can never overwrite a metric value of the same name.
+            record.update(metrics)
+            record["service"] = self.service
+        self._write(record)
 
     def _write(self, record: Mapping[str, object]) -> None:
         stream = self._stream if self._stream is not None else sys.stdout

@@ -10,21 +10,30 @@ Layout (see docs/custom-message.md)::
                                            sms.txt     SMS text
 
 Templates compile on first use and stay compiled for the life of the container (``auto_reload=False``), so a cold
-start pays only for the handful of files one message needs. ``StrictUndefined`` turns a misspelt variable into an
-error, which the render-everything test catches before a deployment does.
+start pays only for the handful of files one message needs. Jinja2's own lexing, parsing and code generation cost
+~20 ms for those files, so ``compiled_templates/`` ships the Python source Jinja2 generates for every template
+(``python -m custom_message.precompile``; ``make preview`` runs it, the unit tests check it). A file is used only
+while the SHA-1 of its template still matches, so an edited template is never shadowed by a stale copy: it is
+compiled the slow way instead. ``StrictUndefined`` turns a misspelt variable into an error, which the
+render-everything test catches before a deployment does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import __version__ as jinja2_version
+from jinja2.bccache import Bucket
 
-TEMPLATES_DIR: Final = Path(__file__).with_name("templates")
+_HERE: Final = os.path.dirname(os.path.abspath(__file__))
+TEMPLATES_DIR: Final = os.path.join(_HERE, "templates")
+COMPILED_DIR: Final = os.path.join(_HERE, "compiled_templates")
+# Not ".py": generated code is neither linted, type-checked nor imported as a module; it is compile()d on demand.
+COMPILED_SUFFIX: Final = ".j2py"
 
 Part = Literal["subject", "body.html", "body.txt", "sms"]
 PART_FILES: Final[dict[Part, str]] = {
@@ -37,8 +46,7 @@ _LOCALE_DIR: Final = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8}){0,3}")
 _NAME_DIR: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateKey:
+class TemplateKey(NamedTuple):
     """One message variant: ``<locale>/<message>/<variant>/``."""
 
     locale: str
@@ -53,12 +61,14 @@ class TemplateKey:
 class TemplateLibrary:
     """The templates directory, scanned once; renders parts with one shared, caching Jinja2 environment."""
 
-    def __init__(self, root: Path = TEMPLATES_DIR) -> None:
+    def __init__(self, root: str = TEMPLATES_DIR, compiled: str | None = COMPILED_DIR) -> None:
         self.root = root
         self._variants = _scan(root)
         self.locales = frozenset(key.locale for key in self._variants)
+        self.precompiled = PrecompiledTemplates(compiled) if compiled else None
         self._environment = Environment(
-            loader=FileSystemLoader(str(root), encoding="utf-8"),
+            loader=FileSystemLoader(root, encoding="utf-8"),
+            bytecode_cache=self.precompiled,
             # HTML escapes every value; subject, plain text and SMS are not HTML (their values are only stripped of
             # control characters, and the plain-text body is escaped as a whole when it is sent as the e-mail).
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
@@ -83,19 +93,81 @@ class TemplateLibrary:
         template = self._environment.get_template(key.path(part))
         return template.render(context)
 
+    def template_names(self) -> list[str]:
+        """Every template file, as loader names (layouts included)."""
+        return sorted(self._environment.list_templates(filter_func=_is_template))
 
-def _scan(root: Path) -> frozenset[TemplateKey]:
+    def generated_source(self, name: str) -> tuple[str, str]:
+        """``(source SHA-1, Python source Jinja2 generates)`` for one template: what ``precompile`` writes."""
+        source, _, _ = self._environment.loader.get_source(self._environment, name)  # type: ignore[union-attr]
+        return _sha1(source), str(self._environment.compile(source, name, raw=True))
+
+
+class PrecompiledTemplates(BytecodeCache):
+    """A read-only Jinja2 bytecode cache over generated Python source, keyed by template name, checked by SHA-1.
+
+    Jinja2's own file cache stores marshalled code objects, which only the exact Python version that wrote them can
+    read; this project builds on one Python and runs on Lambda's, so it ships version-independent source instead.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.hits: list[str] = []
+        self.misses: list[str] = []
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # By name only: Jinja2's default mixes in the absolute file path, which differs between build and Lambda.
+        return compiled_file_stem(name)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        path = os.path.join(self.directory, bucket.key + COMPILED_SUFFIX)
+        try:
+            with open(path, encoding="utf-8") as file:
+                header = file.readline()
+                source = file.read()
+        except OSError:
+            self.misses.append(bucket.key)
+            return
+        if not header.startswith(compiled_header_prefix(bucket.checksum)):
+            self.misses.append(bucket.key)
+            return
+        bucket.code = compile(source, path, "exec")
+        self.hits.append(bucket.key)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Nothing: the function's code directory is read-only on Lambda; ``precompile`` writes the files."""
+
+
+def compiled_file_stem(name: str) -> str:
+    """The file name (without suffix) under compiled_templates/ for a template's loader name."""
+    return _sha1(name)
+
+
+def compiled_header_prefix(source_sha1: str) -> str:
+    """First line of a precompiled file: the Jinja2 version and source it is valid for (code generation varies)."""
+    return f"# jinja2 {jinja2_version} source-sha1 {source_sha1} "
+
+
+def _sha1(text: str) -> str:
+    # Not for security: Jinja2 itself identifies template sources by SHA-1 (Bucket.checksum), so this matches it.
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _is_template(name: str) -> bool:
+    return name.endswith((".html", ".txt"))
+
+
+def _scan(root: str) -> frozenset[TemplateKey]:
     # Three levels of small directories: a few dozen stat calls, once per container.
     found: set[TemplateKey] = set()
     for locale in _subdirectories(root, _LOCALE_DIR):
-        for message in _subdirectories(root / locale, _NAME_DIR):
-            found.update(
-                TemplateKey(locale, message, variant) for variant in _subdirectories(root / locale / message, _NAME_DIR)
-            )
+        for message in _subdirectories(os.path.join(root, locale), _NAME_DIR):
+            variants = _subdirectories(os.path.join(root, locale, message), _NAME_DIR)
+            found.update(TemplateKey(locale, message, variant) for variant in variants)
     return frozenset(found)
 
 
-def _subdirectories(path: Path, shape: re.Pattern[str]) -> list[str]:
+def _subdirectories(path: str, shape: re.Pattern[str]) -> list[str]:
     try:
         with os.scandir(path) as entries:
             return sorted(entry.name for entry in entries if entry.is_dir() and shape.fullmatch(entry.name))
