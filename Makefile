@@ -29,7 +29,7 @@ $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 
 demo: $(STAMP) ## run the reset function against an embedded local AWS and show what happened
-	@$(PY) -m local_aws.demo
+	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
 test: lint typecheck test-unit test-integration ## ruff, mypy and every test suite
 

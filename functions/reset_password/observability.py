@@ -12,6 +12,7 @@ import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from reset_password.outcomes import ResetResult, ResetStatus
 
@@ -55,6 +56,8 @@ def report_outcome(result: ResetResult, source: str) -> None:
         },
     )
     if result.status is ResetStatus.FAILED:
+        if is_metrics_disabled():  # single_metric, unlike Metrics, does not check POWERTOOLS_METRICS_DISABLED
+            return
         with single_metric(name="ResetFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
             metric.add_dimension(name="service", value=SERVICE)
             metric.add_dimension(name="Reason", value=result.reason.value if result.reason else "UNKNOWN")

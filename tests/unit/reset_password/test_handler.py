@@ -11,7 +11,7 @@ import pytest
 from reset_password import handler, observability
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
-from tests.lambda_context import LambdaContext
+from local_aws.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import POOL
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser, RecordingAuditTrail
 

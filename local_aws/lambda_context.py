@@ -1,4 +1,4 @@
-"""A Lambda context as the runtime hands it to a handler, for invoking real handlers in-process."""
+"""A Lambda context as the runtime hands it to a handler: local emulation and tests invoke real handlers in-process."""
 
 from __future__ import annotations
 
