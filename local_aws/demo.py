@@ -10,13 +10,13 @@ import json
 import os
 from typing import Any
 
+from local_aws.lambda_context import LambdaContext
 from local_aws.pool import add_user, create_user_pool, user_status
 from local_aws.server import LocalAws, running_local_aws
-from local_aws.lambda_context import LambdaContext
 
 
 def _line(text: str = "") -> None:
-    print(text, flush=True)  # noqa: T201 - a demo talks to the terminal
+    print(text, flush=True)
 
 
 def _show_result(result: dict[str, Any]) -> None:
@@ -53,7 +53,7 @@ def main() -> None:
                 "POWERTOOLS_METRICS_DISABLED": "true",
             }
         )
-        from reset_password.handler import lambda_handler  # after the environment: it reads it on first use
+        from reset_password.handler import lambda_handler  # noqa: PLC0415 - its logger reads the environment set above
 
         _line(f"Local AWS (moto) listening on {aws.endpoint_url}; user pool {pool_id} with 4 users.")
         _line()

@@ -10,11 +10,11 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
+from local_aws.lambda_context import LambdaContext
 from local_aws.pool import create_user_pool
 from local_aws.server import LocalAws
 from reset_password import handler
 from reset_password.retry import Backoff
-from local_aws.lambda_context import LambdaContext
 
 MISSING_POOL = "eu-west-1_NotCreated1"  # on the allowlist, but never created
 
