@@ -75,7 +75,7 @@ def main() -> None:
             },
         }
         _line(f"    alice before: {user_status(cognito, pool_id, 'alice')}")
-        _show_result(lambda_handler(event, LambdaContext()))  # type: ignore[arg-type]
+        _show_result(lambda_handler(event, LambdaContext()))
         _line(f"    alice after:  {user_status(cognito, pool_id, 'alice')}")
         _line()
         _line("2. A bulk batch (Step Functions ItemBatcher shape) with a shared reason, five items:")
@@ -90,7 +90,7 @@ def main() -> None:
             ],
         }
         before = {name: user_status(cognito, pool_id, name) for name in ("alice", "bob", "carol", "dave")}
-        output = lambda_handler(batch, LambdaContext())  # type: ignore[arg-type]
+        output = lambda_handler(batch, LambdaContext())
         for item, result in zip(batch["Items"], output["results"], strict=True):
             username = result["username"] or "-"
             status_change = ""
@@ -102,7 +102,7 @@ def main() -> None:
         _line()
         _line("3. Bad input is refused field by field, and nothing reaches Cognito:")
         invalid = {"username": "", "globalSignout": True, "clientMetadata": {"reference": 42}}
-        _show_result(lambda_handler(invalid, LambdaContext()))  # type: ignore[arg-type]
+        _show_result(lambda_handler(invalid, LambdaContext()))
 
 
 if __name__ == "__main__":
