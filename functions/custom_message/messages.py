@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from jinja2 import TemplateError, TemplateNotFound
@@ -56,6 +56,8 @@ MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
 
 _LOCALE_TAG: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 _WHITESPACE: Final = re.compile(r"\s+")
+# Most text is printable ASCII, which holds no control or format character: skip the per-character Unicode lookup.
+_PRINTABLE_ASCII: Final = re.compile(r"[\x20-\x7e]*")
 
 
 class Fallback(NamedTuple):
@@ -108,12 +110,12 @@ def compose_messages(
             # A reason every locale should ship is missing here: an incomplete translation worth an alarm.
             fallbacks.append(Fallback("all", _directory(candidate), "variant_missing"))
     brand = brands.choose(request.metadata.brand, settings.default_brand)
-    base = MessageSet(locale=locale, variant=chosen.variant, brand=brand.id)
 
     required = [request.code_parameter]
     if kind.needs_username:
         if request.username_parameter is None:
-            return replace(base, fallbacks=(*fallbacks, Fallback("all", _directory(chosen), "missing_placeholder")))
+            fallbacks.append(Fallback("all", _directory(chosen), "missing_placeholder"))
+            return MessageSet(locale=locale, variant=chosen.variant, brand=brand.id, fallbacks=tuple(fallbacks))
         required.append(request.username_parameter)
 
     context: dict[str, object] = {
@@ -152,8 +154,10 @@ def compose_messages(
         if email_subject is None:
             email_message, email_variant = None, None
     sms_message = renderer.first_of(keys, "sms", required, SMS_MESSAGE_LIMIT)
-    return replace(
-        base,
+    return MessageSet(
+        locale=locale,
+        variant=chosen.variant,
+        brand=brand.id,
         email_subject=email_subject,
         email_message=email_message,
         sms_message=sms_message,
@@ -201,7 +205,7 @@ class _PartRenderer:
 def _normalise(part: Part, text: str) -> str:
     if part == "subject":
         # A subject is one header line: newlines from a template (or a value) must not reach the mail headers.
-        return _WHITESPACE.sub(" ", strip_control_characters(text)).strip()
+        return _WHITESPACE.sub(" ", without_control_characters(text)).strip()
     return text.strip()
 
 
@@ -225,10 +229,15 @@ def display_text(value: str | None, limit: int) -> str | None:
     """An untrusted value made fit to show: control characters gone, whitespace collapsed, truncated with '…'."""
     if value is None:
         return None
-    text = _WHITESPACE.sub(" ", strip_control_characters(value)).strip()
+    text = _WHITESPACE.sub(" ", without_control_characters(value)).strip()
     if not text:
         return None
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def without_control_characters(text: str) -> str:
+    """``strip_control_characters`` (the shared contract's rule), with a fast path for printable ASCII."""
+    return text if _PRINTABLE_ASCII.fullmatch(text) else strip_control_characters(text)
 
 
 def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[str], bool], default: str) -> str | None:
