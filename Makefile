@@ -31,7 +31,7 @@ setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 demo: $(STAMP) ## run the reset function against an embedded local AWS and show what happened
 	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
-test: lint typecheck test-unit test-integration ## ruff, mypy and every test suite
+test: lint typecheck test-unit test-integration test-preview ## ruff, mypy and every test suite
 
 lint: $(STAMP) ## ruff check + format check
 	@$(BIN)/ruff check .
@@ -49,6 +49,24 @@ test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
 	@$(PYTEST) tests/integration
+
+# The custom message trigger: preview every message, check it in a real browser, measure its cold start.
+FUNCTIONS_PATH := PYTHONPATH=functions
+CHROMIUM := /usr/bin/chromium
+.PHONY: preview browser test-preview
+
+preview: $(STAMP) ## render every custom message (brand x locale x reason) into out/preview/ with an index page
+	@$(FUNCTIONS_PATH) $(PY) -m custom_message.precompile
+	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview
+
+bench: $(STAMP) ## custom message trigger: cold start and warm rendering beside a Powertools baseline
+	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000
+
+browser: ## install Debian's chromium for the preview test, if it is missing
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+test-preview: $(STAMP) browser ## open the rendered preview in headless Chromium (screenshots land in out/preview/)
+	@REQUIRE_CHROMIUM=1 $(PYTEST) tests/preview
 
 clean: ## remove build output (keeps .venv)
 	rm -rf cdk.out out build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -16,7 +16,7 @@ from jinja2 import TemplateError, TemplateNotFound
 from markupsafe import escape
 
 from client_metadata import KNOWN_REASONS, strip_control_characters
-from custom_message.brands import BrandBook
+from custom_message.brands import Brand, BrandBook
 from custom_message.event import MessageRequest
 from custom_message.links import build_reset_link
 from custom_message.settings import Settings
@@ -118,22 +118,7 @@ def compose_messages(
             return MessageSet(locale=locale, variant=chosen.variant, brand=brand.id, fallbacks=tuple(fallbacks))
         required.append(request.username_parameter)
 
-    context: dict[str, object] = {
-        "code": request.code_parameter,
-        "username": request.username_parameter,
-        "given_name": display_text(request.user_attributes.get("given_name"), NAME_DISPLAY_LENGTH),
-        "reference": display_text(request.metadata.reference, REFERENCE_DISPLAY_LENGTH),
-        "link": build_reset_link(
-            request.metadata.link,
-            code=request.code_parameter if kind.link_carries_code else None,
-            username=request.user_name or None,
-            allowed_hosts=settings.allowed_link_hosts,
-        ),
-        "brand": brand,
-        "reason": chosen.variant,
-        "locale": locale,
-        "layout": f"{locale}/layout.html",
-    }
+    context = message_context(request, kind=kind, key=chosen, brand=brand, settings=settings)
     keys = [chosen] if chosen == generic else [chosen, generic]
     renderer = _PartRenderer(library, context, fallbacks)
 
@@ -165,6 +150,28 @@ def compose_messages(
         email_variant=email_variant or "default",
         fallbacks=tuple(fallbacks),
     )
+
+
+def message_context(
+    request: MessageRequest, *, kind: MessageKind, key: TemplateKey, brand: Brand, settings: Settings
+) -> dict[str, object]:
+    """The variables every template sees (docs/custom-message.md lists them). Untrusted values arrive cleaned."""
+    return {
+        "code": request.code_parameter,
+        "username": request.username_parameter,
+        "given_name": display_text(request.user_attributes.get("given_name"), NAME_DISPLAY_LENGTH),
+        "reference": display_text(request.metadata.reference, REFERENCE_DISPLAY_LENGTH),
+        "link": build_reset_link(
+            request.metadata.link,
+            code=request.code_parameter if kind.link_carries_code else None,
+            username=request.user_name or None,
+            allowed_hosts=settings.allowed_link_hosts,
+        ),
+        "brand": brand,
+        "reason": key.variant,
+        "locale": key.locale,
+        "layout": f"{key.locale}/layout.html",
+    }
 
 
 class _PartRenderer:

@@ -1,0 +1,193 @@
+"""Renders every message (brand x locale x message x variant) to files plus an index page, to review before deploying.
+
+    python -m custom_message.preview [--out out/preview]     (with functions/ on PYTHONPATH; or ``make preview``)
+
+Each message goes through the same code path as in production (``compose_messages``: limits, fallbacks, escaping),
+with sample user data. Cognito's placeholders are then replaced by sample values, as Cognito does before sending, so
+the page shows what a user reads; the index flags any message that fell back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+from dataclasses import dataclass
+
+from client_metadata import ResetMetadata
+from custom_message.brands import BrandBook, load_brand_book
+from custom_message.event import MessageRequest
+from custom_message.messages import MESSAGE_KINDS, MessageSet, compose_messages, message_context
+from custom_message.settings import Settings
+from custom_message.templates import TemplateKey, TemplateLibrary
+
+DEFAULT_OUT = os.path.join("out", "preview")
+SAMPLE_CODE = "483920"
+SAMPLE_TEMPORARY_PASSWORD = "Tq7-mX2p"  # noqa: S105 - a made-up sample shown in the preview
+SAMPLE_USERNAME = "jane.doe@example.com"
+SAMPLE_LINK_HOST = "reset.example.com"
+_TRIGGER_OF_MESSAGE = {kind.directory: source for source, kind in MESSAGE_KINDS.items()}
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    """One rendered message and where its files are, relative to the index."""
+
+    brand: str
+    key: TemplateKey
+    messages: MessageSet
+    folder: str
+
+
+def render_preview(out_dir: str, *, library: TemplateLibrary | None = None, brands: BrandBook | None = None) -> str:
+    """Write every message and ``index.html`` under ``out_dir``; returns the index path."""
+    library = library or TemplateLibrary()
+    brands = brands or load_brand_book()
+    settings = Settings(allowed_link_hosts=frozenset({SAMPLE_LINK_HOST}))
+    entries: list[PreviewEntry] = []
+    for brand_id in sorted(brands.brands) or ["default"]:
+        for key in sorted(library.variants()):
+            trigger_source = _TRIGGER_OF_MESSAGE.get(key.message)
+            if trigger_source is None:
+                continue
+            entries.append(
+                _render_one(
+                    out_dir,
+                    library=library,
+                    brands=brands,
+                    settings=settings,
+                    brand_id=brand_id,
+                    key=key,
+                    trigger_source=trigger_source,
+                )
+            )
+    index = os.path.join(out_dir, "index.html")
+    _write(index, _index_page(entries, brands))
+    return index
+
+
+def _render_one(
+    out_dir: str,
+    *,
+    library: TemplateLibrary,
+    brands: BrandBook,
+    settings: Settings,
+    brand_id: str,
+    key: TemplateKey,
+    trigger_source: str,
+) -> PreviewEntry:
+    kind = MESSAGE_KINDS[trigger_source]
+    request = MessageRequest(
+        trigger_source=trigger_source,
+        code_parameter="{####}",
+        username_parameter="{username}" if kind.needs_username else None,
+        user_name=SAMPLE_USERNAME,
+        user_attributes={"given_name": "Jane", "email": SAMPLE_USERNAME, "locale": key.locale},
+        metadata=ResetMetadata(
+            reason=key.variant,
+            locale=key.locale,
+            brand=brand_id,
+            reference="SEC-4211",
+            link=f"https://{SAMPLE_LINK_HOST}/password",
+        ),
+    )
+    messages = compose_messages(request, library=library, brands=brands, settings=settings)
+    folder = "/".join((brand_id, key.locale, key.message, key.variant))
+    target = os.path.join(out_dir, *folder.split("/"))
+    code = SAMPLE_TEMPORARY_PASSWORD if kind.needs_username else SAMPLE_CODE
+    if messages.email_message is not None:
+        _write(os.path.join(target, "email.html"), _as_sent(messages.email_message, code))
+    try:
+        brand = brands.choose(brand_id, "default")
+        context = message_context(request, kind=kind, key=key, brand=brand, settings=settings)
+        _write(os.path.join(target, "email.txt"), _as_sent(library.render(key, "body.txt", context).strip(), code))
+    except Exception as error:  # noqa: BLE001 - a broken plain-text variant is reported on the index, not fatal
+        _write(os.path.join(target, "email.txt"), f"(plain-text variant failed: {type(error).__name__})\n")
+    _write(os.path.join(target, "subject.txt"), _as_sent(messages.email_subject or "(Cognito default)", code))
+    _write(os.path.join(target, "sms.txt"), _as_sent(messages.sms_message or "(Cognito default)", code))
+    return PreviewEntry(brand=brand_id, key=key, messages=messages, folder=folder)
+
+
+def _as_sent(text: str, code: str) -> str:
+    # What Cognito does after the trigger returns: its placeholders become the real code and user name.
+    return text.replace("{####}", code).replace("{username}", SAMPLE_USERNAME)
+
+
+def _index_page(entries: list[PreviewEntry], brands: BrandBook) -> str:
+    rows = []
+    for entry in entries:
+        result = entry.messages
+        fallbacks = ", ".join(f"{f.part}: {f.cause}" for f in result.fallbacks)
+        code = SAMPLE_TEMPORARY_PASSWORD if entry.key.message == "admin_create_user" else SAMPLE_CODE
+        email_link = (
+            f'<a href="{entry.folder}/email.html">HTML</a> · ' if result.email_message is not None else "default · "
+        )
+        rows.append(
+            "<tr{cls}><td>{brand}</td><td>{locale}</td><td>{message}</td><td>{variant}</td><td>{subject}</td>"
+            '<td>{email}<a href="{folder}/email.txt">text</a></td><td class="sms">{sms} <small>({length})</small></td>'
+            "<td>{fallbacks}</td></tr>".format(
+                cls=' class="fallback"' if fallbacks else "",
+                brand=html.escape(entry.brand),
+                locale=html.escape(entry.key.locale),
+                message=html.escape(entry.key.message),
+                variant=html.escape(entry.key.variant),
+                subject=html.escape(_as_sent(result.email_subject or "(Cognito default)", code)),
+                email=email_link,
+                folder=html.escape(entry.folder),
+                sms=html.escape(_as_sent(result.sms_message or "(Cognito default)", code)),
+                length=len(result.sms_message or ""),
+                fallbacks=html.escape(fallbacks) or "none",
+            )
+        )
+    problems = "".join(f"<li>{html.escape(problem)}</li>" for problem in brands.problems)
+    fallback_count = sum(1 for entry in entries if entry.messages.fallbacks)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Custom message preview</title>
+<style>
+body {{ font: 14px/1.4 Arial, Helvetica, sans-serif; margin: 24px; color: #1a1a1a; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #d0d7de; padding: 6px 8px; text-align: left; vertical-align: top; }}
+th {{ background: #f3f5f7; }}
+tr.fallback td {{ background: #fff1f0; }}
+.summary {{ margin: 0 0 16px; }}
+</style>
+</head>
+<body>
+<h1>Custom message preview</h1>
+<p class="summary">{len(entries)} messages ({fallback_count} with a fallback). Sample code <b>{SAMPLE_CODE}</b>,
+temporary password <b>{SAMPLE_TEMPORARY_PASSWORD}</b>, user <b>{SAMPLE_USERNAME}</b>, link host {SAMPLE_LINK_HOST}:
+Cognito's placeholders are shown replaced, as the user will read them.</p>
+{f'<h2>brands.json problems</h2><ul class="problems">{problems}</ul>' if problems else ""}
+<table>
+<thead><tr><th>brand</th><th>locale</th><th>message</th><th>variant</th><th>subject</th><th>e-mail</th><th>SMS</th>
+<th>fallbacks</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def _write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text if text.endswith("\n") else text + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render every custom message to files with an index page.")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    arguments = parser.parse_args(argv)
+    index = render_preview(arguments.out)
+    print(f"preview written: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
