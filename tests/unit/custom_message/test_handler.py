@@ -1,0 +1,292 @@
+"""The Cognito-facing contract: every trigger source and payload variant, the event always back, never a raise."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from custom_message import handler
+from custom_message.handler import lambda_handler
+from custom_message.messages import MessageSet
+from tests.unit.custom_message.conftest import (
+    EVENT_FILES,
+    Captured,
+    Invoke,
+    copy_event,
+    forgot_password_event,
+    load_event,
+)
+
+TAILORED = {"CustomMessage_ForgotPassword", "CustomMessage_AdminCreateUser"}
+
+
+def test_fixtures_cover_all_seven_trigger_sources() -> None:
+    sources = {load_event(name)["triggerSource"] for name in EVENT_FILES}
+    assert sources == {
+        "CustomMessage_SignUp",
+        "CustomMessage_AdminCreateUser",
+        "CustomMessage_ResendCode",
+        "CustomMessage_ForgotPassword",
+        "CustomMessage_UpdateUserAttribute",
+        "CustomMessage_VerifyUserAttribute",
+        "CustomMessage_Authentication",
+    }
+
+
+@pytest.mark.parametrize("name", EVENT_FILES)
+def test_every_fixture_comes_back_as_the_same_event(name: str, invoke: Invoke) -> None:
+    event = load_event(name)
+    before = copy_event(event)
+
+    result = invoke(event)
+
+    assert result is event
+    assert {key: value for key, value in result.items() if key != "response"} == {
+        key: value for key, value in before.items() if key != "response"
+    }
+    response = result["response"]
+    if event["triggerSource"] in TAILORED:
+        code = event["request"]["codeParameter"]
+        assert code in response["emailMessage"]
+        assert code in response["smsMessage"]
+        assert response["emailSubject"]
+    else:
+        # No templates ship for these sources: Cognito's own messages, the event untouched.
+        assert result == before
+
+
+def test_admin_reset_is_tailored_in_the_requested_locale_reason_and_brand(invoke: Invoke, captured: Captured) -> None:
+    event = load_event("forgot_password_admin_reset.json")  # reason security_incident, locale de-AT, brand acme
+
+    response = invoke(event)["response"]
+
+    assert response["emailSubject"] == "Sicherheitshinweis: Ihr Passwort bei ACME Industries wurde zurückgesetzt"
+    assert "Nach einem Sicherheitsvorfall" in response["emailMessage"]
+    assert '<div class="code"' in response["emailMessage"]
+    assert "#b3261e" in response["emailMessage"]  # acme's colour
+    assert "Referenz: <span class=\"reference\">SEC-4211</span>" in response["emailMessage"]
+    assert 'href="https://reset.example.com/password?code={####}&amp;username=alice"' in response["emailMessage"]
+    assert response["smsMessage"] == (
+        "ACME Industries Sicherheitshinweis: Ihr Passwort wurde vorsorglich zurückgesetzt. Code: {####} (1 Stunde gültig)."
+    )
+    (line,) = captured.lines
+    assert line["locale"] == "de"
+    assert line["variant"] == "security_incident"
+    assert line["brand"] == "acme"
+    assert line["fallbacks"] == []
+    assert line["MessageRendered"] == 1
+    assert line["TemplateFallback"] == 0
+
+
+def test_self_service_forgot_password_without_client_metadata_uses_the_user_locale(invoke: Invoke) -> None:
+    event = load_event("forgot_password_self_service.json")  # no clientMetadata key, locale attribute "de"
+    assert "clientMetadata" not in event["request"]
+
+    response = invoke(event)["response"]
+
+    assert response["emailSubject"] == "Ihr Passwort bei Example Corp wurde zurückgesetzt"
+    assert "Hallo Alice," in response["emailMessage"]
+    assert "{####}" in response["smsMessage"]
+
+
+def test_aws_sdk_variant_with_boolean_attributes_no_link_parameter_and_null_metadata(invoke: Invoke) -> None:
+    event = load_event("forgot_password_aws_sdk_booleans.json")
+    assert "awsSdk" in event["callerContext"]
+    assert event["request"]["clientMetadata"] is None
+    assert "linkParameter" not in event["request"]
+    assert event["request"]["userAttributes"]["email_verified"] is True
+
+    response = invoke(event)["response"]
+
+    assert response["emailSubject"] == "Your Example Corp password has been reset"
+    assert "An administrator has reset the password" in response["emailMessage"]
+    assert "Hello," in response["emailMessage"]
+
+
+def test_admin_create_user_welcome_holds_both_placeholders(invoke: Invoke) -> None:
+    event = load_event("admin_create_user.json")
+
+    response = invoke(event)["response"]
+
+    for field in ("emailMessage", "smsMessage"):
+        assert "{username}" in response[field]
+        assert "{####}" in response[field]
+    assert response["emailSubject"] == "Your new Example Corp account"
+    assert "Hello Carol," in response["emailMessage"]
+
+
+def test_admin_create_user_without_username_placeholder_falls_back_to_defaults(
+    invoke: Invoke, captured: Captured
+) -> None:
+    event = load_event("admin_create_user.json")
+    event["request"]["usernameParameter"] = None
+
+    response = invoke(event)["response"]
+
+    assert response == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
+    assert captured.metric("TemplateFallback") == 1
+    assert captured.lines[0]["fallbackCauses"] == ["missing_placeholder"]
+
+
+def test_extra_unknown_keys_anywhere_are_tolerated(invoke: Invoke) -> None:
+    event = load_event("forgot_password_admin_reset.json")
+    event["futureTopLevelKey"] = {"x": 1}
+    event["request"]["somethingNew"] = [1, 2]
+    event["request"]["clientMetadata"]["tenant"] = "blue"
+    event["callerContext"]["extra"] = None
+
+    response = invoke(event)["response"]
+
+    assert "{####}" in response["emailMessage"]
+    assert event["futureTopLevelKey"] == {"x": 1}
+
+
+@pytest.mark.parametrize("response", [None, "junk", 3], ids=["null", "string", "number"])
+def test_a_missing_or_broken_response_object_is_replaced(invoke: Invoke, response: object) -> None:
+    event = load_event("forgot_password_admin_reset.json")
+    event["response"] = response
+
+    result = invoke(event)
+
+    assert set(result["response"]) == {"emailSubject", "emailMessage", "smsMessage"}
+    assert "{####}" in result["response"]["emailMessage"]
+
+
+def test_missing_response_key_is_added(invoke: Invoke) -> None:
+    event = load_event("forgot_password_admin_reset.json")
+    del event["response"]
+
+    assert "{####}" in invoke(event)["response"]["smsMessage"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [None, [], "CustomMessage_ForgotPassword", 42, {}, {"triggerSource": "CustomMessage_ForgotPassword"}],
+    ids=["none", "list", "string", "number", "empty", "no-request"],
+)
+def test_events_that_are_not_custom_message_events_come_back_unchanged(invoke: Invoke, event: object) -> None:
+    before = json.dumps(event)
+
+    assert invoke(event) is event
+    assert json.dumps(event) == before
+
+
+@pytest.mark.parametrize("code", [None, "", 123], ids=["null", "empty", "number"])
+def test_without_a_code_placeholder_nothing_is_tailored(invoke: Invoke, code: object) -> None:
+    event = load_event("forgot_password_admin_reset.json")
+    event["request"]["codeParameter"] = code
+
+    result = invoke(event)
+
+    assert result["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}
+
+
+def test_unknown_trigger_source_passes_through(invoke: Invoke, captured: Captured) -> None:
+    event = load_event("forgot_password_admin_reset.json")
+    event["triggerSource"] = "CustomMessage_SomethingNew"
+
+    result = invoke(event)
+
+    assert result["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}
+    assert captured.lines[0]["message"] == "event passed through: no templates for this trigger source"
+    assert "_aws" not in captured.lines[0]
+
+
+def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fallback(
+    invoke: Invoke, captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> MessageSet:
+        raise ValueError("secret-value-from-metadata alice@example.com")
+
+    monkeypatch.setattr(handler, "compose_messages", explode)
+    event = load_event("forgot_password_admin_reset.json")
+    event["response"]["emailMessage"] = "left over"
+
+    result = invoke(event)
+
+    assert result is event
+    assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
+    (line,) = captured.lines
+    assert line["level"] == "ERROR"
+    assert line["errorType"] == "ValueError"
+    assert line["TemplateFallback"] == 1
+    assert line["MessageRendered"] == 0
+    assert "secret-value" not in captured.text
+    assert "alice" not in captured.text
+
+
+def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdout(
+    fresh_container: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALLOWED_LINK_HOSTS", " Reset.Example.com , other.example.org")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cm-test")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TestNamespace")
+
+    class Context:
+        aws_request_id = "req-1"
+
+    first = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+    monkeypatch.setenv("ALLOWED_LINK_HOSTS", "")  # read once per container: no effect on the next invocation
+    second = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+
+    for result in (first, second):
+        assert "https://reset.example.com/password?code={####}" in result["response"]["emailMessage"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["coldStart"] for line in lines] == [True, False]
+    assert {line["service"] for line in lines} == {"cm-test"}
+    assert {line["requestId"] for line in lines} == {"req-1"}
+    assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "TestNamespace"
+
+
+def test_lambda_handler_survives_a_broken_container_setup(
+    fresh_container: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken() -> None:
+        raise OSError("templates unreadable")
+
+    monkeypatch.setattr(handler, "load_brand_book", broken)
+    event = load_event("forgot_password_admin_reset.json")
+
+    result = lambda_handler(event, None)
+
+    assert result is event
+    assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["errorType"] == "OSError"
+    assert line["TemplateFallback"] == 1
+
+
+def test_logs_never_carry_metadata_attribute_values_codes_or_usernames(invoke: Invoke, captured: Captured) -> None:
+    event = forgot_password_event(
+        {"reason": "security_incident", "reference": "REF-SECRET-77", "link": "https://reset.example.com/x-secret"},
+        given_name="Zacharias",
+        email="zacharias@example.org",
+        locale="de",
+    )
+    event["userName"] = "zach-the-user"
+    event["request"]["codeParameter"] = "{####}"
+
+    invoke(event)
+
+    for secret in ("REF-SECRET-77", "x-secret", "Zacharias", "zacharias@", "zach-the-user", "{####}"):
+        assert secret not in captured.text
+
+
+def test_emf_document_has_the_shape_cloudwatch_expects(invoke: Invoke, captured: Captured) -> None:
+    invoke(load_event("forgot_password_admin_reset.json"))
+
+    (line,) = captured.lines
+    aws: dict[str, Any] = line["_aws"]
+    assert isinstance(aws["Timestamp"], int)
+    assert aws["CloudWatchMetrics"] == [
+        {
+            "Namespace": "CognitoPasswordReset",
+            "Dimensions": [["service"]],
+            "Metrics": [{"Name": "TemplateFallback", "Unit": "Count"}, {"Name": "MessageRendered", "Unit": "Count"}],
+        }
+    ]
+    assert line["service"] == "custom-message"
+    assert line["TemplateFallback"] == 0
+    assert line["MessageRendered"] == 1
