@@ -29,6 +29,8 @@ SMS_MESSAGE_LIMIT: Final = 140
 # How much of an untrusted value a message shows: enough to recognise it, never enough to break a layout.
 REFERENCE_DISPLAY_LENGTH: Final = 64
 NAME_DISPLAY_LENGTH: Final = 64
+# The locale the project ships complete; used when even the configured default has no templates (a typo in it).
+SHIPPED_LOCALE: Final = "en"
 
 
 class MessageKind(NamedTuple):
@@ -212,7 +214,7 @@ class _PartRenderer:
 def _normalise(part: Part, text: str) -> str:
     if part == "subject":
         # A subject is one header line: newlines from a template (or a value) must not reach the mail headers.
-        return _WHITESPACE.sub(" ", without_control_characters(text)).strip()
+        return without_control_characters(_WHITESPACE.sub(" ", text)).strip()
     return text.strip()
 
 
@@ -236,7 +238,8 @@ def display_text(value: str | None, limit: int) -> str | None:
     """An untrusted value made fit to show: control characters gone, whitespace collapsed, truncated with '…'."""
     if value is None:
         return None
-    text = _WHITESPACE.sub(" ", without_control_characters(value)).strip()
+    # Whitespace first, so a line break between two words leaves a space rather than gluing them together.
+    text = _WHITESPACE.sub(" ", without_control_characters(_WHITESPACE.sub(" ", value))).strip()
     if not text:
         return None
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -248,12 +251,12 @@ def without_control_characters(text: str) -> str:
 
 
 def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[str], bool], default: str) -> str | None:
-    """The first requested tag (or its language alone: de-AT, then de) with templates, else the default, else None."""
+    """The first requested tag (or its language alone: de-AT, then de) with templates, else the default, else en."""
     for tag in requested:
         for candidate in locale_candidates(tag):
             if has_messages(candidate):
                 return candidate
-    for candidate in locale_candidates(default):
+    for candidate in [*locale_candidates(default), SHIPPED_LOCALE]:
         if has_messages(candidate):
             return candidate
     return None
