@@ -66,10 +66,11 @@ def test_admin_reset_is_tailored_in_the_requested_locale_reason_and_brand(invoke
     assert "Nach einem Sicherheitsvorfall" in response["emailMessage"]
     assert '<div class="code"' in response["emailMessage"]
     assert "#b3261e" in response["emailMessage"]  # acme's colour
-    assert "Referenz: <span class=\"reference\">SEC-4211</span>" in response["emailMessage"]
+    assert 'Referenz: <span class="reference">SEC-4211</span>' in response["emailMessage"]
     assert 'href="https://reset.example.com/password?code={####}&amp;username=alice"' in response["emailMessage"]
     assert response["smsMessage"] == (
-        "ACME Industries Sicherheitshinweis: Ihr Passwort wurde vorsorglich zurückgesetzt. Code: {####} (1 Stunde gültig)."
+        "ACME Industries Sicherheitshinweis: Ihr Passwort wurde vorsorglich zurückgesetzt."
+        " Code: {####} (1 Stunde gültig)."
     )
     (line,) = captured.lines
     assert line["locale"] == "de"
@@ -227,9 +228,9 @@ def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdo
     class Context:
         aws_request_id = "req-1"
 
-    first = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+    first: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
     monkeypatch.setenv("ALLOWED_LINK_HOSTS", "")  # read once per container: no effect on the next invocation
-    second = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+    second: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
 
     for result in (first, second):
         assert "https://reset.example.com/password?code={####}" in result["response"]["emailMessage"]
@@ -249,7 +250,7 @@ def test_lambda_handler_survives_a_broken_container_setup(
     monkeypatch.setattr(handler, "load_brand_book", broken)
     event = load_event("forgot_password_admin_reset.json")
 
-    result = lambda_handler(event, None)
+    result: Any = lambda_handler(event, None)
 
     assert result is event
     assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}

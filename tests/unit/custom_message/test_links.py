@@ -74,4 +74,6 @@ def test_anything_else_is_dropped(base: str | None) -> None:
 
 
 def test_an_empty_allowlist_renders_no_link_at_all() -> None:
-    assert build_reset_link("https://reset.example.com/", code="{####}", username="a", allowed_hosts=frozenset()) is None
+    assert (
+        build_reset_link("https://reset.example.com/", code="{####}", username="a", allowed_hosts=frozenset()) is None
+    )

@@ -76,7 +76,9 @@ def test_each_locale_and_reason_says_its_own_thing(
     assert f'<html lang="{locale}">' in (result.email_message or "")
 
 
-def test_all_locale_reason_messages_are_distinct(library: TemplateLibrary, brands: BrandBook, settings: Settings) -> None:
+def test_all_locale_reason_messages_are_distinct(
+    library: TemplateLibrary, brands: BrandBook, settings: Settings
+) -> None:
     results = [
         compose(library, brands, settings, metadata=ResetMetadata(reason=reason, locale=locale))
         for locale, reason in EXPECTED
@@ -122,9 +124,7 @@ def test_locale_metadata_then_user_attribute_then_default(
     expected: str,
 ) -> None:
     attributes = {"locale": attribute} if attribute else {}
-    result = compose(
-        library, brands, settings, metadata=ResetMetadata(locale=requested), attributes=attributes
-    )
+    result = compose(library, brands, settings, metadata=ResetMetadata(locale=requested), attributes=attributes)
 
     assert result.locale == expected
 

@@ -1,0 +1,186 @@
+"""Property-based: whatever Cognito (or anything else) sends, the trigger returns an answer Cognito accepts."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custom_message.brands import load_brand_book
+from custom_message.handler import Dependencies, handle_custom_message
+from custom_message.messages import EMAIL_MESSAGE_LIMIT, EMAIL_SUBJECT_LIMIT, SMS_MESSAGE_LIMIT
+from custom_message.settings import Settings
+from custom_message.telemetry import Telemetry
+from custom_message.templates import TemplateLibrary
+
+TRIGGER_SOURCES = [
+    "CustomMessage_SignUp",
+    "CustomMessage_AdminCreateUser",
+    "CustomMessage_ResendCode",
+    "CustomMessage_ForgotPassword",
+    "CustomMessage_UpdateUserAttribute",
+    "CustomMessage_VerifyUserAttribute",
+    "CustomMessage_Authentication",
+]
+MARKER = "<zz>"
+
+STREAM = io.StringIO()
+DEPENDENCIES = Dependencies(
+    settings=Settings(allowed_link_hosts=frozenset({"reset.example.com"})),
+    library=TemplateLibrary(),
+    brands=load_brand_book(),
+    telemetry=Telemetry(service="custom-message", namespace="CognitoPasswordReset", stream=STREAM),
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+# Text that is sometimes well-formed for its key and sometimes anything at all, always carrying an HTML marker.
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.text(max_size=600),
+    st.builds(lambda text: MARKER + text, st.text(max_size=60)),
+    st.sampled_from(
+        ["de-AT", "de", "en-GB", "fr", "security_incident", "acme", "SEC-1", "https://reset.example.com/p"]
+    ),
+    st.builds(lambda text: "https://reset.example.com/" + text, st.text(max_size=40)),
+)
+metadata = st.one_of(
+    st.none(),
+    json_values,
+    st.dictionaries(
+        st.sampled_from(["reason", "locale", "brand", "reference", "link", "other"]) | st.text(max_size=8),
+        hostile_text | json_values,
+        max_size=8,
+    ),
+)
+attributes = st.one_of(
+    st.none(),
+    json_values,
+    st.dictionaries(
+        st.sampled_from(["given_name", "locale", "email", "email_verified", "sub"]) | st.text(max_size=8),
+        hostile_text | st.booleans() | json_values,
+        max_size=6,
+    ),
+)
+codes = st.one_of(st.just("{####}"), st.just("####"), st.text(max_size=20), st.none(), st.integers())
+
+
+@st.composite
+def cognito_like_events(draw: st.DrawFn) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "userAttributes": draw(attributes),
+        "codeParameter": draw(codes),
+        "usernameParameter": draw(st.one_of(st.just("{username}"), st.none(), st.text(max_size=12))),
+    }
+    if draw(st.booleans()):
+        request["linkParameter"] = draw(st.one_of(st.just("{##Click Here##}"), st.none()))
+    if draw(st.booleans()):
+        request["clientMetadata"] = draw(metadata)
+    event: dict[str, Any] = {
+        "version": "1",
+        "triggerSource": draw(st.one_of(st.sampled_from(TRIGGER_SOURCES), st.text(max_size=20), st.none())),
+        "userName": draw(st.one_of(st.text(max_size=40), st.none(), st.integers())),
+        "callerContext": draw(
+            st.sampled_from(
+                [{"awsSdkVersion": "aws-sdk-unknown-unknown"}, {"awsSdk": "aws-sdk-java"}, None, {"clientId": 1}]
+            )
+        ),
+        "request": request if draw(st.integers(0, 9)) else draw(json_values),
+        "response": draw(
+            st.one_of(st.just({"smsMessage": None, "emailMessage": None, "emailSubject": None}), json_values)
+        ),
+    }
+    return event
+
+
+def run(event: object) -> tuple[object, list[dict[str, Any]]]:
+    STREAM.seek(0)
+    STREAM.truncate()
+    result = handle_custom_message(event, None, DEPENDENCIES)
+    return result, [json.loads(line) for line in STREAM.getvalue().splitlines()]
+
+
+def assert_cognito_accepts(event: Any) -> None:
+    request = event.get("request")
+    code = request.get("codeParameter") if isinstance(request, dict) else None
+    response = event.get("response")
+    if not isinstance(response, dict) or not isinstance(code, str) or not code:
+        return
+    required = [code]
+    if event.get("triggerSource") == "CustomMessage_AdminCreateUser":
+        required.append(request.get("usernameParameter"))
+    limits = {"emailMessage": EMAIL_MESSAGE_LIMIT, "emailSubject": EMAIL_SUBJECT_LIMIT, "smsMessage": SMS_MESSAGE_LIMIT}
+    for field, limit in limits.items():
+        value = response.get(field)
+        if value is None:
+            continue
+        assert isinstance(value, str)
+        assert 0 < len(value) <= limit
+        assert MARKER not in value  # no untrusted value reaches a message unescaped
+        if field != "emailSubject":
+            assert all(isinstance(p, str) and p in value for p in required)
+    subject = response.get("emailSubject")
+    if subject is not None:
+        assert "\n" not in subject
+        assert "\r" not in subject
+        assert response.get("emailMessage") is not None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event=cognito_like_events())
+def test_any_cognito_like_event_gets_an_acceptable_answer_without_an_internal_error(event: dict[str, Any]) -> None:
+    result, lines = run(event)
+
+    assert result is event
+    assert_cognito_accepts(event)
+    # Robust by construction, not by the last-resort catch: no invocation took the exception path.
+    assert all("errorType" not in line for line in lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(event=json_values)
+def test_anything_at_all_comes_back_unchanged(event: object) -> None:
+    before = json.dumps(event, sort_keys=True)
+
+    result, lines = run(event)
+
+    assert result is event
+    assert json.dumps(event, sort_keys=True) == before
+    assert all("errorType" not in line for line in lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    reference=st.text(max_size=200),
+    given_name=st.text(max_size=200),
+    locale=st.text(max_size=20),
+    reason=st.text(max_size=70),
+)
+def test_forgot_password_with_any_metadata_is_always_tailored_and_escaped(
+    reference: str, given_name: str, locale: str, reason: str
+) -> None:
+    event: dict[str, Any] = {
+        "triggerSource": "CustomMessage_ForgotPassword",
+        "userName": "alice",
+        "request": {
+            "codeParameter": "{####}",
+            "userAttributes": {"given_name": MARKER + given_name, "locale": locale},
+            "clientMetadata": {"reference": MARKER + reference, "locale": locale, "reason": reason},
+        },
+        "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
+    }
+
+    _, lines = run(event)
+
+    response = event["response"]
+    assert "{####}" in response["emailMessage"]
+    assert "{####}" in response["smsMessage"]
+    assert response["emailSubject"]
+    assert_cognito_accepts(event)
+    assert lines[0]["fallbacks"] == []

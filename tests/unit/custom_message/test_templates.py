@@ -1,0 +1,183 @@
+"""The shipped templates and brands: every combination renders cleanly, and the precompiled copies are current."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from client_metadata import ResetMetadata
+from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
+from custom_message.event import MessageRequest
+from custom_message.messages import (
+    EMAIL_MESSAGE_LIMIT,
+    EMAIL_SUBJECT_LIMIT,
+    MESSAGE_KINDS,
+    SMS_MESSAGE_LIMIT,
+    compose_messages,
+    message_context,
+)
+from custom_message.precompile import stale_files, write_compiled
+from custom_message.settings import Settings
+from custom_message.templates import COMPILED_DIR, TemplateKey, TemplateLibrary
+from tests.unit.custom_message.conftest import LINK_HOST
+
+SHIPPED_LIBRARY = TemplateLibrary()
+SHIPPED_BRANDS = load_brand_book()
+TRIGGER_OF = {kind.directory: source for source, kind in MESSAGE_KINDS.items()}
+COMBINATIONS = sorted(itertools.product(sorted(SHIPPED_BRANDS.brands), sorted(SHIPPED_LIBRARY.variants())))
+
+
+def test_the_shipped_set_is_complete() -> None:
+    variants = SHIPPED_LIBRARY.variants()
+    for locale in ("en", "de"):
+        for reason in ("admin_request", "security_incident", "policy_rotation", "account_recovery"):
+            assert TemplateKey(locale, "forgot_password", reason) in variants
+        assert TemplateKey(locale, "admin_create_user", "welcome") in variants
+    assert {"default", "acme"} <= set(SHIPPED_BRANDS.brands)
+    # Every variant directory has all four parts: a missing one would only show up as a fallback in production.
+    for key in variants:
+        for part in ("subject.txt", "body.html", "body.txt", "sms.txt"):
+            assert os.path.isfile(os.path.join(SHIPPED_LIBRARY.root, key.locale, key.message, key.variant, part))
+
+
+@pytest.mark.parametrize(("brand", "key"), COMBINATIONS, ids=[f"{b}-{'/'.join(k)}" for b, k in COMBINATIONS])
+@pytest.mark.parametrize("with_extras", [True, False], ids=["link+reference+name", "bare"])
+def test_every_template_renders_for_every_brand_locale_and_reason(
+    brand: str, key: TemplateKey, with_extras: bool
+) -> None:
+    trigger_source = TRIGGER_OF[key.message]
+    kind = MESSAGE_KINDS[trigger_source]
+    request = MessageRequest(
+        trigger_source=trigger_source,
+        code_parameter="{####}",
+        username_parameter="{username}" if kind.needs_username else None,
+        user_name="alice",
+        user_attributes={"given_name": "Alice"} if with_extras else {},
+        metadata=ResetMetadata(
+            reason=key.variant,
+            locale=key.locale,
+            brand=brand,
+            reference="SEC-4211" if with_extras else None,
+            link=f"https://{LINK_HOST}/password" if with_extras else None,
+        ),
+    )
+    settings = Settings(allowed_link_hosts=frozenset({LINK_HOST}))
+
+    result = compose_messages(request, library=SHIPPED_LIBRARY, brands=SHIPPED_BRANDS, settings=settings)
+
+    assert result.fallbacks == ()
+    assert (result.locale, result.variant, result.brand, result.email_variant) == (
+        key.locale,
+        key.variant,
+        brand,
+        "html",
+    )
+    required = ["{####}", "{username}"] if kind.needs_username else ["{####}"]
+    for text, limit in (
+        (result.email_message, EMAIL_MESSAGE_LIMIT),
+        (result.sms_message, SMS_MESSAGE_LIMIT),
+    ):
+        assert text is not None
+        assert len(text) <= limit
+        assert all(placeholder in text for placeholder in required)
+    assert result.email_subject is not None
+    assert 0 < len(result.email_subject) <= EMAIL_SUBJECT_LIMIT
+    html = result.email_message or ""
+    assert SHIPPED_BRANDS.brands[brand].name in html
+    assert ("SEC-4211" in html) is with_extras
+    assert (f"https://{LINK_HOST}/password?" in html) is with_extras
+    # The plain-text variant (the first fallback) must hold up on its own too.
+    brand_config = SHIPPED_BRANDS.choose(brand, "default")
+    context = message_context(request, kind=kind, key=key, brand=brand_config, settings=settings)
+    text = SHIPPED_LIBRARY.render(key, "body.txt", context)
+    assert all(placeholder in text for placeholder in required)
+    assert "<" not in text.replace("<p>", "")
+
+
+def test_precompiled_templates_are_current() -> None:
+    stale = stale_files(TemplateLibrary(compiled=None), COMPILED_DIR)
+    assert stale == [], "templates changed: run `make preview` (or python -m custom_message.precompile)"
+
+
+def test_precompiled_templates_are_what_production_loads() -> None:
+    library = TemplateLibrary()
+    request = MessageRequest(trigger_source="CustomMessage_ForgotPassword", code_parameter="{####}")
+    compose_messages(request, library=library, brands=SHIPPED_BRANDS, settings=Settings())
+
+    assert library.precompiled is not None
+    assert len(library.precompiled.hits) == 5  # shared layout, en layout, body.html, subject, sms
+    assert library.precompiled.misses == []
+
+
+def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    compiled = tmp_path / "compiled"
+    sms = root / "en" / "forgot_password" / "admin_request" / "sms.txt"
+    sms.parent.mkdir(parents=True)
+    sms.write_text("Old {{ code }}", encoding="utf-8")
+    write_compiled(TemplateLibrary(str(root), compiled=None), str(compiled))
+    sms.write_text("New {{ code }}", encoding="utf-8")
+
+    library = TemplateLibrary(str(root), compiled=str(compiled))
+    rendered = library.render(TemplateKey("en", "forgot_password", "admin_request"), "sms", {"code": "{####}"})
+
+    assert rendered == "New {####}"
+    assert library.precompiled is not None
+    assert len(library.precompiled.misses) == 1
+    assert stale_files(TemplateLibrary(str(root), compiled=None), str(compiled)) != []
+
+
+def test_the_shipped_brand_file_is_valid() -> None:
+    assert SHIPPED_BRANDS.problems == ()
+    assert json.loads(Path(BRANDS_FILE).read_text(encoding="utf-8"))["brands"]["default"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"name": "X", "primary_colour": "red;background:url(https://evil)"}, "primary_colour: must be a #rgb"),
+        ({"name": "X", "accent_colour": "#12345g"}, "accent_colour: must be a #rgb"),
+        ({"name": "X", "logo_url": "http://insecure.example/logo.png"}, "logo_url: must be an https:// URL"),
+        ({"name": "X", "logo_url": 'https://x.example/"onerror="alert(1)'}, "logo_url: must be an https:// URL"),
+        ({"name": "X", "support_email": "not-an-address"}, "support_email: must be an e-mail address"),
+        ({"name": ""}, "name: required"),
+        ({"name": "X", "colour": "#fff"}, "unknown keys colour"),
+        ("not an object", "must be an object"),
+    ],
+)
+def test_an_invalid_brand_is_left_out_with_a_reason(tmp_path: Path, entry: object, problem: str) -> None:
+    path = tmp_path / "brands.json"
+    path.write_text(json.dumps({"brands": {"default": {"name": "Fine"}, "bad": entry}}), encoding="utf-8")
+
+    book = load_brand_book(path)
+
+    assert set(book.brands) == {"default"}
+    assert len(book.problems) == 1
+    assert problem in book.problems[0]
+    assert book.choose("bad", "default").name == "Fine"
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"brands": []}'])
+def test_an_unreadable_brand_file_leaves_the_built_in_brand(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "brands.json"
+    path.write_text(content, encoding="utf-8")
+
+    book = load_brand_book(path)
+
+    assert book.brands == {}
+    assert book.problems
+    assert book.choose("acme", "default").name == "Account security"
+    assert load_brand_book(tmp_path / "missing.json").choose(None, "default").id == "default"
+
+
+def test_brand_book_ids_must_be_well_formed(tmp_path: Path) -> None:
+    path = tmp_path / "brands.json"
+    path.write_text(json.dumps({"brands": {"Bad Id": {"name": "X"}}}), encoding="utf-8")
+
+    assert load_brand_book(path) == BrandBook(
+        brands={}, problems=("brands.Bad Id: the id must be a lower-case brand id such as 'acme'",)
+    )
