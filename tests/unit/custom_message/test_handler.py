@@ -291,3 +291,32 @@ def test_emf_document_has_the_shape_cloudwatch_expects(invoke: Invoke, captured:
     assert line["service"] == "custom-message"
     assert line["TemplateFallback"] == 0
     assert line["MessageRendered"] == 1
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        {},
+        [],
+        "reason=security_incident",
+        17,
+        {"reason": ["security_incident"], "locale": {"de": True}, "brand": 3, "reference": None, "link": False},
+        {"reason": "security_incident" * 40, "reference": "R" * 513, "link": "https://reset.example.com/" + "a" * 600},
+        {f"key{index}": "v" * 1000 for index in range(2000)},
+    ],
+    ids=["null", "empty", "list", "string", "number", "wrong-types", "over-long-values", "huge"],
+)
+def test_missing_null_empty_junk_or_huge_metadata_gives_the_generic_english_message(
+    invoke: Invoke, captured: Captured, metadata: object
+) -> None:
+    event = forgot_password_event(metadata)
+
+    response = invoke(event)["response"]
+
+    assert response["emailSubject"] == "Your Example Corp password has been reset"
+    assert "An administrator has reset the password" in response["emailMessage"]
+    assert "reset.example.com/" not in response["emailMessage"]
+    assert "RRRR" not in response["emailMessage"]
+    assert response["smsMessage"].startswith("Example Corp: an administrator reset your password.")
+    assert captured.lines[0]["fallbacks"] == []
