@@ -31,7 +31,7 @@ setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 demo: $(STAMP) ## run the reset function against an embedded local AWS and show what happened
 	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
-test: lint typecheck test-unit test-integration test-preview ## ruff, mypy and every test suite
+test: lint typecheck test-unit test-integration test-preview test-infra ## ruff, mypy and every test suite
 
 lint: $(STAMP) ## ruff check + format check
 	@$(BIN)/ruff check .
@@ -42,7 +42,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy, strict
-	@$(BIN)/mypy functions local_aws tests
+	@$(BIN)/mypy functions local_aws tests infra app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) tests/unit --disable-socket
@@ -67,6 +67,34 @@ browser: ## install Debian's chromium for the preview test, if it is missing
 
 test-preview: $(STAMP) browser ## open the rendered preview in headless Chromium (screenshots land in out/preview/)
 	@REQUIRE_CHROMIUM=1 $(PYTEST) tests/preview
+
+# The CDK app (infra/, app.py): synth needs no AWS credentials, no Docker, and no network once the pinned CLI and the
+# Lambda wheels are downloaded (npm ci, make wheels).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+NODE_STAMP := node_modules/.installed
+# Lambda's platform (python3.14, arm64); infra/bundling.py installs from this folder, and only from it.
+LAMBDA_WHEELS := build/lambda-wheels/cp314-manylinux2014_aarch64
+WHEELS_STAMP := $(LAMBDA_WHEELS)/.downloaded
+.PHONY: wheels synth test-infra
+
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WHEELS_STAMP): functions/requirements.txt | $(STAMP)
+	@rm -rf $(LAMBDA_WHEELS) && mkdir -p $(LAMBDA_WHEELS)
+	@$(PIP) download --no-deps --only-binary=:all: --platform manylinux2014_aarch64 --python-version 3.14 \
+		--implementation cp --dest $(LAMBDA_WHEELS) -r functions/requirements.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@touch $@
+
+wheels: $(WHEELS_STAMP) ## download the pinned Lambda wheels (arm64, Python 3.14) that synth bundles, once
+
+synth: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk.out via the pinned CDK CLI, functions bundled without Docker
+	@PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk synth --quiet
+
+test-infra: $(STAMP) $(NODE_STAMP) ## the CDK stack: both variants synthesized, cdk-nag, cfn-lint, every IAM statement
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PYTEST) tests/infra --disable-socket
 
 clean: ## remove build output (keeps .venv)
 	rm -rf cdk.out out build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,138 @@
+"""Lambda code assets built at synth without Docker: the function's packages plus its pinned dependencies.
+
+The dependencies are installed from a wheelhouse of Lambda-platform wheels (manylinux aarch64, CPython 3.14) that
+`make wheels` downloads once from functions/requirements.txt, so synth itself needs no network, and every version in
+the bundle is the version the tests ran against (pip resolves with the requirements file as constraints and from
+the wheelhouse only; a dependency missing from the pins fails the build instead of floating).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR: Final = PROJECT_ROOT / "functions"
+REQUIREMENTS: Final = FUNCTIONS_DIR / "requirements.txt"
+# The newest Python runtime Lambda offers (cdk-nag AwsSolutions-L1 checks for exactly that).
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+# pip's view of Lambda's python3.14 arm64 environment (Amazon Linux 2023, glibc 2.34). The Makefile's `wheels` target
+# downloads for the same platform into the same folder.
+PIP_PLATFORM: Final = ("manylinux2014_aarch64", "3.14", "cp")
+WHEELHOUSE: Final = PROJECT_ROOT / "build" / "lambda-wheels" / "cp314-manylinux2014_aarch64"
+# Bump when the recipe below changes, so assets are rebuilt even if no source file did.
+_RECIPE_VERSION: Final = "1"
+_SKIPPED_NAMES: Final = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+_SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
+
+
+class BundlingError(RuntimeError):
+    """The function's code could not be assembled; the message says what to run."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSource:
+    """What goes into one function's deployment package.
+
+    packages: directories under functions/ copied verbatim (the handler's package and the shared ones it imports).
+    requirements: top-level distributions the function imports; their dependencies come from the same pins.
+    """
+
+    packages: tuple[str, ...]
+    requirements: tuple[str, ...]
+
+    def files(self) -> Iterable[Path]:
+        for package in self.packages:
+            root = FUNCTIONS_DIR / package
+            if not (root / "__init__.py").is_file():
+                raise BundlingError(f"functions/{package} is not a Python package (no __init__.py)")
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not _skipped(path.relative_to(root)):
+                    yield path
+
+    def asset_hash(self) -> str:
+        """Changes when a source file, the pins, the requested distributions, the platform or the recipe change."""
+        digest = hashlib.sha256()
+        for part in (_RECIPE_VERSION, *PIP_PLATFORM, *self.packages, *self.requirements):
+            digest.update(part.encode() + b"\0")
+        digest.update(REQUIREMENTS.read_bytes())
+        for path in self.files():
+            digest.update(path.relative_to(FUNCTIONS_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part in _SKIPPED_NAMES for part in relative.parts) or relative.suffix in _SKIPPED_SUFFIXES
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _PinnedLocalBundling:
+    """Runs in the synth process: copy the packages, then pip-install the pinned wheels for Lambda's platform."""
+
+    def __init__(self, source: FunctionSource) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
+        output = Path(output_dir)
+        for path in self._source.files():
+            target = output / path.relative_to(FUNCTIONS_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        if self._source.requirements:
+            self._install_requirements(output)
+        return True
+
+    def _install_requirements(self, output: Path) -> None:
+        if not WHEELHOUSE.is_dir() or not any(WHEELHOUSE.glob("*.whl")):
+            raise BundlingError(
+                f"no Lambda wheels in {WHEELHOUSE.relative_to(PROJECT_ROOT)}: run `make wheels` once (downloads the "
+                "pinned aarch64 wheels), or skip bundling (`-c aws:cdk:bundling-stacks=[]`) for a template-only synth"
+            )
+        platform, python_version, implementation = PIP_PLATFORM
+        command = [
+            sys.executable, "-m", "pip", "install", "--isolated", "--disable-pip-version-check", "--no-input",
+            "--quiet", "--no-index", "--find-links", str(WHEELHOUSE), "--only-binary=:all:",
+            "--platform", platform, "--python-version", python_version, "--implementation", implementation,
+            "--no-compile", "--target", str(output), "--constraint", str(REQUIREMENTS),
+            *self._source.requirements,
+        ]  # fmt: skip
+        # No pip configuration from this machine (extra indexes, find-links, constraints) may change what is installed.
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
+        environment["PIP_CONFIG_FILE"] = os.devnull
+        completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
+        if completed.returncode != 0:
+            raise BundlingError(
+                f"pip could not install {', '.join(self._source.requirements)} for Lambda "
+                f"(is the wheelhouse current? run `make wheels`):\n{completed.stderr.strip()}"
+            )
+        for leftover in output.glob("bin"):
+            shutil.rmtree(leftover)
+
+
+def function_code(source: FunctionSource) -> lambda_.Code:
+    """The function's deployment package; bundled in-process at synth (never in Docker)."""
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_DIR),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=source.asset_hash(),
+        bundling=cdk.BundlingOptions(
+            # Required by the API, never pulled: local bundling either succeeds or raises.
+            image=RUNTIME.bundling_image,
+            local=_PinnedLocalBundling(source),
+        ),
+        # Only staged when bundling is skipped (template-only synth): keep that copy small.
+        exclude=["**/__pycache__", "*.pyc"],
+    )

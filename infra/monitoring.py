@@ -1,0 +1,219 @@
+"""Alarms and a dashboard: the signals an operator of password resets acts on.
+
+Alarms: either function erroring or being throttled, anything in the failed-request queue, the custom message
+trigger falling back to a simpler template, single-reset executions failing. They notify one encrypted, TLS-only SNS
+topic (with an e-mail subscription when `alarmEmail` is set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import custom_message, reset_function
+
+PERIOD: Final = cdk.Duration.minutes(5)
+NAMESPACE: Final = "CognitoPasswordReset"
+TEMPLATE_FALLBACK_METRIC: Final = "TemplateFallback"
+# Powertools Metrics adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric it emits.
+TEMPLATE_FALLBACK_DIMENSIONS: Final = {"service": custom_message.SERVICE_NAME}
+
+
+@dataclass(frozen=True, slots=True)
+class Monitored:
+    """What the monitoring watches."""
+
+    reset_function: lambda_.IFunction
+    custom_message_function: lambda_.IFunction
+    failed_requests: sqs.IQueue
+    single_reset: sfn.IStateMachine
+
+
+class ResetMonitoring(Construct):
+    """The alarm topic, the alarms and the dashboard."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, watched: Monitored, key: kms.IKey, alarm_email: str | None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
+        # CloudWatch publishes alarm notifications into the encrypted topic, only for this account's alarms.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        if alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms = self._alarms(watched)
+        notify = actions.SnsAction(self.topic)
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(notify)
+        self.dashboard = self._dashboard(watched)
+
+    def _alarms(self, watched: Monitored) -> Mapping[str, cloudwatch.Alarm]:
+        fallback = cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name=TEMPLATE_FALLBACK_METRIC,
+            dimensions_map=TEMPLATE_FALLBACK_DIMENSIONS,
+            statistic="Sum",
+            period=PERIOD,
+        )
+        any_at_all = {
+            "ResetFunctionErrors": (
+                watched.reset_function.metric_errors(period=PERIOD),
+                "The reset function raised (TransientResetError after its retries, or UnclassifiedResetError)",
+            ),
+            "CustomMessageErrors": (
+                watched.custom_message_function.metric_errors(period=PERIOD),
+                "The custom message trigger failed: Cognito rejects the reset it was rendering",
+            ),
+            "CustomMessageThrottles": (
+                watched.custom_message_function.metric_throttles(period=PERIOD),
+                "The custom message trigger was throttled: Cognito rejects the reset it was rendering",
+            ),
+            "FailedRequests": (
+                watched.failed_requests.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                "Reset requests are waiting in the failed-request queue for a decision",
+            ),
+            "TemplateFallbacks": (
+                fallback,
+                "The custom message trigger fell back to a simpler template or Cognito's default message",
+            ),
+            "SingleResetExecutionsFailed": (
+                watched.single_reset.metric_failed(period=PERIOD),
+                "Single-reset executions failed after their retries",
+            ),
+        }
+        alarms = {
+            name: self._alarm(name, metric, description, threshold=1, periods=1)
+            for name, (metric, description) in any_at_all.items()
+        }
+        # Throttling of the reset function is how the reserved concurrency keeps the rate budget; it is a problem only
+        # when it lasts (the budget is too small for the demand, and requests age towards the failed-request queue).
+        alarms["ResetFunctionThrottles"] = self._alarm(
+            "ResetFunctionThrottles",
+            watched.reset_function.metric_throttles(period=PERIOD),
+            "The reset function was throttled for 15 minutes: requests arrive faster than the rate budget",
+            threshold=1,
+            periods=3,
+        )
+        return alarms
+
+    def _alarm(
+        self, name: str, metric: cloudwatch.IMetric, description: str, *, threshold: float, periods: int
+    ) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            name,
+            metric=metric,
+            alarm_description=description,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    def _dashboard(self, watched: Monitored) -> cloudwatch.Dashboard:
+        outcomes = [
+            cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": reset_function.SERVICE_NAME},
+                statistic="Sum",
+                period=PERIOD,
+                label=label,
+            )
+            for name, label in (
+                ("ResetSucceeded", "reset"),
+                ("ResetSkipped", "skipped (duplicate)"),
+                ("ResetTransientError", "transient error"),
+            )
+        ]
+        failures_by_reason = cloudwatch.MathExpression(
+            expression=f"SEARCH('{{{NAMESPACE},Reason,service}} MetricName=\"ResetFailed\"', 'Sum', 300)",
+            label="failed",
+            period=PERIOD,
+        )
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=cdk.Duration.hours(3))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Reset outcomes", left=outcomes, width=12),
+            cloudwatch.GraphWidget(title="Permanent failures by reason", left=[failures_by_reason], width=12),
+        )
+        dashboard.add_widgets(
+            *(
+                cloudwatch.GraphWidget(
+                    title=title,
+                    left=[function.metric_invocations(period=PERIOD), function.metric_errors(period=PERIOD)],
+                    right=[function.metric_throttles(period=PERIOD)],
+                    width=6,
+                )
+                for title, function in (
+                    ("Reset function", watched.reset_function),
+                    ("Custom message trigger", watched.custom_message_function),
+                )
+            ),
+            *(
+                cloudwatch.GraphWidget(
+                    title=f"{title} duration",
+                    left=[
+                        function.metric_duration(period=PERIOD, statistic=stat) for stat in ("p50", "p99", "Maximum")
+                    ],
+                    width=6,
+                )
+                for title, function in (
+                    ("Reset function", watched.reset_function),
+                    ("Custom message trigger", watched.custom_message_function),
+                )
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Template fallbacks",
+                left=[
+                    cloudwatch.Metric(
+                        namespace=NAMESPACE,
+                        metric_name=TEMPLATE_FALLBACK_METRIC,
+                        dimensions_map=TEMPLATE_FALLBACK_DIMENSIONS,
+                        statistic="Sum",
+                        period=PERIOD,
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Failed-request queue",
+                left=[watched.failed_requests.metric_approximate_number_of_messages_visible(period=PERIOD)],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Single-reset executions",
+                left=[
+                    watched.single_reset.metric_succeeded(period=PERIOD),
+                    watched.single_reset.metric_failed(period=PERIOD),
+                    watched.single_reset.metric_timed_out(period=PERIOD),
+                ],
+                width=8,
+            ),
+            cloudwatch.AlarmStatusWidget(alarms=list(self.alarms.values()), title="Alarms", width=24),
+        )
+        return dashboard

@@ -1,0 +1,15 @@
+"""cdk-nag acknowledgments, each with the reason it is safe, attached to the construct that causes the finding."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Accept one AwsSolutions finding on `scope` and everything under it.
+
+    `rule` is the rule id, optionally with cdk-nag's finding detail, e.g. `AwsSolutions-IAM5[Resource::*]`; the detail
+    form is preferred so that a new, different finding of the same rule still fails the synth.
+    """
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))

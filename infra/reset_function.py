@@ -1,0 +1,134 @@
+"""The reset function: validates, dedupes and paces requests, then calls AdminResetUserPassword.
+
+Its role can call only the three reset-related Cognito actions, only on the configured pools; it reads and writes its
+own idempotency table and publishes audit events to the one bus, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.bundling import FunctionSource
+from infra.failed_requests import FailedRequestQueue
+from infra.nag import acknowledge
+from infra.python_function import PythonFunction
+from infra.settings import Settings
+
+SOURCE: Final = FunctionSource(
+    packages=("reset_password", "client_metadata"),
+    # boto3 is bundled (pinned) rather than taken from the runtime, so Lambda runs the SDK the tests ran.
+    requirements=("aws-lambda-powertools", "boto3", "pydantic"),
+)
+SERVICE_NAME: Final = "reset-password"
+METRICS_NAMESPACE: Final = "CognitoPasswordReset"
+COGNITO_ACTIONS: Final = (
+    "cognito-idp:AdminResetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:ListUsers",
+)
+IDEMPOTENCY_ACTIONS: Final = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+# One request per invocation on the event and single-reset paths; the in-function retries of a throttled Cognito call
+# and the pacing of a batch fit well inside a minute.
+TIMEOUT: Final = cdk.Duration.seconds(60)
+MEMORY_MB: Final = 512
+# Lambda's own retries of a failed asynchronous invocation (EventBridge path): duplicates are suppressed by the
+# idempotency key, so retrying a transient failure is safe.
+ASYNC_RETRY_ATTEMPTS: Final = 2
+# How long an event may wait in Lambda's queue (throttled by the reserved concurrency, or between retries) before it
+# goes to the failed-request queue for a human to decide. Past this a reset is more likely stale than useful.
+ASYNC_MAX_EVENT_AGE: Final = cdk.Duration.hours(2)
+
+
+def user_pool_arn(scope: Construct, user_pool_id: str) -> str:
+    """The ARN of a pool given by id, in the Region its id names (the stack's own account)."""
+    region = user_pool_id.partition("_")[0]
+    return cdk.Stack.of(scope).format_arn(
+        service="cognito-idp", region=region, resource="userpool", resource_name=user_pool_id
+    )
+
+
+class ResetFunction(Construct):
+    """The function, its reserved concurrency, its async failure handling and its dedupe table."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        user_pool_id: str,
+        user_pool_arns: Sequence[str],
+        audit_bus: events.IEventBus,
+        failed_requests: FailedRequestQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table = self._idempotency_table() if settings.dedupe_enabled else None
+        environment = {
+            "USER_POOL_ID": user_pool_id,
+            "ALLOWED_USER_POOL_IDS": cdk.Fn.join(",", [user_pool_id, *settings.additional_user_pool_ids]),
+            "AUDIT_EVENT_BUS_NAME": audit_bus.event_bus_name,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+        if self.table is not None:
+            environment["IDEMPOTENCY_TABLE_NAME"] = self.table.table_name
+            environment["COOLDOWN_SECONDS"] = str(settings.cooldown_seconds)
+        self.lambda_ = PythonFunction(
+            self,
+            "ResetPassword",
+            source=SOURCE,
+            handler="reset_password.handler.lambda_handler",
+            description="Resets Cognito users' passwords on request (EventBridge, Step Functions, direct invoke)",
+            environment=environment,
+            log_retention_days=settings.log_retention_days,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            reserved_concurrency=settings.reserved_concurrency,
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+            on_failure=failed_requests.as_failure_destination(),
+        )
+        self.function = self.lambda_.function
+        self.lambda_.add_to_role(
+            iam.PolicyStatement(actions=list(COGNITO_ACTIONS), resources=list(user_pool_arns)),
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[audit_bus.event_bus_arn]),
+        )
+        if self.table is not None:
+            self.lambda_.add_to_role(
+                iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn])
+            )
+        send_failures = failed_requests.send_policy(self, "SendFailedRequests", self.lambda_.role)
+        # Lambda checks the role's access to the destination when the async configuration is created.
+        invoke_config = self.function.node.find_child("EventInvokeConfig")
+        invoke_config.node.add_dependency(send_failures)
+
+    def _idempotency_table(self) -> dynamodb.Table:
+        """Powertools idempotency layout: partition key `id`, TTL attribute `expiration`."""
+        table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            table,
+            "AwsSolutions-DDB3",
+            "The table only remembers which requests were handled within the cooldown window (items expire by TTL); "
+            "restoring it from a backup would not restore anything of value.",
+        )
+        return table

@@ -1,0 +1,86 @@
+"""The stack: composes one construct per capability and publishes what a caller needs as outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra.custom_message import CustomMessageTrigger
+from infra.event_ingress import RequestRule, request_bus
+from infra.failed_requests import FailedRequestQueue
+from infra.monitoring import Monitored, ResetMonitoring
+from infra.reset_function import ResetFunction, user_pool_arn
+from infra.settings import Settings
+from infra.user_pool import ResetUserPool
+from infra.workflows import SingleResetWorkflow
+
+
+class PasswordResetStack(cdk.Stack):
+    """Event-driven administrator password resets for one Cognito user pool (new or existing)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        self._check_region(settings)
+        key = kms.Key(
+            self,
+            "MessageKey",
+            description="Encrypts the password reset stack's failed requests (SQS) and alarm notifications (SNS)",
+            enable_key_rotation=True,
+        )
+        trigger = CustomMessageTrigger(self, "CustomMessage", settings=settings)
+        pool = ResetUserPool(self, "UserPool", settings=settings, custom_message=trigger.function)
+        failed_requests = FailedRequestQueue(self, "FailedRequests", key=key)
+        bus = request_bus(self, "RequestBus", settings)
+        reset = ResetFunction(
+            self,
+            "Reset",
+            settings=settings,
+            user_pool_id=pool.user_pool_id,
+            user_pool_arns=[
+                pool.user_pool_arn,
+                *(user_pool_arn(self, pool_id) for pool_id in settings.additional_user_pool_ids),
+            ],
+            audit_bus=bus,
+            failed_requests=failed_requests,
+        )
+        RequestRule(
+            self, "Requests", settings=settings, bus=bus, function=reset.function, failed_requests=failed_requests
+        )
+        single_reset = SingleResetWorkflow(
+            self, "SingleReset", function=reset.function, log_retention_days=settings.log_retention_days
+        )
+        monitoring = ResetMonitoring(
+            self,
+            "Monitoring",
+            watched=Monitored(
+                reset_function=reset.function,
+                custom_message_function=trigger.function,
+                failed_requests=failed_requests.queue,
+                single_reset=single_reset.state_machine,
+            ),
+            key=key,
+            alarm_email=settings.alarm_email,
+        )
+        self._output("UserPoolId", pool.user_pool_id, "The user pool whose users this stack resets")
+        self._output("EventBusName", bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
+        self._output("SingleResetStateMachineArn", single_reset.state_machine.state_machine_arn, "Resets one user")
+        self._output("FailedRequestQueueUrl", failed_requests.queue.queue_url, "Requests that could not be processed")
+        self._output("ResetFunctionName", reset.function.function_name, "For direct invocation")
+        self._output("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe to be told about alarms")
+        self._output("DashboardName", monitoring.dashboard.dashboard_name, "CloudWatch dashboard")
+
+    def _output(self, name: str, value: str, description: str) -> None:
+        cdk.CfnOutput(self, name, value=value, description=description)
+
+    def _check_region(self, settings: Settings) -> None:
+        """The trigger and the custom resource live in the stack's Region; an existing pool must be there too."""
+        pool_region = settings.existing_user_pool_region
+        if pool_region is not None and not cdk.Token.is_unresolved(self.region) and pool_region != self.region:
+            raise ValueError(
+                f"existingUserPoolId: the pool is in {pool_region} but the stack deploys to {self.region}; "
+                "deploy the stack to the pool's Region"
+            )

@@ -1,0 +1,111 @@
+"""The user pool: a new one with secure defaults, or an existing one, with the CustomMessage trigger attached."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.nag import acknowledge
+from infra.pool_trigger_attachment import PoolTriggerAttachment
+from infra.reset_function import user_pool_arn
+from infra.settings import Settings
+
+NO_SES_WARNING: Final = (
+    "No sesFromAddress: the new user pool sends e-mail through Cognito's default sender (COGNITO_DEFAULT), which "
+    "delivers at most 50 e-mails a day per account from no-reply@verificationemail.com. Reset messages are still "
+    "tailored, but a bulk reset stops reaching users after the first 50. Set sesFromAddress and sesRegion (and "
+    "sesVerifiedDomain) to send through your verified SES identity."
+)
+
+
+class ResetUserPool(Construct):
+    """Exposes `user_pool_id` and `user_pool_arn` whichever way the pool came to be."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, custom_message: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if settings.existing_user_pool_id is None:
+            pool = self._new_pool(settings, custom_message)
+            self.user_pool_id = pool.user_pool_id
+            self.user_pool_arn = pool.user_pool_arn
+            self.created = True
+        else:
+            self.user_pool_id = settings.existing_user_pool_id
+            self.user_pool_arn = user_pool_arn(self, settings.existing_user_pool_id)
+            PoolTriggerAttachment(
+                self,
+                "TriggerAttachment",
+                user_pool_id=self.user_pool_id,
+                user_pool_arn=self.user_pool_arn,
+                trigger=custom_message,
+                sms_role_arn=settings.existing_user_pool_sms_role_arn,
+                log_retention_days=settings.log_retention_days,
+            )
+            self.created = False
+
+    def _new_pool(self, settings: Settings, custom_message: lambda_.IFunction) -> cognito.UserPool:
+        if settings.ses_from_address is None:
+            email = cognito.UserPoolEmail.with_cognito()
+            cdk.Annotations.of(self).add_warning_v2("cognito-admin-reset:no-ses", NO_SES_WARNING)
+        else:
+            email = cognito.UserPoolEmail.with_ses(
+                from_email=settings.ses_from_address,
+                from_name=settings.ses_from_name,
+                ses_region=settings.ses_region,
+                ses_verified_domain=settings.ses_verified_domain,
+            )
+        pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True, email=True),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # A changed e-mail address takes effect only once verified: a reset code never goes to an unverified one.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+                locale=cognito.StandardAttribute(required=False, mutable=True),
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=cdk.Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            email=email,
+            lambda_triggers=cognito.UserPoolTriggers(custom_message=custom_message),
+            deletion_protection=True,
+            # A pool holds the users themselves: deleting the stack must never delete them.
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            pool,
+            "AwsSolutions-COG2",
+            "MFA is offered (TOTP, optional) but not enforced: whether sign-in requires it is the pool owner's policy, "
+            "and administrator resets do not depend on it. Set it on the pool to enforce.",
+        )
+        acknowledge(
+            pool,
+            "AwsSolutions-COG3",
+            "Threat protection (advanced security) needs the Plus feature plan, a per-user cost the pool owner "
+            "chooses; this stack's resets are administrator actions that threat protection does not evaluate.",
+        )
+        acknowledge(
+            pool,
+            "AwsSolutions-COG8",
+            "The Plus feature plan is a per-user cost the pool owner chooses; the Essentials plan has every feature "
+            "this stack uses (admin resets, the CustomMessage trigger, SES e-mail).",
+        )
+        return pool

@@ -1,0 +1,164 @@
+"""Infrastructure tests: the CDK app as `cdk synth` builds it, synthesized once per variant per test session.
+
+Asset bundling is skipped here (context `aws:cdk:bundling-stacks` = []): it installs Lambda wheels, which would make
+every synth slower and tie these tests to the wheelhouse. Bundling itself is tested on its own
+(test_bundling.py, against the wheelhouse `make wheels` downloads) and runs for real in `make synth`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before aws_cdk is imported: quiet jsii's Node banner, no CLI telemetry, and no account/Region from this machine.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+for _variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"):
+    os.environ.pop(_variable, None)
+
+from infra.application import STACK_NAME, build_app  # noqa: E402  (after the environment above)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXISTING_POOL_ID = "eu-west-1_AbC123xyz"
+OTHER_POOL_ID = "eu-west-1_Other456"
+SMS_ROLE_ARN = "arn:aws:iam::123456789012:role/cognito-sms"
+ALARM_EMAIL = "platform-oncall@example.com"
+
+
+def shipped_context() -> dict[str, Any]:
+    """The defaults cdk.json ships: the tests synthesize what a fresh deploy gets."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    assert isinstance(context, dict)
+    return context
+
+
+def render(value: Any) -> Any:
+    """CloudFormation intrinsics as readable text: {"Ref": "X"} -> "${X}", GetAtt -> "${X.Arn}", Join -> joined."""
+    if isinstance(value, list):
+        return [render(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        return "${" + value["Ref"] + "}"
+    if set(value) == {"Fn::GetAtt"}:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(render(part)) for part in parts)
+    return {key: render(item) for key, item in value.items()}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """One synthesized variant: the stack's template and the cloud assembly directory."""
+
+    template: dict[str, Any]
+    outdir: Path
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources = self.template["Resources"]
+        assert isinstance(resources, dict)
+        return resources
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{STACK_NAME}.template.json"
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: body for name, body in self.resources.items() if body["Type"] == resource_type}
+
+    def only(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        found = self.of_type(resource_type)
+        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def logical_id(self, path: str) -> str:
+        """The logical id of the resource at construct path `<stack>/<path>` (e.g. "Reset/ResetPassword/Function")."""
+        wanted = {f"{STACK_NAME}/{path}", f"{STACK_NAME}/{path}/Resource"}
+        found = [
+            name for name, body in self.resources.items() if body.get("Metadata", {}).get("aws:cdk:path") in wanted
+        ]
+        assert len(found) == 1, f"no single resource at {path}: {found}"
+        return found[0]
+
+    def properties(self, path: str) -> dict[str, Any]:
+        properties = self.resources[self.logical_id(path)]["Properties"]
+        assert isinstance(properties, dict)
+        return properties
+
+    def role_statements(self, role_id: str) -> set[tuple[str, frozenset[str], frozenset[str], str]]:
+        """Every statement granted to a role, from inline policies and attached AWS::IAM::Policy resources."""
+        statements: list[dict[str, Any]] = []
+        role = self.resources[role_id]["Properties"]
+        assert "ManagedPolicyArns" not in role, f"{role_id} has managed policies"
+        for policy in role.get("Policies", []):
+            statements.extend(policy["PolicyDocument"]["Statement"])
+        for body in self.of_type("AWS::IAM::Policy").values():
+            if {"Ref": role_id} in body["Properties"]["Roles"]:
+                statements.extend(body["Properties"]["PolicyDocument"]["Statement"])
+        return {normalise(statement) for statement in statements}
+
+
+def normalise(statement: Mapping[str, Any]) -> tuple[str, frozenset[str], frozenset[str], str]:
+    actions = statement["Action"]
+    resources = render(statement["Resource"])
+    return (
+        statement["Effect"],
+        frozenset([actions] if isinstance(actions, str) else actions),
+        frozenset([resources] if isinstance(resources, str) else resources),
+        json.dumps(render(statement.get("Condition", {})), sort_keys=True),
+    )
+
+
+def allow(actions: list[str], resources: list[str], condition: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+    return ("Allow", frozenset(actions), frozenset(resources), json.dumps(condition or {}, sort_keys=True))
+
+
+def synthesize(outdir: Path, **overrides: Any) -> Synthesized:
+    """Synthesize the app exactly as app.py does (cdk-nag included: an unacknowledged finding raises here)."""
+    # As the CLI runs the app: path metadata on (construct paths name resources in these tests), bundling skipped.
+    context = {
+        **shipped_context(),
+        "aws:cdk:enable-path-metadata": True,
+        "aws:cdk:bundling-stacks": [],
+        **overrides,
+    }
+    assembly = build_app(context, outdir=str(outdir)).synth()
+    template = assembly.get_stack_by_name(STACK_NAME).template
+    assert isinstance(template, dict)
+    return Synthesized(template=template, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def new_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The shipped defaults (a new pool, a dedicated bus, Cognito's own e-mail) plus an alarm e-mail."""
+    return synthesize(tmp_path_factory.mktemp("new-pool"), alarmEmail=ALARM_EMAIL)
+
+
+@pytest.fixture(scope="session")
+def existing_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """An existing pool with an SMS role and a second allowed pool, the default bus, dedupe off."""
+    return synthesize(
+        tmp_path_factory.mktemp("existing-pool"),
+        existingUserPoolId=EXISTING_POOL_ID,
+        existingUserPoolSmsRoleArn=SMS_ROLE_ARN,
+        additionalUserPoolIds=[OTHER_POOL_ID],
+        eventBusName="default",
+        cooldownSeconds=0,
+        rateBudget=50,
+    )
+
+
+@pytest.fixture(params=["new_pool", "existing_pool"])
+def variant(request: pytest.FixtureRequest) -> Synthesized:
+    """Both variants, for the properties every deployment must have."""
+    synthesized = request.getfixturevalue(request.param)
+    assert isinstance(synthesized, Synthesized)
+    return synthesized

@@ -1,0 +1,342 @@
+"""What every deployment has, new pool or existing: functions, logs, the rule, the workflow, queues, alarms, lint."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
+
+from tests.infra.conftest import Synthesized, render
+
+FUNCTION_HANDLERS = {
+    "CustomMessage/CustomMessage/Function": "custom_message.handler.lambda_handler",
+    "Reset/ResetPassword/Function": "reset_password.handler.lambda_handler",
+}
+# W3005: CDK adds a DependsOn on each function's (and the state machine's) role that a GetAtt already implies;
+# harmless, and the construct library's choice rather than ours.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(variant: Synthesized) -> None:
+    # The synth raises on an error-level finding; the report must not hold warnings either (a clean run lists none).
+    # That the gate is wired at all is shown by test_app.py::test_an_unacknowledged_finding_fails_the_synth.
+    report = json.loads((variant.outdir / "validation-report.json").read_text())
+    assert not [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])]
+
+
+def test_cfn_lint_is_clean(variant: Synthesized) -> None:
+    config = ManualArgs(ignore_checks=CFN_LINT_IGNORED, regions=["us-east-1", "eu-west-1"])
+    matches = lint(variant.template_path.read_text(), config=config)
+    assert not matches, "\n".join(str(match) for match in matches)
+
+
+def test_functions_run_arm64_current_python_with_json_logs_to_their_own_log_group(variant: Synthesized) -> None:
+    functions = variant.of_type("AWS::Lambda::Function")
+    assert len(functions) >= len(FUNCTION_HANDLERS)
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.14", name
+        assert properties["Architectures"] == ["arm64"], name
+        logging = properties["LoggingConfig"]
+        assert logging["LogFormat"] == "JSON", name
+        assert logging["ApplicationLogLevel"] == "INFO", name
+        assert logging["SystemLogLevel"] == "WARN", name
+        log_group = logging["LogGroup"]["Ref"]
+        assert variant.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
+        assert properties["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    for path, handler in FUNCTION_HANDLERS.items():
+        assert variant.properties(path)["Handler"] == handler
+
+
+def test_log_groups_have_retention_and_outlive_the_stack(variant: Synthesized) -> None:
+    log_groups = variant.of_type("AWS::Logs::LogGroup")
+    # One per function, one for the state machine.
+    assert len(log_groups) == len(variant.of_type("AWS::Lambda::Function")) + 1
+    for name, log_group in log_groups.items():
+        assert log_group["Properties"]["RetentionInDays"] == 90, name
+        assert log_group["DeletionPolicy"] == "Retain", name
+
+
+def test_custom_message_function_fits_cognitos_budget_and_gets_its_settings(variant: Synthesized) -> None:
+    properties = variant.properties("CustomMessage/CustomMessage/Function")
+    assert properties["Timeout"] == 5
+    assert properties["MemorySize"] == 1024
+    assert properties["Environment"]["Variables"] == {
+        "ALLOWED_LINK_HOSTS": "",
+        "DEFAULT_LOCALE": "en",
+        "POWERTOOLS_SERVICE_NAME": "custom-message",
+        "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert "ReservedConcurrentExecutions" not in properties, "Cognito must never be throttled by the trigger"
+
+
+def test_reset_function_async_failures_go_to_the_failed_request_queue(variant: Synthesized) -> None:
+    function_id = variant.logical_id("Reset/ResetPassword/Function")
+    config_id, config = variant.only("AWS::Lambda::EventInvokeConfig")
+    properties = render(config["Properties"])
+    queue_id = variant.logical_id("FailedRequests/Queue")
+    assert properties["FunctionName"] == "${" + function_id + "}"
+    assert properties["MaximumRetryAttempts"] == 2
+    assert properties["MaximumEventAgeInSeconds"] == 7200
+    assert properties["DestinationConfig"] == {"OnFailure": {"Destination": "${" + queue_id + ".Arn}"}}
+    # Lambda checks the role's access to the destination when it creates the configuration.
+    assert variant.logical_id("Reset/SendFailedRequests") in config["DependsOn"], config_id
+
+
+def test_failed_request_queue_is_kms_encrypted_and_tls_only(variant: Synthesized) -> None:
+    queue = variant.properties("FailedRequests/Queue")
+    key_id = variant.logical_id("MessageKey")
+    assert render(queue["KmsMasterKeyId"]) == "${" + key_id + ".Arn}"
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    _, policy = variant.only("AWS::SQS::QueuePolicy")
+    statements = [
+        {key: value for key, value in statement.items() if key != "Sid"}
+        for statement in render(policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    assert {
+        "Action": "sqs:*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": "${" + variant.logical_id("FailedRequests/Queue") + ".Arn}",
+    } in statements
+    rule_id = variant.logical_id("Requests/Rule")
+    assert {
+        "Action": "sqs:SendMessage",
+        "Condition": {"ArnEquals": {"aws:SourceArn": "${" + rule_id + ".Arn}"}},
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Resource": "${" + variant.logical_id("FailedRequests/Queue") + ".Arn}",
+    } in statements
+    assert len(statements) == 2
+
+
+def test_request_rule_matches_detail_type_and_sources_and_retries_into_the_queue(variant: Synthesized) -> None:
+    rule = render(variant.properties("Requests/Rule"))
+    assert rule["EventPattern"] == {
+        "detail-type": ["Password Reset Requested"],
+        "source": ["cognito-admin-reset.requests"],
+    }
+    assert rule["Name"] == "CognitoPasswordReset-password-reset-requests"
+    assert rule["State"] == "ENABLED"
+    [target] = rule["Targets"]
+    assert target["Arn"] == "${" + variant.logical_id("Reset/ResetPassword/Function") + ".Arn}"
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
+    assert target["DeadLetterConfig"] == {"Arn": "${" + variant.logical_id("FailedRequests/Queue") + ".Arn}"}
+    # Only this rule may invoke the function through EventBridge.
+    permissions = [
+        render(body["Properties"])
+        for body in variant.of_type("AWS::Lambda::Permission").values()
+        if body["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": "${" + variant.logical_id("Reset/ResetPassword/Function") + ".Arn}",
+            "Principal": "events.amazonaws.com",
+            "SourceArn": "${" + variant.logical_id("Requests/Rule") + ".Arn}",
+        }
+    ]
+
+
+def test_key_rotates_and_lets_only_the_rule_and_cloudwatch_use_it(variant: Synthesized) -> None:
+    key = render(variant.properties("MessageKey"))
+    assert key["EnableKeyRotation"] is True
+    services = {
+        statement["Principal"]["Service"]: statement
+        for statement in key["KeyPolicy"]["Statement"]
+        if "Service" in statement.get("Principal", {})
+    }
+    assert set(services) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
+    for statement in services.values():
+        assert statement["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert services["cloudwatch.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}
+    }
+    # The rule's ARN is spelt out (naming the rule would be a dependency cycle); it must be the rule's real ARN.
+    [source_arn] = services["events.amazonaws.com"]["Condition"]["ArnEquals"].values()
+    rule = variant.properties("Requests/Rule")
+    bus = render(rule.get("EventBusName", "default"))
+    bus_part = "" if bus == "default" else f"{bus}/"
+    assert source_arn == (
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + bus_part + rule["Name"]
+    )
+
+
+def _definition(variant: Synthesized) -> dict[str, Any]:
+    properties = variant.properties("SingleReset/StateMachine")
+    definition = json.loads(render(properties["DefinitionString"]))
+    assert isinstance(definition, dict)
+    return definition
+
+
+def test_single_reset_workflow_retries_with_jitter_and_catches_into_a_failure_state(variant: Synthesized) -> None:
+    definition = _definition(variant)
+    function_id = variant.logical_id("Reset/ResetPassword/Function")
+    assert definition["StartAt"] == "Reset user"
+    task = definition["States"]["Reset user"]
+    assert task["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
+    assert task["Parameters"] == {"FunctionName": "${" + function_id + ".Arn}", "Payload.$": "$"}
+    assert task["OutputPath"] == "$.Payload"
+    assert task["Retry"] == [
+        {
+            "ErrorEquals": ["TransientResetError"],
+            "IntervalSeconds": 5,
+            "MaxAttempts": 6,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 120,
+            "JitterStrategy": "FULL",
+        },
+        {
+            "ErrorEquals": [
+                "Lambda.TooManyRequestsException",
+                "Lambda.ServiceException",
+                "Lambda.AWSLambdaException",
+                "Lambda.SdkClientException",
+                "Lambda.ClientExecutionTimeoutException",
+            ],
+            "IntervalSeconds": 1,
+            "MaxAttempts": 8,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 30,
+            "JitterStrategy": "FULL",
+        },
+    ]
+    # UnclassifiedResetError is never retried: it is caught, with the request kept at $ and the error at $.error.
+    assert all("UnclassifiedResetError" not in retry["ErrorEquals"] for retry in task["Retry"])
+    assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Reset failed"}]
+    assert definition["States"]["Reset failed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
+
+
+def test_single_reset_state_machine_logs_without_execution_data_and_traces(variant: Synthesized) -> None:
+    properties = render(variant.properties("SingleReset/StateMachine"))
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    logging = properties["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False
+    assert logging["Destinations"] == [
+        {"CloudWatchLogsLogGroup": {"LogGroupArn": "${" + variant.logical_id("SingleReset/Logs") + ".Arn}"}}
+    ]
+
+
+def test_state_machine_role_may_invoke_only_the_reset_function(variant: Synthesized) -> None:
+    role_id = variant.logical_id("SingleReset/StateMachine/Role")
+    function_id = variant.logical_id("Reset/ResetPassword/Function")
+    assert variant.role_statements(role_id) == {
+        ("Allow", frozenset({"lambda:InvokeFunction"}),
+         frozenset({"${" + function_id + ".Arn}", "${" + function_id + ".Arn}:*"}), "{}"),
+        # Log delivery and X-Ray have no resource-level permissions: AWS requires "*".
+        ("Allow", frozenset({
+            "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+        }), frozenset({"*"}), "{}"),
+        ("Allow", frozenset({
+            "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        }), frozenset({"*"}), "{}"),
+    }  # fmt: skip
+
+
+def test_custom_message_role_can_only_write_its_own_logs(variant: Synthesized) -> None:
+    role_id = variant.logical_id("CustomMessage/CustomMessage/Role")
+    log_group = variant.logical_id("CustomMessage/CustomMessage/LogGroup")
+    assert variant.role_statements(role_id) == {
+        ("Allow", frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}), frozenset({"${" + log_group + ".Arn}"}),
+         "{}"),
+    }  # fmt: skip
+
+
+def test_no_role_grants_a_wildcard_resource_except_log_delivery_and_xray(variant: Synthesized) -> None:
+    state_machine_role = variant.logical_id("SingleReset/StateMachine/Role")
+    for role_id in variant.of_type("AWS::IAM::Role"):
+        for _, actions, resources, _ in variant.role_statements(role_id):
+            if "*" in resources or any(re.search(r"\*", resource.rsplit(":", 1)[0]) for resource in resources):
+                assert role_id == state_machine_role
+                assert all(action.startswith(("logs:", "xray:")) for action in actions), actions
+
+
+def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
+    topic_id = variant.logical_id("Monitoring/AlarmTopic")
+    reset_id = variant.logical_id("Reset/ResetPassword/Function")
+    trigger_id = variant.logical_id("CustomMessage/CustomMessage/Function")
+    queue_id = variant.logical_id("FailedRequests/Queue")
+    machine_id = variant.logical_id("SingleReset/StateMachine")
+    alarms = {}
+    for body in variant.of_type("AWS::CloudWatch::Alarm").values():
+        properties = render(body["Properties"])
+        assert properties["AlarmActions"] == ["${" + topic_id + "}"]
+        assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert properties["Threshold"] == 1
+        assert properties["TreatMissingData"] == "notBreaching"
+        assert properties["Period"] == 300
+        dimensions = {item["Name"]: item["Value"] for item in properties.get("Dimensions", [])}
+        key = (properties["Namespace"], properties["MetricName"], json.dumps(dimensions, sort_keys=True))
+        alarms[key] = (properties["Statistic"], properties["EvaluationPeriods"], properties["DatapointsToAlarm"])
+    assert alarms == {
+        ("AWS/Lambda", "Errors", json.dumps({"FunctionName": "${" + reset_id + "}"})): ("Sum", 1, 1),
+        ("AWS/Lambda", "Throttles", json.dumps({"FunctionName": "${" + reset_id + "}"})): ("Sum", 3, 3),
+        ("AWS/Lambda", "Errors", json.dumps({"FunctionName": "${" + trigger_id + "}"})): ("Sum", 1, 1),
+        ("AWS/Lambda", "Throttles", json.dumps({"FunctionName": "${" + trigger_id + "}"})): ("Sum", 1, 1),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"QueueName": "${" + queue_id + ".QueueName}"})): (
+            "Maximum", 1, 1,
+        ),
+        ("CognitoPasswordReset", "TemplateFallback", json.dumps({"service": "custom-message"})): ("Sum", 1, 1),
+        ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),
+    }  # fmt: skip
+
+
+def test_alarm_topic_is_encrypted_and_tls_only(variant: Synthesized) -> None:
+    topic = render(variant.properties("Monitoring/AlarmTopic"))
+    assert topic["KmsMasterKeyId"] == "${" + variant.logical_id("MessageKey") + ".Arn}"
+    _, policy = variant.only("AWS::SNS::TopicPolicy")
+    [statement] = render(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_dashboard_shows_outcomes_functions_queue_fallbacks_and_executions(variant: Synthesized) -> None:
+    body = render(variant.properties("Monitoring/Dashboard")["DashboardBody"])
+    for title in (
+        "Reset outcomes",
+        "Permanent failures by reason",
+        "Reset function",
+        "Custom message trigger",
+        "Template fallbacks",
+        "Failed-request queue",
+        "Single-reset executions",
+        "Alarms",
+    ):
+        assert f'"title":"{title}' in body, title
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "UserPoolId",
+        "EventBusName",
+        "SingleResetStateMachineArn",
+        "FailedRequestQueueUrl",
+        "ResetFunctionName",
+        "AlarmTopicArn",
+        "DashboardName",
+    ],
+)
+def test_outputs_tell_a_caller_where_everything_is(variant: Synthesized, output: str) -> None:
+    assert output in variant.template["Outputs"]
+    assert variant.template["Outputs"][output]["Description"]
+
+
+def test_outputs_point_at_the_resources(variant: Synthesized) -> None:
+    outputs = {name: render(body["Value"]) for name, body in variant.template["Outputs"].items()}
+    assert outputs["SingleResetStateMachineArn"] == "${" + variant.logical_id("SingleReset/StateMachine") + "}"
+    assert outputs["FailedRequestQueueUrl"] == "${" + variant.logical_id("FailedRequests/Queue") + "}"
+    assert outputs["ResetFunctionName"] == "${" + variant.logical_id("Reset/ResetPassword/Function") + "}"
