@@ -1,0 +1,60 @@
+"""AWS's wiring that moto does not do, and nothing else.
+
+moto plays each service on its own; on AWS the services call one another. This package makes exactly those calls,
+with the real handlers run in-process:
+
+- EventBridge rule → Lambda target (asynchronous, with Lambda's retries and on-failure destination): eventbridge.py
+- Cognito AdminResetUserPassword → the pool's CustomMessage trigger → the outbox: cognito.py, outbox.py
+- Step Functions `lambda:invoke` task → Lambda: step_functions.py
+
+`wired(...)` switches all of it on for as long as the local account runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+from local_aws.server import LocalAws
+from local_aws.wiring.cognito import custom_message_trigger_called
+from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
+from local_aws.wiring.functions import LocalFunctions
+from local_aws.wiring.outbox import Outbox
+from local_aws.wiring.step_functions import RetryClock, lambda_tasks_in_process
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    events: EventDelivery
+    outbox: Outbox
+    retry_clock: RetryClock
+
+
+def _send_to_queue(aws: LocalAws) -> Any:
+    sqs = aws.client("sqs")
+
+    def send(queue_arn: str, record: dict[str, Any]) -> None:
+        queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+
+    return send
+
+
+@contextmanager
+def wired(aws: LocalAws, functions: LocalFunctions, outbox: Outbox, *, retry_scale: float = 1.0) -> Iterator[Wiring]:
+    """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests)."""
+    host_port = aws.endpoint_url.rsplit(":", 1)[-1]
+    retry_clock = RetryClock(scale=retry_scale)
+    delivery = EventDelivery(functions=functions, send_to_destination=_send_to_queue(aws))
+    with ExitStack() as stack:
+        # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
+        stack.enter_context(mock.patch.dict(os.environ, {"MOTO_PORT": host_port}))
+        stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
+        stack.enter_context(custom_message_trigger_called(functions, outbox))
+        stack.enter_context(lambda_targets_delivered(delivery))
+        yield Wiring(events=delivery, outbox=outbox, retry_clock=retry_clock)

@@ -1,0 +1,85 @@
+"""The Lambda functions of the local account: real handlers, run in-process the way the Lambda service runs them.
+
+An invocation gets a deep copy of its payload (as if it had crossed the wire) and a Lambda context; a raised
+exception becomes Lambda's error payload (`errorType`, `errorMessage`) with function error `Unhandled`, exactly what
+Step Functions and asynchronous invokes see on AWS.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from local_aws.lambda_context import LambdaContext
+from local_aws.server import ACCOUNT_ID, REGION
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncInvokeConfig:
+    """What AWS::Lambda::EventInvokeConfig says about asynchronous invocations that keep failing."""
+
+    maximum_retry_attempts: int = 2
+    on_failure_destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunction:
+    name: str
+    handler: Handler
+    async_config: AsyncInvokeConfig = AsyncInvokeConfig()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
+
+    @classmethod
+    def from_handler_path(cls, name: str, handler_path: str, async_config: AsyncInvokeConfig) -> LocalFunction:
+        """`package.module.function`, as the Handler property of AWS::Lambda::Function names it."""
+        module_name, _, attribute = handler_path.rpartition(".")
+        handler = getattr(importlib.import_module(module_name), attribute)
+        return cls(name=name, handler=handler, async_config=async_config)
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    payload: Any
+    function_error: str | None = None  # "Unhandled" when the handler raised
+
+    @property
+    def error_type(self) -> str | None:
+        return self.payload.get("errorType") if self.function_error and isinstance(self.payload, dict) else None
+
+
+class LocalFunctions:
+    def __init__(self, functions: Iterable[LocalFunction]) -> None:
+        self._by_name = {function.name: function for function in functions}
+
+    def __iter__(self) -> Any:
+        return iter(self._by_name.values())
+
+    def find(self, name_or_arn: str) -> LocalFunction | None:
+        """By name, ARN, or qualified ARN (`...:function:name:$LATEST`), as Lambda's Invoke accepts them."""
+        name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
+        return self._by_name.get(name)
+
+    def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
+        context = LambdaContext(function_name=function.name)
+        try:
+            result = function.handler(copy.deepcopy(payload), context)
+            return Invocation(payload=json.loads(json.dumps(result)))
+        except Exception as error:  # noqa: BLE001 - reported the way Lambda reports it, as a payload
+            return Invocation(
+                payload={
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                },
+                function_error="Unhandled",
+            )

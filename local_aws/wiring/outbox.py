@@ -1,0 +1,121 @@
+"""Where the local account's e-mails and text messages go: a folder per message and an index page to open.
+
+Each message is stored as Cognito would deliver it: the trigger's subject, HTML body and SMS with the code
+placeholder replaced by a code, or Cognito's own default text when the trigger left them empty.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CODE_PLACEHOLDER = "{####}"
+COGNITO_DEFAULT_SUBJECT = "Your password reset code"
+COGNITO_DEFAULT_MESSAGE = "Your password reset code is {####}."
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredMessage:
+    folder: str
+    username: str
+    trigger_source: str
+    email_to: str | None
+    subject: str
+    email_html: str
+    sms: str
+    tailored: bool
+
+
+@dataclass
+class Outbox:
+    root: Path
+    messages: list[DeliveredMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._write_index()
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index.html"
+
+    def deliver(
+        self,
+        *,
+        username: str,
+        trigger_source: str,
+        email_to: str | None,
+        subject: str | None,
+        email_message: str | None,
+        sms_message: str | None,
+    ) -> DeliveredMessage:
+        code = f"{secrets.randbelow(10**6):06d}"
+        tailored = email_message is not None
+
+        def fill(text: str) -> str:
+            return text.replace(CODE_PLACEHOLDER, code)
+
+        with self._lock:
+            folder = f"{len(self.messages) + 1:03d}-{trigger_source.removeprefix('CustomMessage_')}"
+            message = DeliveredMessage(
+                folder=folder,
+                username=username,
+                trigger_source=trigger_source,
+                email_to=email_to,
+                subject=fill(subject or COGNITO_DEFAULT_SUBJECT),
+                email_html=fill(email_message or html.escape(COGNITO_DEFAULT_MESSAGE)),
+                sms=fill(sms_message or COGNITO_DEFAULT_MESSAGE),
+                tailored=tailored,
+            )
+            target = self.root / folder
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "email.html").write_text(message.email_html, encoding="utf-8")
+            (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
+            (target / "message.json").write_text(
+                json.dumps(
+                    {
+                        "username": username,
+                        "triggerSource": trigger_source,
+                        "to": email_to,
+                        "subject": message.subject,
+                        "sms": message.sms,
+                        "tailored": tailored,
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+                + "\n",
+                encoding="utf-8",
+            )
+            self.messages.append(message)
+            self._write_index()
+        return message
+
+    def _write_index(self) -> None:
+        rows = "\n".join(
+            '<tr><td>{n}</td><td>{to}</td><td>{src}</td><td><a href="{f}/email.html">{subject}</a></td>'
+            "<td>{sms}</td><td>{kind}</td></tr>".format(
+                n=html.escape(m.folder),
+                to=html.escape(m.email_to or m.username),
+                src=html.escape(m.trigger_source),
+                f=html.escape(m.folder),
+                subject=html.escape(m.subject),
+                sms=html.escape(m.sms),
+                kind="tailored" if m.tailored else "Cognito default",
+            )
+            for m in self.messages
+        )
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Local outbox</title>'
+            "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:.4em;"
+            "text-align:left;vertical-align:top}</style></head><body><h1>Local outbox</h1>"
+            f"<p>{len(self.messages)} message(s) the local Cognito sent, newest last.</p>"
+            "<table><tr><th>#</th><th>to</th><th>trigger</th><th>subject (opens the e-mail)</th><th>SMS</th>"
+            f"<th>message</th></tr>{rows}</table></body></html>\n"
+        )
+        self.index.write_text(page, encoding="utf-8")
