@@ -1,0 +1,120 @@
+"""Deploying against an existing pool: no pool resource, a custom resource attaches the trigger, scoped permissions."""
+
+from __future__ import annotations
+
+from tests.infra.conftest import EXISTING_POOL_ID, OTHER_POOL_ID, SMS_ROLE_ARN, Synthesized, allow, render
+
+
+def pool_arn(pool_id: str) -> str:
+    return f"arn:${{AWS::Partition}}:cognito-idp:eu-west-1:${{AWS::AccountId}}:userpool/{pool_id}"
+
+
+def test_no_user_pool_is_created(existing_pool: Synthesized) -> None:
+    assert not existing_pool.of_type("AWS::Cognito::UserPool")
+    assert existing_pool.template["Outputs"]["UserPoolId"]["Value"] == EXISTING_POOL_ID
+
+
+def test_custom_resource_attaches_our_trigger_to_that_pool(existing_pool: Synthesized) -> None:
+    [(resource_id, resource)] = existing_pool.of_type("Custom::CognitoCustomMessageTrigger").items()
+    handler_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Function")
+    trigger_id = existing_pool.logical_id("CustomMessage/CustomMessage/Function")
+    assert render(resource["Properties"]) == {
+        "ServiceToken": "${" + handler_id + ".Arn}",
+        "ServiceTimeout": "300",
+        "UserPoolId": EXISTING_POOL_ID,
+        "TriggerArn": "${" + trigger_id + ".Arn}",
+    }
+    # Cognito may invoke the trigger before the pool starts using it.
+    assert existing_pool.logical_id("UserPool/TriggerAttachment/InvokedByUserPool") in resource["DependsOn"]
+    handler = existing_pool.properties("UserPool/TriggerAttachment/Handler/Function")
+    assert handler["Handler"] == "pool_trigger_attachment.handler.lambda_handler"
+    assert resource_id
+
+
+def test_only_the_existing_pool_may_invoke_the_trigger(existing_pool: Synthesized) -> None:
+    trigger_id = existing_pool.logical_id("CustomMessage/CustomMessage/Function")
+    permissions = [
+        render(body["Properties"])
+        for body in existing_pool.of_type("AWS::Lambda::Permission").values()
+        if body["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": "${" + trigger_id + ".Arn}",
+            "Principal": "cognito-idp.amazonaws.com",
+            "SourceArn": pool_arn(EXISTING_POOL_ID),
+            "SourceAccount": "${AWS::AccountId}",
+        }
+    ]
+
+
+def test_attachment_role_reads_and_writes_that_pool_only_and_passes_only_its_sms_role(
+    existing_pool: Synthesized,
+) -> None:
+    role_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Role")
+    log_group = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/LogGroup")
+    assert existing_pool.role_statements(role_id) == {
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
+        allow(["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"], [pool_arn(EXISTING_POOL_ID)]),
+        allow(
+            ["iam:PassRole"],
+            [SMS_ROLE_ARN],
+            {"StringEquals": {"iam:PassedToService": "cognito-idp.amazonaws.com"}},
+        ),
+    }
+
+
+def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(existing_pool: Synthesized) -> None:
+    role_id = existing_pool.logical_id("Reset/ResetPassword/Role")
+    log_group = existing_pool.logical_id("Reset/ResetPassword/LogGroup")
+    queue = existing_pool.logical_id("FailedRequests/Queue")
+    key = existing_pool.logical_id("MessageKey")
+    assert existing_pool.role_statements(role_id) == {
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
+        allow(
+            [
+                "cognito-idp:AdminResetUserPassword",
+                "cognito-idp:AdminUserGlobalSignOut",
+                "cognito-idp:ListUsers",
+            ],
+            [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)],
+        ),
+        allow(
+            ["events:PutEvents"], ["arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"]
+        ),
+        allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
+        allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
+    }
+
+
+def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> None:
+    assert set(existing_pool.of_type("AWS::IAM::Role")) == {
+        existing_pool.logical_id("CustomMessage/CustomMessage/Role"),
+        existing_pool.logical_id("Reset/ResetPassword/Role"),
+        existing_pool.logical_id("SingleReset/StateMachine/Role"),
+        existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Role"),
+    }
+
+
+def test_reset_function_without_dedupe_and_with_both_pools_allowed(existing_pool: Synthesized) -> None:
+    properties = render(existing_pool.properties("Reset/ResetPassword/Function"))
+    variables = properties["Environment"]["Variables"]
+    assert variables["USER_POOL_ID"] == EXISTING_POOL_ID
+    assert variables["ALLOWED_USER_POOL_IDS"] == f"{EXISTING_POOL_ID},{OTHER_POOL_ID}"
+    assert variables["AUDIT_EVENT_BUS_NAME"] == "default"
+    assert "IDEMPOTENCY_TABLE_NAME" not in variables
+    assert "COOLDOWN_SECONDS" not in variables
+    assert not existing_pool.of_type("AWS::DynamoDB::Table")
+    # ceil(50 resets/s x 0.25 s) = 13
+    assert properties["ReservedConcurrentExecutions"] == 13
+
+
+def test_rule_is_on_the_default_bus_and_no_bus_is_created(existing_pool: Synthesized) -> None:
+    assert not existing_pool.of_type("AWS::Events::EventBus")
+    assert existing_pool.properties("Requests/Rule")["EventBusName"] == "default"
+    assert existing_pool.template["Outputs"]["EventBusName"]["Value"] == "default"
+
+
+def test_no_alarm_email_means_no_subscription(existing_pool: Synthesized) -> None:
+    assert not existing_pool.of_type("AWS::SNS::Subscription")

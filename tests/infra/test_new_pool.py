@@ -1,0 +1,194 @@
+"""The default deployment: a new user pool with secure defaults and the CustomMessage trigger attached."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+
+from infra.settings import Settings
+from infra.user_pool import NO_SES_WARNING, ResetUserPool
+from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, render
+
+
+def pool(new_pool: Synthesized) -> dict[str, Any]:
+    properties = render(new_pool.properties("UserPool/UserPool"))
+    assert isinstance(properties, dict)
+    return properties
+
+
+def test_pool_is_kept_when_the_stack_goes_and_protected_from_deletion(new_pool: Synthesized) -> None:
+    resource = new_pool.resources[new_pool.logical_id("UserPool/UserPool")]
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+    assert pool(new_pool)["DeletionProtection"] == "ACTIVE"
+
+
+def test_pool_has_secure_defaults(new_pool: Synthesized) -> None:
+    properties = pool(new_pool)
+    assert properties["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert properties["AccountRecoverySetting"] == {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]}
+    assert properties["AutoVerifiedAttributes"] == ["email"]
+    assert properties["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
+    assert properties["Policies"]["PasswordPolicy"] == {
+        "MinimumLength": 12,
+        "RequireLowercase": True,
+        "RequireUppercase": True,
+        "RequireNumbers": True,
+        "RequireSymbols": True,
+        "TemporaryPasswordValidityDays": 3,
+    }
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert properties["UsernameConfiguration"] == {"CaseSensitive": False}
+
+
+def test_the_custom_message_trigger_is_attached_and_only_this_pool_may_invoke_it(new_pool: Synthesized) -> None:
+    trigger_id = new_pool.logical_id("CustomMessage/CustomMessage/Function")
+    pool_id = new_pool.logical_id("UserPool/UserPool")
+    assert pool(new_pool)["LambdaConfig"] == {"CustomMessage": "${" + trigger_id + ".Arn}"}
+    permissions = [
+        render(body["Properties"])
+        for body in new_pool.of_type("AWS::Lambda::Permission").values()
+        if body["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": "${" + trigger_id + ".Arn}",
+            "Principal": "cognito-idp.amazonaws.com",
+            "SourceArn": "${" + pool_id + ".Arn}",
+        }
+    ]
+
+
+def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_means(new_pool: Synthesized) -> None:
+    assert pool(new_pool)["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    metadata = new_pool.outdir / "CognitoPasswordReset.metadata.json"
+    warnings = [
+        entry["data"]
+        for entries in json.loads(metadata.read_text()).values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:warning"
+    ]
+    assert any(NO_SES_WARNING in warning for warning in warnings), warnings
+
+
+def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
+    settings = Settings.from_context(
+        {
+            "sesFromAddress": "no-reply@mail.example.com",
+            "sesFromName": "Example Security",
+            "sesVerifiedDomain": "mail.example.com",
+            "sesRegion": "eu-west-1",
+        }
+    )
+    stack = cdk.Stack(cdk.App(), "PoolOnly")
+    trigger = lambda_.Function.from_function_arn(
+        stack, "Trigger", "arn:aws:lambda:eu-west-1:123456789012:function:custom-message"
+    )
+    ResetUserPool(stack, "UserPool", settings=settings, custom_message=trigger)
+
+    template = Template.from_stack(stack).to_json()
+    [user_pool] = [body for body in template["Resources"].values() if body["Type"] == "AWS::Cognito::UserPool"]
+    assert render(user_pool["Properties"]["EmailConfiguration"]) == {
+        "EmailSendingAccount": "DEVELOPER",
+        "From": "Example Security <no-reply@mail.example.com>",
+        "SourceArn": "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:identity/mail.example.com",
+    }
+    assert not [
+        entry
+        for entry in stack.node.metadata + stack.node.find_child("UserPool").node.metadata
+        if entry.type == "aws:cdk:warning"
+    ]
+
+
+def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: Synthesized) -> None:
+    role_id = new_pool.logical_id("Reset/ResetPassword/Role")
+    ids = {
+        path: new_pool.logical_id(path)
+        for path in (
+            "Reset/ResetPassword/LogGroup",
+            "UserPool/UserPool",
+            "RequestBus",
+            "Reset/IdempotencyTable",
+            "FailedRequests/Queue",
+            "MessageKey",
+        )
+    }
+    arn = {path: "${" + logical_id + ".Arn}" for path, logical_id in ids.items()}
+    assert new_pool.role_statements(role_id) == {
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], [arn["Reset/ResetPassword/LogGroup"]]),
+        allow(
+            [
+                "cognito-idp:AdminResetUserPassword",
+                "cognito-idp:AdminUserGlobalSignOut",
+                "cognito-idp:ListUsers",
+            ],
+            [arn["UserPool/UserPool"]],
+        ),
+        allow(["events:PutEvents"], [arn["RequestBus"]]),
+        allow(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            [arn["Reset/IdempotencyTable"]],
+        ),
+        allow(["sqs:SendMessage"], [arn["FailedRequests/Queue"]]),
+        allow(["kms:GenerateDataKey", "kms:Decrypt"], [arn["MessageKey"]]),
+    }
+
+
+def test_every_role_is_one_this_suite_asserts(new_pool: Synthesized) -> None:
+    assert set(new_pool.of_type("AWS::IAM::Role")) == {
+        new_pool.logical_id("CustomMessage/CustomMessage/Role"),
+        new_pool.logical_id("Reset/ResetPassword/Role"),
+        new_pool.logical_id("SingleReset/StateMachine/Role"),
+    }
+
+
+def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized) -> None:
+    properties = render(new_pool.properties("Reset/ResetPassword/Function"))
+    pool_ref = "${" + new_pool.logical_id("UserPool/UserPool") + "}"
+    assert properties["Environment"]["Variables"] == {
+        "USER_POOL_ID": pool_ref,
+        "ALLOWED_USER_POOL_IDS": pool_ref,
+        "AUDIT_EVENT_BUS_NAME": "${" + new_pool.logical_id("RequestBus") + "}",
+        "IDEMPOTENCY_TABLE_NAME": "${" + new_pool.logical_id("Reset/IdempotencyTable") + "}",
+        "COOLDOWN_SECONDS": "900",
+        "POWERTOOLS_SERVICE_NAME": "reset-password",
+        "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    # ceil(20 resets/s x 0.25 s) = 5
+    assert properties["ReservedConcurrentExecutions"] == 5
+    assert properties["Timeout"] == 60
+
+
+def test_idempotency_table_has_the_powertools_layout(new_pool: Synthesized) -> None:
+    table = new_pool.properties("Reset/IdempotencyTable")
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_dedicated_bus_carries_requests_and_audit_events(new_pool: Synthesized) -> None:
+    bus_id = new_pool.logical_id("RequestBus")
+    assert render(new_pool.properties("Requests/Rule"))["EventBusName"] == "${" + bus_id + "}"
+    assert render(new_pool.template["Outputs"]["EventBusName"]["Value"]) == "${" + bus_id + "}"
+    assert (
+        render(new_pool.template["Outputs"]["UserPoolId"]["Value"])
+        == "${" + new_pool.logical_id("UserPool/UserPool") + "}"
+    )
+
+
+def test_alarm_email_is_subscribed_to_the_alarm_topic(new_pool: Synthesized) -> None:
+    _, subscription = new_pool.only("AWS::SNS::Subscription")
+    assert render(subscription["Properties"]) == {
+        "Protocol": "email",
+        "Endpoint": ALARM_EMAIL,
+        "TopicArn": "${" + new_pool.logical_id("Monitoring/AlarmTopic") + "}",
+    }

@@ -1,0 +1,130 @@
+"""Settings from CDK context: defaults, `-c` strings, and a clear error for every bad value (no synth needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import DEFAULT_EVENT_SOURCES, Settings, SettingsError
+
+
+def errors_of(context: dict[str, object]) -> str:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_context(context)
+    return str(raised.value)
+
+
+def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_per_second() -> None:
+    settings = Settings.from_context({})
+    assert settings.creates_user_pool
+    assert settings.event_bus_name is None
+    assert settings.allowed_event_sources == DEFAULT_EVENT_SOURCES
+    assert settings.rate_budget == 20
+    assert settings.cooldown_seconds == 900
+    assert settings.dedupe_enabled
+    assert settings.default_locale == "en"
+    assert settings.log_retention_days == 90
+    assert not settings.sends_email_through_ses
+
+
+def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
+    # `-c key=value` always arrives as a string.
+    settings = Settings.from_context(
+        {
+            "rateBudget": "12.5",
+            "cooldownSeconds": "0",
+            "allowedEventSources": "com.example.siem, com.example.hr",
+            "allowedLinkHosts": '["reset.example.com","id.example.com"]',
+            "additionalUserPoolIds": "eu-west-1_Second123",
+            "logRetentionDays": "365",
+            "existingUserPoolId": "eu-west-1_AbC123xyz",
+        }
+    )
+    assert settings.rate_budget == 12.5
+    assert not settings.dedupe_enabled
+    assert settings.allowed_event_sources == ("com.example.siem", "com.example.hr")
+    assert settings.allowed_link_hosts == ("reset.example.com", "id.example.com")
+    assert settings.additional_user_pool_ids == ("eu-west-1_Second123",)
+    assert settings.log_retention_days == 365
+    assert settings.existing_user_pool_region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("rate", "concurrency"),
+    [(0.5, 2), (4, 2), (8, 2), (20, 5), (21, 6), (50, 13), (1000, 250)],
+)
+def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: float, concurrency: int) -> None:
+    assert Settings.from_context({"rateBudget": rate}).reserved_concurrency == concurrency
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"existingUserPoolId": "my-pool"}, "existingUserPoolId: 'my-pool' is not a user pool id"),
+        ({"rateBudget": 0}, "rateBudget: must be more than 0 and at most 1000"),
+        ({"rateBudget": "fast"}, "rateBudget: must be a number, got 'fast'"),
+        ({"rateBudget": True}, "rateBudget: must be a number, got a boolean"),
+        ({"rateBudget": 5000}, "rateBudget: must be more than 0 and at most 1000"),
+        ({"cooldownSeconds": -1}, "cooldownSeconds: must be 0 (off) to 86400 seconds, got -1"),
+        ({"cooldownSeconds": 1.5}, "cooldownSeconds: must be a whole number, got 1.5"),
+        ({"logRetentionDays": 10}, "logRetentionDays: must be one of CloudWatch's retention periods"),
+        ({"alarmEmail": "ops"}, "alarmEmail: 'ops' is not an e-mail address"),
+        ({"allowedEventSources": []}, "allowedEventSources: at least one event source is needed"),
+        ({"allowedEventSources": ["aws.cognito"]}, "allowedEventSources[0]: 'aws.cognito' is reserved for AWS"),
+        ({"allowedEventSources": ["cognito-admin-reset"]}, "the source of the reset function's own audit events"),
+        ({"allowedEventSources": 7}, "allowedEventSources: must be a list (or a comma-separated string), got int"),
+        (
+            {"allowedLinkHosts": ["https://reset.example.com"]},
+            "allowedLinkHosts[0]: 'https://reset.example.com' is not a host",
+        ),
+        ({"defaultLocale": "german"}, "defaultLocale: 'german' is not a BCP 47 language tag"),
+        ({"defaultBrand": "ACME Inc"}, "defaultBrand: 'ACME Inc' is not a lower-case brand id"),
+        ({"eventBusName": "aws.partner/x"}, "eventBusName: 'aws.partner/x' is reserved for AWS partner buses"),
+        ({"sesFromAddress": "no-reply@example.com"}, "sesRegion: required with sesFromAddress"),
+        ({"sesRegion": "eu-west-1"}, "sesRegion: only applies together with sesFromAddress"),
+        (
+            {"sesFromAddress": "no-reply@example.com", "sesRegion": "eu-west-1", "sesVerifiedDomain": "other.com"},
+            "sesFromAddress: must be an address of sesVerifiedDomain",
+        ),
+        (
+            {"existingUserPoolId": "eu-west-1_AbC123xyz", "sesFromAddress": "a@example.com", "sesRegion": "eu-west-1"},
+            "sesFromAddress: the stack configures e-mail only for a pool it creates",
+        ),
+        (
+            {"existingUserPoolSmsRoleArn": "arn:aws:iam::123456789012:role/sms"},
+            "only applies together with existingUserPoolId",
+        ),
+        (
+            {"existingUserPoolId": "eu-west-1_AbC123xyz", "existingUserPoolSmsRoleArn": "sms"},
+            "'sms' is not an IAM role ARN",
+        ),
+        (
+            {"existingUserPoolId": "eu-west-1_AbC123xyz", "additionalUserPoolIds": ["eu-west-1_AbC123xyz"]},
+            "additionalUserPoolIds: lists existingUserPoolId again",
+        ),
+        ({"rateBugdet": 5}, "rateBugdet: not a setting of this stack (did you mean 'rateBudget'?)"),
+    ],
+)
+def test_a_bad_value_names_its_key_and_what_is_expected(context: dict[str, object], message: str) -> None:
+    assert message in errors_of(context)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    message = errors_of({"rateBudget": -1, "cooldownSeconds": "soon", "alarmEmail": "x"})
+    assert message.count("\n  - ") == 3
+
+
+def test_cdk_and_toolkit_context_keys_are_not_mistaken_for_settings() -> None:
+    Settings.from_context(
+        {
+            "@aws-cdk/core:newStyleStackSynthesis": True,
+            "aws:cdk:bundling-stacks": [],
+            "cli-telemetry": False,
+            "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+        }
+    )
+
+
+def test_empty_strings_mean_unset() -> None:
+    settings = Settings.from_context({"existingUserPoolId": "", "alarmEmail": " "})
+    assert settings.creates_user_pool
+    assert settings.alarm_email is None
