@@ -1,108 +1,113 @@
-"""`make demo`: the reset function at work against an embedded local AWS, no account needed.
+"""`make demo`: the whole product on this machine, no AWS account: EventBridge, the reset function, Cognito and its
+CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template.
 
-Everything printed comes from this run: the pool's user statuses are read back from the local Cognito, the results
-are what the real handler returned.
+Every line printed comes from this run: statuses are read back from the local Cognito, results are what the
+handlers returned, messages are what the trigger rendered. The functions' own log lines go to a file beside the
+outbox, as they would go to CloudWatch Logs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-from typing import Any
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
 
-from local_aws.lambda_context import LambdaContext
-from local_aws.pool import add_user, create_user_pool, user_status
-from local_aws.server import LocalAws, running_local_aws
+from local_aws.pool import add_user
+from local_aws.system import LocalSystem, running_system
+from local_aws.wiring.eventbridge import Delivery
+from local_aws.wiring.functions import Invocation
 
-
-def _line(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def _show_result(result: dict[str, Any]) -> None:
-    shown = {key: value for key, value in result.items() if value not in (None, False)}
-    _line(f"    result: {json.dumps(shown)}")
+OUT = Path("out/local")
 
 
-def _provision(aws: LocalAws) -> tuple[Any, str]:
-    cognito = aws.client("cognito-idp")
-    pool_id = create_user_pool(cognito, "acme-customers")
-    add_user(cognito, pool_id, "alice", email="alice@example.com", locale="de-AT", given_name="Alice")
-    add_user(cognito, pool_id, "bob", email="bob@example.com", enabled=False)
-    add_user(cognito, pool_id, "carol", email="carol@example.com", email_verified=False)
-    add_user(cognito, pool_id, "dave", email="dave@example.com", locale="en")
-    aws.client("dynamodb").create_table(
-        TableName="reset-dedupe",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+class Terminal:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self._stream, flush=True)
+
+    def result(self, label: str, result: dict[str, Any]) -> None:
+        shown = {key: value for key, value in result.items() if value not in (None, False)}
+        self.line(f"    {label}: {json.dumps(shown, ensure_ascii=False)}")
+
+
+def _delivered_since(system: LocalSystem, count: int) -> list[tuple[Delivery, Invocation]]:
+    system.wiring.events.drain()
+    return system.wiring.events.delivered[count:]
+
+
+def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
+    say.line("1. A SIEM finding on EventBridge (PutEvents): reset lena, in German, and sign her out everywhere.")
+    detail = {
+        "username": "lena",
+        "globalSignOut": True,
+        "requestId": "SEC-4211-lena",
+        "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"},
+    }
+    say.line(f"    lena before: {system.user_status('lena')}")
+    seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
+    event_id = system.put_reset_request(detail)
+    say.line(f"    PutEvents accepted event {event_id}; the rule delivered it to the reset function:")
+    for _, invocation in _delivered_since(system, seen):
+        say.result("result", invocation.payload)
+    say.line(f"    lena after:  {system.user_status('lena')}")
+    for message in system.wiring.outbox.messages[sent:]:
+        say.line(f"    e-mail to {message.email_to}, rendered by the CustomMessage trigger:")
+        say.line(f"      subject: {message.subject}")
+        say.line(f"      SMS:     {message.sms}")
+        say.line(f"      e-mail:  {system.wiring.outbox.root / message.folder / 'email.html'}")
+
+
+def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> None:
+    say.line("2. The single-reset state machine (StartExecution) with a user that does not exist:")
+    execution = system.run_single_reset({"username": "nobody", "clientMetadata": {"reason": "admin_request"}})
+    say.line(f"    execution {execution['status']}; the workflow's output is the reset function's result:")
+    say.result("output", json.loads(execution.get("output") or "{}"))
+
+
+def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
+    cooldown = system.stack.environment.get("COOLDOWN_SECONDS")
+    say.line(f"3. The same finding arrives again, inside the {cooldown}-second cooldown window:")
+    seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
+    system.put_reset_request(
+        {"username": "lena", "requestId": "SEC-4211-lena", "clientMetadata": {"reason": "security_incident"}}
     )
-    return cognito, pool_id
+    for _, invocation in _delivered_since(system, seen):
+        say.result("result", invocation.payload)
+    say.line(
+        f"    messages sent for it: {len(system.wiring.outbox.messages) - sent}; lena: {system.user_status('lena')}"
+    )
 
 
 def main() -> None:
-    with running_local_aws() as aws:
-        os.environ.update(aws.environment)
-        cognito, pool_id = _provision(aws)
-        os.environ.update(
-            {
-                "USER_POOL_ID": pool_id,
-                "IDEMPOTENCY_TABLE_NAME": "reset-dedupe",
-                "COOLDOWN_SECONDS": "900",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",  # the outcome lines are shown below, from the results
-                "POWERTOOLS_METRICS_DISABLED": "true",
-            }
-        )
-        from reset_password.handler import lambda_handler  # noqa: PLC0415 - its logger reads the environment set above
-
-        _line(f"Local AWS (moto) listening on {aws.endpoint_url}; user pool {pool_id} with 4 users.")
-        _line()
-        _line("1. A SIEM finding arrives on EventBridge: reset alice, sign her out everywhere.")
-        event = {
-            "version": "0",
-            "id": "0d0a2c6e-3b8e-4d6f-9c1a-7f2b7d5e9a10",
-            "detail-type": "Password Reset Requested",
-            "source": "acme.siem",
-            "account": "123456789012",
-            "time": "2026-11-23T03:12:00Z",
-            "region": aws.environment["AWS_DEFAULT_REGION"],
-            "resources": [],
-            "detail": {
-                "username": "alice",
-                "globalSignOut": True,
-                "requestId": "sec-4211-alice",
-                "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "reference": "SEC-4211"},
-            },
-        }
-        _line(f"    alice before: {user_status(cognito, pool_id, 'alice')}")
-        _show_result(lambda_handler(event, LambdaContext()))
-        _line(f"    alice after:  {user_status(cognito, pool_id, 'alice')}")
-        _line()
-        _line("2. A bulk batch (Step Functions ItemBatcher shape) with a shared reason, five items:")
-        batch = {
-            "BatchInput": {"clientMetadata": {"reason": "policy_rotation", "brand": "acme"}},
-            "Items": [
-                {"email": "dave@example.com"},
-                {"username": "bob"},
-                {"username": "carol"},
-                {"username": "ghost"},
-                {"username": "alice", "requestId": "sec-4211-alice"},
-            ],
-        }
-        before = {name: user_status(cognito, pool_id, name) for name in ("alice", "bob", "carol", "dave")}
-        output = lambda_handler(batch, LambdaContext())
-        for item, result in zip(batch["Items"], output["results"], strict=True):
-            username = result["username"] or "-"
-            status_change = ""
-            if username in before:
-                status_change = f"   {before[username]} -> {user_status(cognito, pool_id, username)}"
-            outcome = result["status"] + (f" {result['reason']}" if result["reason"] else "")
-            _line(f"    {json.dumps(item):54} {outcome:28}{status_change}".rstrip())
-        _line(f"    counts: {json.dumps(output['counts'])}")
-        _line()
-        _line("3. Bad input is refused field by field, and nothing reaches Cognito:")
-        invalid = {"username": "", "globalSignout": True, "clientMetadata": {"reference": 42}}
-        _show_result(lambda_handler(invalid, LambdaContext()))
+    say = Terminal(sys.stdout)
+    OUT.mkdir(parents=True, exist_ok=True)
+    logs_path = OUT / "function-logs.jsonl"
+    started = time.monotonic()
+    with logs_path.open("w", encoding="utf-8") as logs, contextlib.redirect_stdout(logs):
+        say.line("Synthesizing the CDK app and provisioning a local account from its template...")
+        with running_system(OUT / "outbox") as system:
+            pool = system.stack.user_pool_id
+            add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
+            add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+            say.line(
+                f"Local AWS on {system.aws.endpoint_url}: user pool {pool} (CustomMessage trigger attached), "
+                f"bus {system.stack.event_bus_name}, {len(system.stack.state_machine_arns)} state machine(s); "
+                f"ready in {time.monotonic() - started:.1f} s."
+            )
+            say.line()
+            security_incident_in_german(system, say)
+            say.line()
+            missing_user_through_step_functions(system, say)
+            say.line()
+            duplicate_inside_the_cooldown(system, say)
+            say.line()
+            say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+    say.line(f"Function logs (JSON lines, as CloudWatch would hold them): {logs_path.resolve()}")
 
 
 if __name__ == "__main__":

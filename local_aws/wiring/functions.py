@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import sys
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -63,6 +64,15 @@ class LocalFunctions:
 
     def __iter__(self) -> Any:
         return iter(self._by_name.values())
+
+    def start_cold(self) -> None:
+        """A new container for every function: what the handler modules keep per container (functools caches of
+        settings, clients, templates) is dropped, so the next invocation reads the current environment."""
+        for function in self:
+            module = sys.modules[function.handler.__module__]
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
     def find(self, name_or_arn: str) -> LocalFunction | None:
         """By name, ARN, or qualified ARN (`...:function:name:$LATEST`), as Lambda's Invoke accepts them."""

@@ -1,0 +1,82 @@
+"""The whole product running locally: moto on 127.0.0.1, the account provisioned from the synthesized template,
+the wiring switched on, and the calls an operator makes (PutEvents, StartExecution) at hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from local_aws.account import LocalStack, provision, synthesized_template
+from local_aws.server import LocalAws, running_local_aws
+from local_aws.wiring import Wiring, wired
+from local_aws.wiring.outbox import Outbox
+
+REQUEST_SOURCE = "cognito-admin-reset.requests"  # the first of cdk.json's allowedEventSources
+RESET_REQUESTED = "Password Reset Requested"
+
+
+@dataclass(frozen=True)
+class LocalSystem:
+    aws: LocalAws
+    stack: LocalStack
+    wiring: Wiring
+
+    @property
+    def cognito(self) -> Any:
+        return self.aws.client("cognito-idp")
+
+    def user_status(self, username: str) -> str:
+        return str(self.cognito.admin_get_user(UserPoolId=self.stack.user_pool_id, Username=username)["UserStatus"])
+
+    def put_reset_request(self, detail: Mapping[str, Any], source: str = REQUEST_SOURCE) -> str:
+        """PutEvents as a requesting system would; returns the event id."""
+        response = self.aws.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": self.stack.event_bus_name,
+                    "Source": source,
+                    "DetailType": RESET_REQUESTED,
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+        (entry,) = response["Entries"]
+        if "EventId" not in entry:
+            raise RuntimeError(f"PutEvents refused the event: {entry.get('ErrorCode')}")
+        return str(entry["EventId"])
+
+    def run_single_reset(self, request: Mapping[str, Any], timeout_seconds: float = 60.0) -> dict[str, Any]:
+        """StartExecution of the single-reset workflow, then DescribeExecution until it has finished."""
+        sfn = self.aws.client("stepfunctions")
+        execution_arn = sfn.start_execution(
+            stateMachineArn=self.stack.single_reset_state_machine_arn,
+            name=f"reset-{uuid.uuid4()}",
+            input=json.dumps(request),
+        )["executionArn"]
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING" or time.monotonic() > deadline:
+                return described
+            time.sleep(0.1)
+
+
+@contextmanager
+def running_system(
+    outbox_dir: Path, *, template: Mapping[str, Any] | None = None, retry_scale: float = 1.0
+) -> Iterator[LocalSystem]:
+    """Everything above until the block ends; the process environment is restored afterwards."""
+    with running_local_aws() as aws, mock.patch.dict(os.environ, aws.environment):
+        stack = provision(aws, template if template is not None else synthesized_template())
+        os.environ.update(stack.environment)
+        stack.functions.start_cold()
+        with wired(aws, stack.functions, Outbox(outbox_dir), retry_scale=retry_scale) as wiring:
+            yield LocalSystem(aws=aws, stack=stack, wiring=wiring)
