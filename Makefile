@@ -93,7 +93,7 @@ wheels: $(WHEELS_STAMP) ## download the pinned Lambda wheels (arm64, Python 3.14
 synth: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk.out via the pinned CDK CLI, functions bundled without Docker
 	@PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk synth --quiet
 
-test-infra: $(STAMP) $(NODE_STAMP) ## the CDK stack: both variants synthesized, cdk-nag, cfn-lint, every IAM statement
+test-infra: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## the CDK stack: both variants synthesized, cdk-nag, cfn-lint, every IAM statement
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PYTEST) tests/infra --disable-socket
 
 clean: ## remove build output (keeps .venv)

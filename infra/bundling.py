@@ -32,6 +32,7 @@ ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 # downloads for the same platform into the same folder.
 PIP_PLATFORM: Final = ("manylinux2014_aarch64", "3.14", "cp")
 WHEELHOUSE: Final = PROJECT_ROOT / "build" / "lambda-wheels" / "cp314-manylinux2014_aarch64"
+
 # Bump when the recipe below changes, so assets are rebuilt even if no source file did.
 _RECIPE_VERSION: Final = "1"
 _SKIPPED_NAMES: Final = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -98,7 +99,7 @@ class _PinnedLocalBundling:
     def _install_requirements(self, output: Path) -> None:
         if not WHEELHOUSE.is_dir() or not any(WHEELHOUSE.glob("*.whl")):
             raise BundlingError(
-                f"no Lambda wheels in {WHEELHOUSE.relative_to(PROJECT_ROOT)}: run `make wheels` once (downloads the "
+                f"no Lambda wheels in {WHEELHOUSE}: run `make wheels` once (downloads the "
                 "pinned aarch64 wheels), or skip bundling (`-c aws:cdk:bundling-stacks=[]`) for a template-only synth"
             )
         platform, python_version, implementation = PIP_PLATFORM

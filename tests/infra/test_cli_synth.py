@@ -1,0 +1,129 @@
+"""`npx cdk synth` with the CLI pinned in package.json, as CI and `make synth` run it: no AWS credentials, no network
+(every proxy points at a closed port), no Docker. It bundles both functions for real from the wheelhouse, so the
+assets it writes show what Lambda will run: each function's packages and exactly the pinned versions, built for
+Lambda's platform (arm64, CPython 3.14)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.application import STACK_NAME
+from infra.bundling import REQUIREMENTS, WHEELHOUSE
+from tests.infra.conftest import PROJECT_ROOT, render
+
+CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+CLOSED_PORT = "http://127.0.0.1:9"
+
+pytestmark = pytest.mark.skipif(
+    not CDK.exists() or not any(WHEELHOUSE.glob("*.whl")),
+    reason="the pinned CLI and the Lambda wheels are installed by `make test-infra` (npm ci, make wheels)",
+)
+
+
+@pytest.fixture(scope="module")
+def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    environment.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        HTTP_PROXY=CLOSED_PORT,
+        HTTPS_PROXY=CLOSED_PORT,
+        NO_PROXY="",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    )
+    completed = subprocess.run(  # noqa: S603
+        [str(CDK), "synth", "--quiet", "--output", str(outdir)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return outdir
+
+
+def template(cloud_assembly: Path) -> dict[str, Any]:
+    loaded = json.loads((cloud_assembly / f"{STACK_NAME}.template.json").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def asset_of(cloud_assembly: Path, handler: str) -> Path:
+    [function] = [
+        body
+        for body in template(cloud_assembly)["Resources"].values()
+        if body["Type"] == "AWS::Lambda::Function" and body["Properties"]["Handler"] == handler
+    ]
+    asset_hash = render(function["Properties"]["Code"]["S3Key"]).removesuffix(".zip")
+    asset = cloud_assembly / f"asset.{asset_hash}"
+    assert asset.is_dir(), asset
+    return asset
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins() -> dict[str, str]:
+    pinned = {}
+    for line in REQUIREMENTS.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, version = requirement.split("==")
+            pinned[normalise(name)] = version
+    return pinned
+
+
+def installed(asset: Path) -> dict[str, str]:
+    versions = {}
+    for dist_info in asset.glob("*.dist-info"):
+        name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
+        versions[normalise(name)] = version
+    return versions
+
+
+def test_the_pinned_cli_writes_the_template_with_no_findings(cloud_assembly: Path) -> None:
+    assert template(cloud_assembly)["Resources"]
+    report = json.loads((cloud_assembly / "validation-report.json").read_text())
+    assert not [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])]
+
+
+def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencies(cloud_assembly: Path) -> None:
+    asset = asset_of(cloud_assembly, "custom_message.handler.lambda_handler")
+    assert (asset / "custom_message" / "handler.py").is_file()
+    assert (asset / "client_metadata" / "__init__.py").is_file()
+    versions = installed(asset)
+    assert set(versions) == {"aws-lambda-powertools", "jinja2", "markupsafe", "jmespath", "typing-extensions"}
+    assert all(versions[name] == pins()[name] for name in versions), versions
+    # No SDK and no pydantic on the trigger's cold-start path; no caches or scripts in the zip.
+    assert not (asset / "boto3").exists()
+    assert not (asset / "pydantic").exists()
+    assert not list(asset.rglob("__pycache__"))
+    assert not (asset / "bin").exists()
+    [speedups] = (asset / "markupsafe").glob("_speedups*.so")
+    assert speedups.name.endswith("cpython-314-aarch64-linux-gnu.so")
+
+
+def test_reset_asset_has_the_pinned_sdk_and_pydantic_built_for_lambda(cloud_assembly: Path) -> None:
+    asset = asset_of(cloud_assembly, "reset_password.handler.lambda_handler")
+    assert (asset / "reset_password" / "handler.py").is_file()
+    assert (asset / "client_metadata" / "__init__.py").is_file()
+    versions = installed(asset)
+    assert {"aws-lambda-powertools", "boto3", "botocore", "pydantic", "pydantic-core"} <= set(versions)
+    assert all(versions[name] == pins()[name] for name in versions), versions
+    [core] = (asset / "pydantic_core").glob("_pydantic_core*.so")
+    assert core.name.endswith("cpython-314-aarch64-linux-gnu.so")
