@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup demo test lint format typecheck test-unit test-integration bench clean
+.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,10 +28,13 @@ $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 
 setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 
-demo: $(STAMP) ## run the reset function against an embedded local AWS and show what happened
+demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provisioned from the synthesized stack
 	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
-test: lint typecheck test-unit test-integration test-preview test-infra ## ruff, mypy and every test suite
+local: $(STAMP) ## keep the local system running for the AWS CLI or boto3 (Ctrl-C stops it)
+	@PYTHONPATH=functions:. $(PY) -m local_aws.local
+
+test: lint typecheck test-unit test-integration test-e2e test-preview test-infra ## ruff, mypy and every test suite
 
 lint: $(STAMP) ## ruff check + format check
 	@$(BIN)/ruff check .
@@ -49,6 +52,9 @@ test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
 	@$(PYTEST) tests/integration
+
+test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigger, Step Functions Retry/Catch, DLQ
+	@$(PYTEST) tests/e2e
 
 # The custom message trigger: preview every message, check it in a real browser, measure its cold start.
 FUNCTIONS_PATH := PYTHONPATH=functions

@@ -64,7 +64,9 @@ def running_local_aws() -> Iterator[LocalAws]:
     sfn_config["execute_state_machine"] = True
     try:
         host, port = server.get_host_and_port()
-        yield LocalAws(endpoint_url=f"http://{host}:{port}")
+        aws = LocalAws(endpoint_url=f"http://{host}:{port}")
+        aws.reset()  # moto keeps its state per process, not per server: every local account starts empty
+        yield aws
     finally:
         sfn_config["execute_state_machine"] = executed_before
         server.stop()

@@ -8,7 +8,8 @@ import pytest
 
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
-from tests.integration.reset_password.conftest import CognitoFaults, Deployment
+from tests.cognito_faults import CognitoFaults
+from tests.integration.reset_password.conftest import Deployment
 
 
 @pytest.fixture

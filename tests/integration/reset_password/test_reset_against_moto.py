@@ -6,7 +6,8 @@ import pytest
 
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
-from tests.integration.reset_password.conftest import MISSING_POOL, CognitoFaults, Deployment
+from tests.cognito_faults import CognitoFaults
+from tests.integration.reset_password.conftest import MISSING_POOL, Deployment
 
 
 def eventbridge(detail: dict[str, object]) -> dict[str, object]:

@@ -1,0 +1,112 @@
+"""The demo's scenarios and the failure paths around them, asserted on what users, queues and the outbox hold."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from local_aws.system import LocalSystem
+from tests.cognito_faults import inject_cognito_faults
+
+SECURITY_INCIDENT = {
+    "username": "lena",
+    "globalSignOut": True,
+    "requestId": "SEC-4211-lena",
+    "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"},
+}
+
+
+def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_german(system: LocalSystem) -> None:
+    assert system.user_status("lena") == "CONFIRMED"
+
+    system.put_reset_request(SECURITY_INCIDENT)
+    system.wiring.events.drain()
+
+    ((delivery, invocation),) = system.wiring.events.delivered
+    assert delivery.event["detail-type"] == "Password Reset Requested"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", delivery.event["time"])  # the envelope AWS sends
+    assert (invocation.payload["status"], invocation.payload["signedOut"]) == ("reset", True)
+    assert system.user_status("lena") == "RESET_REQUIRED"
+    (message,) = system.wiring.outbox.messages
+    assert (message.email_to, message.tailored) == ("lena@example.com", True)
+    assert message.subject.startswith("Sicherheitshinweis")
+    assert "ACME" in message.subject
+    code = re.search(r"\b(\d{6})\b", message.sms)
+    assert code is not None
+    assert code[1] in message.email_html
+    assert "SEC-4211" in message.email_html
+    assert "Hallo Lena" in message.email_html
+    assert "{####}" not in message.email_html + message.sms
+    assert message.folder in system.wiring.outbox.index.read_text()
+
+
+def test_an_event_from_a_source_the_rule_does_not_allow_is_not_delivered(system: LocalSystem) -> None:
+    system.put_reset_request({"username": "lena"}, source="someone.else")
+    system.wiring.events.drain()
+
+    assert system.wiring.events.delivered == []
+    assert system.user_status("lena") == "CONFIRMED"
+
+
+def test_the_single_reset_workflow_reports_a_missing_user_as_its_output(system: LocalSystem) -> None:
+    execution = system.run_single_reset({"username": "nobody"})
+
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert (output["status"], output["reason"], output["username"]) == ("failed", "USER_NOT_FOUND", "nobody")
+    assert system.wiring.outbox.messages == []
+
+
+def test_the_same_finding_inside_the_cooldown_is_skipped_and_sends_nothing(system: LocalSystem) -> None:
+    system.put_reset_request(SECURITY_INCIDENT)
+    system.put_reset_request(SECURITY_INCIDENT)
+    system.wiring.events.drain()
+
+    statuses = [invocation.payload["status"] for _, invocation in system.wiring.events.delivered]
+    assert statuses == ["reset", "skipped"]
+    assert len(system.wiring.outbox.messages) == 1
+
+
+def test_step_functions_retries_a_throttled_reset_and_then_succeeds(system: LocalSystem) -> None:
+    faults = inject_cognito_faults()
+    faults.error("TooManyRequestsException", times=5)  # every in-function attempt of the first invocation
+
+    execution = system.run_single_reset({"username": "sam", "clientMetadata": {"reason": "policy_rotation"}})
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["status"] == "reset"
+    assert faults.answered == 5
+    (wait,) = system.wiring.retry_clock.waits  # one Retry of TransientResetError, as the synthesized definition says
+    assert 0 <= wait <= 5  # IntervalSeconds 5 with full jitter
+    assert system.user_status("sam") == "RESET_REQUIRED"
+    assert len(system.wiring.outbox.messages) == 1
+
+
+def test_step_functions_catches_an_unclassified_error_without_retrying(system: LocalSystem) -> None:
+    faults = inject_cognito_faults()
+    faults.error("AccessDeniedException", times=10)
+
+    execution = system.run_single_reset({"username": "sam"})
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "UnclassifiedResetError"
+    assert faults.answered == 1
+    assert system.wiring.retry_clock.waits == []
+    assert system.user_status("sam") == "CONFIRMED"
+
+
+def test_an_event_that_keeps_failing_ends_in_the_failed_requests_queue(system: LocalSystem) -> None:
+    faults = inject_cognito_faults()
+    faults.error("InternalErrorException", status=500, times=100)
+
+    system.put_reset_request({"username": "sam", "requestId": "rotation-7"})
+    system.wiring.events.drain()
+
+    assert len(system.wiring.events.delivered) == 3  # Lambda's asynchronous invoke: 1 try + 2 retries (the stack's)
+    sqs = system.aws.client("sqs")
+    (message,) = sqs.receive_message(QueueUrl=system.stack.failed_requests_queue_url)["Messages"]
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responsePayload"]["errorType"] == "TransientResetError"
+    assert record["requestPayload"]["detail"] == {"username": "sam", "requestId": "rotation-7"}
+    assert system.user_status("sam") == "CONFIRMED"
