@@ -99,6 +99,8 @@ def main() -> None:
                 f"bus {system.stack.event_bus_name}, {len(system.stack.state_machine_arns)} state machine(s); "
                 f"ready in {time.monotonic() - started:.1f} s."
             )
+            for name in system.stack.not_provisioned:
+                say.line(f"(Not played locally: state machine {name}; moto's interpreter refuses its definition.)")
             say.line()
             security_incident_in_german(system, say)
             say.line()
