@@ -40,6 +40,7 @@ class Monitored:
     custom_message_function: lambda_.IFunction
     failed_requests: sqs.IQueue
     single_reset: sfn.IStateMachine
+    bulk_reset: sfn.IStateMachine
 
 
 class ResetMonitoring(Construct):
@@ -101,6 +102,10 @@ class ResetMonitoring(Construct):
             "SingleResetExecutionsFailed": (
                 watched.single_reset.metric_failed(period=PERIOD),
                 "Single-reset executions failed after their retries",
+            ),
+            "BulkResetExecutionsFailed": (
+                watched.bulk_reset.metric_failed(period=PERIOD),
+                "A bulk reset stopped: more batches failed than its tolerated failure percentage",
             ),
         }
         alarms = {
@@ -205,14 +210,20 @@ class ResetMonitoring(Construct):
                 left=[watched.failed_requests.metric_approximate_number_of_messages_visible(period=PERIOD)],
                 width=8,
             ),
-            cloudwatch.GraphWidget(
-                title="Single-reset executions",
-                left=[
-                    watched.single_reset.metric_succeeded(period=PERIOD),
-                    watched.single_reset.metric_failed(period=PERIOD),
-                    watched.single_reset.metric_timed_out(period=PERIOD),
-                ],
-                width=8,
+            *(
+                cloudwatch.GraphWidget(
+                    title=title,
+                    left=[
+                        machine.metric_succeeded(period=PERIOD),
+                        machine.metric_failed(period=PERIOD),
+                        machine.metric_timed_out(period=PERIOD),
+                    ],
+                    width=4,
+                )
+                for title, machine in (
+                    ("Single-reset executions", watched.single_reset),
+                    ("Bulk-reset executions", watched.bulk_reset),
+                )
             ),
             cloudwatch.AlarmStatusWidget(alarms=list(self.alarms.values()), title="Alarms", width=24),
         )

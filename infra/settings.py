@@ -26,6 +26,12 @@ MAX_RATE_BUDGET: Final = 1000.0
 DEFAULT_COOLDOWN_SECONDS: Final = 900
 MAX_COOLDOWN_SECONDS: Final = 86_400
 DEFAULT_LOG_RETENTION_DAYS: Final = 90
+# Requests per child execution of the bulk workflow (one invocation resets them one after another): 10 keep a batch
+# well inside the function's timeout even when Cognito throttles and the function backs off.
+DEFAULT_BULK_BATCH_SIZE: Final = 10
+MAX_BULK_BATCH_SIZE: Final = 100
+# A bulk run stops when more than this share of its batches failed after every retry (a systemic fault, not bad luck).
+DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE: Final = 5.0
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                              2922, 3288, 3653)  # fmt: skip
@@ -72,6 +78,8 @@ class Settings:
     default_brand: str | None = None
     alarm_email: str | None = None
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    bulk_batch_size: int = DEFAULT_BULK_BATCH_SIZE
+    bulk_tolerated_failure_percentage: float = DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE
 
     @property
     def creates_user_pool(self) -> bool:
@@ -123,6 +131,10 @@ class Settings:
             default_brand=reader.optional("defaultBrand", _brand),
             alarm_email=reader.optional("alarmEmail", _email),
             log_retention_days=reader.value("logRetentionDays", _retention, DEFAULT_LOG_RETENTION_DAYS),
+            bulk_batch_size=reader.value("bulkBatchSize", _batch_size, DEFAULT_BULK_BATCH_SIZE),
+            bulk_tolerated_failure_percentage=reader.value(
+                "bulkToleratedFailurePercentage", _percentage, DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE
+            ),
         )
         reader.errors.extend(settings._combination_errors())
         reader.errors.extend(_unknown_key_errors(context))
@@ -194,6 +206,8 @@ SETTING_KEYS: Final = (
     "defaultBrand",
     "alarmEmail",
     "logRetentionDays",
+    "bulkBatchSize",
+    "bulkToleratedFailurePercentage",
 )
 # Context keys that belong to the CDK toolkit rather than to this app.
 _TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
@@ -319,6 +333,20 @@ def _retention(raw: object) -> int:
     if days not in LOG_RETENTION_DAYS:
         raise ValueError(f"must be one of CloudWatch's retention periods {LOG_RETENTION_DAYS}, got {days}")
     return days
+
+
+def _batch_size(raw: object) -> int:
+    size = _whole_number(raw)
+    if not 1 <= size <= MAX_BULK_BATCH_SIZE:
+        raise ValueError(f"must be 1 to {MAX_BULK_BATCH_SIZE} requests per batch, got {size}")
+    return size
+
+
+def _percentage(raw: object) -> float:
+    share = _number(raw)
+    if not 0 <= share <= 100:
+        raise ValueError(f"must be a percentage from 0 to 100, got {share:g}")
+    return share
 
 
 def _display_name(raw: object) -> str:

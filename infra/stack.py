@@ -15,7 +15,7 @@ from infra.monitoring import Monitored, ResetMonitoring
 from infra.reset_function import ResetFunction, user_pool_arn
 from infra.settings import Settings
 from infra.user_pool import ResetUserPool
-from infra.workflows import SingleResetWorkflow
+from infra.workflows import BulkResetWorkflow, SingleResetWorkflow
 
 
 class PasswordResetStack(cdk.Stack):
@@ -53,6 +53,16 @@ class PasswordResetStack(cdk.Stack):
         single_reset = SingleResetWorkflow(
             self, "SingleReset", function=reset.function, log_retention_days=settings.log_retention_days
         )
+        bulk_reset = BulkResetWorkflow(
+            self,
+            "BulkReset",
+            function=reset.function,
+            # One batch is one invocation at a time: as many batches in flight as the reserved concurrency allows.
+            max_concurrency=settings.reserved_concurrency,
+            batch_size=settings.bulk_batch_size,
+            tolerated_failure_percentage=settings.bulk_tolerated_failure_percentage,
+            log_retention_days=settings.log_retention_days,
+        )
         monitoring = ResetMonitoring(
             self,
             "Monitoring",
@@ -61,6 +71,7 @@ class PasswordResetStack(cdk.Stack):
                 custom_message_function=trigger.function,
                 failed_requests=failed_requests.queue,
                 single_reset=single_reset.state_machine,
+                bulk_reset=bulk_reset.state_machine,
             ),
             key=key,
             alarm_email=settings.alarm_email,
@@ -68,6 +79,10 @@ class PasswordResetStack(cdk.Stack):
         self._output("UserPoolId", pool.user_pool_id, "The user pool whose users this stack resets")
         self._output("EventBusName", bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
         self._output("SingleResetStateMachineArn", single_reset.state_machine.state_machine_arn, "Resets one user")
+        self._output("BulkResetStateMachineArn", bulk_reset.state_machine.state_machine_arn, "Resets a manifest")
+        self._output(
+            "BulkBucketName", bulk_reset.bucket.bucket_name, "Upload manifests to manifests/; results land in results/"
+        )
         self._output("FailedRequestQueueUrl", failed_requests.queue.queue_url, "Requests that could not be processed")
         self._output("ResetFunctionName", reset.function.function_name, "For direct invocation")
         self._output("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe to be told about alarms")

@@ -12,9 +12,10 @@ from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra.nag import acknowledge
 from infra.python_function import log_group
@@ -30,75 +31,209 @@ LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.ClientExecutionTimeoutException",
 )
 EXECUTION_TIMEOUT: Final = cdk.Duration.minutes(30)
+BULK_EXECUTION_TIMEOUT: Final = cdk.Duration.days(7)
+MANIFESTS_PREFIX: Final = "manifests/"
+RESULTS_PREFIX: Final = "results"
+
+
+def reset_task(
+    scope: Construct, construct_id: str, function: lambda_.IFunction, payload: sfn.TaskInput
+) -> tasks.LambdaInvoke:
+    """The reset function as a task, with the retries every workflow needs (said once, used by both workflows)."""
+    task = tasks.LambdaInvoke(
+        scope,
+        construct_id,
+        lambda_function=function,
+        payload=payload,
+        # The result only (status, reason, ...), not Lambda's envelope.
+        output_path="$.Payload",
+        # Retries below, with jitter; CDK's default service-exception retry has none.
+        retry_on_service_exceptions=False,
+        task_timeout=sfn.Timeout.duration(cdk.Duration.minutes(2)),
+    )
+    task.add_retry(
+        errors=list(TRANSIENT_RESET_ERRORS),
+        interval=cdk.Duration.seconds(5),
+        backoff_rate=2,
+        max_attempts=6,
+        max_delay=cdk.Duration.minutes(2),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    task.add_retry(
+        errors=list(LAMBDA_SERVICE_ERRORS),
+        interval=cdk.Duration.seconds(1),
+        backoff_rate=2,
+        max_attempts=8,
+        max_delay=cdk.Duration.seconds(30),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+def state_machine(
+    scope: Construct, definition: sfn.IChainable, *, comment: str, timeout: cdk.Duration, log_retention_days: int
+) -> sfn.StateMachine:
+    """A STANDARD state machine with X-Ray and every transition logged, without inputs and outputs (they hold user
+    identifiers)."""
+    logs = log_group(scope, "Logs", retention_days=log_retention_days)
+    machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        comment=comment,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+    )
+    acknowledge(
+        machine.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery "
+        "(CreateLogDelivery, ...) do not support resource-level permissions; AWS requires Resource '*'.",
+    )
+    return machine
+
+
+def acknowledge_function_versions(machine: sfn.StateMachine, function: lambda_.IFunction) -> None:
+    acknowledge(
+        machine.role,
+        f"AwsSolutions-IAM5[Resource::<{_logical_id_hint(function)}.Arn>:*]",
+        "Invoking the reset function's versions and aliases (<function ARN>:*) is CDK's grant for LambdaInvoke; it "
+        "names that one function only.",
+    )
 
 
 class SingleResetWorkflow(Construct):
-    """STANDARD state machine: Reset user (with Retry and Catch) -> result, or Reset failed with the input kept."""
+    """Reset user (with Retry and Catch) -> the result, or Reset failed with the request kept next to the error."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, log_retention_days: int
     ) -> None:
         super().__init__(scope, construct_id)
-        reset = tasks.LambdaInvoke(
-            self,
-            "Reset user",
-            lambda_function=function,
-            payload=sfn.TaskInput.from_json_path_at("$"),
-            # The result only (status, reason, ...), not Lambda's envelope.
-            output_path="$.Payload",
-            # Retries below, with jitter; CDK's default service-exception retry has none.
-            retry_on_service_exceptions=False,
-            task_timeout=sfn.Timeout.duration(cdk.Duration.minutes(2)),
-        )
-        reset.add_retry(
-            errors=list(TRANSIENT_RESET_ERRORS),
-            interval=cdk.Duration.seconds(5),
-            backoff_rate=2,
-            max_attempts=6,
-            max_delay=cdk.Duration.minutes(2),
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        reset.add_retry(
-            errors=list(LAMBDA_SERVICE_ERRORS),
-            interval=cdk.Duration.seconds(1),
-            backoff_rate=2,
-            max_attempts=8,
-            max_delay=cdk.Duration.seconds(30),
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        reset = reset_task(self, "Reset user", function, sfn.TaskInput.from_json_path_at("$"))
         failed = sfn.Fail(self, "Reset failed", error_path="$.error.Error", cause_path="$.error.Cause")
         # UnclassifiedResetError (do not retry), exhausted retries and timeouts: the request stays at $, the error at
         # $.error, both visible in the execution history.
         reset.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        logs = log_group(self, "Logs", retention_days=log_retention_days)
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = state_machine(
             self,
-            "StateMachine",
+            reset,
             comment="Resets one Cognito user's password (contract 1 request in, contract 2 result out)",
-            definition_body=sfn.DefinitionBody.from_chainable(reset),
-            state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=EXECUTION_TIMEOUT,
-            tracing_enabled=True,
-            # Every state transition is logged, without inputs and outputs: requests carry user identifiers.
-            logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            log_retention_days=log_retention_days,
         )
-        role = self.state_machine.role
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery "
-            "(CreateLogDelivery, ...) do not support resource-level permissions; AWS requires Resource '*'.",
-        )
-        acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::<{_logical_id_hint(function)}.Arn>:*]",
-            "Invoking the reset function's versions and aliases (<function ARN>:*) is CDK's grant for LambdaInvoke; it "
-            "names that one function only.",
-        )
+        acknowledge_function_versions(self.state_machine, function)
 
 
-def _logical_id_hint(function: lambda_.IFunction) -> str:
-    """cdk-nag names a GetAtt by the function's logical id."""
-    resource = function.node.default_child
-    assert isinstance(resource, cdk.CfnResource)  # noqa: S101  (a Function's default child is its CfnFunction)
-    return cdk.Stack.of(function).get_logical_id(resource)
+class BulkResetWorkflow(Construct):
+    """Distributed Map over a JSONL manifest in the bulk bucket: batches of requests, at most `max_concurrency` batches
+    at a time, results written back to the bucket.
+
+    Input: {"manifestKey": "manifests/<name>.jsonl", "defaults": {...}} where each manifest line is one request and
+    `defaults` (optional) is the batch's BatchInput: fields every request gets unless it sets them itself.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        max_concurrency: int,
+        batch_size: int,
+        tolerated_failure_percentage: float,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = bucket = self._bucket()
+        # The child workflow: one batch, one invocation (the function resets the items one after another).
+        reset_batch = reset_task(
+            self,
+            "Reset batch",
+            function,
+            # ItemBatcher's BatchInput cannot take a whole object from a path, so the defaults travel one level down.
+            sfn.TaskInput.from_object(
+                {
+                    "Items": sfn.JsonPath.list_at("$.Items"),
+                    "BatchInput": sfn.JsonPath.object_at("$.BatchInput.defaults"),
+                }
+            ),
+        )
+        resets = sfn.DistributedMap(
+            self,
+            "Reset every user in the manifest",
+            item_reader=sfn.S3JsonLItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.manifestKey")),
+            item_batcher=sfn.ItemBatcher(max_items_per_batch=batch_size, batch_input={"defaults.$": "$.defaults"}),
+            max_concurrency=max_concurrency,
+            tolerated_failure_percentage=tolerated_failure_percentage,
+            result_writer_v2=sfn.ResultWriterV2(bucket=bucket, prefix=RESULTS_PREFIX),
+            # Children are short (one batch, well under Express's five minutes) and many: Express is made for that.
+            map_execution_type=sfn.StateMachineType.EXPRESS,
+        )
+        # CDK reads the child execution type from mapExecutionType but still validates that the processor names one,
+        # then warns that the processor's is ignored: both say EXPRESS, and the warning is acknowledged.
+        resets.item_processor(reset_batch, mode=sfn.ProcessorMode.DISTRIBUTED, execution_type=sfn.ProcessorType.EXPRESS)
+        cdk.Annotations.of(resets).acknowledge_warning(
+            "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType is EXPRESS as well"
+        )
+        no_defaults = sfn.Pass(self, "No defaults", result=sfn.Result.from_object({}), result_path="$.defaults")
+        definition = (
+            sfn.Choice(self, "Defaults given?")
+            .when(sfn.Condition.is_present("$.defaults"), resets)
+            .otherwise(no_defaults.next(resets))
+        )
+        self.state_machine = state_machine(
+            self,
+            definition,
+            comment="Resets every user listed in a JSONL manifest, within the stack's rate budget",
+            timeout=BULK_EXECUTION_TIMEOUT,
+            log_retention_days=log_retention_days,
+        )
+        acknowledge_function_versions(self.state_machine, function)
+        acknowledge(
+            self.state_machine,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{_logical_id_hint(bucket)}>/*]",
+            "The workflow reads whichever manifest key it is given and writes result objects, all in the bulk bucket "
+            "this construct owns; object names are chosen per execution.",
+        )
+        # CDK scopes the Distributed Map's DescribeExecution/StopExecution grant to this state machine's executions
+        # (<name>:*) and their child executions (<name>/*:*); the execution names are generated per run.
+        name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + _logical_id_hint(self.state_machine) + '"}]}]}'
+        stack = cdk.Stack.of(self)
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        for suffix in (":*", "/*:*"):
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:{region}:{account}:execution:{name}{suffix}]",
+                "A Distributed Map describes and stops its own executions and their child executions, whose names "
+                "are generated per run; the grant names this state machine only.",
+            )
+
+    def _bucket(self) -> s3.Bucket:
+        """Manifests in, results out: private, TLS-only, and kept with the stack's other audit evidence."""
+        bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1))],
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "Server access logs would need a second bucket for a handful of operator uploads and workflow writes; "
+            "object-level access is recorded by CloudTrail data events where the account enables them.",
+        )
+        return bucket
+
+
+def _logical_id_hint(construct: IConstruct) -> str:
+    """cdk-nag names a GetAtt by the resource's logical id."""
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnResource)  # noqa: S101  (an L2's default child is its L1 resource)
+    return cdk.Stack.of(construct).get_logical_id(resource)

@@ -50,7 +50,8 @@ def render(value: Any) -> Any:
         return "${" + ".".join(value["Fn::GetAtt"]) + "}"
     if set(value) == {"Fn::Join"}:
         separator, parts = value["Fn::Join"]
-        return separator.join(str(render(part)) for part in parts)
+        rendered = (render(part) for part in parts)
+        return separator.join(part if isinstance(part, str) else json.dumps(part) for part in rendered)
     return {key: render(item) for key, item in value.items()}
 
 

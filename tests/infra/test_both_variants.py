@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
-from tests.infra.conftest import Synthesized, render
+from tests.infra.conftest import Synthesized, allow, render
 
 FUNCTION_HANDLERS = {
     "CustomMessage/CustomMessage/Function": "custom_message.handler.lambda_handler",
@@ -53,8 +52,8 @@ def test_functions_run_arm64_current_python_with_json_logs_to_their_own_log_grou
 
 def test_log_groups_have_retention_and_outlive_the_stack(variant: Synthesized) -> None:
     log_groups = variant.of_type("AWS::Logs::LogGroup")
-    # One per function, one for the state machine.
-    assert len(log_groups) == len(variant.of_type("AWS::Lambda::Function")) + 1
+    # One per function, one per state machine.
+    assert len(log_groups) == len(variant.of_type("AWS::Lambda::Function")) + 2
     for name, log_group in log_groups.items():
         assert log_group["Properties"]["RetentionInDays"] == 90, name
         assert log_group["DeletionPolicy"] == "Retain", name
@@ -255,13 +254,24 @@ def test_custom_message_role_can_only_write_its_own_logs(variant: Synthesized) -
     }  # fmt: skip
 
 
-def test_no_role_grants_a_wildcard_resource_except_log_delivery_and_xray(variant: Synthesized) -> None:
-    state_machine_role = variant.logical_id("SingleReset/StateMachine/Role")
+def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant: Synthesized) -> None:
+    """'*' only for log delivery and X-Ray (no resource-level permissions); patterns only under one named resource."""
+    state_machine_roles = {
+        variant.logical_id("SingleReset/StateMachine/Role"),
+        variant.logical_id("BulkReset/StateMachine/Role"),
+    }
+    bucket = "${" + variant.logical_id("BulkReset/Bucket") + "}"
+    bulk_machine = "${" + variant.logical_id("BulkReset/StateMachine") + "}"
     for role_id in variant.of_type("AWS::IAM::Role"):
         for _, actions, resources, _ in variant.role_statements(role_id):
-            if "*" in resources or any(re.search(r"\*", resource.rsplit(":", 1)[0]) for resource in resources):
-                assert role_id == state_machine_role
-                assert all(action.startswith(("logs:", "xray:")) for action in actions), actions
+            for resource in resources:
+                if resource == "*":
+                    assert role_id in state_machine_roles
+                    assert all(action.startswith(("logs:", "xray:")) for action in actions), actions
+                elif "*" in resource and not resource.endswith(".Arn}:*"):  # function versions: <function ARN>:*
+                    assert resource.startswith(f"arn:${{AWS::Partition}}:s3:::{bucket}/") or bulk_machine in resource, (
+                        resource
+                    )
 
 
 def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
@@ -270,6 +280,7 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
     trigger_id = variant.logical_id("CustomMessage/CustomMessage/Function")
     queue_id = variant.logical_id("FailedRequests/Queue")
     machine_id = variant.logical_id("SingleReset/StateMachine")
+    bulk_id = variant.logical_id("BulkReset/StateMachine")
     alarms = {}
     for body in variant.of_type("AWS::CloudWatch::Alarm").values():
         properties = render(body["Properties"])
@@ -291,6 +302,7 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
         ),
         ("CognitoPasswordReset", "TemplateFallback", json.dumps({"service": "custom-message"})): ("Sum", 1, 1),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),
+        ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + bulk_id + "}"})): ("Sum", 1, 1),
     }  # fmt: skip
 
 
@@ -313,6 +325,7 @@ def test_dashboard_shows_outcomes_functions_queue_fallbacks_and_executions(varia
         "Template fallbacks",
         "Failed-request queue",
         "Single-reset executions",
+        "Bulk-reset executions",
         "Alarms",
     ):
         assert f'"title":"{title}' in body, title
@@ -324,6 +337,8 @@ def test_dashboard_shows_outcomes_functions_queue_fallbacks_and_executions(varia
         "UserPoolId",
         "EventBusName",
         "SingleResetStateMachineArn",
+        "BulkResetStateMachineArn",
+        "BulkBucketName",
         "FailedRequestQueueUrl",
         "ResetFunctionName",
         "AlarmTopicArn",
@@ -338,5 +353,137 @@ def test_outputs_tell_a_caller_where_everything_is(variant: Synthesized, output:
 def test_outputs_point_at_the_resources(variant: Synthesized) -> None:
     outputs = {name: render(body["Value"]) for name, body in variant.template["Outputs"].items()}
     assert outputs["SingleResetStateMachineArn"] == "${" + variant.logical_id("SingleReset/StateMachine") + "}"
+    assert outputs["BulkResetStateMachineArn"] == "${" + variant.logical_id("BulkReset/StateMachine") + "}"
+    assert outputs["BulkBucketName"] == "${" + variant.logical_id("BulkReset/Bucket") + "}"
     assert outputs["FailedRequestQueueUrl"] == "${" + variant.logical_id("FailedRequests/Queue") + "}"
     assert outputs["ResetFunctionName"] == "${" + variant.logical_id("Reset/ResetPassword/Function") + "}"
+
+
+RETRIES = [
+    {
+        "ErrorEquals": ["TransientResetError"],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 6,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 120,
+        "JitterStrategy": "FULL",
+    },
+    {
+        "ErrorEquals": [
+            "Lambda.TooManyRequestsException",
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.ClientExecutionTimeoutException",
+        ],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 8,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 30,
+        "JitterStrategy": "FULL",
+    },
+]
+
+
+def test_bulk_workflow_maps_a_jsonl_manifest_in_batches_within_the_rate_budget(variant: Synthesized) -> None:
+    definition = json.loads(render(variant.properties("BulkReset/StateMachine")["DefinitionString"]))
+    bucket = "${" + variant.logical_id("BulkReset/Bucket") + "}"
+    function_id = variant.logical_id("Reset/ResetPassword/Function")
+    assert definition["StartAt"] == "Defaults given?"
+    assert definition["States"]["Defaults given?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.defaults", "IsPresent": True, "Next": "Reset every user in the manifest"}],
+        "Default": "No defaults",
+    }
+    assert definition["States"]["No defaults"] == {
+        "Type": "Pass",
+        "Result": {},
+        "ResultPath": "$.defaults",
+        "Next": "Reset every user in the manifest",
+    }
+    mapped = definition["States"]["Reset every user in the manifest"]
+    assert mapped["ItemReader"] == {
+        "Resource": "arn:${AWS::Partition}:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL"},
+        "Parameters": {"Bucket": bucket, "Key.$": "$.manifestKey"},
+    }
+    assert mapped["ItemBatcher"] == {"MaxItemsPerBatch": 10, "BatchInput": {"defaults.$": "$.defaults"}}
+    # One batch is one invocation at a time: the map runs as many batches as the reserved concurrency.
+    reserved = variant.properties("Reset/ResetPassword/Function")["ReservedConcurrentExecutions"]
+    assert mapped["MaxConcurrency"] == reserved
+    assert mapped["ToleratedFailurePercentage"] == 5
+    assert mapped["ResultWriter"] == {
+        "Resource": "arn:${AWS::Partition}:states:::s3:putObject",
+        "Parameters": {"Bucket": bucket, "Prefix": "results"},
+    }
+    processor = mapped["ItemProcessor"]
+    assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    task = processor["States"]["Reset batch"]
+    assert task["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
+    # The reset function's batch contract: {"Items": [...], "BatchInput": {defaults}}.
+    assert task["Parameters"] == {
+        "FunctionName": "${" + function_id + ".Arn}",
+        "Payload": {"Items.$": "$.Items", "BatchInput.$": "$.BatchInput.defaults"},
+    }
+    assert task["Retry"] == RETRIES
+
+
+def test_single_and_bulk_workflows_retry_the_same_way(variant: Synthesized) -> None:
+    assert _definition(variant)["States"]["Reset user"]["Retry"] == RETRIES
+
+
+def test_bulk_role_reads_manifests_writes_results_and_runs_only_its_own_children(variant: Synthesized) -> None:
+    role_id = variant.logical_id("BulkReset/StateMachine/Role")
+    function_id = variant.logical_id("Reset/ResetPassword/Function")
+    machine = variant.logical_id("BulkReset/StateMachine")
+    objects = "arn:${AWS::Partition}:s3:::${" + variant.logical_id("BulkReset/Bucket") + "}/*"
+    executions = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + json.dumps(
+        {"Fn::Select": [6, {"Fn::Split": [":", "${" + machine + "}"]}]}
+    )
+    statements = variant.role_statements(role_id)
+    assert statements == {
+        allow(["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"], [objects]),
+        allow(["s3:GetObject"], [objects]),
+        allow(["lambda:InvokeFunction"], ["${" + function_id + ".Arn}", "${" + function_id + ".Arn}:*"]),
+        allow(
+            [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            ["*"],
+        ),
+        allow(
+            ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+            ["*"],
+        ),
+        allow(["states:StartExecution"], ["${" + machine + "}"]),
+        allow(["states:DescribeExecution", "states:StopExecution"], [executions + ":*"]),
+        allow(["states:RedriveExecution"], [executions + "/*:*"]),
+    }
+
+
+def test_bulk_bucket_is_private_tls_only_and_kept(variant: Synthesized) -> None:
+    bucket_id = variant.logical_id("BulkReset/Bucket")
+    bucket = variant.resources[bucket_id]
+    assert bucket["DeletionPolicy"] == "Retain"
+    properties = bucket["Properties"]
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    _, policy = variant.only("AWS::S3::BucketPolicy")
+    [statement] = render(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

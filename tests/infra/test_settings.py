@@ -24,6 +24,8 @@ def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_pe
     assert settings.default_locale == "en"
     assert settings.log_retention_days == 90
     assert not settings.sends_email_through_ses
+    assert settings.bulk_batch_size == 10
+    assert settings.bulk_tolerated_failure_percentage == 5
 
 
 def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
@@ -101,6 +103,8 @@ def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: f
             {"existingUserPoolId": "eu-west-1_AbC123xyz", "additionalUserPoolIds": ["eu-west-1_AbC123xyz"]},
             "additionalUserPoolIds: lists existingUserPoolId again",
         ),
+        ({"bulkBatchSize": 0}, "bulkBatchSize: must be 1 to 100 requests per batch, got 0"),
+        ({"bulkToleratedFailurePercentage": 120}, "bulkToleratedFailurePercentage: must be a percentage from 0 to 100"),
         ({"rateBugdet": 5}, "rateBugdet: not a setting of this stack (did you mean 'rateBudget'?)"),
     ],
 )
