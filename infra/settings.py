@@ -100,11 +100,10 @@ class Settings:
         return max(MIN_RESERVED_CONCURRENCY, math.ceil(self.rate_budget * FASTEST_RESET_SECONDS))
 
     @property
-    def existing_user_pool_region(self) -> str | None:
-        if self.existing_user_pool_id is None:
-            return None
-        match = USER_POOL_ID_PATTERN.fullmatch(self.existing_user_pool_id)
-        return match["region"] if match else None
+    def pool_region(self) -> str | None:
+        """The Region of the named pools (their ids start with it): the stack must deploy there, if any are named."""
+        regions = _regions(self.existing_user_pool_id, *self.additional_user_pool_ids)
+        return regions[0] if regions else None
 
     @classmethod
     def from_context(cls, context: Mapping[str, object]) -> Settings:
@@ -184,9 +183,18 @@ class Settings:
             and not self.ses_from_address.lower().endswith("@" + self.ses_verified_domain.lower())
         ):
             errors.append("sesFromAddress: must be an address of sesVerifiedDomain")
+        if len(set(_regions(self.existing_user_pool_id, *self.additional_user_pool_ids))) > 1:
+            errors.append(
+                "additionalUserPoolIds: every pool must be in one Region with the stack (the functions call Cognito "
+                "in their own Region)"
+            )
         if len(set(self.additional_user_pool_ids)) != len(self.additional_user_pool_ids):
             errors.append("additionalUserPoolIds: lists a pool more than once")
         return errors
+
+
+def _regions(*pool_ids: str | None) -> list[str]:
+    return [match["region"] for pool_id in pool_ids if pool_id and (match := USER_POOL_ID_PATTERN.fullmatch(pool_id))]
 
 
 SETTING_KEYS: Final = (

@@ -24,7 +24,6 @@ class PasswordResetStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
-        self._check_region(settings)
         key = kms.Key(
             self,
             "MessageKey",
@@ -90,12 +89,3 @@ class PasswordResetStack(cdk.Stack):
 
     def _output(self, name: str, value: str, description: str) -> None:
         cdk.CfnOutput(self, name, value=value, description=description)
-
-    def _check_region(self, settings: Settings) -> None:
-        """The trigger and the custom resource live in the stack's Region; an existing pool must be there too."""
-        pool_region = settings.existing_user_pool_region
-        if pool_region is not None and not cdk.Token.is_unresolved(self.region) and pool_region != self.region:
-            raise ValueError(
-                f"existingUserPoolId: the pool is in {pool_region} but the stack deploys to {self.region}; "
-                "deploy the stack to the pool's Region"
-            )

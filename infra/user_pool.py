@@ -33,7 +33,6 @@ class ResetUserPool(Construct):
             pool = self._new_pool(settings, custom_message)
             self.user_pool_id = pool.user_pool_id
             self.user_pool_arn = pool.user_pool_arn
-            self.created = True
         else:
             self.user_pool_id = settings.existing_user_pool_id
             self.user_pool_arn = user_pool_arn(self, settings.existing_user_pool_id)
@@ -46,7 +45,6 @@ class ResetUserPool(Construct):
                 sms_role_arn=settings.existing_user_pool_sms_role_arn,
                 log_retention_days=settings.log_retention_days,
             )
-            self.created = False
 
     def _new_pool(self, settings: Settings, custom_message: lambda_.IFunction) -> cognito.UserPool:
         if settings.ses_from_address is None:

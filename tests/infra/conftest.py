@@ -61,6 +61,8 @@ class Synthesized:
 
     template: dict[str, Any]
     outdir: Path
+    # How the stack's Region appears in ARNs: a pseudo parameter, or the existing pool's Region.
+    region: str = "${AWS::Region}"
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -122,7 +124,7 @@ def allow(actions: list[str], resources: list[str], condition: Mapping[str, Any]
     return ("Allow", frozenset(actions), frozenset(resources), json.dumps(condition or {}, sort_keys=True))
 
 
-def synthesize(outdir: Path, **overrides: Any) -> Synthesized:
+def synthesize(outdir: Path, region: str = "${AWS::Region}", **overrides: Any) -> Synthesized:
     """Synthesize the app exactly as app.py does (cdk-nag included: an unacknowledged finding raises here)."""
     # As the CLI runs the app: path metadata on (construct paths name resources in these tests), bundling skipped.
     context = {
@@ -134,7 +136,7 @@ def synthesize(outdir: Path, **overrides: Any) -> Synthesized:
     assembly = build_app(context, outdir=str(outdir)).synth()
     template = assembly.get_stack_by_name(STACK_NAME).template
     assert isinstance(template, dict)
-    return Synthesized(template=template, outdir=outdir)
+    return Synthesized(template=template, outdir=outdir, region=region)
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +150,7 @@ def existing_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """An existing pool with an SMS role and a second allowed pool, the default bus, dedupe off."""
     return synthesize(
         tmp_path_factory.mktemp("existing-pool"),
+        region="eu-west-1",  # the pool's Region is the stack's
         existingUserPoolId=EXISTING_POOL_ID,
         existingUserPoolSmsRoleArn=SMS_ROLE_ARN,
         additionalUserPoolIds=[OTHER_POOL_ID],

@@ -31,11 +31,21 @@ def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
     assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4"} <= rules
 
 
-def test_existing_pool_in_another_region_than_the_stack_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_existing_pool_puts_the_stack_in_its_region_whatever_the_cli_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("CDK_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
-    with pytest.raises(ValueError, match="the pool is in eu-west-1 but the stack deploys to us-east-1"):
-        build_app({"existingUserPoolId": "eu-west-1_AbC123xyz", "aws:cdk:bundling-stacks": []})
+    existing = build_app({"existingUserPoolId": "eu-west-1_AbC123xyz", "aws:cdk:bundling-stacks": []})
+    new = build_app({"aws:cdk:bundling-stacks": []})
+
+    def region(app: cdk.App) -> str:
+        stack = app.node.find_child(STACK_NAME)
+        assert isinstance(stack, cdk.Stack)
+        return stack.region
+
+    assert region(existing) == "eu-west-1"
+    assert region(new) == "us-east-1"
 
 
 def test_app_py_stops_with_the_settings_errors_and_no_traceback(tmp_path: Path) -> None:

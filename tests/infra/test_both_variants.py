@@ -162,7 +162,7 @@ def test_key_rotates_and_lets_only_the_rule_and_cloudwatch_use_it(variant: Synth
     bus = render(rule.get("EventBusName", "default"))
     bus_part = "" if bus == "default" else f"{bus}/"
     assert source_arn == (
-        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + bus_part + rule["Name"]
+        f"arn:${{AWS::Partition}}:events:{variant.region}:${{AWS::AccountId}}:rule/" + bus_part + rule["Name"]
     )
 
 
@@ -437,7 +437,7 @@ def test_bulk_role_reads_manifests_writes_results_and_runs_only_its_own_children
     function_id = variant.logical_id("Reset/ResetPassword/Function")
     machine = variant.logical_id("BulkReset/StateMachine")
     objects = "arn:${AWS::Partition}:s3:::${" + variant.logical_id("BulkReset/Bucket") + "}/*"
-    executions = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + json.dumps(
+    executions = f"arn:${{AWS::Partition}}:states:{variant.region}:${{AWS::AccountId}}:execution:" + json.dumps(
         {"Fn::Select": [6, {"Fn::Split": [":", "${" + machine + "}"]}]}
     )
     statements = variant.role_statements(role_id)

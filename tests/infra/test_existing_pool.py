@@ -80,9 +80,7 @@ def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(e
             ],
             [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)],
         ),
-        allow(
-            ["events:PutEvents"], ["arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"]
-        ),
+        allow(["events:PutEvents"], ["arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:event-bus/default"]),
         allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
     }

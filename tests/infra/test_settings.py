@@ -47,7 +47,7 @@ def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
     assert settings.allowed_link_hosts == ("reset.example.com", "id.example.com")
     assert settings.additional_user_pool_ids == ("eu-west-1_Second123",)
     assert settings.log_retention_days == 365
-    assert settings.existing_user_pool_region == "eu-west-1"
+    assert settings.pool_region == "eu-west-1"
 
 
 @pytest.mark.parametrize(
@@ -105,6 +105,10 @@ def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: f
         ),
         ({"bulkBatchSize": 0}, "bulkBatchSize: must be 1 to 100 requests per batch, got 0"),
         ({"bulkToleratedFailurePercentage": 120}, "bulkToleratedFailurePercentage: must be a percentage from 0 to 100"),
+        (
+            {"existingUserPoolId": "eu-west-1_AbC123xyz", "additionalUserPoolIds": ["us-east-1_Other1"]},
+            "additionalUserPoolIds: every pool must be in one Region with the stack",
+        ),
         ({"rateBugdet": 5}, "rateBugdet: not a setting of this stack (did you mean 'rateBudget'?)"),
     ],
 )
