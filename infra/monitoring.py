@@ -1,8 +1,8 @@
 """Alarms and a dashboard: the signals an operator of password resets acts on.
 
 Alarms: either function erroring or being throttled, anything in the failed-request queue, the custom message
-trigger falling back to a simpler template, single-reset executions failing. They notify one encrypted, TLS-only SNS
-topic (with an e-mail subscription when `alarmEmail` is set).
+trigger falling back to a simpler template, single- or bulk-reset executions failing. They notify one encrypted,
+TLS-only SNS topic (with an e-mail subscription when `alarmEmail` is set).
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ LAMBDA_SERVICE_ERRORS: Final = (
 )
 EXECUTION_TIMEOUT: Final = cdk.Duration.minutes(30)
 BULK_EXECUTION_TIMEOUT: Final = cdk.Duration.days(7)
-MANIFESTS_PREFIX: Final = "manifests/"
 RESULTS_PREFIX: Final = "results"
 
 
