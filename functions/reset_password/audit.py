@@ -32,16 +32,9 @@ class NoAuditTrail:
 
 
 def audit_detail(request: ResetRequest | None, result: ResetResult) -> dict[str, object]:
-    return {
-        "userPoolId": result.user_pool_id,
-        "username": result.username,
-        "status": result.status.value,
-        "reason": result.reason.value if result.reason else None,
-        "signedOut": result.signed_out,
-        "duplicate": result.duplicate,
-        "requestId": result.request_id,
-        "clientMetadataKeys": sorted(request.client_metadata) if request else [],
-    }
+    """The result without its free-text `detail`, plus the names (never the values) of the ClientMetadata sent."""
+    outcome = {key: value for key, value in result.to_dict().items() if key != "detail"}
+    return {**outcome, "clientMetadataKeys": sorted(request.client_metadata) if request else []}
 
 
 class AuditPublishError(Exception):

@@ -10,21 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_message.brands import load_brand_book
+from custom_message.event import TRIGGER_SOURCES
 from custom_message.handler import Dependencies, handle_custom_message
 from custom_message.messages import EMAIL_MESSAGE_LIMIT, EMAIL_SUBJECT_LIMIT, SMS_MESSAGE_LIMIT
 from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
-TRIGGER_SOURCES = [
-    "CustomMessage_SignUp",
-    "CustomMessage_AdminCreateUser",
-    "CustomMessage_ResendCode",
-    "CustomMessage_ForgotPassword",
-    "CustomMessage_UpdateUserAttribute",
-    "CustomMessage_VerifyUserAttribute",
-    "CustomMessage_Authentication",
-]
 MARKER = "<zz>"
 
 STREAM = io.StringIO()
