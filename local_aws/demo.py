@@ -59,7 +59,9 @@ def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
         say.line(f"    e-mail to {message.email_to}, rendered by the CustomMessage trigger:")
         say.line(f"      subject: {message.subject}")
         say.line(f"      SMS:     {message.sms}")
-        say.line(f"      e-mail:  {system.wiring.outbox.root / message.folder / 'email.html'}")
+        say.line(f"      e-mail ({system.wiring.outbox.root / message.folder / 'email.html'}), as text:")
+        for text_line in message.email_text.splitlines():
+            say.line(f"        | {text_line}")
 
 
 def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> None:
@@ -99,6 +101,8 @@ def main() -> None:
                 f"bus {system.stack.event_bus_name}, {len(system.stack.state_machine_arns)} state machine(s); "
                 f"ready in {time.monotonic() - started:.1f} s."
             )
+            for warning in system.synthesized.warnings:
+                say.line(f"(Synth warning, as `cdk synth` reports it: {warning.split('. ')[0]}.)")
             for name in system.stack.not_provisioned:
                 say.line(f"(Not played locally: state machine {name}; moto's interpreter refuses its definition.)")
             say.line()

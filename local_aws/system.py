@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from local_aws.account import LocalStack, provision, synthesized_template
+from local_aws.account import LocalStack, SynthesizedStack, provision, synthesize
 from local_aws.server import LocalAws, running_local_aws
 from local_aws.wiring import Wiring, wired
 from local_aws.wiring.outbox import Outbox
@@ -26,6 +26,7 @@ RESET_REQUESTED = "Password Reset Requested"
 @dataclass(frozen=True)
 class LocalSystem:
     aws: LocalAws
+    synthesized: SynthesizedStack
     stack: LocalStack
     wiring: Wiring
 
@@ -71,12 +72,13 @@ class LocalSystem:
 
 @contextmanager
 def running_system(
-    outbox_dir: Path, *, template: Mapping[str, Any] | None = None, retry_scale: float = 1.0
+    outbox_dir: Path, *, synthesized: SynthesizedStack | None = None, retry_scale: float = 1.0
 ) -> Iterator[LocalSystem]:
     """Everything above until the block ends; the process environment is restored afterwards."""
+    synthesized = synthesized or synthesize()
     with running_local_aws() as aws, mock.patch.dict(os.environ, aws.environment):
-        stack = provision(aws, template if template is not None else synthesized_template())
+        stack = provision(aws, synthesized.template)
         os.environ.update(stack.environment)
         stack.functions.start_cold()
         with wired(aws, stack.functions, Outbox(outbox_dir), retry_scale=retry_scale) as wiring:
-            yield LocalSystem(aws=aws, stack=stack, wiring=wiring)
+            yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring)

@@ -1,21 +1,57 @@
 """Where the local account's e-mails and text messages go: a folder per message and an index page to open.
 
 Each message is stored as Cognito would deliver it: the trigger's subject, HTML body and SMS with the code
-placeholder replaced by a code, or Cognito's own default text when the trigger left them empty.
+placeholder replaced by a code, or Cognito's own default text when the trigger left them empty; beside them the
+e-mail's text as a text-only mail client shows it (email.html, email.txt, sms.txt, message.json).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 CODE_PLACEHOLDER = "{####}"
 COGNITO_DEFAULT_SUBJECT = "Your password reset code"
 COGNITO_DEFAULT_MESSAGE = "Your password reset code is {####}."
+
+
+class _TextOfHtml(HTMLParser):
+    """The readable text of an HTML e-mail: what a text-only mail client would show."""
+
+    _BLOCKS = frozenset({"p", "div", "br", "tr", "h1", "h2", "h3", "li", "table"})
+    _HIDDEN = frozenset({"style", "script", "title", "head"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in self._HIDDEN
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in self._HIDDEN
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(markup)
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +64,10 @@ class DeliveredMessage:
     email_html: str
     sms: str
     tailored: bool
+
+    @property
+    def email_text(self) -> str:
+        return html_to_text(self.email_html)
 
 
 @dataclass
@@ -75,6 +115,7 @@ class Outbox:
             target = self.root / folder
             target.mkdir(parents=True, exist_ok=True)
             (target / "email.html").write_text(message.email_html, encoding="utf-8")
+            (target / "email.txt").write_text(message.email_text + "\n", encoding="utf-8")
             (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
             (target / "message.json").write_text(
                 json.dumps(

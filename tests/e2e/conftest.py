@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
-from local_aws.account import synthesized_template
+from local_aws.account import SynthesizedStack, synthesize
 from local_aws.pool import add_user
 from local_aws.system import LocalSystem, running_system
 from reset_password import handler
@@ -21,15 +20,15 @@ RETRY_SCALE = 0.001
 
 
 @pytest.fixture(scope="session")
-def template() -> dict[str, Any]:
-    return synthesized_template()
+def synthesized() -> SynthesizedStack:
+    return synthesize()
 
 
 @pytest.fixture
-def system(template: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
+def system(synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
     monkeypatch.setattr(handler, "Backoff", lambda: Backoff(sleep=lambda _: None))  # in-function retries: no waiting
     boto3.setup_default_session()  # fault hooks never outlive their test
-    with running_system(tmp_path / "outbox", template=template, retry_scale=RETRY_SCALE) as running:
+    with running_system(tmp_path / "outbox", synthesized=synthesized, retry_scale=RETRY_SCALE) as running:
         pool = running.stack.user_pool_id
         add_user(running.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
         add_user(running.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
