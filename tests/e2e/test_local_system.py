@@ -38,6 +38,12 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert "Hallo Lena" in message.email_html
     assert "{####}" not in message.email_html + message.sms
     assert message.folder in system.wiring.outbox.index.read_text()
+    stored = system.wiring.outbox.root / message.folder
+    text = (stored / "email.txt").read_text()
+    assert "Hallo Lena," in text
+    assert code[1] in text
+    assert "<" not in text  # markup gone, as a text-only client shows it
+    assert (stored / "sms.txt").read_text().strip() == message.sms
 
 
 def test_an_event_from_a_source_the_rule_does_not_allow_is_not_delivered(system: LocalSystem) -> None:
