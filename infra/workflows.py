@@ -199,13 +199,20 @@ class BulkResetWorkflow(Construct):
         # CDK scopes the Distributed Map's DescribeExecution/StopExecution grant to this state machine's executions
         # (<name>:*) and their child executions (<name>/*:*); the execution names are generated per run.
         name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + _logical_id_hint(self.state_machine) + '"}]}]}'
+        # cdk-nag spells a pseudo parameter as <AWS::...>, a value the stack knows (a set Region) as itself.
         stack = cdk.Stack.of(self)
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        partition, region, account = (
+            f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+            for value, pseudo in (
+                (stack.partition, "Partition"),
+                (stack.region, "Region"),
+                (stack.account, "AccountId"),
+            )
+        )
         for suffix in (":*", "/*:*"):
             acknowledge(
                 self.state_machine,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:{region}:{account}:execution:{name}{suffix}]",
+                f"AwsSolutions-IAM5[Resource::arn:{partition}:states:{region}:{account}:execution:{name}{suffix}]",
                 "A Distributed Map describes and stops its own executions and their child executions, whose names "
                 "are generated per run; the grant names this state machine only.",
             )

@@ -61,8 +61,10 @@ class Synthesized:
 
     template: dict[str, Any]
     outdir: Path
-    # How the stack's Region appears in ARNs: a pseudo parameter, or the existing pool's Region.
+    # How the stack's Region and partition appear in ARNs: pseudo parameters, or (an existing pool fixes the
+    # Region) the values CDK then knows.
     region: str = "${AWS::Region}"
+    partition: str = "${AWS::Partition}"
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -96,8 +98,10 @@ class Synthesized:
         assert isinstance(properties, dict)
         return properties
 
-    def role_statements(self, role_id: str) -> set[tuple[str, frozenset[str], frozenset[str], str]]:
-        """Every statement granted to a role, from inline policies and attached AWS::IAM::Policy resources."""
+    def role_permissions(self, role_id: str) -> set[Permission]:
+        """Every permission granted to a role (inline policies and attached AWS::IAM::Policy resources), one
+        (effect, action, resource, condition) at a time: how CDK groups statements does not matter, what they allow
+        does."""
         statements: list[dict[str, Any]] = []
         role = self.resources[role_id]["Properties"]
         assert "ManagedPolicyArns" not in role, f"{role_id} has managed policies"
@@ -106,10 +110,14 @@ class Synthesized:
         for body in self.of_type("AWS::IAM::Policy").values():
             if {"Ref": role_id} in body["Properties"]["Roles"]:
                 statements.extend(body["Properties"]["PolicyDocument"]["Statement"])
-        return {normalise(statement) for statement in statements}
+        return grants(*(normalise(statement) for statement in statements))
 
 
-def normalise(statement: Mapping[str, Any]) -> tuple[str, frozenset[str], frozenset[str], str]:
+Statement = tuple[str, frozenset[str], frozenset[str], str]
+Permission = tuple[str, str, str, str]
+
+
+def normalise(statement: Mapping[str, Any]) -> Statement:
     actions = statement["Action"]
     resources = render(statement["Resource"])
     return (
@@ -120,11 +128,34 @@ def normalise(statement: Mapping[str, Any]) -> tuple[str, frozenset[str], frozen
     )
 
 
-def allow(actions: list[str], resources: list[str], condition: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+def allow(actions: list[str], resources: list[str], condition: Mapping[str, Any] | None = None) -> Statement:
     return ("Allow", frozenset(actions), frozenset(resources), json.dumps(condition or {}, sort_keys=True))
 
 
-def synthesize(outdir: Path, region: str = "${AWS::Region}", **overrides: Any) -> Synthesized:
+def grants(*statements: Statement) -> set[Permission]:
+    """Statements as single permissions, for comparing what is allowed regardless of how it is grouped."""
+    return {
+        (effect, action, resource, condition)
+        for effect, actions, resources, condition in statements
+        for action in actions
+        for resource in resources
+    }
+
+
+def nag_findings(outdir: Path) -> list[dict[str, Any]]:
+    """cdk-nag's findings in a cloud assembly's validation report (which also carries construct annotations)."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [
+        violation
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        if violation["ruleName"].startswith("AwsSolutions")
+    ]
+
+
+def synthesize(
+    outdir: Path, region: str = "${AWS::Region}", partition: str = "${AWS::Partition}", **overrides: Any
+) -> Synthesized:
     """Synthesize the app exactly as app.py does (cdk-nag included: an unacknowledged finding raises here)."""
     # As the CLI runs the app: path metadata on (construct paths name resources in these tests), bundling skipped.
     context = {
@@ -136,7 +167,7 @@ def synthesize(outdir: Path, region: str = "${AWS::Region}", **overrides: Any) -
     assembly = build_app(context, outdir=str(outdir)).synth()
     template = assembly.get_stack_by_name(STACK_NAME).template
     assert isinstance(template, dict)
-    return Synthesized(template=template, outdir=outdir, region=region)
+    return Synthesized(template=template, outdir=outdir, region=region, partition=partition)
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +182,7 @@ def existing_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(
         tmp_path_factory.mktemp("existing-pool"),
         region="eu-west-1",  # the pool's Region is the stack's
+        partition="aws",
         existingUserPoolId=EXISTING_POOL_ID,
         existingUserPoolSmsRoleArn=SMS_ROLE_ARN,
         additionalUserPoolIds=[OTHER_POOL_ID],

@@ -17,7 +17,7 @@ import pytest
 
 from infra.application import STACK_NAME
 from infra.bundling import REQUIREMENTS, WHEELHOUSE
-from tests.infra.conftest import PROJECT_ROOT, render
+from tests.infra.conftest import PROJECT_ROOT, nag_findings, render
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 CLOSED_PORT = "http://127.0.0.1:9"
@@ -98,8 +98,7 @@ def installed(asset: Path) -> dict[str, str]:
 
 def test_the_pinned_cli_writes_the_template_with_no_findings(cloud_assembly: Path) -> None:
     assert template(cloud_assembly)["Resources"]
-    report = json.loads((cloud_assembly / "validation-report.json").read_text())
-    assert not [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])]
+    assert not nag_findings(cloud_assembly)
 
 
 def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencies(cloud_assembly: Path) -> None:

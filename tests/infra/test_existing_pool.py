@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.infra.conftest import EXISTING_POOL_ID, OTHER_POOL_ID, SMS_ROLE_ARN, Synthesized, allow, render
+from tests.infra.conftest import EXISTING_POOL_ID, OTHER_POOL_ID, SMS_ROLE_ARN, Synthesized, allow, grants, render
 
 
 def pool_arn(pool_id: str) -> str:
-    return f"arn:${{AWS::Partition}}:cognito-idp:eu-west-1:${{AWS::AccountId}}:userpool/{pool_id}"
+    return f"arn:aws:cognito-idp:eu-west-1:${{AWS::AccountId}}:userpool/{pool_id}"
 
 
 def test_no_user_pool_is_created(existing_pool: Synthesized) -> None:
@@ -54,7 +54,7 @@ def test_attachment_role_reads_and_writes_that_pool_only_and_passes_only_its_sms
 ) -> None:
     role_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Role")
     log_group = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/LogGroup")
-    assert existing_pool.role_statements(role_id) == {
+    assert existing_pool.role_permissions(role_id) == grants(
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
         allow(["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"], [pool_arn(EXISTING_POOL_ID)]),
         allow(
@@ -62,7 +62,7 @@ def test_attachment_role_reads_and_writes_that_pool_only_and_passes_only_its_sms
             [SMS_ROLE_ARN],
             {"StringEquals": {"iam:PassedToService": "cognito-idp.amazonaws.com"}},
         ),
-    }
+    )
 
 
 def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(existing_pool: Synthesized) -> None:
@@ -70,7 +70,7 @@ def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(e
     log_group = existing_pool.logical_id("Reset/ResetPassword/LogGroup")
     queue = existing_pool.logical_id("FailedRequests/Queue")
     key = existing_pool.logical_id("MessageKey")
-    assert existing_pool.role_statements(role_id) == {
+    assert existing_pool.role_permissions(role_id) == grants(
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
         allow(
             [
@@ -80,10 +80,10 @@ def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(e
             ],
             [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)],
         ),
-        allow(["events:PutEvents"], ["arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:event-bus/default"]),
+        allow(["events:PutEvents"], ["arn:aws:events:eu-west-1:${AWS::AccountId}:event-bus/default"]),
         allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
-    }
+    )
 
 
 def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> None:

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 
 from infra.settings import Settings
 from infra.user_pool import NO_SES_WARNING, ResetUserPool
-from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, render
+from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, render
 
 
 def pool(new_pool: Synthesized) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         )
     }
     arn = {path: "${" + logical_id + ".Arn}" for path, logical_id in ids.items()}
-    assert new_pool.role_statements(role_id) == {
+    assert new_pool.role_permissions(role_id) == grants(
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], [arn["Reset/ResetPassword/LogGroup"]]),
         allow(
             [
@@ -137,7 +137,7 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         ),
         allow(["sqs:SendMessage"], [arn["FailedRequests/Queue"]]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], [arn["MessageKey"]]),
-    }
+    )
 
 
 def test_every_role_is_one_this_suite_asserts(new_pool: Synthesized) -> None:
