@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import DEFAULT_EVENT_SOURCES, Settings, SettingsError
+from infra.settings import DEFAULT_EVENT_SOURCES, SETTING_KEYS, Settings, SettingsError
+from tests.infra.conftest import PROJECT_ROOT
 
 
 def errors_of(context: dict[str, object]) -> str:
@@ -136,3 +137,9 @@ def test_empty_strings_mean_unset() -> None:
     settings = Settings.from_context({"existingUserPoolId": "", "alarmEmail": " "})
     assert settings.creates_user_pool
     assert settings.alarm_email is None
+
+
+@pytest.mark.parametrize("key", SETTING_KEYS)
+def test_every_setting_is_documented_in_the_deploy_guide(key: str) -> None:
+    guide = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    assert f"| `{key}` |" in guide
