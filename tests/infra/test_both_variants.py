@@ -151,11 +151,9 @@ def test_key_rotates_and_lets_only_the_rule_and_cloudwatch_use_it(variant: Synth
         if "Service" in statement.get("Principal", {})
     }
     assert set(services) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
-    for statement in services.values():
-        assert set(statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
-    assert services["cloudwatch.amazonaws.com"]["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}
-    }
+    assert set(services["events.amazonaws.com"]["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert set(services["cloudwatch.amazonaws.com"]["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert services["cloudwatch.amazonaws.com"]["Condition"] == own_alarms(variant)
     # The rule's ARN is spelt out (naming the rule would be a dependency cycle); it must be the rule's real ARN.
     [source_arn] = services["events.amazonaws.com"]["Condition"]["ArnEquals"].values()
     rule = variant.properties("Requests/Rule")
@@ -305,13 +303,30 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
     }  # fmt: skip
 
 
-def test_alarm_topic_is_encrypted_and_tls_only(variant: Synthesized) -> None:
+def own_alarms(variant: Synthesized) -> dict[str, Any]:
+    alarms = f"arn:{variant.partition}:cloudwatch:{variant.region}:${{AWS::AccountId}}:alarm:*"
+    return {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}, "ArnLike": {"aws:SourceArn": alarms}}
+
+
+def test_alarm_topic_is_encrypted_tls_only_and_takes_only_this_accounts_alarms(variant: Synthesized) -> None:
+    topic_id = variant.logical_id("Monitoring/AlarmTopic")
     topic = render(variant.properties("Monitoring/AlarmTopic"))
     assert topic["KmsMasterKeyId"] == "${" + variant.logical_id("MessageKey") + ".Arn}"
     _, policy = variant.only("AWS::SNS::TopicPolicy")
-    [statement] = render(policy["Properties"]["PolicyDocument"]["Statement"])
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    statements = [
+        {key: value for key, value in statement.items() if key != "Sid"}
+        for statement in render(policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    assert len(statements) == 2
+    [deny] = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": "${" + topic_id + "}",
+        "Condition": own_alarms(variant),
+    } in statements
 
 
 def test_dashboard_shows_outcomes_functions_queue_fallbacks_and_executions(variant: Synthesized) -> None:
