@@ -60,7 +60,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting of the stack, as context keys in camelCase (see docs/deploy.md for the table)."""
+    """Every setting of the stack, as context keys in camelCase (the README's Deploy section has the table)."""
 
     existing_user_pool_id: str | None = None
     existing_user_pool_sms_role_arn: str | None = None

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
+from cfnlint.api import ManualArgs, lint
 
 from tests.infra.conftest import Synthesized, allow, grants, nag_findings, render
 
