@@ -179,30 +179,7 @@ def test_single_reset_workflow_retries_with_jitter_and_catches_into_a_failure_st
     assert task["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
     assert task["Parameters"] == {"FunctionName": "${" + function_id + ".Arn}", "Payload.$": "$"}
     assert task["OutputPath"] == "$.Payload"
-    assert task["Retry"] == [
-        {
-            "ErrorEquals": ["TransientResetError"],
-            "IntervalSeconds": 5,
-            "MaxAttempts": 6,
-            "BackoffRate": 2,
-            "MaxDelaySeconds": 120,
-            "JitterStrategy": "FULL",
-        },
-        {
-            "ErrorEquals": [
-                "Lambda.TooManyRequestsException",
-                "Lambda.ServiceException",
-                "Lambda.AWSLambdaException",
-                "Lambda.SdkClientException",
-                "Lambda.ClientExecutionTimeoutException",
-            ],
-            "IntervalSeconds": 1,
-            "MaxAttempts": 8,
-            "BackoffRate": 2,
-            "MaxDelaySeconds": 30,
-            "JitterStrategy": "FULL",
-        },
-    ]
+    assert task["Retry"] == RETRIES
     # UnclassifiedResetError is never retried: it is caught, with the request kept at $ and the error at $.error.
     assert all("UnclassifiedResetError" not in retry["ErrorEquals"] for retry in task["Retry"])
     assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Reset failed"}]
