@@ -12,6 +12,7 @@ from client_metadata.schema import (
     RECOGNISED_KEYS,
     Reason,
     ResetMetadata,
+    is_locale_tag,
     metadata_errors,
     strip_control_characters,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "RECOGNISED_KEYS",
     "Reason",
     "ResetMetadata",
+    "is_locale_tag",
     "metadata_errors",
     "strip_control_characters",
 ]

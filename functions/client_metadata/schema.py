@@ -44,11 +44,20 @@ _SHAPES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "link": (re.compile(r"https://[^\s\x00-\x1f\x7f]{1,500}"), "an https:// URL without spaces"),
 }
 _CONTROL_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Most text is printable ASCII, which holds no control or format character: skip the per-character Unicode lookup.
+_PRINTABLE_ASCII: Final = re.compile(r"[\x20-\x7e]*")
 
 
 def strip_control_characters(value: str) -> str:
     """Drop control and format characters (newlines, bidi overrides, zero-width joiners) from untrusted text."""
+    if _PRINTABLE_ASCII.fullmatch(value):
+        return value
     return "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
+
+
+def is_locale_tag(value: str) -> bool:
+    """A BCP 47-shaped language tag (`de`, `de-AT`, also `de_AT` as some user attributes hold it)."""
+    return _SHAPES["locale"][0].fullmatch(value) is not None
 
 
 def metadata_errors(value: object) -> list[str]:

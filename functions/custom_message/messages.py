@@ -15,7 +15,7 @@ from typing import Final, NamedTuple
 from jinja2 import TemplateError, TemplateNotFound
 from markupsafe import escape
 
-from client_metadata import KNOWN_REASONS, strip_control_characters
+from client_metadata import KNOWN_REASONS, is_locale_tag, strip_control_characters
 from custom_message.brands import Brand, BrandBook
 from custom_message.event import MessageRequest
 from custom_message.links import build_reset_link
@@ -56,10 +56,7 @@ MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
     "CustomMessage_Authentication": MessageKind("authentication", "default", link_carries_code=False),
 }
 
-_LOCALE_TAG: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 _WHITESPACE: Final = re.compile(r"\s+")
-# Most text is printable ASCII, which holds no control or format character: skip the per-character Unicode lookup.
-_PRINTABLE_ASCII: Final = re.compile(r"[\x20-\x7e]*")
 
 
 class Fallback(NamedTuple):
@@ -214,7 +211,7 @@ class _PartRenderer:
 def _normalise(part: Part, text: str) -> str:
     if part == "subject":
         # A subject is one header line: newlines from a template (or a value) must not reach the mail headers.
-        return without_control_characters(_WHITESPACE.sub(" ", text)).strip()
+        return strip_control_characters(_WHITESPACE.sub(" ", text)).strip()
     return text.strip()
 
 
@@ -239,15 +236,10 @@ def display_text(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
     # Whitespace first, so a line break between two words leaves a space rather than gluing them together.
-    text = _WHITESPACE.sub(" ", without_control_characters(_WHITESPACE.sub(" ", value))).strip()
+    text = _WHITESPACE.sub(" ", strip_control_characters(_WHITESPACE.sub(" ", value))).strip()
     if not text:
         return None
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def without_control_characters(text: str) -> str:
-    """``strip_control_characters`` (the shared contract's rule), with a fast path for printable ASCII."""
-    return text if _PRINTABLE_ASCII.fullmatch(text) else strip_control_characters(text)
 
 
 def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[str], bool], default: str) -> str | None:
@@ -264,7 +256,7 @@ def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[st
 
 def locale_candidates(tag: str | None) -> list[str]:
     """``de-AT`` -> ``["de-at", "de"]``: the tag, then ever shorter prefixes, lower-case; junk gives nothing."""
-    if not tag or not _LOCALE_TAG.fullmatch(tag):
+    if not tag or not is_locale_tag(tag):
         return []
     subtags = tag.replace("_", "-").lower().split("-")
     return ["-".join(subtags[:end]) for end in range(len(subtags), 0, -1)]

@@ -4,6 +4,7 @@ running the real handler in-process. Retry waits can be scaled down (tests) with
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -24,8 +25,6 @@ class RetryClock:
     waits: list[float] = field(default_factory=list)
 
     def sleep(self, seconds: float) -> None:
-        import time  # noqa: PLC0415 - the real clock, deliberately not the patched name
-
         self.waits.append(seconds)
         time.sleep(seconds * self.scale)
 
