@@ -18,7 +18,7 @@ export AWS_EC2_METADATA_DISABLED := true
 .PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e bench clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
