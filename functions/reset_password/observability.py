@@ -1,7 +1,8 @@
 """Logger and metrics of the reset function, built once per container, and the one place outcomes are reported.
 
-Log lines and metrics carry codes and hashes only: no username, email, sub, requestId or metadata value in clear
-text. `subject_ref` is a stable SHA-256 prefix, so an operator can find a user's lines by hashing the same inputs.
+Log lines and metrics carry codes, hashes and the result's `detail` (worded with field names only, never a value
+from the request): no username, email, sub, requestId or metadata value in clear text. `subject_ref` is a stable
+SHA-256 prefix, so an operator can find a user's lines by hashing the same inputs.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def report_outcome(result: ResetResult, source: str) -> None:
         extra={
             "status": result.status.value,
             "reason": result.reason.value if result.reason else None,
+            "detail": result.detail,
             "user_pool_id": result.user_pool_id,
             "user_ref": subject_ref(result.user_pool_id, result.username),
             "request_ref": subject_ref(result.user_pool_id, result.request_id),

@@ -184,3 +184,35 @@ def test_garbage_is_an_invalid_request_not_a_crash(invoke: Any) -> None:
         "INVALID_REQUEST",
         "request: must be a JSON object",
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "reason", "detail"),
+    [
+        (
+            {"email": "alice@example.com", "requestId": "sec-4211-alice"},
+            "USER_NOT_FOUND",
+            "no user in the pool has that email",
+        ),
+        (
+            {
+                "username": "alice",
+                "globalSignout": True,
+                "clientMetadata": {"locale": "de-AT", "reference": "SEC-4211\n"},
+            },
+            "INVALID_REQUEST",
+            "clientMetadata.reference: must be 1-128 printable characters; globalSignout: unknown field",
+        ),
+    ],
+    ids=["user-not-found", "invalid-request"],
+)
+def test_a_failed_outcome_line_says_why_in_words_without_request_values(
+    invoke: Any, event: dict[str, Any], reason: str, detail: str
+) -> None:
+    result, lines = invoke(event)
+
+    (line,) = outcome_lines(lines)
+    assert (line["status"], line["reason"], line["detail"]) == ("failed", reason, detail)
+    assert line["detail"] == result["detail"]
+    for value in PII:
+        assert value not in json.dumps(line)
