@@ -13,11 +13,18 @@ from typing import Final
 
 from client_metadata import ResetMetadata
 
+FORGOT_PASSWORD: Final = "CustomMessage_ForgotPassword"  # noqa: S105 - a trigger source, not a password
+# Who asked (Amazon Cognito Developer Guide, "Custom message Lambda trigger" and "Lambda trigger parameters shared
+# by all requests"): an administrator's API call (AdminResetUserPassword, AdminCreateUser) reaches the trigger with
+# callerContext.clientId set to this value; a user's own request (ForgotPassword, SignUp, ...) carries the id of the
+# app client it came through. Both an administrator's reset and a user's own "forgot password" arrive as
+# CustomMessage_ForgotPassword: this is the only way to tell them apart.
+ADMINISTRATOR_CLIENT_ID: Final = "CLIENT_ID_NOT_APPLICABLE"
 TRIGGER_SOURCES: Final = (
     "CustomMessage_SignUp",
     "CustomMessage_AdminCreateUser",
     "CustomMessage_ResendCode",
-    "CustomMessage_ForgotPassword",
+    FORGOT_PASSWORD,
     "CustomMessage_UpdateUserAttribute",
     "CustomMessage_VerifyUserAttribute",
     "CustomMessage_Authentication",
@@ -35,6 +42,16 @@ class MessageRequest:
     user_name: str = ""
     user_attributes: Mapping[str, str] = field(default_factory=dict)
     metadata: ResetMetadata = field(default_factory=ResetMetadata)
+    client_id: str | None = None  # callerContext.clientId: an app client's id, or ADMINISTRATOR_CLIENT_ID
+
+    @property
+    def from_administrator(self) -> bool:
+        """An administrator's API call, as Cognito says it (never guessed from clientMetadata, which apps can send).
+
+        Anything else, a missing callerContext included, is treated as the user's own request: only a call Cognito
+        marks as an administrator's may be worded as one ("an administrator has reset your password").
+        """
+        return self.client_id == ADMINISTRATOR_CLIENT_ID
 
 
 def read_message_request(event: object) -> MessageRequest | None:
@@ -51,6 +68,8 @@ def read_message_request(event: object) -> MessageRequest | None:
         return None
     username_parameter = request.get("usernameParameter")
     user_name = event.get("userName")
+    caller = event.get("callerContext")
+    client_id = caller.get("clientId") if isinstance(caller, dict) else None
     return MessageRequest(
         trigger_source=trigger_source,
         code_parameter=code,
@@ -58,6 +77,7 @@ def read_message_request(event: object) -> MessageRequest | None:
         user_name=user_name if isinstance(user_name, str) else "",
         user_attributes=_attributes(request.get("userAttributes")),
         metadata=ResetMetadata.from_client_metadata(request.get("clientMetadata")),
+        client_id=client_id if isinstance(client_id, str) else None,
     )
 
 

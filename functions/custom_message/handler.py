@@ -5,8 +5,13 @@ goes back: with tailored ``response.emailSubject``/``emailMessage``/``smsMessage
 sends the pool's defaults. An exception would fail the administrator's AdminResetUserPassword call, so there is
 none: any fault is logged (without values), counted as ``TemplateFallback`` and answered with the defaults.
 
-Environment (all optional): ALLOWED_LINK_HOSTS, DEFAULT_LOCALE, DEFAULT_BRAND, POWERTOOLS_SERVICE_NAME,
-POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See docs/custom-message.md.
+Who asked decides the wording of CustomMessage_ForgotPassword: an administrator's AdminResetUserPassword gets the
+reset reasons' messages, a user's own ForgotPassword the self-service one (see ``MessageRequest.from_administrator``).
+How the pool sends e-mail decides what may be answered: e-mail subject and body only when EMAIL_SENDING_ACCOUNT is
+DEVELOPER; otherwise the SMS alone is tailored and Cognito sends its own e-mail (see ``Settings.tailors_email``).
+
+Environment (all optional): EMAIL_SENDING_ACCOUNT, ALLOWED_LINK_HOSTS, DEFAULT_LOCALE, DEFAULT_BRAND,
+POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See docs/custom-message.md.
 """
 
 from __future__ import annotations
@@ -45,9 +50,23 @@ def default_dependencies() -> Dependencies:
     """Settings, templates and brands of this container, read on the first invocation and kept."""
     brands = load_brand_book()
     telemetry = default_telemetry()
+    settings = current_settings()
     if brands.problems:
         telemetry.log("WARNING", "brands.json has entries that were left out", problems=list(brands.problems))
-    return Dependencies(settings=current_settings(), library=TemplateLibrary(), brands=brands, telemetry=telemetry)
+    report_email_mode(settings, telemetry)
+    return Dependencies(settings=settings, library=TemplateLibrary(), brands=brands, telemetry=telemetry)
+
+
+def report_email_mode(settings: Settings, telemetry: Telemetry) -> None:
+    """Once per container: what this container tailors, so a reader of the logs knows why e-mails look as they do."""
+    if settings.tailors_email:
+        return
+    telemetry.log(
+        "INFO" if settings.email_sending_account is not None else "WARNING",
+        "e-mail subject and body are left to Cognito (the pool does not send through its own SES identity, or "
+        "EMAIL_SENDING_ACCOUNT is unset); only the SMS is tailored",
+        emailSendingAccount=settings.email_sending_account,
+    )
 
 
 _cold_start = True

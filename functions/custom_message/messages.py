@@ -17,7 +17,7 @@ from markupsafe import escape
 
 from client_metadata import KNOWN_REASONS, is_locale_tag, strip_control_characters
 from custom_message.brands import Brand, BrandBook
-from custom_message.event import MessageRequest
+from custom_message.event import FORGOT_PASSWORD, MessageRequest
 from custom_message.links import build_reset_link
 from custom_message.settings import Settings
 from custom_message.templates import Part, TemplateKey, TemplateLibrary
@@ -34,26 +34,52 @@ SHIPPED_LOCALE: Final = "en"
 
 
 class MessageKind(NamedTuple):
-    """How one trigger source is tailored: its template directory and its generic variant."""
+    """One message the pool sends: the trigger source it answers, who asks for it, its templates' directory and its
+    generic variant."""
 
+    trigger_source: str
     directory: str
     generic_variant: str
+    # Who Cognito says asked (callerContext.clientId, see event.py): an administrator's API call, or a user's own.
+    from_administrator: bool = False
     # Reset and verification links carry the code; a welcome link must not carry a temporary password, and an MFA
     # code does not belong in a link at all.
     link_carries_code: bool = True
     needs_username: bool = False
+    # clientMetadata's reason picks the variant: only for an administrator's reset, whose reasons every locale ships.
+    takes_reasons: bool = False
 
 
+ADMINISTRATOR_RESET: Final = MessageKind(
+    FORGOT_PASSWORD, "forgot_password", "admin_request", from_administrator=True, takes_reasons=True
+)
+# A user's own ForgotPassword arrives under the same trigger source as an administrator's reset, but is a different
+# message: the user asked for the code, and their password still works until they choose a new one.
+SELF_SERVICE_RESET: Final = MessageKind(FORGOT_PASSWORD, "forgot_password_self_service", "default")
+# Every message, by its templates' directory.
 MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
-    "CustomMessage_ForgotPassword": MessageKind("forgot_password", "admin_request"),
-    "CustomMessage_AdminCreateUser": MessageKind(
-        "admin_create_user", "welcome", link_carries_code=False, needs_username=True
-    ),
-    "CustomMessage_SignUp": MessageKind("sign_up", "default"),
-    "CustomMessage_ResendCode": MessageKind("resend_code", "default"),
-    "CustomMessage_UpdateUserAttribute": MessageKind("update_user_attribute", "default"),
-    "CustomMessage_VerifyUserAttribute": MessageKind("verify_user_attribute", "default"),
-    "CustomMessage_Authentication": MessageKind("authentication", "default", link_carries_code=False),
+    kind.directory: kind
+    for kind in (
+        ADMINISTRATOR_RESET,
+        SELF_SERVICE_RESET,
+        MessageKind(
+            "CustomMessage_AdminCreateUser",
+            "admin_create_user",
+            "welcome",
+            from_administrator=True,
+            link_carries_code=False,
+            needs_username=True,
+        ),
+        MessageKind("CustomMessage_SignUp", "sign_up", "default"),
+        MessageKind("CustomMessage_ResendCode", "resend_code", "default"),
+        MessageKind("CustomMessage_UpdateUserAttribute", "update_user_attribute", "default"),
+        MessageKind("CustomMessage_VerifyUserAttribute", "verify_user_attribute", "default"),
+        MessageKind("CustomMessage_Authentication", "authentication", "default", link_carries_code=False),
+    )
+}
+# The other trigger sources have one message each, whoever asks.
+_ONLY_KIND_OF: Final = {
+    kind.trigger_source: kind for kind in MESSAGE_KINDS.values() if kind.trigger_source != FORGOT_PASSWORD
 }
 
 _WHITESPACE: Final = re.compile(r"\s+")
@@ -85,8 +111,9 @@ class MessageSet:
 def compose_messages(
     request: MessageRequest, *, library: TemplateLibrary, brands: BrandBook, settings: Settings
 ) -> MessageSet:
-    """Everything the user receives for this request, each part valid for Cognito or None."""
-    kind = MESSAGE_KINDS.get(request.trigger_source)
+    """Everything the user receives for this request, each part valid for Cognito (and for the pool's e-mail mode)
+    or None."""
+    kind = message_kind(request)
     if kind is None:
         return MessageSet()
     locale = choose_locale(
@@ -100,12 +127,12 @@ def compose_messages(
     generic = TemplateKey(locale, kind.directory, kind.generic_variant)
     fallbacks: list[Fallback] = []
     chosen = generic
-    reason = request.metadata.reason
+    reason = request.metadata.reason if kind.takes_reasons else None
     if reason is not None and reason != kind.generic_variant:
         candidate = TemplateKey(locale, kind.directory, reason)
         if library.has(candidate):
             chosen = candidate
-        elif reason in KNOWN_REASONS and kind.directory == "forgot_password":
+        elif reason in KNOWN_REASONS:
             # A reason every locale should ship is missing here: an incomplete translation worth an alarm.
             fallbacks.append(Fallback("all", _directory(candidate), "variant_missing"))
     brand = brands.choose(request.metadata.brand, settings.default_brand)
@@ -122,7 +149,9 @@ def compose_messages(
     renderer = _PartRenderer(library, context, fallbacks)
 
     email_message, email_variant = None, None
-    for key in keys:
+    # Under any mode but DEVELOPER, Cognito refuses a trigger answer that sets the e-mail (see settings.py): nothing
+    # of the e-mail is rendered, and Cognito sends its own.
+    for key in keys if settings.tailors_email else ():
         email_message = renderer.first_valid(key, "body.html", required, EMAIL_MESSAGE_LIMIT)
         if email_message is not None:
             email_variant = "html"
@@ -149,6 +178,13 @@ def compose_messages(
         email_variant=email_variant or "default",
         fallbacks=tuple(fallbacks),
     )
+
+
+def message_kind(request: MessageRequest) -> MessageKind | None:
+    """How this request's messages are tailored; None for a trigger source the trigger does not know."""
+    if request.trigger_source == FORGOT_PASSWORD:
+        return ADMINISTRATOR_RESET if request.from_administrator else SELF_SERVICE_RESET
+    return _ONLY_KIND_OF.get(request.trigger_source)
 
 
 def message_context(

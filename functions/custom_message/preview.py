@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from client_metadata import ResetMetadata
 from custom_message.brands import BrandBook, load_brand_book
-from custom_message.event import MessageRequest
-from custom_message.messages import MESSAGE_KINDS, MessageSet, compose_messages, message_context
-from custom_message.settings import Settings
+from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
+from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
+from custom_message.settings import DEVELOPER, Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
 
 DEFAULT_OUT = os.path.join("out", "preview")
@@ -27,7 +27,7 @@ SAMPLE_CODE = "483920"
 SAMPLE_TEMPORARY_PASSWORD = "Tq7-mX2p"  # noqa: S105 - a made-up sample shown in the preview
 SAMPLE_USERNAME = "jane.doe@example.com"
 SAMPLE_LINK_HOST = "reset.example.com"
-_TRIGGER_OF_MESSAGE = {kind.directory: source for source, kind in MESSAGE_KINDS.items()}
+SAMPLE_APP_CLIENT_ID = "4ns1ll0l2q9c5bdbm7l4t9r3qk"
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,13 @@ def render_preview(out_dir: str, *, library: TemplateLibrary | None = None, bran
     """Write every message and ``index.html`` under ``out_dir``; returns the index path."""
     library = library or TemplateLibrary()
     brands = brands or load_brand_book()
-    settings = Settings(allowed_link_hosts=frozenset({SAMPLE_LINK_HOST}))
+    # Everything a pool that sends through its own SES identity gets; under COGNITO_DEFAULT only the SMS column holds.
+    settings = Settings(allowed_link_hosts=frozenset({SAMPLE_LINK_HOST}), email_sending_account=DEVELOPER)
     entries: list[PreviewEntry] = []
     for brand_id in sorted(brands.brands) or ["default"]:
         for key in sorted(library.variants()):
-            trigger_source = _TRIGGER_OF_MESSAGE.get(key.message)
-            if trigger_source is None:
+            kind = MESSAGE_KINDS.get(key.message)
+            if kind is None:
                 continue
             entries.append(
                 _render_one(
@@ -59,7 +60,7 @@ def render_preview(out_dir: str, *, library: TemplateLibrary | None = None, bran
                     settings=settings,
                     brand_id=brand_id,
                     key=key,
-                    trigger_source=trigger_source,
+                    kind=kind,
                 )
             )
     index = os.path.join(out_dir, "index.html")
@@ -75,11 +76,12 @@ def _render_one(
     settings: Settings,
     brand_id: str,
     key: TemplateKey,
-    trigger_source: str,
+    kind: MessageKind,
 ) -> PreviewEntry:
-    kind = MESSAGE_KINDS[trigger_source]
     request = MessageRequest(
-        trigger_source=trigger_source,
+        trigger_source=kind.trigger_source,
+        # As Cognito marks the caller: an administrator's API call, or a user's own request through an app client.
+        client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else SAMPLE_APP_CLIENT_ID,
         code_parameter="{####}",
         username_parameter="{username}" if kind.needs_username else None,
         user_name=SAMPLE_USERNAME,

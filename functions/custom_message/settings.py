@@ -12,6 +12,14 @@ DEFAULT_LOCALE: Final = "en"
 DEFAULT_BRAND: Final = "default"
 DEFAULT_SERVICE_NAME: Final = "custom-message"
 DEFAULT_METRICS_NAMESPACE: Final = "CognitoPasswordReset"
+# How the pool sends e-mail (Amazon Cognito Developer Guide, "Custom message Lambda trigger", response parameters;
+# API Reference, EmailConfigurationType): only a pool whose EmailSendingAccount is DEVELOPER (its own SES identity)
+# accepts emailMessage/emailSubject from the trigger. Under COGNITO_DEFAULT, Cognito fails the caller's request
+# (AdminResetUserPassword, ForgotPassword, ...) with InvalidLambdaResponseException when the trigger sets either.
+EMAIL_SENDING_ACCOUNT: Final = "EMAIL_SENDING_ACCOUNT"
+DEVELOPER: Final = "DEVELOPER"
+COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
+EMAIL_SENDING_ACCOUNTS: Final = (DEVELOPER, COGNITO_DEFAULT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +32,14 @@ class Settings:
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     log_level: str = "INFO"
+    # DEVELOPER or COGNITO_DEFAULT; None when the variable is missing or unknown, which is treated as COGNITO_DEFAULT:
+    # an e-mail left to Cognito never breaks a reset, one set against the pool's mode breaks every reset.
+    email_sending_account: str | None = None
+
+    @property
+    def tailors_email(self) -> bool:
+        """Whether the trigger may answer with emailMessage/emailSubject (the SMS is tailored in every mode)."""
+        return self.email_sending_account == DEVELOPER
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -44,7 +60,13 @@ class Settings:
                 or environ.get("AWS_LAMBDA_LOG_LEVEL", "").strip()
                 or "INFO"
             ).upper(),
+            email_sending_account=_email_sending_account(environ.get(EMAIL_SENDING_ACCOUNT, "")),
         )
+
+
+def _email_sending_account(value: str) -> str | None:
+    mode = value.strip().upper()
+    return mode if mode in EMAIL_SENDING_ACCOUNTS else None
 
 
 def _normalise_locale(value: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from custom_message import handler
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.handler import Dependencies, handle_custom_message
-from custom_message.settings import Settings, current_settings
+from custom_message.settings import DEVELOPER, Settings, current_settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
@@ -68,7 +68,8 @@ def brands() -> BrandBook:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(allowed_link_hosts=frozenset({LINK_HOST}))
+    """A pool that sends e-mail through its own SES identity: every part is tailored (COGNITO_DEFAULT tests say so)."""
+    return Settings(allowed_link_hosts=frozenset({LINK_HOST}), email_sending_account=DEVELOPER)
 
 
 @pytest.fixture

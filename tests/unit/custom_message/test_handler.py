@@ -87,8 +87,9 @@ def test_self_service_forgot_password_without_client_metadata_uses_the_user_loca
 
     response = invoke(event)["response"]
 
-    assert response["emailSubject"] == "Ihr Passwort bei Example Corp wurde zurückgesetzt"
+    assert response["emailSubject"] == "Ihr Code zum Zurücksetzen des Passworts bei Example Corp"
     assert "Hallo Alice," in response["emailMessage"]
+    assert "Sie haben angefordert" in response["emailMessage"]
     assert "{####}" in response["smsMessage"]
 
 
@@ -224,6 +225,7 @@ def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdo
     monkeypatch.setenv("ALLOWED_LINK_HOSTS", " Reset.Example.com , other.example.org")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cm-test")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TestNamespace")
+    monkeypatch.setenv("EMAIL_SENDING_ACCOUNT", "DEVELOPER")
 
     class Context:
         aws_request_id = "req-1"

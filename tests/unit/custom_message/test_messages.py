@@ -9,7 +9,7 @@ import pytest
 
 from client_metadata import ResetMetadata
 from custom_message.brands import BrandBook
-from custom_message.event import MessageRequest
+from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
 from custom_message.messages import (
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
@@ -48,9 +48,11 @@ def compose(
     attributes: dict[str, str] | None = None,
     trigger_source: str = "CustomMessage_ForgotPassword",
     code: str = "{####}",
+    client_id: str = ADMINISTRATOR_CLIENT_ID,
 ) -> MessageSet:
     request = MessageRequest(
         trigger_source=trigger_source,
+        client_id=client_id,
         code_parameter=code,
         username_parameter="{username}" if trigger_source == "CustomMessage_AdminCreateUser" else None,
         user_name="alice",

@@ -11,7 +11,7 @@ import pytest
 
 from client_metadata import ResetMetadata
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
-from custom_message.event import MessageRequest
+from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
 from custom_message.messages import (
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
@@ -21,13 +21,13 @@ from custom_message.messages import (
     message_context,
 )
 from custom_message.precompile import stale_files, write_compiled
-from custom_message.settings import Settings
+from custom_message.settings import DEVELOPER, Settings
 from custom_message.templates import COMPILED_DIR, TemplateKey, TemplateLibrary
 from tests.unit.custom_message.conftest import LINK_HOST
 
 SHIPPED_LIBRARY = TemplateLibrary()
 SHIPPED_BRANDS = load_brand_book()
-TRIGGER_OF = {kind.directory: source for source, kind in MESSAGE_KINDS.items()}
+APP_CLIENT_ID = "4ns1ll0l2q9c5bdbm7l4t9r3qk"
 COMBINATIONS = sorted(itertools.product(sorted(SHIPPED_BRANDS.brands), sorted(SHIPPED_LIBRARY.variants())))
 
 
@@ -36,6 +36,7 @@ def test_the_shipped_set_is_complete() -> None:
     for locale in ("en", "de"):
         for reason in ("admin_request", "security_incident", "policy_rotation", "account_recovery"):
             assert TemplateKey(locale, "forgot_password", reason) in variants
+        assert TemplateKey(locale, "forgot_password_self_service", "default") in variants
         assert TemplateKey(locale, "admin_create_user", "welcome") in variants
     assert {"default", "acme"} <= set(SHIPPED_BRANDS.brands)
     # Every variant directory has all four parts: a missing one would only show up as a fallback in production.
@@ -49,10 +50,10 @@ def test_the_shipped_set_is_complete() -> None:
 def test_every_template_renders_for_every_brand_locale_and_reason(
     brand: str, key: TemplateKey, with_extras: bool
 ) -> None:
-    trigger_source = TRIGGER_OF[key.message]
-    kind = MESSAGE_KINDS[trigger_source]
+    kind = MESSAGE_KINDS[key.message]
     request = MessageRequest(
-        trigger_source=trigger_source,
+        trigger_source=kind.trigger_source,
+        client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else APP_CLIENT_ID,
         code_parameter="{####}",
         username_parameter="{username}" if kind.needs_username else None,
         user_name="alice",
@@ -65,7 +66,7 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
             link=f"https://{LINK_HOST}/password" if with_extras else None,
         ),
     )
-    settings = Settings(allowed_link_hosts=frozenset({LINK_HOST}))
+    settings = Settings(allowed_link_hosts=frozenset({LINK_HOST}), email_sending_account=DEVELOPER)
 
     result = compose_messages(request, library=SHIPPED_LIBRARY, brands=SHIPPED_BRANDS, settings=settings)
 
@@ -105,8 +106,12 @@ def test_precompiled_templates_are_current() -> None:
 
 def test_precompiled_templates_are_what_production_loads() -> None:
     library = TemplateLibrary()
-    request = MessageRequest(trigger_source="CustomMessage_ForgotPassword", code_parameter="{####}")
-    compose_messages(request, library=library, brands=SHIPPED_BRANDS, settings=Settings())
+    request = MessageRequest(
+        trigger_source="CustomMessage_ForgotPassword", code_parameter="{####}", client_id=ADMINISTRATOR_CLIENT_ID
+    )
+    compose_messages(
+        request, library=library, brands=SHIPPED_BRANDS, settings=Settings(email_sending_account=DEVELOPER)
+    )
 
     assert library.precompiled is not None
     assert len(library.precompiled.hits) == 5  # shared layout, en layout, body.html, subject, sms
