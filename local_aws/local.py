@@ -2,7 +2,8 @@
 
 Prints the endpoint, the environment to export and the resource names; everything sent to it goes through the same
 wiring as `make demo` (rules deliver to the reset function, resets call the CustomMessage trigger, messages land in
-the outbox).
+the outbox). Each event the rule delivers is printed with its outcome as it happens, so a refused or failed request
+behind EventBridge (which answers PutEvents before the function runs) does not pass unseen.
 """
 
 from __future__ import annotations
@@ -13,12 +14,46 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import TextIO
 
 from local_aws.pool import add_user
 from local_aws.system import REQUEST_SOURCE, RESET_REQUESTED, running_system
+from local_aws.wiring.eventbridge import DeliveryAttempt, DeliveryObserver
 
 OUT = Path("out/local")
+
+
+def outcome_line(attempt: DeliveryAttempt) -> str:
+    """What became of one delivery, in the result's own words: status, reason, detail (worded with field names
+    only). Never the username, requestId or a metadata value: the event id ties the line to PutEvents' answer."""
+    event = attempt.delivery.event
+    head = f"{time.strftime('%H:%M:%S')} event {event.get('id')} from {event.get('source')}:"
+    invocation = attempt.invocation
+    if invocation.function_error:
+        tried = f"attempt {attempt.attempt} of {attempt.attempts} raised {invocation.error_type}"
+        if attempt.retried_later:
+            return f"{head} {tried}; Lambda retries it"
+        destination = attempt.delivery.function.async_config.on_failure_destination
+        kept = f"sent to {destination.rsplit(':', 1)[-1]}" if destination else "dropped (no on-failure destination)"
+        return f"{head} {tried}; no retries left, {kept}"
+    result = invocation.payload if isinstance(invocation.payload, dict) else {}
+    words = [f"status={result.get('status')}"]
+    if result.get("reason"):
+        words.append(f"reason={result['reason']}")
+    if result.get("detail"):
+        words.append(f"detail={json.dumps(result['detail'])}")
+    if result.get("signedOut"):
+        words.append("signedOut=true")
+    return f"{head} {' '.join(words)}"
+
+
+def outcome_printer(stream: TextIO) -> DeliveryObserver:
+    def print_outcome(attempt: DeliveryAttempt) -> None:
+        print(f"  {outcome_line(attempt)}", file=stream, flush=True)
+
+    return print_outcome
 
 
 def main() -> None:
@@ -46,6 +81,8 @@ def main() -> None:
                 "Detail": json.dumps(detail, separators=(",", ":")),
             }
             entries = json.dumps([entry], separators=(",", ":"))
+            state_machine = stack.single_reset_state_machine_arn
+            start_input = json.dumps({"username": "sam"}, separators=(",", ":"))
             lines = [
                 f"Local AWS is listening on {system.aws.endpoint_url} (Ctrl-C stops it).",
                 "",
@@ -58,13 +95,21 @@ def main() -> None:
                 f"  failed requests: {stack.failed_requests_queue_url}",
                 "",
                 f"  aws events put-events --entries {shlex.quote(entries)}",
-                "  aws stepfunctions start-execution --state-machine-arn "
-                + f'{stack.single_reset_state_machine_arn} --input \'{{"username":"sam"}}\'',
                 f"  aws cognito-idp admin-get-user --user-pool-id {stack.user_pool_id} --username lena",
+                # Execution names are unique per state machine. Without --name, moto's interpreter names every
+                # execution None and the second start fails with ExecutionAlreadyExists (AWS would make up a UUID).
+                f"  execution=$(aws stepfunctions start-execution --state-machine-arn {state_machine} "
+                + f"--name \"sam-$(date +%s%N)\" --input '{start_input}' --query executionArn --output text)",
+                "  aws stepfunctions describe-execution --execution-arn \"$execution\" --query '[status,output]'"
+                + "   # again while RUNNING",
                 "",
                 f"Messages: {system.wiring.outbox.index.resolve()}   Function logs: {logs_path.resolve()}",
+                "",
+                "What the reset function made of each event the rule delivered (an event that matches no rule, such",
+                "as one from a source outside allowedEventSources, is dropped without a trace, as on AWS):",
             ]
             print("\n".join(lines), file=terminal, flush=True)
+            system.wiring.events.observers.append(outcome_printer(terminal))
             stop.wait()
     print("Stopped.", file=terminal, flush=True)
 

@@ -3,6 +3,7 @@ the real handler, asynchronously, with Lambda's retries for asynchronous invokes
 
 The event reaches the handler in the envelope AWS sends (ISO 8601 `time`, no moto-only fields). Delivery runs on one
 worker thread, so `PutEvents` returns at once as on AWS; `drain()` waits until every delivery has finished.
+Observers hear of every attempt as it ends (`make local` prints them: on AWS the function's log would show them).
 """
 
 from __future__ import annotations
@@ -55,6 +56,23 @@ class Delivery:
     event: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One invocation of a rule's Lambda target for one event, and what the handler answered."""
+
+    delivery: Delivery
+    invocation: Invocation
+    attempt: int
+    attempts: int  # 1 + the EventInvokeConfig's MaximumRetryAttempts
+
+    @property
+    def retried_later(self) -> bool:
+        return self.invocation.function_error is not None and self.attempt < self.attempts
+
+
+DeliveryObserver = Callable[[DeliveryAttempt], None]
+
+
 @dataclass
 class EventDelivery:
     """The asynchronous side of Lambda for events from EventBridge rules."""
@@ -63,6 +81,7 @@ class EventDelivery:
     send_to_destination: Callable[[str, dict[str, Any]], None]
     retry_delay_seconds: float = 0.0
     delivered: list[tuple[Delivery, Invocation]] = field(default_factory=list)
+    observers: list[DeliveryObserver] = field(default_factory=list)
     _queue: queue.Queue[Delivery | None] = field(default_factory=queue.Queue)
 
     def run(self) -> None:
@@ -78,6 +97,8 @@ class EventDelivery:
         for attempt in range(1, attempts + 1):
             invocation = self.functions.invoke(delivery.function, delivery.event)
             self.delivered.append((delivery, invocation))
+            for observe in self.observers:
+                observe(DeliveryAttempt(delivery, invocation, attempt, attempts))
             if not invocation.function_error:
                 return
             if attempt < attempts:

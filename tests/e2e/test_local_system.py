@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
+from local_aws.local import outcome_printer
 from local_aws.system import LocalSystem
 from tests.cognito_faults import inject_cognito_faults
 
@@ -116,3 +118,28 @@ def test_an_event_that_keeps_failing_ends_in_the_failed_requests_queue(system: L
     assert record["responsePayload"]["errorType"] == "TransientResetError"
     assert record["requestPayload"]["detail"] == {"username": "sam", "requestId": "rotation-7"}
     assert system.user_status("sam") == "CONFIRMED"
+
+
+def test_make_local_prints_what_became_of_each_event_without_the_request_values(system: LocalSystem) -> None:
+    printed = io.StringIO()
+    system.wiring.events.observers.append(outcome_printer(printed))
+    inject_cognito_faults().error("InternalErrorException", status=500, times=100)  # a refused request never asks
+
+    refused = system.put_reset_request(
+        {"username": "lena", "requestId": "SEC-4211-lena", "globalSignout": True, "clientMetadata": {"reason": "Leak!"}}
+    )
+    system.wiring.events.drain()
+    failing = system.put_reset_request({"username": "sam", "clientMetadata": {"reference": "SEC-4211"}})
+    system.wiring.events.drain()
+
+    lines = printed.getvalue().splitlines()
+    assert len(lines) == 4  # the refused request once; the failing one on each of Lambda's 3 attempts
+    assert f"event {refused} from cognito-admin-reset.requests: status=failed reason=INVALID_REQUEST" in lines[0]
+    assert "clientMetadata.reason: must be a lower-case identifier" in lines[0]
+    assert "globalSignout: unknown field" in lines[0]
+    assert all(f"event {failing} " in line for line in lines[1:])
+    assert lines[1].endswith("attempt 1 of 3 raised TransientResetError; Lambda retries it")
+    queue_name = system.stack.failed_requests_queue_url.rsplit("/", 1)[-1]
+    assert lines[3].endswith(f"attempt 3 of 3 raised TransientResetError; no retries left, sent to {queue_name}")
+    for value in ("lena", "sam", "SEC-4211", "Leak!"):
+        assert value not in printed.getvalue()
