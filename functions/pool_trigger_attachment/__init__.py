@@ -1,1 +1,2 @@
-"""CloudFormation custom resource that attaches the CustomMessage trigger to a user pool the stack does not own."""
+"""CloudFormation custom resources for user pools: attach the CustomMessage trigger to a pool the stack does not own,
+take it off a pool the stack retains, and read how a pool sends e-mail."""

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from botocore.model import StructureShape
 
 from pool_trigger_attachment.pool_config import CUSTOM_MESSAGE, update_request, with_custom_message
+from pool_trigger_attachment.raw_user_pool import describe_user_pool, fields_changed, fields_not_carried
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -44,6 +45,33 @@ class Attachment:
         return cls(user_pool_id, None if previous == _NO_PREVIOUS else previous)
 
 
+class UnsafeWriteBackError(Exception):
+    """DescribeUserPool reports settings the write-back would not carry; UpdateUserPool would reset them, so nothing
+    was written."""
+
+    def __init__(self, user_pool_id: str, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            f"nothing was written to user pool {user_pool_id}: upgrade this stack (its botocore does not know these"
+            " settings), or detach the trigger by hand in the Cognito console. Settings the write-back would not"
+            f" carry: {', '.join(fields)}"
+        )
+
+
+class WriteBackMismatchError(Exception):
+    """After UpdateUserPool the pool differs from what it was in more than LambdaConfig.CustomMessage."""
+
+    def __init__(self, user_pool_id: str, fields: list[str]) -> None:
+        self.fields = fields
+        # Set by attach(): what Create reports, so that CloudFormation's rollback (a Delete) undoes the write.
+        self.attachment: Attachment | None = None
+        super().__init__(
+            f"user pool {user_pool_id} was written, and now differs from its earlier configuration in: "
+            f"{', '.join(fields)}. Compare it with CloudTrail's UpdateUserPool request and correct it in the Cognito"
+            " console"
+        )
+
+
 class PoolTriggers:
     """DescribeUserPool + UpdateUserPool on one client; the only Cognito calls the custom resource makes."""
 
@@ -55,21 +83,35 @@ class PoolTriggers:
         self._input_shape = input_shape
 
     def current_custom_message(self, user_pool_id: str) -> str | None:
-        pool = self._describe(user_pool_id)
+        pool: dict[str, Any] = dict(self._cognito.describe_user_pool(UserPoolId=user_pool_id)["UserPool"])
         value = pool.get("LambdaConfig", {}).get(CUSTOM_MESSAGE)
         return str(value) if value else None
 
     def set_custom_message(self, user_pool_id: str, trigger_arn: str | None) -> None:
-        pool = self._describe(user_pool_id)
-        request = with_custom_message(update_request(pool, self._input_shape), trigger_arn)
+        """Write the pool back with only CustomMessage changed: refuse if the write-back would lose a setting, and
+        check afterwards that nothing else changed."""
+        before = describe_user_pool(self._cognito, user_pool_id)
+        carried = update_request(before.parsed, self._input_shape)
+        not_carried = fields_not_carried(before.raw, carried, self._input_shape)
+        if not_carried:
+            LOGGER.error(
+                "the write-back would reset settings this botocore does not know; nothing written",
+                extra={"userPoolId": user_pool_id, "notCarried": not_carried},
+            )
+            raise UnsafeWriteBackError(user_pool_id, not_carried)
+        request = with_custom_message(carried, trigger_arn)
         LOGGER.info(
             "updating the user pool with its configuration carried over",
             extra={"userPoolId": user_pool_id, "customMessage": trigger_arn, "carriedOver": sorted(request)},
         )
         self._cognito.update_user_pool(**request)
-
-    def _describe(self, user_pool_id: str) -> dict[str, Any]:
-        return dict(self._cognito.describe_user_pool(UserPoolId=user_pool_id)["UserPool"])
+        after = describe_user_pool(self._cognito, user_pool_id)
+        changed = fields_changed(before.raw, after.raw, trigger_arn)
+        if changed:
+            LOGGER.error(
+                "the user pool differs after the write-back", extra={"userPoolId": user_pool_id, "changed": changed}
+            )
+            raise WriteBackMismatchError(user_pool_id, changed)
 
 
 def attach(triggers: PoolTriggers, user_pool_id: str, trigger_arn: str) -> Attachment:
@@ -78,9 +120,14 @@ def attach(triggers: PoolTriggers, user_pool_id: str, trigger_arn: str) -> Attac
     if previous == trigger_arn:
         # Already ours (a retried Create): there is nothing earlier to restore.
         previous = None
-    triggers.set_custom_message(user_pool_id, trigger_arn)
+    attachment = Attachment(user_pool_id, previous)
+    try:
+        triggers.set_custom_message(user_pool_id, trigger_arn)
+    except WriteBackMismatchError as mismatch:
+        mismatch.attachment = attachment  # the trigger was written: a rollback must be able to take it off again
+        raise
     LOGGER.info("attached", extra={"userPoolId": user_pool_id, "previous": previous})
-    return Attachment(user_pool_id, previous)
+    return attachment
 
 
 def move(triggers: PoolTriggers, attachment: Attachment, user_pool_id: str, trigger_arn: str) -> Attachment:
@@ -108,3 +155,9 @@ def detach(triggers: PoolTriggers, attachment: Attachment, trigger_arn: str) -> 
         return
     triggers.set_custom_message(attachment.user_pool_id, attachment.previous_trigger_arn)
     LOGGER.info("restored", extra={"userPoolId": attachment.user_pool_id, "restored": attachment.previous_trigger_arn})
+
+
+def release(triggers: PoolTriggers, user_pool_id: str, trigger_arn: str) -> None:
+    """Delete of a pool the stack created and retains: take the stack's trigger off it, so the pool left behind does not
+    point at the function the stack deletes. A pool that is gone, or whose trigger someone has replaced, stays as is."""
+    detach(triggers, Attachment(user_pool_id, previous_trigger_arn=None), trigger_arn)

@@ -1,4 +1,4 @@
-"""The existing-pool custom resource against moto's Cognito over HTTP, with CloudFormation's side played locally."""
+"""The user-pool custom resources against moto's Cognito over HTTP, with CloudFormation's side played locally."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import boto3
 import pytest
+
+from local_aws.server import LocalAws
+from tests.rewriting_proxy import RewritingProxy, rewriting_proxy
 
 
 @dataclass
@@ -52,3 +56,31 @@ def cloudformation() -> Iterator[CloudFormationResponses]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def cognito(aws: LocalAws) -> Any:
+    """A client straight to moto: what the pool really holds, past any proxy the handler is sent through."""
+    return aws.client("cognito-idp")
+
+
+@pytest.fixture
+def proxy(aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[RewritingProxy]:
+    """The handler's clients reach moto through a rewriting proxy (AWS_ENDPOINT_URL points at it)."""
+    with rewriting_proxy(aws.endpoint_url) as running:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", running.url)
+        yield running
+
+
+@pytest.fixture
+def update_requests() -> Iterator[list[dict[str, Any]]]:
+    """Every UpdateUserPool request the handler sends, as botocore is about to serialise it."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params)
+
+    events = boto3._get_default_session().events  # the session lambda_handler's boto3.client() uses
+    events.register("provide-client-params.cognito-idp.UpdateUserPool", record)
+    yield sent
+    events.unregister("provide-client-params.cognito-idp.UpdateUserPool", record)

@@ -6,162 +6,24 @@ and answers on a local stand-in for CloudFormation's pre-signed response URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
-import pytest
 from botocore.model import StructureShape
 
-from local_aws.server import ACCOUNT_ID, REGION, LocalAws
+from local_aws.server import REGION
 from pool_trigger_attachment.attachment import NOTHING_ATTACHED
-from pool_trigger_attachment.handler import lambda_handler
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
-
-OUR_TRIGGER = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:CognitoPasswordReset-CustomMessage"
-OUR_NEW_TRIGGER = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:CognitoPasswordReset-CustomMessage-v2"
-THEIR_TRIGGER = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:legacy-custom-message"
-OTHER_TRIGGERS = {
-    "PreSignUp": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:pre-sign-up",
-    "PostConfirmation": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:post-confirmation",
-    "PreTokenGeneration": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:pre-token",
-}
-# Fields Cognito maintains itself; they change on every update or never belong to the configuration.
-VOLATILE = {"LastModifiedDate", "EstimatedNumberOfUsers"}
-
-# A pool configured the way production pools are: every UpdateUserPool setting moto keeps is set to a non-default.
-# (No AliasAttributes/UsernameAttributes: those are fixed at creation and UpdateUserPool cannot send them, but moto,
-# unlike Cognito, forgets them on any update, which would make every comparison below fail for moto's sake.)
-PRODUCTION_POOL: dict[str, Any] = {
-    "PoolName": "production-customers",
-    "Policies": {
-        "PasswordPolicy": {
-            "MinimumLength": 14,
-            "RequireUppercase": True,
-            "RequireLowercase": True,
-            "RequireNumbers": True,
-            "RequireSymbols": False,
-            "TemporaryPasswordValidityDays": 2,
-        }
-    },
-    "DeletionProtection": "ACTIVE",
-    "AutoVerifiedAttributes": ["email"],
-    "SmsVerificationMessage": "Your verification code is {####}",
-    "EmailVerificationMessage": "Verify with {####}",
-    "EmailVerificationSubject": "Verify your e-mail",
-    "VerificationMessageTemplate": {
-        "SmsMessage": "Your verification code is {####}",
-        "EmailMessage": "Verify with {####}",
-        "EmailSubject": "Verify your e-mail",
-        "DefaultEmailOption": "CONFIRM_WITH_CODE",
-    },
-    "SmsAuthenticationMessage": "Your sign-in code is {####}",
-    "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
-    "MfaConfiguration": "OPTIONAL",
-    "DeviceConfiguration": {"ChallengeRequiredOnNewDevice": True, "DeviceOnlyRememberedOnUserPrompt": True},
-    "EmailConfiguration": {
-        "SourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/example.com",
-        "ReplyToEmailAddress": "support@example.com",
-        "EmailSendingAccount": "DEVELOPER",
-        "From": "Example <no-reply@example.com>",
-        "ConfigurationSet": "transactional",
-    },
-    "SmsConfiguration": {
-        "SnsCallerArn": f"arn:aws:iam::{ACCOUNT_ID}:role/cognito-sms",
-        "ExternalId": "production-customers-sms",
-        "SnsRegion": REGION,
-    },
-    "UserPoolTags": {"team": "identity", "cost-centre": "4711"},
-    "AdminCreateUserConfig": {
-        "AllowAdminCreateUserOnly": True,
-        "InviteMessageTemplate": {
-            "SMSMessage": "Your username is {username} and temporary password is {####}",
-            "EmailMessage": "Your username is {username} and temporary password is {####}",
-            "EmailSubject": "Welcome",
-        },
-    },
-    "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"},
-    "AccountRecoverySetting": {
-        "RecoveryMechanisms": [
-            {"Priority": 1, "Name": "verified_email"},
-            {"Priority": 2, "Name": "verified_phone_number"},
-        ]
-    },
-    "Schema": [{"Name": "tenant", "AttributeDataType": "String", "Mutable": True}],
-}
-
-
-@pytest.fixture
-def cognito(aws: LocalAws) -> Any:
-    return aws.client("cognito-idp")
-
-
-@pytest.fixture
-def update_requests() -> Iterator[list[dict[str, Any]]]:
-    """Every UpdateUserPool request the handler sends, as botocore is about to serialise it."""
-    sent: list[dict[str, Any]] = []
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        sent.append(params)
-
-    events = boto3._get_default_session().events  # the session lambda_handler's boto3.client() uses
-    events.register("provide-client-params.cognito-idp.UpdateUserPool", record)
-    yield sent
-    events.unregister("provide-client-params.cognito-idp.UpdateUserPool", record)
-
-
-def create_pool(cognito: Any, custom_message: str | None = None) -> str:
-    lambda_config = dict(OTHER_TRIGGERS)
-    if custom_message is not None:
-        lambda_config["CustomMessage"] = custom_message
-    pool = cognito.create_user_pool(**PRODUCTION_POOL, LambdaConfig=lambda_config)["UserPool"]
-    return str(pool["Id"])
-
-
-def describe(cognito: Any, pool_id: str) -> dict[str, Any]:
-    pool = dict(cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"])
-    for name in VOLATILE:
-        pool.pop(name, None)
-    return pool
-
-
-def without_custom_message(pool: dict[str, Any]) -> dict[str, Any]:
-    copy = dict(pool)
-    copy["LambdaConfig"] = {key: value for key, value in pool["LambdaConfig"].items() if key != "CustomMessage"}
-    return copy
-
-
-def event(
-    request_type: str,
-    responses: CloudFormationResponses,
-    pool_id: str,
-    trigger: str = OUR_TRIGGER,
-    physical_id: str | None = None,
-    old: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "RequestType": request_type,
-        "ResponseURL": responses.url,
-        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/CognitoPasswordReset/0f1e",
-        "RequestId": f"{request_type.lower()}-request",
-        "ResourceType": "Custom::CognitoCustomMessageTrigger",
-        "LogicalResourceId": "UserPoolTriggerAttachmentResource",
-        "ResourceProperties": {"ServiceToken": "arn:...", "UserPoolId": pool_id, "TriggerArn": trigger},
-    }
-    if physical_id is not None:
-        body["PhysicalResourceId"] = physical_id
-    if old is not None:
-        body["OldResourceProperties"] = {"ServiceToken": "arn:...", **old}
-    return body
-
-
-def run(body: dict[str, Any], responses: CloudFormationResponses) -> dict[str, Any]:
-    lambda_handler(body, None)
-    response = responses.last
-    assert response["StackId"] == body["StackId"]
-    assert response["RequestId"] == body["RequestId"]
-    assert response["LogicalResourceId"] == body["LogicalResourceId"]
-    return response
+from tests.integration.pool_trigger_attachment.custom_resource import (
+    OTHER_TRIGGERS,
+    OUR_NEW_TRIGGER,
+    OUR_TRIGGER,
+    THEIR_TRIGGER,
+    create_pool,
+    describe,
+    event,
+    run,
+    without_custom_message,
+)
 
 
 def test_create_sets_only_custom_message_and_carries_every_other_setting_over(
@@ -176,7 +38,7 @@ def test_create_sets_only_custom_message_and_carries_every_other_setting_over(
     after = describe(cognito, pool_id)
     assert after["LambdaConfig"] == {**OTHER_TRIGGERS, "CustomMessage": OUR_TRIGGER}
     assert without_custom_message(after) == before
-    # The request itself carried the whole configuration (moto merges an update; Cognito resets what is missing).
+    # The request itself carried the whole configuration (Cognito, and moto too, resets what an update leaves out).
     [request] = update_requests
     assert_carries_everything(cognito, before, request)
     assert request["LambdaConfig"] == {**OTHER_TRIGGERS, "CustomMessage": OUR_TRIGGER}
