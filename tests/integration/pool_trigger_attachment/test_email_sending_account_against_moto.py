@@ -1,0 +1,111 @@
+"""Custom::CognitoUserPoolEmailSendingAccount: the stack learns, at deploy time, how the pool sends e-mail."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from local_aws.server import ACCOUNT_ID, REGION
+from pool_trigger_attachment.resource_types import EMAIL_SENDING_ACCOUNT
+from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
+from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
+from tests.rewriting_proxy import RewritingProxy
+
+SES_IDENTITY = f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/example.com"
+
+
+def read(
+    request_type: str,
+    responses: CloudFormationResponses,
+    pool_id: str,
+    revision: str = "1",
+    physical_id: str | None = None,
+) -> dict[str, Any]:
+    properties = {"UserPoolId": pool_id, "Revision": revision}
+    return run(resource_event(EMAIL_SENDING_ACCOUNT, request_type, responses, properties, physical_id), responses)
+
+
+def test_a_pool_sending_through_ses_reports_developer(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    email = {"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_IDENTITY, "From": "Example <no-reply@example.com>"}
+    pool_id = cognito.create_user_pool(PoolName="ses", EmailConfiguration=email)["UserPool"]["Id"]
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {"EmailSendingAccount": "DEVELOPER"}
+    assert response["PhysicalResourceId"] == f"{pool_id}/EmailSendingAccount"
+    assert proxy.requests("UpdateUserPool") == []
+
+
+def test_a_pool_with_cognitos_own_sender_reports_cognito_default(
+    cognito: Any, cloudformation: CloudFormationResponses
+) -> None:
+    pool_id = cognito.create_user_pool(PoolName="default")["UserPool"]["Id"]
+    assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["EmailConfiguration"] == {
+        "EmailSendingAccount": "COGNITO_DEFAULT"
+    }
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+
+
+def test_a_pool_without_email_configuration_reports_cognito_default(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    pool_id = cognito.create_user_pool(PoolName="bare")["UserPool"]["Id"]
+
+    def without_email_configuration(document: dict[str, Any]) -> dict[str, Any]:
+        rewritten = copy.deepcopy(document)
+        del rewritten["UserPool"]["EmailConfiguration"]
+        return rewritten
+
+    proxy.rewrite_responses("DescribeUserPool", without_email_configuration)
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    [exchange] = proxy.exchanges
+    assert b"EmailConfiguration" not in exchange.response_body
+
+
+def test_update_reads_the_pool_again_and_keeps_the_physical_id(
+    cognito: Any, cloudformation: CloudFormationResponses
+) -> None:
+    pool_id = cognito.create_user_pool(PoolName="moving-to-ses")["UserPool"]["Id"]
+    created = read("Create", cloudformation, pool_id)
+    cognito.update_user_pool(
+        UserPoolId=pool_id, EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_IDENTITY}
+    )
+
+    updated = read("Update", cloudformation, pool_id, revision="2", physical_id=created["PhysicalResourceId"])
+
+    assert created["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert updated["Data"] == {"EmailSendingAccount": "DEVELOPER"}
+    assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
+
+
+def test_delete_asks_cognito_nothing(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    pool_id = cognito.create_user_pool(PoolName="default")["UserPool"]["Id"]
+    physical_id = f"{pool_id}/EmailSendingAccount"
+
+    deleted = read("Delete", cloudformation, pool_id, physical_id=physical_id)
+
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert deleted["PhysicalResourceId"] == physical_id
+    assert proxy.exchanges == []
+
+
+def test_an_unknown_pool_fails_the_deployment(cloudformation: CloudFormationResponses, cognito: Any) -> None:
+    response = read("Create", cloudformation, f"{REGION}_NoSuchPool1")
+
+    assert response["Status"] == "FAILED"
+    assert response["Reason"].startswith("ResourceNotFoundException:"), response["Reason"]
+    assert response["Data"] == {}
