@@ -20,6 +20,9 @@ SERVICE_NAME: Final = "custom-message"
 METRICS_NAMESPACE: Final = "CognitoPasswordReset"
 # Cognito waits 5 s per try (3 tries) for a trigger; a longer timeout would only run on after Cognito gave up.
 TIMEOUT: Final = cdk.Duration.seconds(5)
+# Tells the trigger how the pool sends e-mail: DEVELOPER (its own SES identity) or COGNITO_DEFAULT; only under DEVELOPER
+# may it answer with an e-mail subject and body (custom_message/settings.py has the rule and its source).
+EMAIL_SENDING_ACCOUNT: Final = "EMAIL_SENDING_ACCOUNT"
 # Cold start is CPU-bound (imports, template compilation) and Lambda's CPU scales with memory: at 1,024 MB a cold
 # start costs a fraction of what it does at 128 MB, for a function that runs a few milliseconds per message.
 MEMORY_MB: Final = 1024
@@ -50,3 +53,7 @@ class CustomMessageTrigger(Construct):
             timeout=TIMEOUT,
         )
         self.function = self.lambda_.function
+
+    def tell_email_sending_account(self, mode: str) -> None:
+        """The pool's EmailSendingAccount (a value, or a token read from an existing pool at deploy time)."""
+        self.function.add_environment(EMAIL_SENDING_ACCOUNT, mode)

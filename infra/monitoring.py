@@ -1,7 +1,8 @@
 """Alarms and a dashboard: the signals an operator of password resets acts on.
 
 Alarms: either function erroring or being throttled, anything in the failed-request queue, the custom message
-trigger falling back to a simpler template, single- or bulk-reset executions failing. They notify one encrypted,
+trigger falling back to a simpler template, Cognito refusing the trigger's answer (TRIGGER_REJECTED resets),
+single- or bulk-reset executions failing. They notify one encrypted,
 TLS-only SNS topic (with an e-mail subscription when `alarmEmail` is set).
 """
 
@@ -30,6 +31,15 @@ NAMESPACE: Final = "CognitoPasswordReset"
 TEMPLATE_FALLBACK_METRIC: Final = "TemplateFallback"
 # Powertools Metrics adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric it emits.
 TEMPLATE_FALLBACK_DIMENSIONS: Final = {"service": custom_message.SERVICE_NAME}
+# The reset function counts each failure with its reason (reset_password/observability.py).
+RESET_FAILED_METRIC: Final = "ResetFailed"
+TRIGGER_REJECTED_DIMENSIONS: Final = {"service": reset_function.SERVICE_NAME, "Reason": "TRIGGER_REJECTED"}
+TRIGGER_REJECTED_DESCRIPTION: Final = (
+    "Cognito refused the CustomMessage trigger's answer and failed resets (reason TRIGGER_REJECTED). If the user "
+    "pool's e-mail configuration changed since the last deploy, the trigger still works to the old "
+    "EmailSendingAccount: redeploy (an existing pool: with a new existingUserPoolConfigRevision) so that it reads the "
+    "pool's mode again. Otherwise the trigger's log says which answer Cognito refused."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +129,16 @@ class ResetMonitoring(Construct):
             "TemplateFallbacks": (
                 fallback,
                 "The custom message trigger fell back to a simpler template or Cognito's default message",
+            ),
+            "ResetsRejectedByTrigger": (
+                cloudwatch.Metric(
+                    namespace=NAMESPACE,
+                    metric_name=RESET_FAILED_METRIC,
+                    dimensions_map=TRIGGER_REJECTED_DIMENSIONS,
+                    statistic="Sum",
+                    period=PERIOD,
+                ),
+                TRIGGER_REJECTED_DESCRIPTION,
             ),
             "SingleResetExecutionsFailed": (
                 watched.single_reset.metric_failed(period=PERIOD),

@@ -1,12 +1,22 @@
-"""Attach the CustomMessage trigger to a user pool this stack does not own, without touching its other settings.
+"""The custom resources that read and write a user pool's configuration on the stack's behalf.
 
-A Lambda-backed custom resource (handler: functions/pool_trigger_attachment) reads the pool with DescribeUserPool and
-writes the whole configuration back with UpdateUserPool, changing only LambdaConfig.CustomMessage; on delete it puts
-the previous value back. Cognito may invoke the trigger only on behalf of that pool.
+One Lambda-backed handler (functions/pool_trigger_attachment), allowed DescribeUserPool/UpdateUserPool on one pool,
+serves three resource types:
+
+- ``Custom::CognitoCustomMessageTrigger`` (a pool this stack does not own): attach the trigger by writing the pool's
+  whole configuration back with only LambdaConfig.CustomMessage changed; on delete, put the previous value back.
+- ``Custom::CognitoUserPoolEmailSendingAccount`` (a pool this stack does not own): read the pool's EmailSendingAccount
+  at deploy time, for the trigger's EMAIL_SENDING_ACCOUNT.
+- ``Custom::CognitoCustomMessageTriggerDetachment`` (the pool this stack creates and retains on delete): writes
+  nothing until the stack lets go of the pool; then detaches the trigger, so the retained pool does not call a deleted
+  function (every message of the pool would fail).
+
+Every write fails closed: a setting the handler's botocore does not know stops it before anything is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import aws_cdk as cdk
@@ -18,12 +28,66 @@ from infra.bundling import FunctionSource
 from infra.python_function import PythonFunction
 
 SOURCE: Final = FunctionSource(packages=("pool_trigger_attachment",), requirements=("boto3",))
-RESOURCE_TYPE: Final = "Custom::CognitoCustomMessageTrigger"
+ATTACHMENT_TYPE: Final = "Custom::CognitoCustomMessageTrigger"
+EMAIL_SENDING_ACCOUNT_TYPE: Final = "Custom::CognitoUserPoolEmailSendingAccount"
+DETACHMENT_TYPE: Final = "Custom::CognitoCustomMessageTriggerDetachment"
+RESOURCE_TYPES: Final = (ATTACHMENT_TYPE, EMAIL_SENDING_ACCOUNT_TYPE, DETACHMENT_TYPE)
 COGNITO_ACTIONS: Final = ("cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool")
 
 
+def pool_configuration_handler(
+    scope: Construct, *, user_pool_arn: str, sms_role_arn: str | None, log_retention_days: int
+) -> PythonFunction:
+    """The custom resources' handler (construct id "Handler") and its role: DescribeUserPool/UpdateUserPool on one
+    pool, nothing else."""
+    handler = PythonFunction(
+        scope,
+        "Handler",
+        source=SOURCE,
+        handler="pool_trigger_attachment.handler.lambda_handler",
+        description="CloudFormation custom resources: reads a user pool's settings, sets or clears its trigger",
+        environment={},
+        log_retention_days=log_retention_days,
+        memory_size=256,
+        timeout=cdk.Duration.minutes(2),
+    )
+    handler.add_to_role(iam.PolicyStatement(actions=list(COGNITO_ACTIONS), resources=[user_pool_arn]))
+    if sms_role_arn is not None:
+        # UpdateUserPool passes the pool's SMS role back to Cognito, which needs iam:PassRole on that role.
+        handler.add_to_role(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[sms_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "cognito-idp.amazonaws.com"}},
+            )
+        )
+    return handler
+
+
+def pool_custom_resource(
+    scope: Construct,
+    construct_id: str,
+    *,
+    handler: PythonFunction,
+    resource_type: str,
+    properties: Mapping[str, str],
+) -> cdk.CustomResource:
+    """One custom resource served by ``handler``. Its construct id must never change once deployed: under a new
+    logical id CloudFormation creates the new resource and then deletes the old one, and an attachment's delete
+    detaches the trigger."""
+    return cdk.CustomResource(
+        scope,
+        construct_id,
+        service_token=handler.function.function_arn,
+        resource_type=resource_type,
+        properties=dict(properties),
+        # The handler answers within seconds; without this CloudFormation would wait an hour on a lost answer.
+        service_timeout=cdk.Duration.minutes(5),
+    )
+
+
 class PoolTriggerAttachment(Construct):
-    """The custom resource, its handler and the handler's role (DescribeUserPool/UpdateUserPool on one pool)."""
+    """A pool this stack does not own: its e-mail sending mode read at deploy time, the trigger attached."""
 
     def __init__(
         self,
@@ -34,30 +98,24 @@ class PoolTriggerAttachment(Construct):
         user_pool_arn: str,
         trigger: lambda_.IFunction,
         sms_role_arn: str | None,
+        configuration_revision: str,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        handler = PythonFunction(
-            self,
-            "Handler",
-            source=SOURCE,
-            handler="pool_trigger_attachment.handler.lambda_handler",
-            description="CloudFormation custom resource: sets the CustomMessage trigger of an existing user pool",
-            environment={},
-            log_retention_days=log_retention_days,
-            memory_size=256,
-            timeout=cdk.Duration.minutes(2),
+        handler = pool_configuration_handler(
+            self, user_pool_arn=user_pool_arn, sms_role_arn=sms_role_arn, log_retention_days=log_retention_days
         )
-        handler.add_to_role(iam.PolicyStatement(actions=list(COGNITO_ACTIONS), resources=[user_pool_arn]))
-        if sms_role_arn is not None:
-            # UpdateUserPool passes the pool's SMS role back to Cognito, which needs iam:PassRole on that role.
-            handler.add_to_role(
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=[sms_role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "cognito-idp.amazonaws.com"}},
-                )
-            )
+        # Read before the trigger is deployed (the trigger's environment depends on it; it depends on nothing of the
+        # trigger's, so there is no cycle). CloudFormation runs it again only when its properties change: a change of
+        # the pool's e-mail configuration reaches the trigger through a new configuration revision (README, Deploy).
+        mode = pool_custom_resource(
+            self,
+            "EmailSendingAccount",
+            handler=handler,
+            resource_type=EMAIL_SENDING_ACCOUNT_TYPE,
+            properties={"UserPoolId": user_pool_id, "Revision": configuration_revision},
+        )
+        self.email_sending_account = mode.get_att_string("EmailSendingAccount")
         # Cognito may invoke the trigger only on behalf of this pool, in this account.
         permission = lambda_.CfnPermission(
             self,
@@ -68,14 +126,12 @@ class PoolTriggerAttachment(Construct):
             source_arn=user_pool_arn,
             source_account=cdk.Stack.of(self).account,
         )
-        self.resource = cdk.CustomResource(
+        self.resource = pool_custom_resource(
             self,
             "Resource",
-            service_token=handler.function.function_arn,
-            resource_type=RESOURCE_TYPE,
+            handler=handler,
+            resource_type=ATTACHMENT_TYPE,
             properties={"UserPoolId": user_pool_id, "TriggerArn": trigger.function_arn},
-            # The handler answers within seconds; without this CloudFormation would wait an hour on a lost answer.
-            service_timeout=cdk.Duration.minutes(5),
         )
         # Cognito must be allowed to invoke the trigger before the pool starts using it.
         self.resource.node.add_dependency(permission)

@@ -26,6 +26,7 @@ MAX_RATE_BUDGET: Final = 1000.0
 DEFAULT_COOLDOWN_SECONDS: Final = 900
 MAX_COOLDOWN_SECONDS: Final = 86_400
 DEFAULT_LOG_RETENTION_DAYS: Final = 90
+DEFAULT_CONFIG_REVISION: Final = "1"
 # Requests per child execution of the bulk workflow (one invocation resets them one after another): 10 keep a batch
 # well inside the function's timeout even when Cognito throttles and the function backs off.
 DEFAULT_BULK_BATCH_SIZE: Final = 10
@@ -51,6 +52,7 @@ _DOMAIN = _HOST
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
 _BRAND = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+_CONFIG_REVISION = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
@@ -64,6 +66,8 @@ class Settings:
 
     existing_user_pool_id: str | None = None
     existing_user_pool_sms_role_arn: str | None = None
+    # Any label; a new one makes the next deploy read the existing pool's configuration again (its e-mail mode).
+    existing_user_pool_config_revision: str = DEFAULT_CONFIG_REVISION
     additional_user_pool_ids: tuple[str, ...] = ()
     ses_from_address: str | None = None
     ses_from_name: str | None = None
@@ -116,6 +120,9 @@ class Settings:
         settings = cls(
             existing_user_pool_id=reader.optional("existingUserPoolId", _user_pool_id),
             existing_user_pool_sms_role_arn=reader.optional("existingUserPoolSmsRoleArn", _role_arn),
+            existing_user_pool_config_revision=reader.value(
+                "existingUserPoolConfigRevision", _config_revision, DEFAULT_CONFIG_REVISION
+            ),
             additional_user_pool_ids=reader.list_of("additionalUserPoolIds", _user_pool_id, ()),
             ses_from_address=reader.optional("sesFromAddress", _email),
             ses_from_name=reader.optional("sesFromName", _display_name),
@@ -152,6 +159,8 @@ class Settings:
         if self.existing_user_pool_id is None:
             if self.existing_user_pool_sms_role_arn is not None:
                 errors.append("existingUserPoolSmsRoleArn: only applies together with existingUserPoolId")
+            if self.existing_user_pool_config_revision != DEFAULT_CONFIG_REVISION:
+                errors.append("existingUserPoolConfigRevision: only applies together with existingUserPoolId")
         else:
             errors.extend(
                 f"{key}: the stack configures e-mail only for a pool it creates; set it on the existing pool itself"
@@ -200,6 +209,7 @@ def _regions(*pool_ids: str | None) -> list[str]:
 SETTING_KEYS: Final = (
     "existingUserPoolId",
     "existingUserPoolSmsRoleArn",
+    "existingUserPoolConfigRevision",
     "additionalUserPoolIds",
     "sesFromAddress",
     "sesFromName",
@@ -369,6 +379,7 @@ _domain = _matching(_DOMAIN, "a domain name")
 _host = _matching(_HOST, "a host name (no scheme, port or path)")
 _region = _matching(_REGION, "an AWS Region such as eu-west-1")
 _role_arn = _matching(_ROLE_ARN, "an IAM role ARN")
+_config_revision = _matching(_CONFIG_REVISION, "a label of 1-64 letters, digits, '.', '_', ':' or '-'")
 _locale = _matching(_LOCALE, "a BCP 47 language tag such as en or de-AT")
 _brand = _matching(_BRAND, "a lower-case brand id such as acme")
 

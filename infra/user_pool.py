@@ -10,20 +10,30 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.nag import acknowledge
-from infra.pool_trigger_attachment import PoolTriggerAttachment
+from infra.pool_trigger_attachment import (
+    DETACHMENT_TYPE,
+    PoolTriggerAttachment,
+    pool_configuration_handler,
+    pool_custom_resource,
+)
 from infra.reset_function import user_pool_arn
 from infra.settings import Settings
 
 NO_SES_WARNING: Final = (
     "No sesFromAddress: the new user pool sends e-mail through Cognito's default sender (COGNITO_DEFAULT), which "
-    "delivers at most 50 e-mails a day per account from no-reply@verificationemail.com. Reset messages are still "
-    "tailored, but a bulk reset stops reaching users after the first 50. Set sesFromAddress and sesRegion (and "
-    "sesVerifiedDomain) to send through your verified SES identity."
+    "delivers at most 50 e-mails a day per account from no-reply@verificationemail.com. In this mode Cognito refuses a "
+    "trigger's e-mail, so only the SMS is tailored (reason, language, brand); every e-mail, reset codes included, is "
+    "Cognito's own default message. A bulk reset stops reaching users by e-mail after the first 50. Set "
+    "sesFromAddress and sesRegion (and sesVerifiedDomain) to send through your verified SES identity: then the e-mail "
+    "subject and body are tailored too."
 )
+# The pool's EmailConfiguration.EmailSendingAccount, which the trigger must know (see custom_message/settings.py).
+DEVELOPER: Final = "DEVELOPER"
+COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
 
 
 class ResetUserPool(Construct):
-    """Exposes `user_pool_id` and `user_pool_arn` whichever way the pool came to be."""
+    """Exposes `user_pool_id`, `user_pool_arn` and `email_sending_account` whichever way the pool came to be."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, settings: Settings, custom_message: lambda_.IFunction
@@ -33,18 +43,47 @@ class ResetUserPool(Construct):
             pool = self._new_pool(settings, custom_message)
             self.user_pool_id = pool.user_pool_id
             self.user_pool_arn = pool.user_pool_arn
+            self.email_sending_account = DEVELOPER if settings.sends_email_through_ses else COGNITO_DEFAULT
+            self._detach_trigger_when_released(pool, custom_message, settings)
         else:
             self.user_pool_id = settings.existing_user_pool_id
             self.user_pool_arn = user_pool_arn(self, settings.existing_user_pool_id)
-            PoolTriggerAttachment(
+            attachment = PoolTriggerAttachment(
                 self,
                 "TriggerAttachment",
                 user_pool_id=self.user_pool_id,
                 user_pool_arn=self.user_pool_arn,
                 trigger=custom_message,
                 sms_role_arn=settings.existing_user_pool_sms_role_arn,
+                configuration_revision=settings.existing_user_pool_config_revision,
                 log_retention_days=settings.log_retention_days,
             )
+            self.email_sending_account = attachment.email_sending_account
+
+    def _detach_trigger_when_released(
+        self, pool: cognito.UserPool, custom_message: lambda_.IFunction, settings: Settings
+    ) -> None:
+        """The pool is retained when the stack lets go of it (it holds the users); the trigger function is not.
+
+        A retained pool whose CustomMessage still named the deleted function would fail every message it sends
+        (sign-up codes, users' own password resets, invitations), so on its way out the stack detaches the trigger
+        and leaves the pool with Cognito's default messages: the pool as it was before the stack attached anything.
+        Keeping the function instead (with its role and Cognito's permission) would leave code running that nothing
+        deploys, monitors or updates any more.
+
+        The detachment depends on the pool and on the trigger, so CloudFormation deletes it (and it detaches) before
+        it deletes the function.
+        """
+        handler = pool_configuration_handler(
+            self, user_pool_arn=pool.user_pool_arn, sms_role_arn=None, log_retention_days=settings.log_retention_days
+        )
+        pool_custom_resource(
+            self,
+            "TriggerDetachment",
+            handler=handler,
+            resource_type=DETACHMENT_TYPE,
+            properties={"UserPoolId": pool.user_pool_id, "TriggerArn": custom_message.function_arn},
+        )
 
     def _new_pool(self, settings: Settings, custom_message: lambda_.IFunction) -> cognito.UserPool:
         if settings.ses_from_address is None:

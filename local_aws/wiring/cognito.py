@@ -1,27 +1,34 @@
 """Cognito → CustomMessage trigger: moto resets the user but ignores ClientMetadata and never calls triggers; this
-calls the pool's CustomMessage function the way Cognito does after AdminResetUserPassword, checks its answer the
-way Cognito does, and puts the message Cognito would send into the outbox.
+calls the pool's CustomMessage function the way Cognito does after AdminResetUserPassword (an administrator's call)
+and after ForgotPassword (a user's own request through an app client), checks its answer the way Cognito does, and
+puts the message Cognito would send into the outbox.
 
-Like Cognito, a trigger that fails or answers with something unusable fails the AdminResetUserPassword call
-(UserLambdaValidationException / InvalidLambdaResponseException), and the user keeps the status they had.
+Like Cognito, a trigger that fails or answers with something unusable fails the caller's request
+(UserLambdaValidationException / InvalidLambdaResponseException), and the user keeps the status they had. "Unusable"
+includes an e-mail subject or body from the trigger of a pool that does not send e-mail through its own SES identity
+(EmailSendingAccount other than DEVELOPER): Amazon Cognito Developer Guide, "Custom message Lambda trigger", response
+parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 
+from custom_message.event import ADMINISTRATOR_CLIENT_ID, FORGOT_PASSWORD
+from custom_message.settings import COGNITO_DEFAULT, DEVELOPER
 from local_aws.wiring.functions import LocalFunctions
 from local_aws.wiring.outbox import CODE_PLACEHOLDER, Outbox
 
-FORGOT_PASSWORD = "CustomMessage_ForgotPassword"  # noqa: S105 - a trigger source, not a password
 # Cognito's limits on what a CustomMessage trigger may answer with.
 LIMITS = {"emailSubject": 140, "emailMessage": 20_000, "smsMessage": 140}
+EMAIL_FIELDS = ("emailSubject", "emailMessage")
 
 
 class UserLambdaValidationError(JsonRESTError):
@@ -35,15 +42,23 @@ class InvalidLambdaResponseError(JsonRESTError):
 
 
 def forgot_password_event(
-    *, region: str, pool_id: str, username: str, attributes: dict[str, str], client_metadata: dict[str, str]
+    *,
+    region: str,
+    pool_id: str,
+    username: str,
+    attributes: dict[str, str],
+    client_metadata: dict[str, str],
+    client_id: str = ADMINISTRATOR_CLIENT_ID,
 ) -> dict[str, Any]:
-    """The event Cognito sends after an administrator's AdminResetUserPassword (no app client is involved)."""
+    """The event Cognito sends for a password reset code: after an administrator's AdminResetUserPassword (no app
+    client is involved, so callerContext.clientId is CLIENT_ID_NOT_APPLICABLE) or a user's own ForgotPassword
+    (the app client's id)."""
     return {
         "version": "1",
         "region": region,
         "userPoolId": pool_id,
         "userName": username,
-        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "CLIENT_ID_NOT_APPLICABLE"},
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
         "triggerSource": FORGOT_PASSWORD,
         "request": {
             "userAttributes": attributes,
@@ -56,7 +71,14 @@ def forgot_password_event(
     }
 
 
-def accepted_response(answer: Any) -> dict[str, str | None]:
+def email_sending_account(pool: Any) -> str:
+    """The pool's EmailConfiguration.EmailSendingAccount; COGNITO_DEFAULT when it has none (API Reference,
+    EmailConfigurationType)."""
+    configuration = pool.extended_config.get("EmailConfiguration") or {}
+    return str(configuration.get("EmailSendingAccount") or COGNITO_DEFAULT)
+
+
+def accepted_response(answer: Any, *, sending_account: str) -> dict[str, str | None]:
     """The message fields of a trigger's answer, or InvalidLambdaResponseError where Cognito would refuse it."""
     response = answer.get("response") if isinstance(answer, dict) else None
     if not isinstance(response, dict):
@@ -67,6 +89,13 @@ def accepted_response(answer: Any) -> dict[str, str | None]:
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise InvalidLambdaResponseError(f"Invalid lambda response: {name} is not a string of at most {limit}")
         fields[name] = value
+    if sending_account != DEVELOPER and any(fields[name] is not None for name in EMAIL_FIELDS):
+        # Developer Guide, "Custom message Lambda trigger": with EmailSendingAccount other than DEVELOPER, an answer
+        # that sets emailMessage or emailSubject fails the request.
+        raise InvalidLambdaResponseError(
+            f"Invalid lambda response: emailMessage and emailSubject need EmailSendingAccount DEVELOPER; "
+            f"this pool's is {sending_account}"
+        )
     for name in ("emailMessage", "smsMessage"):
         text = fields[name]
         if text is not None and CODE_PLACEHOLDER not in text:
@@ -74,49 +103,87 @@ def accepted_response(answer: Any) -> dict[str, str | None]:
     return fields
 
 
+@dataclass(frozen=True)
+class _Trigger:
+    functions: LocalFunctions
+    outbox: Outbox
+
+    def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> bool:
+        """Call the pool's CustomMessage trigger, as Cognito does, and deliver what it answered. False when the pool
+        has no trigger (moto's own behaviour stands); raises what Cognito would raise to the caller."""
+        trigger_arn = (pool.extended_config.get("LambdaConfig") or {}).get("CustomMessage")
+        function = self.functions.find(trigger_arn) if trigger_arn else None
+        if function is None:
+            return False
+        invocation = self.functions.invoke(function, event)
+        if invocation.function_error:
+            raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
+        fields = accepted_response(invocation.payload, sending_account=email_sending_account(pool))
+        attributes = event["request"]["userAttributes"]
+        self.outbox.deliver(
+            username=user.username,
+            trigger_source=event["triggerSource"],
+            email_to=attributes.get("email"),
+            subject=fields["emailSubject"],
+            email_message=fields["emailMessage"],
+            sms_message=fields["smsMessage"],
+        )
+        return True
+
+
+def _attributes(user: Any, status: object) -> dict[str, str]:
+    # Real events carry the user's status among the attributes.
+    return {a["Name"]: a["Value"] for a in user.attributes} | {
+        "cognito:user_status": getattr(status, "value", str(status))
+    }
+
+
 @contextmanager
 def custom_message_trigger_called(functions: LocalFunctions, outbox: Outbox) -> Iterator[None]:
-    original = CognitoIdpResponse.admin_reset_user_password
+    trigger = _Trigger(functions, outbox)
+    original_admin_reset = CognitoIdpResponse.admin_reset_user_password
+    original_forgot_password = CognitoIdpResponse.forgot_password
 
     def admin_reset_user_password(response: CognitoIdpResponse) -> Any:
         pool_id, username = response._get_param("UserPoolId"), response._get_param("Username")
         backend = response.backend
         user = backend.admin_get_user(pool_id, username)
         status_before = user.status
-        result = original(response)  # moto's checks and the status change (raises as Cognito would)
-        trigger_arn = (backend.describe_user_pool(pool_id).extended_config.get("LambdaConfig") or {}).get(
-            "CustomMessage"
-        )
-        function = functions.find(trigger_arn) if trigger_arn else None
-        if function is None:
-            return result
-        attributes = {a["Name"]: a["Value"] for a in user.attributes} | {
-            "cognito:user_status": getattr(status_before, "value", str(status_before))
-        }
+        result = original_admin_reset(response)  # moto's checks and the status change (raises as Cognito would)
         event = forgot_password_event(
             region=response.region,
             pool_id=pool_id,
             username=user.username,
-            attributes=attributes,
+            attributes=_attributes(user, status_before),
             client_metadata=response._get_param("ClientMetadata") or {},
         )
-        invocation = functions.invoke(function, event)
         try:
-            if invocation.function_error:
-                raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
-            fields = accepted_response(invocation.payload)
+            trigger.send_code(backend.describe_user_pool(pool_id), user, event)
         except JsonRESTError:
             user.status = status_before  # the reset did not happen
             raise
-        outbox.deliver(
-            username=user.username,
-            trigger_source=FORGOT_PASSWORD,
-            email_to=attributes.get("email"),
-            subject=fields["emailSubject"],
-            email_message=fields["emailMessage"],
-            sms_message=fields["smsMessage"],
-        )
         return result
 
-    with mock.patch.object(CognitoIdpResponse, "admin_reset_user_password", admin_reset_user_password):
+    def forgot_password(response: CognitoIdpResponse) -> Any:
+        result = original_forgot_password(response)  # moto's checks (raises as Cognito would)
+        client_id, username = response._get_param("ClientId"), response._get_param("Username")
+        pool = next((p for p in response.backend.user_pools.values() if client_id in p.clients), None)
+        user = pool._get_user(username) if pool is not None else None
+        if pool is None or user is None:
+            return result
+        event = forgot_password_event(
+            region=response.region,
+            pool_id=pool.id,
+            username=user.username,
+            attributes=_attributes(user, user.status),
+            client_metadata=response._get_param("ClientMetadata") or {},
+            client_id=client_id,
+        )
+        trigger.send_code(pool, user, event)
+        return result
+
+    with (
+        mock.patch.object(CognitoIdpResponse, "admin_reset_user_password", admin_reset_user_password),
+        mock.patch.object(CognitoIdpResponse, "forgot_password", forgot_password),
+    ):
         yield

@@ -86,7 +86,8 @@ class Synthesized:
 
     def logical_id(self, path: str) -> str:
         """The logical id of the resource at construct path `<stack>/<path>` (e.g. "Reset/ResetPassword/Function")."""
-        wanted = {f"{STACK_NAME}/{path}", f"{STACK_NAME}/{path}/Resource"}
+        # L2 constructs name their CloudFormation resource "Resource"; a CustomResource names it "Default".
+        wanted = {f"{STACK_NAME}/{path}{suffix}" for suffix in ("", "/Resource", "/Default")}
         found = [
             name for name, body in self.resources.items() if body.get("Metadata", {}).get("aws:cdk:path") in wanted
         ]

@@ -63,13 +63,17 @@ def test_custom_message_function_fits_cognitos_budget_and_gets_its_settings(vari
     properties = variant.properties("CustomMessage/CustomMessage/Function")
     assert properties["Timeout"] == 5
     assert properties["MemorySize"] == 1024
-    assert properties["Environment"]["Variables"] == {
+    variables = render(properties["Environment"]["Variables"])
+    assert variables == {
         "ALLOWED_LINK_HOSTS": "",
         "DEFAULT_LOCALE": "en",
         "POWERTOOLS_SERVICE_NAME": "custom-message",
         "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # The new pool's own setting, or the existing pool's actual one read at deploy time (both tested apart).
+        "EMAIL_SENDING_ACCOUNT": variables["EMAIL_SENDING_ACCOUNT"],
     }
+    assert variables["EMAIL_SENDING_ACCOUNT"]
     assert "ReservedConcurrentExecutions" not in properties, "Cognito must never be throttled by the trigger"
 
 
@@ -248,6 +252,9 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
                 )
 
 
+TRIGGER_REJECTED_DIMENSIONS = {"Reason": "TRIGGER_REJECTED", "service": "reset-password"}
+
+
 def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
     topic_id = variant.logical_id("Monitoring/AlarmTopic")
     reset_id = variant.logical_id("Reset/ResetPassword/Function")
@@ -275,9 +282,23 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
             "Maximum", 1, 1,
         ),
         ("CognitoPasswordReset", "TemplateFallback", json.dumps({"service": "custom-message"})): ("Sum", 1, 1),
+        ("CognitoPasswordReset", "ResetFailed", json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
+            "Sum", 1, 1,
+        ),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + bulk_id + "}"})): ("Sum", 1, 1),
     }  # fmt: skip
+
+
+def test_the_trigger_rejected_alarm_points_at_a_changed_e_mail_configuration(variant: Synthesized) -> None:
+    (alarm,) = [
+        render(body["Properties"])
+        for body in variant.of_type("AWS::CloudWatch::Alarm").values()
+        if body["Properties"]["MetricName"] == "ResetFailed"
+    ]
+    assert "TRIGGER_REJECTED" in alarm["AlarmDescription"]
+    assert "e-mail configuration changed" in alarm["AlarmDescription"]
+    assert "existingUserPoolConfigRevision" in alarm["AlarmDescription"]
 
 
 def own_alarms(variant: Synthesized) -> dict[str, Any]:

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from tests.infra.conftest import EXISTING_POOL_ID, OTHER_POOL_ID, SMS_ROLE_ARN, Synthesized, allow, grants, render
+import json
+from pathlib import Path
+
+from tests.infra.conftest import (
+    EXISTING_POOL_ID,
+    OTHER_POOL_ID,
+    SMS_ROLE_ARN,
+    Synthesized,
+    allow,
+    grants,
+    render,
+    synthesize,
+)
+
+# The attachment's logical id in every release so far (see the test that pins it).
+ATTACHMENT_LOGICAL_ID = "UserPoolTriggerAttachmentAE86073A"
 
 
 def pool_arn(pool_id: str) -> str:
@@ -28,7 +43,41 @@ def test_custom_resource_attaches_our_trigger_to_that_pool(existing_pool: Synthe
     assert existing_pool.logical_id("UserPool/TriggerAttachment/InvokedByUserPool") in resource["DependsOn"]
     handler = existing_pool.properties("UserPool/TriggerAttachment/Handler/Function")
     assert handler["Handler"] == "pool_trigger_attachment.handler.lambda_handler"
-    assert resource_id
+    # Pinned: under a new logical id CloudFormation would create a second attachment and then delete the first, whose
+    # delete puts the pool's previous trigger back. An upgrade of the stack must never rename it.
+    assert resource_id == ATTACHMENT_LOGICAL_ID
+
+
+def test_the_trigger_is_told_the_pools_e_mail_sending_account_read_at_deploy_time(existing_pool: Synthesized) -> None:
+    reader_id = existing_pool.logical_id("UserPool/TriggerAttachment/EmailSendingAccount")
+    reader = existing_pool.resources[reader_id]
+    handler_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Function")
+    trigger_id = existing_pool.logical_id("CustomMessage/CustomMessage/Function")
+    assert reader["Type"] == "Custom::CognitoUserPoolEmailSendingAccount"
+    assert render(reader["Properties"]) == {
+        "ServiceToken": "${" + handler_id + ".Arn}",
+        "ServiceTimeout": "300",
+        "UserPoolId": EXISTING_POOL_ID,
+        "Revision": "1",
+    }
+    variables = render(existing_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"])
+    assert variables["EMAIL_SENDING_ACCOUNT"] == "${" + reader_id + ".EmailSendingAccount}"
+    # No cycle: the reader needs nothing of the trigger's (the attachment, which does, comes after the trigger).
+    assert trigger_id not in json.dumps(reader)
+
+
+def test_a_new_configuration_revision_makes_the_next_deploy_read_the_pool_again(tmp_path: Path) -> None:
+    changed = synthesize(
+        tmp_path,
+        region="eu-west-1",
+        partition="aws",
+        existingUserPoolId=EXISTING_POOL_ID,
+        existingUserPoolConfigRevision="2026-11-30",
+    )
+
+    reader = changed.properties("UserPool/TriggerAttachment/EmailSendingAccount")
+    assert reader["Revision"] == "2026-11-30"  # a changed property: CloudFormation sends the reader an Update
+    assert changed.logical_id("UserPool/TriggerAttachment/Resource") == ATTACHMENT_LOGICAL_ID
 
 
 def test_only_the_existing_pool_may_invoke_the_trigger(existing_pool: Synthesized) -> None:

@@ -68,3 +68,27 @@ def test_template_fallback_alarm_matches_the_emf_the_trigger_writes(new_pool: Sy
     assert alarm["Namespace"] == directive["Namespace"]
     assert {item["Name"]: item["Value"] for item in alarm["Dimensions"]} == emitted_dimensions
     assert TEMPLATE_FALLBACK in {metric["Name"] for metric in directive["Metrics"]}
+
+
+def test_trigger_rejected_alarm_matches_the_emf_the_reset_function_writes(
+    new_pool: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reset_password.observability import report_outcome
+    from reset_password.outcomes import FailureReason, ResetResult, ResetStatus
+
+    report_outcome(
+        ResetResult("alice", "eu-west-1_AbC123xyz", ResetStatus.FAILED, reason=FailureReason.TRIGGER_REJECTED),
+        source="direct",
+    )
+
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [record] = [record for record in records if "ResetFailed" in record]
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    emitted_dimensions = {name: record[name] for names in directive["Dimensions"] for name in names}
+    [alarm] = [
+        render(body["Properties"])
+        for body in new_pool.of_type("AWS::CloudWatch::Alarm").values()
+        if body["Properties"].get("MetricName") == "ResetFailed"
+    ]
+    assert alarm["Namespace"] == directive["Namespace"]
+    assert {item["Name"]: item["Value"] for item in alarm["Dimensions"]} == emitted_dimensions

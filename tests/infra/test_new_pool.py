@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
+from infra.pool_trigger_attachment import DETACHMENT_TYPE
 from infra.settings import Settings
 from infra.user_pool import NO_SES_WARNING, ResetUserPool
 from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, render
@@ -77,6 +79,12 @@ def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_
     assert any(NO_SES_WARNING in warning for warning in warnings), warnings
 
 
+def test_the_trigger_is_told_the_new_pools_e_mail_sending_account(new_pool: Synthesized) -> None:
+    variables = new_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"]
+    assert variables["EMAIL_SENDING_ACCOUNT"] == pool(new_pool)["EmailConfiguration"]["EmailSendingAccount"]
+    assert variables["EMAIL_SENDING_ACCOUNT"] == "COGNITO_DEFAULT"
+
+
 def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
     settings = Settings.from_context(
         {
@@ -90,11 +98,12 @@ def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
     trigger = lambda_.Function.from_function_arn(
         stack, "Trigger", "arn:aws:lambda:eu-west-1:123456789012:function:custom-message"
     )
-    ResetUserPool(stack, "UserPool", settings=settings, custom_message=trigger)
+    user_pool = ResetUserPool(stack, "UserPool", settings=settings, custom_message=trigger)
 
+    assert user_pool.email_sending_account == "DEVELOPER"  # what the trigger is told: tailor the e-mail too
     template = Template.from_stack(stack).to_json()
-    [user_pool] = [body for body in template["Resources"].values() if body["Type"] == "AWS::Cognito::UserPool"]
-    assert render(user_pool["Properties"]["EmailConfiguration"]) == {
+    [pool_body] = [body for body in template["Resources"].values() if body["Type"] == "AWS::Cognito::UserPool"]
+    assert render(pool_body["Properties"]["EmailConfiguration"]) == {
         "EmailSendingAccount": "DEVELOPER",
         "From": "Example Security <no-reply@mail.example.com>",
         "SourceArn": "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:identity/mail.example.com",
@@ -146,7 +155,18 @@ def test_every_role_is_one_this_suite_asserts(new_pool: Synthesized) -> None:
         new_pool.logical_id("Reset/ResetPassword/Role"),
         new_pool.logical_id("SingleReset/StateMachine/Role"),
         new_pool.logical_id("BulkReset/StateMachine/Role"),
+        new_pool.logical_id("UserPool/Handler/Role"),
     }
+
+
+def test_detachment_role_reads_and_writes_the_new_pool_only(new_pool: Synthesized) -> None:
+    role_id = new_pool.logical_id("UserPool/Handler/Role")
+    log_group = new_pool.logical_id("UserPool/Handler/LogGroup")
+    pool = "${" + new_pool.logical_id("UserPool/UserPool") + ".Arn}"
+    assert new_pool.role_permissions(role_id) == grants(
+        allow(["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"], [pool]),
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
+    )
 
 
 def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized) -> None:
@@ -193,3 +213,70 @@ def test_alarm_email_is_subscribed_to_the_alarm_topic(new_pool: Synthesized) -> 
         "Endpoint": ALARM_EMAIL,
         "TopicArn": "${" + new_pool.logical_id("Monitoring/AlarmTopic") + "}",
     }
+
+
+# A name in a policy (a key policy's condition on the request rule, say) grants nothing once its resource is gone:
+# only the references a retained resource acts on can dangle.
+POLICY_PROPERTIES = frozenset({"KeyPolicy", "PolicyDocument"})
+
+
+def references(value: Any) -> set[str]:
+    """Logical ids a property value refers to (Ref, Fn::GetAtt, ${X} / ${X.Attr} in Fn::Sub), policies aside."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    elif isinstance(value, dict):
+        value = {key: item for key, item in value.items() if key not in POLICY_PROPERTIES}
+        if set(value) == {"Ref"}:
+            found.add(value["Ref"])
+        elif set(value) == {"Fn::GetAtt"}:
+            found.add(value["Fn::GetAtt"][0])
+        elif set(value) == {"Fn::Sub"}:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+        for item in value.values():
+            found |= references(item)
+    return found
+
+
+def test_nothing_the_stack_deletes_is_still_referenced_by_what_it_retains(new_pool: Synthesized) -> None:
+    """After `cdk destroy`, a retained resource must not point at a deleted one, unless a detachment releases it."""
+    resources = new_pool.resources
+    retained = {name for name, body in resources.items() if body.get("DeletionPolicy") == "Retain"}
+    detachments = [
+        (references(body["Properties"]["UserPoolId"]), references(body["Properties"]["TriggerArn"]))
+        for body in new_pool.of_type(DETACHMENT_TYPE).values()
+    ]
+    dangling = {
+        (name, target)
+        for name in retained
+        for target in references(resources[name].get("Properties", {})) - retained
+        if target in resources and not any(name in pools and target in triggers for pools, triggers in detachments)
+    }
+    assert dangling == set()
+    # The one reference that needed releasing, and it is released: the retained pool's trigger.
+    assert detachments == [
+        ({new_pool.logical_id("UserPool/UserPool")}, {new_pool.logical_id("CustomMessage/CustomMessage/Function")})
+    ]
+
+
+def test_the_retained_pool_is_detached_from_the_trigger_before_the_trigger_is_deleted(new_pool: Synthesized) -> None:
+    detachment_id = new_pool.logical_id("UserPool/TriggerDetachment")
+    detachment = new_pool.resources[detachment_id]
+    trigger_id = new_pool.logical_id("CustomMessage/CustomMessage/Function")
+    handler_id = new_pool.logical_id("UserPool/Handler/Function")
+    assert detachment["Type"] == DETACHMENT_TYPE
+    assert render(detachment["Properties"]) == {
+        "ServiceToken": "${" + handler_id + ".Arn}",
+        "ServiceTimeout": "300",
+        "UserPoolId": "${" + new_pool.logical_id("UserPool/UserPool") + "}",
+        "TriggerArn": "${" + trigger_id + ".Arn}",
+    }
+    # CloudFormation deletes a resource before whatever it refers to: the detachment (and its handler's answer)
+    # comes before the trigger function, its role and its log group are gone.
+    assert detachment["DeletionPolicy"] == "Delete"  # a retained detachment would never run its delete
+    assert new_pool.resources[handler_id].get("DeletionPolicy", "Delete") == "Delete"
+    assert render(new_pool.properties("UserPool/Handler/Function"))["Handler"] == (
+        "pool_trigger_attachment.handler.lambda_handler"
+    )
