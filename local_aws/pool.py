@@ -50,3 +50,10 @@ def add_user(
 
 def user_status(cognito: Any, pool_id: str, username: str) -> str:
     return str(cognito.admin_get_user(UserPoolId=pool_id, Username=username)["UserStatus"])
+
+
+def create_app_client(cognito: Any, pool_id: str, name: str = "web-app") -> str:
+    """An app client as an application team adds one (public, no secret), through which users ask for their own
+    password reset code (ForgotPassword). Returns its client id."""
+    response = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, GenerateSecret=False)
+    return str(response["UserPoolClient"]["ClientId"])

@@ -11,16 +11,24 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from unittest import mock
 
 from local_aws.account import LocalStack, SynthesizedStack, provision, synthesize
-from local_aws.server import LocalAws, running_local_aws
+from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.wiring import Wiring, wired
 from local_aws.wiring.outbox import Outbox
 
 REQUEST_SOURCE = "cognito-admin-reset.requests"  # the first of cdk.json's allowedEventSources
 RESET_REQUESTED = "Password Reset Requested"
+# The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
+# DEVELOPER), beside the shipped default (Cognito's own sender, COGNITO_DEFAULT). Local SES does not check the identity.
+SES_DEPLOYMENT: Final = {
+    "sesFromAddress": "no-reply@mail.example.com",
+    "sesFromName": "Example Corp",
+    "sesVerifiedDomain": "mail.example.com",
+    "sesRegion": REGION,
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,10 @@ class LocalSystem:
 
     def user_status(self, username: str) -> str:
         return str(self.cognito.admin_get_user(UserPoolId=self.stack.user_pool_id, Username=username)["UserStatus"])
+
+    def request_own_code(self, client_id: str, username: str) -> dict[str, Any]:
+        """ForgotPassword, as a user's app sends it when they click "Forgot password" (no credentials involved)."""
+        return dict(self.cognito.forgot_password(ClientId=client_id, Username=username))
 
     def put_reset_request(self, detail: Mapping[str, Any], source: str = REQUEST_SOURCE) -> str:
         """PutEvents as a requesting system would; returns the event id."""

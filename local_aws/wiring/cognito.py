@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 
@@ -167,12 +168,18 @@ def custom_message_trigger_called(functions: LocalFunctions, outbox: Outbox) -> 
     def forgot_password(response: CognitoIdpResponse) -> Any:
         result = original_forgot_password(response)  # moto's checks (raises as Cognito would)
         client_id, username = response._get_param("ClientId"), response._get_param("Username")
-        pool = next((p for p in response.backend.user_pools.values() if client_id in p.clients), None)
+        # ForgotPassword is unsigned: like moto itself, find the pool's account and Region by the app client's id.
+        account, region = find_account_region_by_value(
+            "client_id", client_id, fallback=(response.current_account, response.region)
+        )
+        pool = next(
+            (p for p in cognitoidp_backends[account][region].user_pools.values() if client_id in p.clients), None
+        )
         user = pool._get_user(username) if pool is not None else None
         if pool is None or user is None:
             return result
         event = forgot_password_event(
-            region=response.region,
+            region=region,
             pool_id=pool.id,
             username=user.username,
             attributes=_attributes(user, user.status),

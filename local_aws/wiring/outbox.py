@@ -54,6 +54,10 @@ def html_to_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _origin(tailored: bool) -> str:
+    return "tailored" if tailored else "Cognito default"
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveredMessage:
     folder: str
@@ -63,7 +67,8 @@ class DeliveredMessage:
     subject: str
     email_html: str
     sms: str
-    tailored: bool
+    tailored: bool  # the e-mail is the trigger's (else Cognito's default e-mail)
+    sms_tailored: bool
 
     @property
     def email_text(self) -> str:
@@ -96,6 +101,7 @@ class Outbox:
     ) -> DeliveredMessage:
         code = f"{secrets.randbelow(10**6):06d}"
         tailored = email_message is not None
+        sms_tailored = sms_message is not None
 
         def fill(text: str) -> str:
             return text.replace(CODE_PLACEHOLDER, code)
@@ -111,6 +117,7 @@ class Outbox:
                 email_html=fill(email_message or html.escape(COGNITO_DEFAULT_MESSAGE)),
                 sms=fill(sms_message or COGNITO_DEFAULT_MESSAGE),
                 tailored=tailored,
+                sms_tailored=sms_tailored,
             )
             target = self.root / folder
             target.mkdir(parents=True, exist_ok=True)
@@ -126,6 +133,7 @@ class Outbox:
                         "subject": message.subject,
                         "sms": message.sms,
                         "tailored": tailored,
+                        "smsTailored": sms_tailored,
                     },
                     indent=2,
                     ensure_ascii=False,
@@ -147,7 +155,7 @@ class Outbox:
                 f=html.escape(m.folder),
                 subject=html.escape(m.subject),
                 sms=html.escape(m.sms),
-                kind="tailored" if m.tailored else "Cognito default",
+                kind=f"e-mail: {_origin(m.tailored)}; SMS: {_origin(m.sms_tailored)}",
             )
             for m in self.messages
         )

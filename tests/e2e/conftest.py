@@ -11,7 +11,7 @@ import pytest
 
 from local_aws.account import SynthesizedStack, synthesize
 from local_aws.pool import add_user
-from local_aws.system import LocalSystem, running_system
+from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
 from reset_password import handler
 from reset_password.retry import Backoff
 
@@ -21,16 +21,38 @@ RETRY_SCALE = 0.001
 
 @pytest.fixture(scope="session")
 def synthesized() -> SynthesizedStack:
+    """The shipped defaults: a new pool that sends e-mail through Cognito's own sender (COGNITO_DEFAULT)."""
     return synthesize()
 
 
-@pytest.fixture
-def system(synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
+@pytest.fixture(scope="session")
+def ses_synthesized() -> SynthesizedStack:
+    """The same stack with a new pool that sends e-mail through its own SES identity (DEVELOPER)."""
+    return synthesize(SES_DEPLOYMENT)
+
+
+def running_with_users(
+    synthesized: SynthesizedStack, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalSystem]:
     monkeypatch.setattr(handler, "Backoff", lambda: Backoff(sleep=lambda _: None))  # in-function retries: no waiting
     boto3.setup_default_session()  # fault hooks never outlive their test
-    with running_system(tmp_path / "outbox", synthesized=synthesized, retry_scale=RETRY_SCALE) as running:
+    with running_system(outbox, synthesized=synthesized, retry_scale=RETRY_SCALE) as running:
         pool = running.stack.user_pool_id
         add_user(running.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
         add_user(running.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
         yield running
     boto3.DEFAULT_SESSION = None
+
+
+@pytest.fixture
+def system(synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSystem]:
+    """A fresh local account of the default deployment, with users lena (de) and sam (en)."""
+    yield from running_with_users(synthesized, tmp_path / "outbox", monkeypatch)
+
+
+@pytest.fixture
+def ses_system(
+    ses_synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalSystem]:
+    """A fresh local account of the SES deployment, with the same users."""
+    yield from running_with_users(ses_synthesized, tmp_path / "outbox", monkeypatch)

@@ -18,7 +18,10 @@ SECURITY_INCIDENT = {
 }
 
 
-def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_german(system: LocalSystem) -> None:
+def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_german(ses_system: LocalSystem) -> None:
+    # A pool that sends through its own SES identity: the e-mail is the trigger's too (tests/e2e/test_cognito_rules.py
+    # has what the default deployment, on Cognito's own sender, sends).
+    system = ses_system
     assert system.user_status("lena") == "CONFIRMED"
 
     system.put_reset_request(SECURITY_INCIDENT)

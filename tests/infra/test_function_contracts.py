@@ -92,3 +92,15 @@ def test_trigger_rejected_alarm_matches_the_emf_the_reset_function_writes(
     ]
     assert alarm["Namespace"] == directive["Namespace"]
     assert {item["Name"]: item["Value"] for item in alarm["Dimensions"]} == emitted_dimensions
+
+
+def test_the_custom_resource_types_are_the_ones_the_handler_serves() -> None:
+    from infra import pool_trigger_attachment as declared
+    from pool_trigger_attachment import resource_types as served
+
+    assert (declared.ATTACHMENT_TYPE, declared.DETACHMENT_TYPE, declared.EMAIL_SENDING_ACCOUNT_TYPE) == (
+        served.CUSTOM_MESSAGE_TRIGGER,
+        served.CUSTOM_MESSAGE_TRIGGER_DETACHMENT,
+        served.EMAIL_SENDING_ACCOUNT,
+    )
+    assert served.EMAIL_SENDING_ACCOUNT_KEY == "EmailSendingAccount"  # the attribute the trigger's variable reads

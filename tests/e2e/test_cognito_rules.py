@@ -1,0 +1,83 @@
+"""Cognito's documented rules, played by the local system: who asked for a code, and how the pool sends e-mail.
+
+The local Cognito refuses what AWS refuses (an e-mail from the trigger of a pool that is not DEVELOPER fails the
+caller's request with InvalidLambdaResponseException), so each test here fails if the product breaks the rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from unittest import mock
+
+import pytest
+
+from local_aws.pool import create_app_client
+from local_aws.system import LocalSystem
+from local_aws.wiring.outbox import COGNITO_DEFAULT_SUBJECT
+from tests.e2e.test_local_system import SECURITY_INCIDENT
+
+
+def reset_through_eventbridge(system: LocalSystem) -> dict[str, object]:
+    system.put_reset_request(SECURITY_INCIDENT)
+    system.wiring.events.drain()
+    ((_, invocation),) = system.wiring.events.delivered
+    assert isinstance(invocation.payload, dict)
+    return invocation.payload
+
+
+def test_the_default_deployment_tailors_the_sms_and_leaves_the_e_mail_to_cognito(system: LocalSystem) -> None:
+    assert system.stack.environment["EMAIL_SENDING_ACCOUNT"] == "COGNITO_DEFAULT"
+
+    result = reset_through_eventbridge(system)
+
+    assert result["status"] == "reset"
+    assert system.user_status("lena") == "RESET_REQUIRED"
+    (message,) = system.wiring.outbox.messages
+    assert (message.tailored, message.sms_tailored) == (False, True)
+    assert message.subject == COGNITO_DEFAULT_SUBJECT
+    assert message.sms.startswith("ACME Industries Sicherheitshinweis")
+    assert re.search(r"\b\d{6}\b", message.sms)
+
+
+def test_cognito_refuses_an_e_mail_from_the_trigger_of_a_pool_on_its_default_sender(system: LocalSystem) -> None:
+    # The trigger wrongly believes the pool sends through SES (its pool's e-mail configuration changed after the
+    # deploy, say): Cognito fails the reset, which the reset function reports as TRIGGER_REJECTED.
+    with mock.patch.dict(os.environ, {"EMAIL_SENDING_ACCOUNT": "DEVELOPER"}):
+        system.stack.functions.start_cold()
+        result = reset_through_eventbridge(system)
+    system.stack.functions.start_cold()
+
+    assert (result["status"], result["reason"]) == ("failed", "TRIGGER_REJECTED")
+    assert system.user_status("lena") == "CONFIRMED"  # the reset did not happen
+    assert system.wiring.outbox.messages == []
+
+
+@pytest.mark.parametrize("deployment", ["system", "ses_system"])
+def test_a_users_own_forgot_password_gets_the_self_service_message(
+    deployment: str, request: pytest.FixtureRequest
+) -> None:
+    system: LocalSystem = request.getfixturevalue(deployment)
+    client_id = create_app_client(system.cognito, system.stack.user_pool_id)
+
+    system.request_own_code(client_id, "lena")
+
+    assert system.user_status("lena") == "CONFIRMED"  # her password still works until she chooses a new one
+    (message,) = system.wiring.outbox.messages
+    assert message.trigger_source == "CustomMessage_ForgotPassword"
+    assert "Ihr Code zum Zurücksetzen des Passworts" in message.sms
+    assert "Administration" not in message.sms
+    if deployment == "ses_system":
+        assert message.tailored
+        assert "Sie haben angefordert" in message.email_text
+        assert "Ihr bisheriges Passwort bleibt gültig" in message.email_text
+        assert "Administration" not in message.email_text
+    else:
+        assert not message.tailored
+        assert message.subject == COGNITO_DEFAULT_SUBJECT
+
+
+def test_the_ses_deployment_tells_the_trigger_developer(ses_system: LocalSystem) -> None:
+    assert ses_system.stack.environment["EMAIL_SENDING_ACCOUNT"] == "DEVELOPER"
+    pool = ses_system.cognito.describe_user_pool(UserPoolId=ses_system.stack.user_pool_id)["UserPool"]
+    assert pool["EmailConfiguration"]["EmailSendingAccount"] == "DEVELOPER"
