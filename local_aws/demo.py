@@ -1,5 +1,6 @@
 """`make demo`: the whole product on this machine, no AWS account: EventBridge, the reset function, Cognito and its
-CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template.
+CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template: first the default
+deployment (the pool sends e-mail through Cognito's own sender), then the same stack with an SES identity.
 
 Every line printed comes from this run: statuses are read back from the local Cognito, results are what the
 handlers returned, messages are what the trigger rendered. The functions' own log lines go to a file beside the
@@ -15,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from local_aws.pool import add_user
-from local_aws.system import LocalSystem, running_system
+from local_aws.account import synthesize
+from local_aws.pool import add_user, create_app_client
+from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
 from local_aws.wiring.eventbridge import Delivery
 from local_aws.wiring.functions import Invocation
 
@@ -40,28 +42,45 @@ def _delivered_since(system: LocalSystem, count: int) -> list[tuple[Delivery, In
     return system.wiring.events.delivered[count:]
 
 
+SECURITY_INCIDENT = {
+    "username": "lena",
+    "globalSignOut": True,
+    "requestId": "SEC-4211-lena",
+    "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"},
+}
+
+
+def show_messages(system: LocalSystem, sent: int, say: Terminal) -> None:
+    """What the local Cognito sent since `sent` messages: each part as the user receives it, and whose it is."""
+    for message in system.wiring.outbox.messages[sent:]:
+        email_origin = "rendered by the trigger" if message.tailored else "Cognito's own default message"
+        sms_origin = "rendered by the trigger" if message.sms_tailored else "Cognito's own default message"
+        say.line(f"    e-mail to {message.email_to} ({email_origin}):")
+        say.line(f"      subject: {message.subject}")
+        say.line(f"      e-mail ({system.wiring.outbox.root / message.folder / 'email.html'}), as text:")
+        for text_line in message.email_text.splitlines():
+            say.line(f"        | {text_line}")
+        say.line(f"    SMS ({sms_origin}): {message.sms}")
+
+
 def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
     say.line("1. A SIEM finding on EventBridge (PutEvents): reset lena, in German, and sign her out everywhere.")
-    detail = {
-        "username": "lena",
-        "globalSignOut": True,
-        "requestId": "SEC-4211-lena",
-        "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"},
-    }
     say.line(f"    lena before: {system.user_status('lena')}")
     seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
-    event_id = system.put_reset_request(detail)
+    event_id = system.put_reset_request(SECURITY_INCIDENT)
     say.line(f"    PutEvents accepted event {event_id}; the rule delivered it to the reset function:")
     for _, invocation in _delivered_since(system, seen):
         say.result("result", invocation.payload)
     say.line(f"    lena after:  {system.user_status('lena')}")
-    for message in system.wiring.outbox.messages[sent:]:
-        say.line(f"    e-mail to {message.email_to}, rendered by the CustomMessage trigger:")
-        say.line(f"      subject: {message.subject}")
-        say.line(f"      SMS:     {message.sms}")
-        say.line(f"      e-mail ({system.wiring.outbox.root / message.folder / 'email.html'}), as text:")
-        for text_line in message.email_text.splitlines():
-            say.line(f"        | {text_line}")
+    show_messages(system, sent, say)
+
+
+def users_own_forgot_password(system: LocalSystem, client_id: str, say: Terminal, number: int) -> None:
+    say.line(f'{number}. sam clicks "Forgot password" in the web app (ForgotPassword through its app client):')
+    sent = len(system.wiring.outbox.messages)
+    system.request_own_code(client_id, "sam")
+    say.line(f"    sam after: {system.user_status('sam')} (his password works until he chooses a new one)")
+    show_messages(system, sent, say)
 
 
 def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> None:
@@ -85,6 +104,57 @@ def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
     )
 
 
+def default_deployment(say: Terminal, started: float) -> None:
+    with running_system(OUT / "outbox") as system:
+        pool = system.stack.user_pool_id
+        add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
+        add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+        client_id = create_app_client(system.cognito, pool)
+        say.line(
+            f"Local AWS on {system.aws.endpoint_url}: user pool {pool} (CustomMessage trigger attached, e-mail "
+            f"through Cognito's own sender: EmailSendingAccount {_mode(system)}), bus {system.stack.event_bus_name}, "
+            f"{len(system.stack.state_machine_arns)} state machine(s); ready in {time.monotonic() - started:.1f} s."
+        )
+        for warning in system.synthesized.warnings:
+            say.line(f"(Synth warning, as `cdk synth` reports it: {warning.split('. ')[0]}.)")
+        for name in system.stack.not_provisioned:
+            say.line(f"(Not played locally: state machine {name}; moto's interpreter refuses its definition.)")
+        say.line()
+        say.line("The default deployment. Cognito refuses a trigger's e-mail on a pool that does not send through its")
+        say.line("own SES identity, so the trigger tailors the SMS and Cognito sends its own e-mail.")
+        say.line()
+        security_incident_in_german(system, say)
+        say.line()
+        missing_user_through_step_functions(system, say)
+        say.line()
+        duplicate_inside_the_cooldown(system, say)
+        say.line()
+        users_own_forgot_password(system, client_id, say, number=4)
+        say.line()
+        say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+
+
+def ses_deployment(say: Terminal) -> None:
+    say.line("Synthesizing the same stack with sesFromAddress set (the pool sends through its own SES identity)...")
+    with running_system(OUT / "outbox-ses", synthesized=synthesize(SES_DEPLOYMENT)) as system:
+        pool = system.stack.user_pool_id
+        add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
+        add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+        client_id = create_app_client(system.cognito, pool)
+        say.line(f"User pool {pool}: EmailSendingAccount {_mode(system)}; the trigger tailors the e-mail too.")
+        say.line()
+        security_incident_in_german(system, say)
+        say.line()
+        users_own_forgot_password(system, client_id, say, number=2)
+        say.line()
+        say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+
+
+def _mode(system: LocalSystem) -> str:
+    pool = system.cognito.describe_user_pool(UserPoolId=system.stack.user_pool_id)["UserPool"]
+    return str(pool.get("EmailConfiguration", {}).get("EmailSendingAccount", "COGNITO_DEFAULT"))
+
+
 def main() -> None:
     say = Terminal(sys.stdout)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -92,27 +162,9 @@ def main() -> None:
     started = time.monotonic()
     with logs_path.open("w", encoding="utf-8") as logs, contextlib.redirect_stdout(logs):
         say.line("Synthesizing the CDK app and provisioning a local account from its template...")
-        with running_system(OUT / "outbox") as system:
-            pool = system.stack.user_pool_id
-            add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
-            add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
-            say.line(
-                f"Local AWS on {system.aws.endpoint_url}: user pool {pool} (CustomMessage trigger attached), "
-                f"bus {system.stack.event_bus_name}, {len(system.stack.state_machine_arns)} state machine(s); "
-                f"ready in {time.monotonic() - started:.1f} s."
-            )
-            for warning in system.synthesized.warnings:
-                say.line(f"(Synth warning, as `cdk synth` reports it: {warning.split('. ')[0]}.)")
-            for name in system.stack.not_provisioned:
-                say.line(f"(Not played locally: state machine {name}; moto's interpreter refuses its definition.)")
-            say.line()
-            security_incident_in_german(system, say)
-            say.line()
-            missing_user_through_step_functions(system, say)
-            say.line()
-            duplicate_inside_the_cooldown(system, say)
-            say.line()
-            say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+        default_deployment(say, started)
+        say.line()
+        ses_deployment(say)
     say.line(f"Function logs (JSON lines, as CloudWatch would hold them): {logs_path.resolve()}")
 
 

@@ -12,10 +12,10 @@ from unittest import mock
 
 import pytest
 
+from local_aws.demo import SECURITY_INCIDENT
 from local_aws.pool import create_app_client
 from local_aws.system import LocalSystem
 from local_aws.wiring.outbox import COGNITO_DEFAULT_SUBJECT
-from tests.e2e.test_local_system import SECURITY_INCIDENT
 
 
 def reset_through_eventbridge(system: LocalSystem) -> dict[str, object]:

@@ -6,16 +6,10 @@ import io
 import json
 import re
 
+from local_aws.demo import SECURITY_INCIDENT
 from local_aws.local import outcome_printer
 from local_aws.system import LocalSystem
 from tests.cognito_faults import inject_cognito_faults
-
-SECURITY_INCIDENT = {
-    "username": "lena",
-    "globalSignOut": True,
-    "requestId": "SEC-4211-lena",
-    "clientMetadata": {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"},
-}
 
 
 def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_german(ses_system: LocalSystem) -> None:
