@@ -79,12 +79,13 @@ def test_index_lists_every_message_without_fallbacks(preview: Path, profile: str
     dom = chromium(profile, "--dump-dom", (preview / "index.html").as_uri())
 
     assert "<h1>Custom message preview</h1>" in dom
-    # 2 brands x 2 locales x (4 reasons + welcome)
-    assert "20 messages (0 with a fallback)" in dom
-    assert dom.count("<tr>") == 21  # header + one row per message
+    # 2 brands x 2 locales x (4 reasons + the user's own reset + welcome)
+    assert "24 messages (0 with a fallback)" in dom
+    assert dom.count("<tr>") == 25  # header + one row per message
     assert 'class="fallback"' not in dom
     assert f"Code: {SAMPLE_CODE} (valid 1 hour)." in dom
     assert "Sicherheitshinweis: Ihr Passwort bei ACME Industries wurde zurückgesetzt" in dom
+    assert "Ihr Code zum Zurücksetzen des Passworts bei ACME Industries" in dom  # the user's own request
 
 
 def test_an_email_renders_with_the_code_visible_and_a_screenshot_next_to_the_preview(
