@@ -104,12 +104,18 @@ def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
     )
 
 
+def users_and_app(system: LocalSystem) -> str:
+    """lena (German) and sam (English) in the pool, and the app client they use; returns its client id."""
+    pool = system.stack.user_pool_id
+    add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
+    add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+    return create_app_client(system.cognito, pool)
+
+
 def default_deployment(say: Terminal, started: float) -> None:
     with running_system(OUT / "outbox") as system:
         pool = system.stack.user_pool_id
-        add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
-        add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
-        client_id = create_app_client(system.cognito, pool)
+        client_id = users_and_app(system)
         say.line(
             f"Local AWS on {system.aws.endpoint_url}: user pool {pool} (CustomMessage trigger attached, e-mail "
             f"through Cognito's own sender: EmailSendingAccount {_mode(system)}), bus {system.stack.event_bus_name}, "
@@ -138,9 +144,7 @@ def ses_deployment(say: Terminal) -> None:
     say.line("Synthesizing the same stack with sesFromAddress set (the pool sends through its own SES identity)...")
     with running_system(OUT / "outbox-ses", synthesized=synthesize(SES_DEPLOYMENT)) as system:
         pool = system.stack.user_pool_id
-        add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
-        add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
-        client_id = create_app_client(system.cognito, pool)
+        client_id = users_and_app(system)
         say.line(f"User pool {pool}: EmailSendingAccount {_mode(system)}; the trigger tailors the e-mail too.")
         say.line()
         security_incident_in_german(system, say)

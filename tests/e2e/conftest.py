@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from local_aws.account import SynthesizedStack, synthesize
-from local_aws.pool import add_user
+from local_aws.demo import users_and_app
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
 from reset_password import handler
 from reset_password.retry import Backoff
@@ -37,9 +37,7 @@ def running_with_users(
     monkeypatch.setattr(handler, "Backoff", lambda: Backoff(sleep=lambda _: None))  # in-function retries: no waiting
     boto3.setup_default_session()  # fault hooks never outlive their test
     with running_system(outbox, synthesized=synthesized, retry_scale=RETRY_SCALE) as running:
-        pool = running.stack.user_pool_id
-        add_user(running.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
-        add_user(running.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+        users_and_app(running)  # the demo's users, lena (de) and sam (en), and an app client
         yield running
     boto3.DEFAULT_SESSION = None
 

@@ -136,10 +136,29 @@ def event(
     trigger: str = OUR_TRIGGER,
     physical_id: str | None = None,
     old: dict[str, str] | None = None,
+    resource_type: str = CUSTOM_MESSAGE_TRIGGER,
 ) -> dict[str, Any]:
-    """A request for the existing-pool attachment (Custom::CognitoCustomMessageTrigger)."""
+    """A request for a resource of UserPoolId and TriggerArn: the existing-pool attachment unless told otherwise."""
     properties = {"UserPoolId": pool_id, "TriggerArn": trigger}
-    return resource_event(CUSTOM_MESSAGE_TRIGGER, request_type, responses, properties, physical_id, old)
+    return resource_event(resource_type, request_type, responses, properties, physical_id, old)
+
+
+def moved_to_our_new_trigger(
+    responses: CloudFormationResponses,
+    pool_id: str,
+    physical_id: str,
+    resource_type: str = CUSTOM_MESSAGE_TRIGGER,
+) -> dict[str, Any]:
+    """The Update CloudFormation sends when the trigger function's ARN changes (OUR_TRIGGER -> OUR_NEW_TRIGGER)."""
+    return event(
+        "Update",
+        responses,
+        pool_id,
+        trigger=OUR_NEW_TRIGGER,
+        physical_id=physical_id,
+        old={"UserPoolId": pool_id, "TriggerArn": OUR_TRIGGER},
+        resource_type=resource_type,
+    )
 
 
 def run(body: dict[str, Any], responses: CloudFormationResponses) -> dict[str, Any]:

@@ -19,11 +19,11 @@ from pool_trigger_attachment.resource_types import CUSTOM_MESSAGE_TRIGGER_DETACH
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
     OTHER_TRIGGERS,
-    OUR_NEW_TRIGGER,
     OUR_TRIGGER,
     create_pool,
     describe,
     event,
+    moved_to_our_new_trigger,
     resource_event,
     run,
     without_custom_message,
@@ -102,17 +102,7 @@ def test_update_writes_nothing_when_describe_user_pool_holds_settings_botocore_d
     writes_before = len(proxy.requests(UPDATE))
     proxy.rewrite_responses(DESCRIBE, injecting(fields))
 
-    response = run(
-        event(
-            "Update",
-            cloudformation,
-            pool_id,
-            trigger=OUR_NEW_TRIGGER,
-            physical_id=created["PhysicalResourceId"],
-            old={"UserPoolId": pool_id, "TriggerArn": OUR_TRIGGER},
-        ),
-        cloudformation,
-    )
+    response = run(moved_to_our_new_trigger(cloudformation, pool_id, created["PhysicalResourceId"]), cloudformation)
 
     assert_refused(response, fields)
     assert response["PhysicalResourceId"] == created["PhysicalResourceId"]

@@ -21,6 +21,7 @@ from tests.integration.pool_trigger_attachment.custom_resource import (
     create_pool,
     describe,
     event,
+    moved_to_our_new_trigger,
     run,
     without_custom_message,
 )
@@ -124,17 +125,7 @@ def test_update_to_a_new_trigger_arn_keeps_the_attachment_and_its_memory(
     before = describe(cognito, pool_id)
     created = run(event("Create", cloudformation, pool_id), cloudformation)
 
-    updated = run(
-        event(
-            "Update",
-            cloudformation,
-            pool_id,
-            trigger=OUR_NEW_TRIGGER,
-            physical_id=created["PhysicalResourceId"],
-            old={"UserPoolId": pool_id, "TriggerArn": OUR_TRIGGER},
-        ),
-        cloudformation,
-    )
+    updated = run(moved_to_our_new_trigger(cloudformation, pool_id, created["PhysicalResourceId"]), cloudformation)
 
     assert updated["Status"] == "SUCCESS", updated["Reason"]
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]

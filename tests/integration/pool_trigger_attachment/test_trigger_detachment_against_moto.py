@@ -10,11 +10,12 @@ from pool_trigger_attachment.resource_types import CUSTOM_MESSAGE_TRIGGER_DETACH
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
     OTHER_TRIGGERS,
-    OUR_NEW_TRIGGER,
     OUR_TRIGGER,
     THEIR_TRIGGER,
     create_pool,
     describe,
+    event,
+    moved_to_our_new_trigger,
     resource_event,
     run,
     without_custom_message,
@@ -32,8 +33,9 @@ def detachment(
     physical_id: str | None = None,
     old: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    properties = {"UserPoolId": pool_id, "TriggerArn": trigger}
-    body = resource_event(CUSTOM_MESSAGE_TRIGGER_DETACHMENT, request_type, responses, properties, physical_id, old)
+    body = event(
+        request_type, responses, pool_id, trigger, physical_id, old, resource_type=CUSTOM_MESSAGE_TRIGGER_DETACHMENT
+    )
     return run(body, responses)
 
 
@@ -44,13 +46,11 @@ def test_create_and_update_write_nothing(
     before = describe(cognito, pool_id)
 
     created = detachment("Create", cloudformation, pool_id)
-    updated = detachment(
-        "Update",
+    updated = run(
+        moved_to_our_new_trigger(
+            cloudformation, pool_id, created["PhysicalResourceId"], resource_type=CUSTOM_MESSAGE_TRIGGER_DETACHMENT
+        ),
         cloudformation,
-        pool_id,
-        trigger=OUR_NEW_TRIGGER,
-        physical_id=created["PhysicalResourceId"],
-        old={"UserPoolId": pool_id, "TriggerArn": OUR_TRIGGER},
     )
 
     assert created["Status"] == updated["Status"] == "SUCCESS", (created["Reason"], updated["Reason"])
