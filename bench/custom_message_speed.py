@@ -33,6 +33,8 @@ def _environment() -> dict[str, str]:
         {
             "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "bench")]),
             "ALLOWED_LINK_HOSTS": "reset.example.com",
+            # The heaviest path: a pool on its own SES identity, so the trigger renders the e-mail as well as the SMS.
+            "EMAIL_SENDING_ACCOUNT": "DEVELOPER",
             "POWERTOOLS_SERVICE_NAME": "custom-message",
             "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
             # What Lambda sets, so the baseline's Tracer is the real one (an unsampled trace: nothing is sent).
