@@ -97,15 +97,14 @@ def handle_custom_message(
         result = compose_messages(
             request, library=dependencies.library, brands=dependencies.brands, settings=dependencies.settings
         )
-        if result.tailored:
-            write_response(
-                event,
-                email_subject=result.email_subject,
-                email_message=result.email_message,
-                sms_message=result.sms_message,
-            )
-        elif result.fallbacks:
-            write_response(event, email_subject=None, email_message=None, sms_message=None)
+        # A CustomMessage event with a code is answered in full, tailored or not: whatever its response held before
+        # (Cognito sends nulls; anything else would be refused) becomes the three fields Cognito accepts.
+        write_response(
+            event,
+            email_subject=result.email_subject,
+            email_message=result.email_message,
+            sms_message=result.sms_message,
+        )
         _report(telemetry, request, result, context=context, cold_start=cold_start, started=started)
     except Exception as error:  # noqa: BLE001 - contract: any fault means log, count, return Cognito's defaults
         return answer_with_defaults(event, error, telemetry, context=context, cold_start=cold_start)

@@ -322,3 +322,14 @@ def test_missing_null_empty_junk_or_huge_metadata_gives_the_generic_english_mess
     assert "RRRR" not in response["emailMessage"]
     assert response["smsMessage"].startswith("Example Corp: an administrator reset your password.")
     assert captured.lines[0]["fallbacks"] == []
+
+
+@pytest.mark.parametrize("junk", [False, 7, {"a": 1}, "x" * 200])
+def test_a_passed_through_event_never_keeps_a_response_cognito_would_refuse(invoke: Invoke, junk: object) -> None:
+    # Found by the property test: no templates for this source, and a response holding what Cognito never accepts.
+    event = load_event("sign_up.json")
+    event["response"] = {"smsMessage": junk, "emailMessage": junk, "emailSubject": junk}
+
+    result = invoke(event)
+
+    assert result["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}
