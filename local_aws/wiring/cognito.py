@@ -109,13 +109,13 @@ class _Trigger:
     functions: LocalFunctions
     outbox: Outbox
 
-    def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> bool:
-        """Call the pool's CustomMessage trigger, as Cognito does, and deliver what it answered. False when the pool
-        has no trigger (moto's own behaviour stands); raises what Cognito would raise to the caller."""
+    def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> None:
+        """Call the pool's CustomMessage trigger, as Cognito does, and deliver what it answered; nothing when the pool
+        has no trigger (moto's own behaviour stands). Raises what Cognito would raise to the caller."""
         trigger_arn = (pool.extended_config.get("LambdaConfig") or {}).get("CustomMessage")
         function = self.functions.find(trigger_arn) if trigger_arn else None
         if function is None:
-            return False
+            return
         invocation = self.functions.invoke(function, event)
         if invocation.function_error:
             raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
@@ -129,7 +129,6 @@ class _Trigger:
             email_message=fields["emailMessage"],
             sms_message=fields["smsMessage"],
         )
-        return True
 
 
 def _attributes(user: Any, status: object) -> dict[str, str]:
