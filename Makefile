@@ -45,7 +45,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy, strict
-	@$(BIN)/mypy functions local_aws tests infra app.py
+	@$(BIN)/mypy functions local_aws tests infra bench app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) tests/unit --disable-socket

@@ -15,10 +15,10 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from contracts.events import RESET_REQUESTED
 from infra.failed_requests import FailedRequestQueue
 from infra.settings import Settings
 
-DETAIL_TYPE: Final = "Password Reset Requested"
 # EventBridge retries a failed delivery (the Lambda service refusing the asynchronous invoke) with backoff.
 TARGET_RETRY_ATTEMPTS: Final = 8
 TARGET_MAX_EVENT_AGE: Final = cdk.Duration.hours(2)
@@ -66,8 +66,10 @@ class RequestRule(Construct):
             "Rule",
             rule_name=rule_name,
             event_bus=bus,
-            description=f"Delivers '{DETAIL_TYPE}' events from the allowed sources to the reset function",
-            event_pattern=events.EventPattern(source=list(settings.allowed_event_sources), detail_type=[DETAIL_TYPE]),
+            description=f"Delivers '{RESET_REQUESTED}' events from the allowed sources to the reset function",
+            event_pattern=events.EventPattern(
+                source=list(settings.allowed_event_sources), detail_type=[RESET_REQUESTED]
+            ),
         )
         # CDK adds the Lambda permission (events.amazonaws.com, SourceArn = this rule) and the queue policy statement
         # (events.amazonaws.com may send, SourceArn = this rule); the KMS key needs the same scoped allowance.

@@ -24,16 +24,17 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import custom_message, reset_function
+from contracts import telemetry
+from contracts.results import FailureReason
+from contracts.telemetry import NAMESPACE, REASON_DIMENSION, SERVICE_DIMENSION
 
 PERIOD: Final = cdk.Duration.minutes(5)
-NAMESPACE: Final = "CognitoPasswordReset"
-TEMPLATE_FALLBACK_METRIC: Final = "TemplateFallback"
-# Powertools Metrics adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric it emits.
-TEMPLATE_FALLBACK_DIMENSIONS: Final = {"service": custom_message.SERVICE_NAME}
+TEMPLATE_FALLBACK_DIMENSIONS: Final = {SERVICE_DIMENSION: telemetry.CUSTOM_MESSAGE_SERVICE}
 # The reset function counts each failure with its reason (reset_password/observability.py).
-RESET_FAILED_METRIC: Final = "ResetFailed"
-TRIGGER_REJECTED_DIMENSIONS: Final = {"service": reset_function.SERVICE_NAME, "Reason": "TRIGGER_REJECTED"}
+TRIGGER_REJECTED_DIMENSIONS: Final = {
+    SERVICE_DIMENSION: telemetry.RESET_SERVICE,
+    REASON_DIMENSION: FailureReason.TRIGGER_REJECTED.value,
+}
 TRIGGER_REJECTED_DESCRIPTION: Final = (
     "Cognito refused the CustomMessage trigger's answer and failed resets (reason TRIGGER_REJECTED). If the user "
     "pool's e-mail configuration changed since the last deploy, the trigger still works to the old "
@@ -102,7 +103,7 @@ class ResetMonitoring(Construct):
     def _alarms(self, watched: Monitored) -> Mapping[str, cloudwatch.Alarm]:
         fallback = cloudwatch.Metric(
             namespace=NAMESPACE,
-            metric_name=TEMPLATE_FALLBACK_METRIC,
+            metric_name=telemetry.TEMPLATE_FALLBACK,
             dimensions_map=TEMPLATE_FALLBACK_DIMENSIONS,
             statistic="Sum",
             period=PERIOD,
@@ -133,7 +134,7 @@ class ResetMonitoring(Construct):
             "ResetsRejectedByTrigger": (
                 cloudwatch.Metric(
                     namespace=NAMESPACE,
-                    metric_name=RESET_FAILED_METRIC,
+                    metric_name=telemetry.RESET_FAILED,
                     dimensions_map=TRIGGER_REJECTED_DIMENSIONS,
                     statistic="Sum",
                     period=PERIOD,
@@ -184,19 +185,22 @@ class ResetMonitoring(Construct):
             cloudwatch.Metric(
                 namespace=NAMESPACE,
                 metric_name=name,
-                dimensions_map={"service": reset_function.SERVICE_NAME},
+                dimensions_map={SERVICE_DIMENSION: telemetry.RESET_SERVICE},
                 statistic="Sum",
                 period=PERIOD,
                 label=label,
             )
             for name, label in (
-                ("ResetSucceeded", "reset"),
-                ("ResetSkipped", "skipped (duplicate)"),
-                ("ResetTransientError", "transient error"),
+                (telemetry.RESET_SUCCEEDED, "reset"),
+                (telemetry.RESET_SKIPPED, "skipped (duplicate)"),
+                (telemetry.RESET_TRANSIENT_ERROR, "transient error"),
             )
         ]
         failures_by_reason = cloudwatch.MathExpression(
-            expression=f"SEARCH('{{{NAMESPACE},Reason,service}} MetricName=\"ResetFailed\"', 'Sum', 300)",
+            expression=(
+                f"SEARCH('{{{NAMESPACE},{REASON_DIMENSION},{SERVICE_DIMENSION}}} "
+                f"MetricName=\"{telemetry.RESET_FAILED}\"', 'Sum', {PERIOD.to_seconds():.0f})"
+            ),
             label="failed",
             period=PERIOD,
         )
@@ -238,7 +242,7 @@ class ResetMonitoring(Construct):
                 left=[
                     cloudwatch.Metric(
                         namespace=NAMESPACE,
-                        metric_name=TEMPLATE_FALLBACK_METRIC,
+                        metric_name=telemetry.TEMPLATE_FALLBACK,
                         dimensions_map=TEMPLATE_FALLBACK_DIMENSIONS,
                         statistic="Sum",
                         period=PERIOD,

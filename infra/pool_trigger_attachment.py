@@ -24,14 +24,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from contracts import custom_resources as resources
 from infra.bundling import FunctionSource
 from infra.python_function import PythonFunction
 
-SOURCE: Final = FunctionSource(packages=("pool_trigger_attachment",), requirements=("boto3",))
-ATTACHMENT_TYPE: Final = "Custom::CognitoCustomMessageTrigger"
-EMAIL_SENDING_ACCOUNT_TYPE: Final = "Custom::CognitoUserPoolEmailSendingAccount"
-DETACHMENT_TYPE: Final = "Custom::CognitoCustomMessageTriggerDetachment"
-RESOURCE_TYPES: Final = (ATTACHMENT_TYPE, EMAIL_SENDING_ACCOUNT_TYPE, DETACHMENT_TYPE)
+SOURCE: Final = FunctionSource(packages=("pool_trigger_attachment", "contracts"), requirements=("boto3",))
 COGNITO_ACTIONS: Final = ("cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool")
 
 
@@ -112,10 +109,10 @@ class PoolTriggerAttachment(Construct):
             self,
             "EmailSendingAccount",
             handler=handler,
-            resource_type=EMAIL_SENDING_ACCOUNT_TYPE,
-            properties={"UserPoolId": user_pool_id, "Revision": configuration_revision},
+            resource_type=resources.EMAIL_SENDING_ACCOUNT,
+            properties={resources.USER_POOL_ID: user_pool_id, resources.REVISION: configuration_revision},
         )
-        self.email_sending_account = mode.get_att_string("EmailSendingAccount")
+        self.email_sending_account = mode.get_att_string(resources.EMAIL_SENDING_ACCOUNT_KEY)
         # Cognito may invoke the trigger only on behalf of this pool, in this account.
         permission = lambda_.CfnPermission(
             self,
@@ -130,8 +127,8 @@ class PoolTriggerAttachment(Construct):
             self,
             "Resource",
             handler=handler,
-            resource_type=ATTACHMENT_TYPE,
-            properties={"UserPoolId": user_pool_id, "TriggerArn": trigger.function_arn},
+            resource_type=resources.CUSTOM_MESSAGE_TRIGGER,
+            properties={resources.USER_POOL_ID: user_pool_id, resources.TRIGGER_ARN: trigger.function_arn},
         )
         # Cognito must be allowed to invoke the trigger before the pool starts using it.
         self.resource.node.add_dependency(permission)

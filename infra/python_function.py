@@ -15,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from contracts import environment as env
 from infra.bundling import ARCHITECTURE, RUNTIME, FunctionSource, function_code
 
 _RETENTION: Final = {
@@ -87,7 +88,7 @@ class PythonFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             memory_size=memory_size,
             timeout=timeout,
-            environment={"POWERTOOLS_LOG_LEVEL": log_level, **environment},
+            environment={env.POWERTOOLS_LOG_LEVEL: log_level, **environment},
             reserved_concurrent_executions=reserved_concurrency,
             max_event_age=max_event_age,
             retry_attempts=retry_attempts,

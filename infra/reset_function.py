@@ -15,6 +15,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from contracts import environment as env
+from contracts.telemetry import NAMESPACE, RESET_SERVICE
 from infra.bundling import FunctionSource
 from infra.failed_requests import FailedRequestQueue
 from infra.nag import acknowledge
@@ -22,12 +24,10 @@ from infra.python_function import PythonFunction
 from infra.settings import Settings
 
 SOURCE: Final = FunctionSource(
-    packages=("reset_password", "client_metadata"),
+    packages=("reset_password", "contracts"),
     # boto3 is bundled (pinned) rather than taken from the runtime, so Lambda runs the SDK the tests ran.
     requirements=("aws-lambda-powertools", "boto3", "pydantic"),
 )
-SERVICE_NAME: Final = "reset-password"
-METRICS_NAMESPACE: Final = "CognitoPasswordReset"
 COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminResetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
@@ -76,15 +76,15 @@ class ResetFunction(Construct):
         super().__init__(scope, construct_id)
         self.table = self._idempotency_table() if settings.dedupe_enabled else None
         environment = {
-            "USER_POOL_ID": user_pool_id,
-            "ALLOWED_USER_POOL_IDS": cdk.Fn.join(",", [user_pool_id, *settings.additional_user_pool_ids]),
-            "AUDIT_EVENT_BUS_NAME": audit_bus.event_bus_name,
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            env.USER_POOL_ID: user_pool_id,
+            env.ALLOWED_USER_POOL_IDS: cdk.Fn.join(",", [user_pool_id, *settings.additional_user_pool_ids]),
+            env.AUDIT_EVENT_BUS_NAME: audit_bus.event_bus_name,
+            env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
+            env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         }
         if self.table is not None:
-            environment["IDEMPOTENCY_TABLE_NAME"] = self.table.table_name
-            environment["COOLDOWN_SECONDS"] = str(settings.cooldown_seconds)
+            environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
+            environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)
         self.lambda_ = PythonFunction(
             self,
             "ResetPassword",

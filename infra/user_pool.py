@@ -9,9 +9,10 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from contracts import custom_resources as resources
+from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
 from infra.nag import acknowledge
 from infra.pool_trigger_attachment import (
-    DETACHMENT_TYPE,
     PoolTriggerAttachment,
     pool_configuration_handler,
     pool_custom_resource,
@@ -27,9 +28,6 @@ NO_SES_WARNING: Final = (
     "sesFromAddress and sesRegion (and sesVerifiedDomain) to send through your verified SES identity: then the e-mail "
     "subject and body are tailored too."
 )
-# The pool's EmailConfiguration.EmailSendingAccount, which the trigger must know (see custom_message/settings.py).
-DEVELOPER: Final = "DEVELOPER"
-COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
 
 
 class ResetUserPool(Construct):
@@ -81,8 +79,8 @@ class ResetUserPool(Construct):
             self,
             "TriggerDetachment",
             handler=handler,
-            resource_type=DETACHMENT_TYPE,
-            properties={"UserPoolId": pool.user_pool_id, "TriggerArn": custom_message.function_arn},
+            resource_type=resources.CUSTOM_MESSAGE_TRIGGER_DETACHMENT,
+            properties={resources.USER_POOL_ID: pool.user_pool_id, resources.TRIGGER_ARN: custom_message.function_arn},
         )
 
     def _new_pool(self, settings: Settings, custom_message: lambda_.IFunction) -> cognito.UserPool:

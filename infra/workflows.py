@@ -17,11 +17,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
+from contracts.results import TRANSIENT_RESET_ERROR
 from infra.nag import acknowledge
 from infra.python_function import log_group
 
 # Raised by the reset function once its own retries of a throttled or failing Cognito call are used up.
-TRANSIENT_RESET_ERRORS: Final = ("TransientResetError",)
+TRANSIENT_RESET_ERRORS: Final = (TRANSIENT_RESET_ERROR,)
 # The Lambda service's own failures, including the throttle when the reserved concurrency is in use.
 LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.TooManyRequestsException",

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from contracts.patterns import BRAND_ID, EMAIL_ADDRESS
+
 BRANDS_FILE: Final = Path(__file__).with_name("brands.json")
 
-_BRAND_ID: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _COLOUR: Final = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _HTTPS_URL: Final = re.compile(r"https://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,500}")
-_EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,24}")
 _NAME_LENGTH: Final = 80
 
 
@@ -74,7 +74,7 @@ def load_brand_book(path: Path = BRANDS_FILE) -> BrandBook:
 
 def _read_brand(brand_id: str, entry: object) -> tuple[Brand | None, list[str]]:
     where = f"brands.{brand_id}"
-    if not _BRAND_ID.fullmatch(brand_id):
+    if not BRAND_ID.fullmatch(brand_id):
         return None, [f"{where}: the id must be a lower-case brand id such as 'acme'"]
     if not isinstance(entry, dict):
         return None, [f"{where}: must be an object"]
@@ -87,7 +87,7 @@ def _read_brand(brand_id: str, entry: object) -> tuple[Brand | None, list[str]]:
         "accent_colour": (_COLOUR, "a #rgb or #rrggbb colour"),
         "text_colour": (_COLOUR, "a #rgb or #rrggbb colour"),
         "logo_url": (_HTTPS_URL, "an https:// URL"),
-        "support_email": (_EMAIL, "an e-mail address"),
+        "support_email": (EMAIL_ADDRESS, "an e-mail address"),
         "support_url": (_HTTPS_URL, "an https:// URL"),
     }
     values: dict[str, str] = {}

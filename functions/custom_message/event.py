@@ -9,27 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
 
-from client_metadata import ResetMetadata
-
-FORGOT_PASSWORD: Final = "CustomMessage_ForgotPassword"  # noqa: S105 - a trigger source, not a password
-# Who asked (Amazon Cognito Developer Guide, "Custom message Lambda trigger" and "Lambda trigger parameters shared
-# by all requests"): an administrator's API call (AdminResetUserPassword, AdminCreateUser) reaches the trigger with
-# callerContext.clientId set to this value; a user's own request (ForgotPassword, SignUp, ...) carries the id of the
-# app client it came through. Both an administrator's reset and a user's own "forgot password" arrive as
-# CustomMessage_ForgotPassword: this is the only way to tell them apart.
-ADMINISTRATOR_CLIENT_ID: Final = "CLIENT_ID_NOT_APPLICABLE"
-TRIGGER_SOURCES: Final = (
-    "CustomMessage_SignUp",
-    "CustomMessage_AdminCreateUser",
-    "CustomMessage_ResendCode",
-    FORGOT_PASSWORD,
-    "CustomMessage_UpdateUserAttribute",
-    "CustomMessage_VerifyUserAttribute",
-    "CustomMessage_Authentication",
-)
-RESPONSE_FIELDS: Final = ("emailSubject", "emailMessage", "smsMessage")
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,12 @@ import time
 from dataclasses import dataclass
 from functools import cache
 
+from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import MessageRequest, read_message_request, write_response
 from custom_message.messages import MessageSet, compose_messages
 from custom_message.settings import Settings, current_settings
-from custom_message.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK, Telemetry
+from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
 

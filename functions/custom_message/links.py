@@ -6,10 +6,11 @@ import re
 from typing import Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from contracts.patterns import HOST_NAME
+
 # A base link is a plain URL: RFC 3986 characters only. Quotes, angle brackets, backslashes and spaces are refused
 # rather than repaired, because browsers disagree on how to read them (``https://good\@evil`` and friends).
 _URL_CHARACTERS: Final = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_HOST: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 # Cognito replaces its code placeholder ({####}) after the trigger returns; percent-encoding it would stop that
 # substitution, and what Cognito puts there for a verification or reset code is digits, which need no encoding.
 _CODE_PLACEHOLDER: Final = re.compile(r"\{#+\}")
@@ -29,7 +30,7 @@ def build_reset_link(
         return None
     host = parts.netloc.lower()
     # The netloc must be the bare host: "user@host" and "host:port" are the classic ways to dress up a foreign link.
-    if not _HOST.fullmatch(host) or host not in allowed_hosts:
+    if not HOST_NAME.fullmatch(host) or host not in allowed_hosts:
         return None
     added = [f"{name}={_query_value(value)}" for name, value in (("code", code), ("username", username)) if value]
     query = "&".join([parts.query, *added] if parts.query else added)

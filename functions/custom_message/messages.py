@@ -15,17 +15,15 @@ from typing import Final, NamedTuple
 from jinja2 import TemplateError, TemplateNotFound
 from markupsafe import escape
 
-from client_metadata import KNOWN_REASONS, is_locale_tag, strip_control_characters
+from contracts import cognito
+from contracts.client_metadata import KNOWN_REASONS, is_locale_tag, strip_control_characters
+from contracts.cognito import EMAIL_MESSAGE_LIMIT, EMAIL_SUBJECT_LIMIT, FORGOT_PASSWORD, SMS_MESSAGE_LIMIT
 from custom_message.brands import Brand, BrandBook
-from custom_message.event import FORGOT_PASSWORD, MessageRequest
+from custom_message.event import MessageRequest
 from custom_message.links import build_reset_link
 from custom_message.settings import Settings
 from custom_message.templates import Part, TemplateKey, TemplateLibrary
 
-# Cognito's limits on the response fields; over them, Cognito fails the whole AdminResetUserPassword call.
-EMAIL_MESSAGE_LIMIT: Final = 20_000
-EMAIL_SUBJECT_LIMIT: Final = 140
-SMS_MESSAGE_LIMIT: Final = 140
 # How much of an untrusted value a message shows: enough to recognise it, never enough to break a layout.
 REFERENCE_DISPLAY_LENGTH: Final = 64
 NAME_DISPLAY_LENGTH: Final = 64
@@ -63,18 +61,18 @@ MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
         ADMINISTRATOR_RESET,
         SELF_SERVICE_RESET,
         MessageKind(
-            "CustomMessage_AdminCreateUser",
+            cognito.ADMIN_CREATE_USER,
             "admin_create_user",
             "welcome",
             from_administrator=True,
             link_carries_code=False,
             needs_username=True,
         ),
-        MessageKind("CustomMessage_SignUp", "sign_up", "default"),
-        MessageKind("CustomMessage_ResendCode", "resend_code", "default"),
-        MessageKind("CustomMessage_UpdateUserAttribute", "update_user_attribute", "default"),
-        MessageKind("CustomMessage_VerifyUserAttribute", "verify_user_attribute", "default"),
-        MessageKind("CustomMessage_Authentication", "authentication", "default", link_carries_code=False),
+        MessageKind(cognito.SIGN_UP, "sign_up", "default"),
+        MessageKind(cognito.RESEND_CODE, "resend_code", "default"),
+        MessageKind(cognito.UPDATE_USER_ATTRIBUTE, "update_user_attribute", "default"),
+        MessageKind(cognito.VERIFY_USER_ATTRIBUTE, "verify_user_attribute", "default"),
+        MessageKind(cognito.AUTHENTICATION, "authentication", "default", link_carries_code=False),
     )
 }
 # The other trigger sources have one message each, whoever asks.

@@ -15,11 +15,12 @@ import os
 import sys
 from dataclasses import dataclass
 
-from client_metadata import ResetMetadata
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
 from custom_message.brands import BrandBook, load_brand_book
-from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
+from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
-from custom_message.settings import DEVELOPER, Settings
+from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
 
 DEFAULT_OUT = os.path.join("out", "preview")
@@ -82,8 +83,8 @@ def _render_one(
         trigger_source=kind.trigger_source,
         # As Cognito marks the caller: an administrator's API call, or a user's own request through an app client.
         client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else SAMPLE_APP_CLIENT_ID,
-        code_parameter="{####}",
-        username_parameter="{username}" if kind.needs_username else None,
+        code_parameter=CODE_PLACEHOLDER,
+        username_parameter=USERNAME_PLACEHOLDER if kind.needs_username else None,
         user_name=SAMPLE_USERNAME,
         user_attributes={"given_name": "Jane", "email": SAMPLE_USERNAME, "locale": key.locale},
         metadata=ResetMetadata(
@@ -113,7 +114,7 @@ def _render_one(
 
 def _as_sent(text: str, code: str) -> str:
     # What Cognito does after the trigger returns: its placeholders become the real code and user name.
-    return text.replace("{####}", code).replace("{username}", SAMPLE_USERNAME)
+    return text.replace(CODE_PLACEHOLDER, code).replace(USERNAME_PLACEHOLDER, SAMPLE_USERNAME)
 
 
 def _index_page(entries: list[PreviewEntry], brands: BrandBook) -> str:

@@ -8,18 +8,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
+from contracts import environment as env
+from contracts.cognito import DEVELOPER, EMAIL_SENDING_ACCOUNTS
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+
 DEFAULT_LOCALE: Final = "en"
 DEFAULT_BRAND: Final = "default"
-DEFAULT_SERVICE_NAME: Final = "custom-message"
-DEFAULT_METRICS_NAMESPACE: Final = "CognitoPasswordReset"
-# How the pool sends e-mail (Amazon Cognito Developer Guide, "Custom message Lambda trigger", response parameters;
-# API Reference, EmailConfigurationType): only a pool whose EmailSendingAccount is DEVELOPER (its own SES identity)
-# accepts emailMessage/emailSubject from the trigger. Under COGNITO_DEFAULT, Cognito fails the caller's request
-# (AdminResetUserPassword, ForgotPassword, ...) with InvalidLambdaResponseException when the trigger sets either.
-EMAIL_SENDING_ACCOUNT: Final = "EMAIL_SENDING_ACCOUNT"
-DEVELOPER: Final = "DEVELOPER"
-COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
-EMAIL_SENDING_ACCOUNTS: Final = (DEVELOPER, COGNITO_DEFAULT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +23,12 @@ class Settings:
     allowed_link_hosts: frozenset[str] = frozenset()
     default_locale: str = DEFAULT_LOCALE
     default_brand: str = DEFAULT_BRAND
-    service_name: str = DEFAULT_SERVICE_NAME
-    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    service_name: str = CUSTOM_MESSAGE_SERVICE
+    metrics_namespace: str = NAMESPACE
     log_level: str = "INFO"
-    # DEVELOPER or COGNITO_DEFAULT; None when the variable is missing or unknown, which is treated as COGNITO_DEFAULT:
-    # an e-mail left to Cognito never breaks a reset, one set against the pool's mode breaks every reset.
+    # DEVELOPER or COGNITO_DEFAULT (contracts.cognito has the rule and its source); None when the variable is missing
+    # or unknown, which is treated as COGNITO_DEFAULT: an e-mail left to Cognito never breaks a reset, one set
+    # against the pool's mode breaks every reset.
     email_sending_account: str | None = None
 
     @property
@@ -45,22 +40,22 @@ class Settings:
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
         """Read the documented variables; blank values mean 'use the default'."""
         hosts = frozenset(
-            host.strip().lower() for host in environ.get("ALLOWED_LINK_HOSTS", "").split(",") if host.strip()
+            host.strip().lower() for host in environ.get(env.ALLOWED_LINK_HOSTS, "").split(",") if host.strip()
         )
         return cls(
             allowed_link_hosts=hosts,
-            default_locale=_normalise_locale(environ.get("DEFAULT_LOCALE", "")) or DEFAULT_LOCALE,
-            default_brand=environ.get("DEFAULT_BRAND", "").strip() or DEFAULT_BRAND,
-            service_name=environ.get("POWERTOOLS_SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME,
-            metrics_namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or DEFAULT_METRICS_NAMESPACE,
+            default_locale=_normalise_locale(environ.get(env.DEFAULT_LOCALE, "")) or DEFAULT_LOCALE,
+            default_brand=environ.get(env.DEFAULT_BRAND, "").strip() or DEFAULT_BRAND,
+            service_name=environ.get(env.POWERTOOLS_SERVICE_NAME, "").strip() or CUSTOM_MESSAGE_SERVICE,
+            metrics_namespace=environ.get(env.POWERTOOLS_METRICS_NAMESPACE, "").strip() or NAMESPACE,
             # Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; the Powertools variable wins, as it does
             # on the reset function.
             log_level=(
-                environ.get("POWERTOOLS_LOG_LEVEL", "").strip()
-                or environ.get("AWS_LAMBDA_LOG_LEVEL", "").strip()
+                environ.get(env.POWERTOOLS_LOG_LEVEL, "").strip()
+                or environ.get(env.AWS_LAMBDA_LOG_LEVEL, "").strip()
                 or "INFO"
             ).upper(),
-            email_sending_account=_email_sending_account(environ.get(EMAIL_SENDING_ACCOUNT, "")),
+            email_sending_account=_email_sending_account(environ.get(env.EMAIL_SENDING_ACCOUNT, "")),
         )
 
 

@@ -17,8 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Final, TextIO
 
-TEMPLATE_FALLBACK: Final = "TemplateFallback"
-MESSAGE_RENDERED: Final = "MessageRendered"
+from contracts.telemetry import SERVICE_DIMENSION
 
 _LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 
@@ -43,7 +42,7 @@ class Telemetry:
         record: dict[str, object] = {
             "timestamp": _iso_now(),
             "level": level,
-            "service": self.service,
+            SERVICE_DIMENSION: self.service,
             "message": message,
         }
         record.update(fields)
@@ -53,14 +52,14 @@ class Telemetry:
                 "CloudWatchMetrics": [
                     {
                         "Namespace": self.namespace,
-                        "Dimensions": [["service"]],
+                        "Dimensions": [[SERVICE_DIMENSION]],
                         "Metrics": [{"Name": name, "Unit": "Count"} for name in metrics],
                     }
                 ],
             }
             # Last, so a field can never overwrite a metric value of the same name.
             record.update(metrics)
-            record["service"] = self.service
+            record[SERVICE_DIMENSION] = self.service
         self._write(record)
 
     def _write(self, record: Mapping[str, object]) -> None:

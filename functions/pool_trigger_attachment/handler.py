@@ -1,4 +1,4 @@
-"""Entry point of the user-pool custom resources; event["ResourceType"] says which one (resource_types.py).
+"""Entry point of the user-pool custom resources; event["ResourceType"] says which one (contracts/custom_resources.py).
 
 - Custom::CognitoCustomMessageTrigger (UserPoolId, TriggerArn): attaches the trigger to a pool the stack does not own;
   Delete restores the previous one. Physical id: "<pool id>/CustomMessage/<previous trigger ARN or none>".
@@ -23,6 +23,14 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 
+from contracts.custom_resources import (
+    CUSTOM_MESSAGE_TRIGGER,
+    CUSTOM_MESSAGE_TRIGGER_DETACHMENT,
+    EMAIL_SENDING_ACCOUNT,
+    EMAIL_SENDING_ACCOUNT_KEY,
+    TRIGGER_ARN,
+    USER_POOL_ID,
+)
 from pool_trigger_attachment.attachment import (
     NOTHING_ATTACHED,
     Attachment,
@@ -35,12 +43,6 @@ from pool_trigger_attachment.attachment import (
 )
 from pool_trigger_attachment.cloudformation import send_response
 from pool_trigger_attachment.email_sending_account import email_sending_account
-from pool_trigger_attachment.resource_types import (
-    CUSTOM_MESSAGE_TRIGGER,
-    CUSTOM_MESSAGE_TRIGGER_DETACHMENT,
-    EMAIL_SENDING_ACCOUNT,
-    EMAIL_SENDING_ACCOUNT_KEY,
-)
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -91,7 +93,7 @@ def handle(event: Mapping[str, Any], client_for: ClientFor) -> Outcome:
 
 def _custom_message_trigger(event: Mapping[str, Any], client_for: ClientFor) -> Outcome:
     properties = event["ResourceProperties"]
-    user_pool_id, trigger_arn = str(properties["UserPoolId"]), str(properties["TriggerArn"])
+    user_pool_id, trigger_arn = str(properties[USER_POOL_ID]), str(properties[TRIGGER_ARN])
     request_type = event["RequestType"]
     if request_type == "Create":
         return Outcome(attach(PoolTriggers(client_for(user_pool_id)), user_pool_id, trigger_arn).physical_resource_id)
@@ -108,11 +110,11 @@ def _custom_message_trigger(event: Mapping[str, Any], client_for: ClientFor) -> 
 
 def _custom_message_trigger_detachment(event: Mapping[str, Any], client_for: ClientFor) -> Outcome:
     properties = event["ResourceProperties"]
-    trigger_arn = str(properties["TriggerArn"])
+    trigger_arn = str(properties[TRIGGER_ARN])
     if event["RequestType"] != "Delete":
         # The template set the trigger; only Delete has work to do. A changed pool id gives a new physical id, so
         # CloudFormation deletes the old resource, which releases the pool the stack no longer uses.
-        return Outcome(str(properties["UserPoolId"]))
+        return Outcome(str(properties[USER_POOL_ID]))
     user_pool_id = str(event["PhysicalResourceId"])
     if user_pool_id != NOTHING_ATTACHED:
         release(PoolTriggers(client_for(user_pool_id)), user_pool_id, trigger_arn)
@@ -122,9 +124,9 @@ def _custom_message_trigger_detachment(event: Mapping[str, Any], client_for: Cli
 def _email_sending_account(event: Mapping[str, Any], client_for: ClientFor) -> Outcome:
     if event["RequestType"] == "Delete":
         return Outcome(str(event["PhysicalResourceId"]))  # reading wrote nothing: nothing to undo
-    user_pool_id = str(event["ResourceProperties"]["UserPoolId"])
+    user_pool_id = str(event["ResourceProperties"][USER_POOL_ID])
     account = email_sending_account(client_for(user_pool_id), user_pool_id)
-    return Outcome(f"{user_pool_id}/EmailSendingAccount", {EMAIL_SENDING_ACCOUNT_KEY: account})
+    return Outcome(f"{user_pool_id}/{EMAIL_SENDING_ACCOUNT_KEY}", {EMAIL_SENDING_ACCOUNT_KEY: account})
 
 
 _RESOURCE_TYPES: Final[Mapping[str, Callable[[Mapping[str, Any], ClientFor], Outcome]]] = {

@@ -11,15 +11,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import boto3
 
-from reset_password.outcomes import ResetResult, ResetStatus
+from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED
+from contracts.results import ResetStatus
+from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
-
-AUDIT_SOURCE = "cognito-admin-reset"
-RESET_COMPLETED = "Password Reset Completed"
-RESET_FAILED = "Password Reset Failed"
 
 
 class AuditTrail(Protocol):

@@ -24,7 +24,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
-from reset_password.outcomes import ResetResult, ResetStatus, TransientResetError
+from contracts.results import ResetStatus
+from reset_password.outcomes import ResetResult, TransientResetError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -11,16 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
 from reset_password.dedupe import Deduplicator, dedupe_key
 from reset_password.directory import NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
-from reset_password.outcomes import (
-    FailureReason,
-    ResetResult,
-    ResetStatus,
-    TransientResetError,
-    UnclassifiedResetError,
-)
+from reset_password.outcomes import ResetResult, TransientResetError, UnclassifiedResetError
 from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings

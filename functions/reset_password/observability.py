@@ -15,10 +15,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from reset_password.outcomes import ResetResult, ResetStatus
+from contracts import environment as env
+from contracts import telemetry
+from contracts.results import TRANSIENT_RESET_ERROR, ResetStatus
+from reset_password.outcomes import ResetResult
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "reset-password")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CognitoPasswordReset")
+SERVICE = os.environ.get(env.POWERTOOLS_SERVICE_NAME, telemetry.RESET_SERVICE)
+NAMESPACE = os.environ.get(env.POWERTOOLS_METRICS_NAMESPACE, telemetry.NAMESPACE)
 
 # A failure is counted with its own Reason dimension (single_metric), which leaves the shared Metrics object empty
 # on that invocation; Powertools' warning about that would be one noise line per failed reset.
@@ -28,9 +31,9 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 _STATUS_METRICS = {
-    ResetStatus.RESET: "ResetSucceeded",
-    ResetStatus.SKIPPED: "ResetSkipped",
-    ResetStatus.DRY_RUN: "ResetDryRun",
+    ResetStatus.RESET: telemetry.RESET_SUCCEEDED,
+    ResetStatus.SKIPPED: telemetry.RESET_SKIPPED,
+    ResetStatus.DRY_RUN: telemetry.RESET_DRY_RUN,
 }
 
 
@@ -60,19 +63,22 @@ def report_outcome(result: ResetResult, source: str) -> None:
     if result.status is ResetStatus.FAILED:
         if is_metrics_disabled():  # single_metric, unlike Metrics, does not check POWERTOOLS_METRICS_DISABLED
             return
-        with single_metric(name="ResetFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
-            metric.add_dimension(name="service", value=SERVICE)
-            metric.add_dimension(name="Reason", value=result.reason.value if result.reason else "UNKNOWN")
+        with single_metric(name=telemetry.RESET_FAILED, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name=telemetry.SERVICE_DIMENSION, value=SERVICE)
+            metric.add_dimension(
+                name=telemetry.REASON_DIMENSION, value=result.reason.value if result.reason else "UNKNOWN"
+            )
         return
     metrics.add_metric(name=_STATUS_METRICS[result.status], unit=MetricUnit.Count, value=1)
 
 
 def report_error(error: Exception, source: str) -> None:
     logger.error("password reset not completed", extra={"error_type": type(error).__name__, "source": source})
-    name = "ResetTransientError" if type(error).__name__ == "TransientResetError" else "ResetUnclassifiedError"
+    transient = type(error).__name__ == TRANSIENT_RESET_ERROR
+    name = telemetry.RESET_TRANSIENT_ERROR if transient else telemetry.RESET_UNCLASSIFIED_ERROR
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 def report_audit_failure(error: Exception) -> None:
     logger.warning("audit event not published", extra={"error_type": type(error).__name__})
-    metrics.add_metric(name="AuditEventFailed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=telemetry.AUDIT_EVENT_FAILED, unit=MetricUnit.Count, value=1)

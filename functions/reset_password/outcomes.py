@@ -1,35 +1,15 @@
 """The result contract (contract 2): what every request comes back as, and the errors the function raises.
 
-Step Functions `Retry`/`Catch` and the DLQ tooling match on the exception class names below, so they are part of
-the public contract: rename one and deployed workflows stop retrying.
+The statuses and failure reasons are contracts.results; Step Functions `Retry`/`Catch` and the DLQ tooling match on
+the exception class names below, whose names contracts.results states (a test ties the two).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-
-class ResetStatus(StrEnum):
-    RESET = "reset"  # Cognito accepted: the user is RESET_REQUIRED and a code is on its way
-    FAILED = "failed"  # permanent: retrying the same request cannot help
-    SKIPPED = "skipped"  # a duplicate within the cooldown window: nothing was sent again
-    DRY_RUN = "dry_run"  # dryRun was asked for: validated and resolved, nothing sent
-
-
-class FailureReason(StrEnum):
-    USER_NOT_FOUND = "USER_NOT_FOUND"
-    AMBIGUOUS_USER = "AMBIGUOUS_USER"  # an email or sub that matches more than one user
-    USER_DISABLED = "USER_DISABLED"
-    INVALID_USER_STATE = "INVALID_USER_STATE"
-    NO_VERIFIED_CONTACT = "NO_VERIFIED_CONTACT"
-    POOL_NOT_ALLOWED = "POOL_NOT_ALLOWED"
-    POOL_NOT_FOUND = "POOL_NOT_FOUND"
-    TRIGGER_REJECTED = "TRIGGER_REJECTED"
-    DELIVERY_MISCONFIGURED = "DELIVERY_MISCONFIGURED"
-    ATTEMPT_LIMIT = "ATTEMPT_LIMIT"
-    INVALID_REQUEST = "INVALID_REQUEST"
+from contracts.results import FailureReason, ResetStatus
 
 
 @dataclass(frozen=True, slots=True)

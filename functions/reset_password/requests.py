@@ -14,20 +14,20 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from client_metadata import metadata_errors
+from contracts.client_metadata import metadata_errors
+from contracts.cognito import USER_POOL_ID_MAX_LENGTH
+from contracts.events import RESET_REQUESTED
+from contracts.patterns import EMAIL_ADDRESS, USER_POOL_ID, anchored
 
-RESET_REQUESTED = "Password Reset Requested"
-USER_POOL_ID_PATTERN = r"[\w-]+_[0-9a-zA-Z]+"
 # Pydantic searches a pattern anywhere in the value: every pattern here is anchored.
 _NO_SPACE_OR_CONTROL = r"^[^\s\x00-\x1f\x7f]+$"
-# Quotes and backslashes are refused in lookup values so that a ListUsers filter can never be broken out of.
-_EMAIL = r"^[^\s\x00-\x1f\x7f\"\\@]+@[^\s\x00-\x1f\x7f\"\\@]+$"
 _SUB = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 Username = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=_EMAIL)]
+# EMAIL_ADDRESS refuses quotes and backslashes, so a ListUsers filter can never be broken out of.
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=anchored(EMAIL_ADDRESS))]
 Sub = Annotated[str, Field(pattern=_SUB)]
-UserPoolId = Annotated[str, Field(min_length=1, max_length=55, pattern=f"^{USER_POOL_ID_PATTERN}$")]
+UserPoolId = Annotated[str, Field(min_length=1, max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reset_password.requests import USER_POOL_ID_PATTERN
+from contracts.cognito import USER_POOL_ID_MAX_LENGTH
+from contracts.patterns import USER_POOL_ID
 
 DEFAULT_COOLDOWN_SECONDS = 900
 MAX_COOLDOWN_SECONDS = 86_400
@@ -34,7 +34,7 @@ class ResetSettings:
             ("ALLOWED_USER_POOL_IDS", listed),
         ):
             for pool in pools:
-                if len(pool) > 55 or not re.fullmatch(USER_POOL_ID_PATTERN, pool):
+                if len(pool) > USER_POOL_ID_MAX_LENGTH or not USER_POOL_ID.fullmatch(pool):
                     raise SettingsError(f"{name}: '{pool}' is not a user pool id (like eu-west-1_AbC123xyz)")
         if default_pool and default_pool not in allowed:
             raise SettingsError("USER_POOL_ID: the default pool must also be listed in ALLOWED_USER_POOL_IDS")

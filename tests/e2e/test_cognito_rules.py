@@ -12,6 +12,8 @@ from unittest import mock
 
 import pytest
 
+from contracts import environment as env
+from contracts.cognito import COGNITO_DEFAULT, DEVELOPER, FORGOT_PASSWORD
 from local_aws.demo import SECURITY_INCIDENT
 from local_aws.pool import create_app_client
 from local_aws.system import LocalSystem
@@ -27,7 +29,7 @@ def reset_through_eventbridge(system: LocalSystem) -> dict[str, object]:
 
 
 def test_the_default_deployment_tailors_the_sms_and_leaves_the_e_mail_to_cognito(system: LocalSystem) -> None:
-    assert system.stack.environment["EMAIL_SENDING_ACCOUNT"] == "COGNITO_DEFAULT"
+    assert system.stack.environment[env.EMAIL_SENDING_ACCOUNT] == COGNITO_DEFAULT
 
     result = reset_through_eventbridge(system)
 
@@ -43,7 +45,7 @@ def test_the_default_deployment_tailors_the_sms_and_leaves_the_e_mail_to_cognito
 def test_cognito_refuses_an_e_mail_from_the_trigger_of_a_pool_on_its_default_sender(system: LocalSystem) -> None:
     # The trigger wrongly believes the pool sends through SES (its pool's e-mail configuration changed after the
     # deploy, say): Cognito fails the reset, which the reset function reports as TRIGGER_REJECTED.
-    with mock.patch.dict(os.environ, {"EMAIL_SENDING_ACCOUNT": "DEVELOPER"}):
+    with mock.patch.dict(os.environ, {env.EMAIL_SENDING_ACCOUNT: DEVELOPER}):
         system.stack.functions.start_cold()
         result = reset_through_eventbridge(system)
     system.stack.functions.start_cold()
@@ -64,7 +66,7 @@ def test_a_users_own_forgot_password_gets_the_self_service_message(
 
     assert system.user_status("lena") == "CONFIRMED"  # her password still works until she chooses a new one
     (message,) = system.wiring.outbox.messages
-    assert message.trigger_source == "CustomMessage_ForgotPassword"
+    assert message.trigger_source == FORGOT_PASSWORD
     assert "Ihr Code zum Zurücksetzen des Passworts" in message.sms
     assert "Administration" not in message.sms
     if deployment == "ses_system":
@@ -78,6 +80,6 @@ def test_a_users_own_forgot_password_gets_the_self_service_message(
 
 
 def test_the_ses_deployment_tells_the_trigger_developer(ses_system: LocalSystem) -> None:
-    assert ses_system.stack.environment["EMAIL_SENDING_ACCOUNT"] == "DEVELOPER"
+    assert ses_system.stack.environment[env.EMAIL_SENDING_ACCOUNT] == DEVELOPER
     pool = ses_system.cognito.describe_user_pool(UserPoolId=ses_system.stack.user_pool_id)["UserPool"]
-    assert pool["EmailConfiguration"]["EmailSendingAccount"] == "DEVELOPER"
+    assert pool["EmailConfiguration"]["EmailSendingAccount"] == DEVELOPER

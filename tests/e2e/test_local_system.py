@@ -6,6 +6,8 @@ import io
 import json
 import re
 
+from contracts.cognito import CODE_PLACEHOLDER
+from contracts.events import RESET_REQUESTED
 from local_aws.demo import SECURITY_INCIDENT
 from local_aws.local import outcome_printer
 from local_aws.system import LocalSystem
@@ -22,7 +24,7 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     system.wiring.events.drain()
 
     ((delivery, invocation),) = system.wiring.events.delivered
-    assert delivery.event["detail-type"] == "Password Reset Requested"
+    assert delivery.event["detail-type"] == RESET_REQUESTED
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", delivery.event["time"])  # the envelope AWS sends
     assert (invocation.payload["status"], invocation.payload["signedOut"]) == ("reset", True)
     assert system.user_status("lena") == "RESET_REQUIRED"
@@ -35,7 +37,7 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert code[1] in message.email_html
     assert "SEC-4211" in message.email_html
     assert "Hallo Lena" in message.email_html
-    assert "{####}" not in message.email_html + message.sms
+    assert CODE_PLACEHOLDER not in message.email_html + message.sms
     assert message.folder in system.wiring.outbox.index.read_text()
     stored = system.wiring.outbox.root / message.folder
     text = (stored / "email.txt").read_text()

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from contracts import environment as env
+from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE, RESET_SERVICE
 from tests.infra.conftest import Synthesized, allow, grants, nag_findings, render
 
 FUNCTION_HANDLERS = {
@@ -45,7 +48,7 @@ def test_functions_run_arm64_current_python_with_json_logs_to_their_own_log_grou
         assert logging["SystemLogLevel"] == "WARN", name
         log_group = logging["LogGroup"]["Ref"]
         assert variant.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
-        assert properties["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "INFO"
+        assert properties["Environment"]["Variables"][env.POWERTOOLS_LOG_LEVEL] == "INFO"
     for path, handler in FUNCTION_HANDLERS.items():
         assert variant.properties(path)["Handler"] == handler
 
@@ -65,15 +68,15 @@ def test_custom_message_function_fits_cognitos_budget_and_gets_its_settings(vari
     assert properties["MemorySize"] == 1024
     variables = render(properties["Environment"]["Variables"])
     assert variables == {
-        "ALLOWED_LINK_HOSTS": "",
-        "DEFAULT_LOCALE": "en",
-        "POWERTOOLS_SERVICE_NAME": "custom-message",
-        "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        env.ALLOWED_LINK_HOSTS: "",
+        env.DEFAULT_LOCALE: "en",
+        env.POWERTOOLS_SERVICE_NAME: CUSTOM_MESSAGE_SERVICE,
+        env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+        env.POWERTOOLS_LOG_LEVEL: "INFO",
         # The new pool's own setting, or the existing pool's actual one read at deploy time (both tested apart).
-        "EMAIL_SENDING_ACCOUNT": variables["EMAIL_SENDING_ACCOUNT"],
+        env.EMAIL_SENDING_ACCOUNT: variables[env.EMAIL_SENDING_ACCOUNT],
     }
-    assert variables["EMAIL_SENDING_ACCOUNT"]
+    assert variables[env.EMAIL_SENDING_ACCOUNT]
     assert "ReservedConcurrentExecutions" not in properties, "Cognito must never be throttled by the trigger"
 
 
@@ -121,8 +124,8 @@ def test_failed_request_queue_is_kms_encrypted_and_tls_only(variant: Synthesized
 def test_request_rule_matches_detail_type_and_sources_and_retries_into_the_queue(variant: Synthesized) -> None:
     rule = render(variant.properties("Requests/Rule"))
     assert rule["EventPattern"] == {
-        "detail-type": ["Password Reset Requested"],
-        "source": ["cognito-admin-reset.requests"],
+        "detail-type": [RESET_REQUESTED],
+        "source": [REQUEST_SOURCE],
     }
     assert rule["Name"] == "CognitoPasswordReset-password-reset-requests"
     assert rule["State"] == "ENABLED"
@@ -252,7 +255,8 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
                 )
 
 
-TRIGGER_REJECTED_DIMENSIONS = {"Reason": "TRIGGER_REJECTED", "service": "reset-password"}
+TRIGGER_REJECTED_DIMENSIONS = {"Reason": "TRIGGER_REJECTED", "service": RESET_SERVICE}
+TEMPLATE_FALLBACK_DIMENSIONS = {"service": CUSTOM_MESSAGE_SERVICE}
 
 
 def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
@@ -281,8 +285,8 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"QueueName": "${" + queue_id + ".QueueName}"})): (
             "Maximum", 1, 1,
         ),
-        ("CognitoPasswordReset", "TemplateFallback", json.dumps({"service": "custom-message"})): ("Sum", 1, 1),
-        ("CognitoPasswordReset", "ResetFailed", json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
+        (NAMESPACE, "TemplateFallback", json.dumps(TEMPLATE_FALLBACK_DIMENSIONS)): ("Sum", 1, 1),
+        (NAMESPACE, "ResetFailed", json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
             "Sum", 1, 1,
         ),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),

@@ -104,7 +104,7 @@ def test_the_pinned_cli_writes_the_template_with_no_findings(cloud_assembly: Pat
 def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencies(cloud_assembly: Path) -> None:
     asset = asset_of(cloud_assembly, "custom_message.handler.lambda_handler")
     assert (asset / "custom_message" / "handler.py").is_file()
-    assert (asset / "client_metadata" / "__init__.py").is_file()
+    assert (asset / "contracts" / "__init__.py").is_file()
     versions = installed(asset)
     assert set(versions) == {"aws-lambda-powertools", "jinja2", "markupsafe", "jmespath", "typing-extensions"}
     assert all(versions[name] == pins()[name] for name in versions), versions
@@ -120,7 +120,7 @@ def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencie
 def test_reset_asset_has_the_pinned_sdk_and_pydantic_built_for_lambda(cloud_assembly: Path) -> None:
     asset = asset_of(cloud_assembly, "reset_password.handler.lambda_handler")
     assert (asset / "reset_password" / "handler.py").is_file()
-    assert (asset / "client_metadata" / "__init__.py").is_file()
+    assert (asset / "contracts" / "__init__.py").is_file()
     versions = installed(asset)
     assert {"aws-lambda-powertools", "boto3", "botocore", "pydantic", "pydantic-core"} <= set(versions)
     assert all(versions[name] == pins()[name] for name in versions), versions

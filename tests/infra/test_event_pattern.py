@@ -10,6 +10,7 @@ import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventMessageType
 
+from contracts.events import AUDIT_SOURCE
 from tests.infra.conftest import Synthesized
 
 SAMPLE_EVENT = Path(__file__).parent / "events" / "password_reset_requested.json"
@@ -35,7 +36,7 @@ def test_the_documented_sample_request_matches(pattern: EventPattern) -> None:
     "changes",
     [
         {"source": "com.example.unknown"},
-        {"source": "cognito-admin-reset"},  # the function's own audit events
+        {"source": AUDIT_SOURCE},  # the function's own audit events
         {"detail-type": "Password Reset Completed"},
         {"detail-type": "password reset requested"},
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from contracts import environment as env
 from tests.infra.conftest import (
     EXISTING_POOL_ID,
     OTHER_POOL_ID,
@@ -61,7 +62,7 @@ def test_the_trigger_is_told_the_pools_e_mail_sending_account_read_at_deploy_tim
         "Revision": "1",
     }
     variables = render(existing_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"])
-    assert variables["EMAIL_SENDING_ACCOUNT"] == "${" + reader_id + ".EmailSendingAccount}"
+    assert variables[env.EMAIL_SENDING_ACCOUNT] == "${" + reader_id + ".EmailSendingAccount}"
     # No cycle: the reader needs nothing of the trigger's (the attachment, which does, comes after the trigger).
     assert trigger_id not in json.dumps(reader)
 
@@ -148,11 +149,11 @@ def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> Non
 def test_reset_function_without_dedupe_and_with_both_pools_allowed(existing_pool: Synthesized) -> None:
     properties = render(existing_pool.properties("Reset/ResetPassword/Function"))
     variables = properties["Environment"]["Variables"]
-    assert variables["USER_POOL_ID"] == EXISTING_POOL_ID
-    assert variables["ALLOWED_USER_POOL_IDS"] == f"{EXISTING_POOL_ID},{OTHER_POOL_ID}"
-    assert variables["AUDIT_EVENT_BUS_NAME"] == "default"
-    assert "IDEMPOTENCY_TABLE_NAME" not in variables
-    assert "COOLDOWN_SECONDS" not in variables
+    assert variables[env.USER_POOL_ID] == EXISTING_POOL_ID
+    assert variables[env.ALLOWED_USER_POOL_IDS] == f"{EXISTING_POOL_ID},{OTHER_POOL_ID}"
+    assert variables[env.AUDIT_EVENT_BUS_NAME] == "default"
+    assert env.IDEMPOTENCY_TABLE_NAME not in variables
+    assert env.COOLDOWN_SECONDS not in variables
     assert not existing_pool.of_type("AWS::DynamoDB::Table")
     # ceil(50 resets/s x 0.25 s) = 13
     assert properties["ReservedConcurrentExecutions"] == 13

@@ -10,7 +10,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from infra.pool_trigger_attachment import DETACHMENT_TYPE
+from contracts import environment as env
+from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
+from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT as DETACHMENT_TYPE
+from contracts.telemetry import NAMESPACE, RESET_SERVICE
 from infra.settings import Settings
 from infra.user_pool import NO_SES_WARNING, ResetUserPool
 from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, render
@@ -68,7 +71,7 @@ def test_the_custom_message_trigger_is_attached_and_only_this_pool_may_invoke_it
 
 
 def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_means(new_pool: Synthesized) -> None:
-    assert pool(new_pool)["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert pool(new_pool)["EmailConfiguration"] == {"EmailSendingAccount": COGNITO_DEFAULT}
     metadata = new_pool.outdir / "CognitoPasswordReset.metadata.json"
     warnings = [
         entry["data"]
@@ -81,8 +84,8 @@ def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_
 
 def test_the_trigger_is_told_the_new_pools_e_mail_sending_account(new_pool: Synthesized) -> None:
     variables = new_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"]
-    assert variables["EMAIL_SENDING_ACCOUNT"] == pool(new_pool)["EmailConfiguration"]["EmailSendingAccount"]
-    assert variables["EMAIL_SENDING_ACCOUNT"] == "COGNITO_DEFAULT"
+    assert variables[env.EMAIL_SENDING_ACCOUNT] == pool(new_pool)["EmailConfiguration"]["EmailSendingAccount"]
+    assert variables[env.EMAIL_SENDING_ACCOUNT] == COGNITO_DEFAULT
 
 
 def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
@@ -100,11 +103,11 @@ def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
     )
     user_pool = ResetUserPool(stack, "UserPool", settings=settings, custom_message=trigger)
 
-    assert user_pool.email_sending_account == "DEVELOPER"  # what the trigger is told: tailor the e-mail too
+    assert user_pool.email_sending_account == DEVELOPER  # what the trigger is told: tailor the e-mail too
     template = Template.from_stack(stack).to_json()
     [pool_body] = [body for body in template["Resources"].values() if body["Type"] == "AWS::Cognito::UserPool"]
     assert render(pool_body["Properties"]["EmailConfiguration"]) == {
-        "EmailSendingAccount": "DEVELOPER",
+        "EmailSendingAccount": DEVELOPER,
         "From": "Example Security <no-reply@mail.example.com>",
         "SourceArn": "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:identity/mail.example.com",
     }
@@ -173,14 +176,14 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
     properties = render(new_pool.properties("Reset/ResetPassword/Function"))
     pool_ref = "${" + new_pool.logical_id("UserPool/UserPool") + "}"
     assert properties["Environment"]["Variables"] == {
-        "USER_POOL_ID": pool_ref,
-        "ALLOWED_USER_POOL_IDS": pool_ref,
-        "AUDIT_EVENT_BUS_NAME": "${" + new_pool.logical_id("RequestBus") + "}",
-        "IDEMPOTENCY_TABLE_NAME": "${" + new_pool.logical_id("Reset/IdempotencyTable") + "}",
-        "COOLDOWN_SECONDS": "900",
-        "POWERTOOLS_SERVICE_NAME": "reset-password",
-        "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        env.USER_POOL_ID: pool_ref,
+        env.ALLOWED_USER_POOL_IDS: pool_ref,
+        env.AUDIT_EVENT_BUS_NAME: "${" + new_pool.logical_id("RequestBus") + "}",
+        env.IDEMPOTENCY_TABLE_NAME: "${" + new_pool.logical_id("Reset/IdempotencyTable") + "}",
+        env.COOLDOWN_SECONDS: "900",
+        env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
+        env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+        env.POWERTOOLS_LOG_LEVEL: "INFO",
     }
     # ceil(20 resets/s x 0.25 s) = 5
     assert properties["ReservedConcurrentExecutions"] == 5

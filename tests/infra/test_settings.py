@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.events import AUDIT_SOURCE
 from infra.settings import DEFAULT_EVENT_SOURCES, SETTING_KEYS, Settings, SettingsError
 from tests.infra.conftest import PROJECT_ROOT
 
@@ -73,7 +74,7 @@ def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: f
         ({"alarmEmail": "ops"}, "alarmEmail: 'ops' is not an e-mail address"),
         ({"allowedEventSources": []}, "allowedEventSources: at least one event source is needed"),
         ({"allowedEventSources": ["aws.cognito"]}, "allowedEventSources[0]: 'aws.cognito' is reserved for AWS"),
-        ({"allowedEventSources": ["cognito-admin-reset"]}, "the source of the reset function's own audit events"),
+        ({"allowedEventSources": [AUDIT_SOURCE]}, "the source of the reset function's own audit events"),
         ({"allowedEventSources": 7}, "allowedEventSources: must be a list (or a comma-separated string), got int"),
         (
             {"allowedLinkHosts": ["https://reset.example.com"]},

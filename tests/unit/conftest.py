@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from contracts import environment as env
+
 
 @pytest.fixture(autouse=True)
 def _no_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "USER_POOL_ID", "ALLOWED_USER_POOL_IDS", "IDEMPOTENCY_TABLE_NAME"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+        env.USER_POOL_ID,
+        env.ALLOWED_USER_POOL_IDS,
+        env.IDEMPOTENCY_TABLE_NAME,
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from client_metadata import Reason, ResetMetadata, metadata_errors, strip_control_characters
+from contracts.client_metadata import Reason, ResetMetadata, metadata_errors, strip_control_characters
 
 VALID = {"reason": "security_incident", "locale": "de-AT", "brand": "acme", "reference": "SEC-4211"}
 

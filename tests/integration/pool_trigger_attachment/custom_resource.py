@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.cognito import DEVELOPER
+from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER
 from local_aws.server import ACCOUNT_ID, REGION
 from pool_trigger_attachment.handler import lambda_handler
-from pool_trigger_attachment.resource_types import CUSTOM_MESSAGE_TRIGGER
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 
 OUR_TRIGGER = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:CognitoPasswordReset-CustomMessage"
@@ -54,7 +55,7 @@ PRODUCTION_POOL: dict[str, Any] = {
     "EmailConfiguration": {
         "SourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/example.com",
         "ReplyToEmailAddress": "support@example.com",
-        "EmailSendingAccount": "DEVELOPER",
+        "EmailSendingAccount": DEVELOPER,
         "From": "Example <no-reply@example.com>",
         "ConfigurationSet": "transactional",
     },

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
+from contracts.custom_resources import EMAIL_SENDING_ACCOUNT
 from local_aws.server import ACCOUNT_ID, REGION
-from pool_trigger_attachment.resource_types import EMAIL_SENDING_ACCOUNT
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
 from tests.rewriting_proxy import RewritingProxy
@@ -28,13 +29,17 @@ def read(
 def test_a_pool_sending_through_ses_reports_developer(
     cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
 ) -> None:
-    email = {"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_IDENTITY, "From": "Example <no-reply@example.com>"}
+    email = {
+        "EmailSendingAccount": DEVELOPER,
+        "SourceArn": SES_IDENTITY,
+        "From": "Example <no-reply@example.com>",
+    }
     pool_id = cognito.create_user_pool(PoolName="ses", EmailConfiguration=email)["UserPool"]["Id"]
 
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": "DEVELOPER"}
+    assert response["Data"] == {"EmailSendingAccount": DEVELOPER}
     assert response["PhysicalResourceId"] == f"{pool_id}/EmailSendingAccount"
     assert proxy.requests("UpdateUserPool") == []
 
@@ -44,13 +49,13 @@ def test_a_pool_with_cognitos_own_sender_reports_cognito_default(
 ) -> None:
     pool_id = cognito.create_user_pool(PoolName="default")["UserPool"]["Id"]
     assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["EmailConfiguration"] == {
-        "EmailSendingAccount": "COGNITO_DEFAULT"
+        "EmailSendingAccount": COGNITO_DEFAULT
     }
 
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
 
 
 def test_a_pool_without_email_configuration_reports_cognito_default(
@@ -68,7 +73,7 @@ def test_a_pool_without_email_configuration_reports_cognito_default(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
     [exchange] = proxy.exchanges
     assert b"EmailConfiguration" not in exchange.response_body
 
@@ -79,14 +84,14 @@ def test_update_reads_the_pool_again_and_keeps_the_physical_id(
     pool_id = cognito.create_user_pool(PoolName="moving-to-ses")["UserPool"]["Id"]
     created = read("Create", cloudformation, pool_id)
     cognito.update_user_pool(
-        UserPoolId=pool_id, EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_IDENTITY}
+        UserPoolId=pool_id, EmailConfiguration={"EmailSendingAccount": DEVELOPER, "SourceArn": SES_IDENTITY}
     )
 
     updated = read("Update", cloudformation, pool_id, revision="2", physical_id=created["PhysicalResourceId"])
 
-    assert created["Data"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert created["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
     assert updated["Status"] == "SUCCESS", updated["Reason"]
-    assert updated["Data"] == {"EmailSendingAccount": "DEVELOPER"}
+    assert updated["Data"] == {"EmailSendingAccount": DEVELOPER}
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from contracts.cognito import DEVELOPER
+from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
 from pool_trigger_attachment.attachment import NOTHING_ATTACHED
-from pool_trigger_attachment.resource_types import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
     OTHER_TRIGGERS,
@@ -179,7 +180,7 @@ def test_empty_but_allowed_values_survive_attach_and_detach(
         UserPoolTags={"team": "", "cost-centre": "4711"},
         SmsConfiguration={"SnsCallerArn": "arn:aws:iam::123456789012:role/cognito-sms", "ExternalId": ""},
         EmailConfiguration={
-            "EmailSendingAccount": "DEVELOPER",
+            "EmailSendingAccount": DEVELOPER,
             "SourceArn": "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
             "From": "",
             "ReplyToEmailAddress": "",

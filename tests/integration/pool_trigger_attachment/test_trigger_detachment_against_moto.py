@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
 from local_aws.server import REGION
-from pool_trigger_attachment.resource_types import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
     OTHER_TRIGGERS,

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from contracts import environment as env
 from local_aws.lambda_context import LambdaContext
 from local_aws.pool import create_user_pool
 from local_aws.server import LocalAws
@@ -36,8 +37,8 @@ class Deployment:
 @pytest.fixture
 def deployment(aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     pool_id = create_user_pool(aws.client("cognito-idp"), "customers")
-    monkeypatch.setenv("USER_POOL_ID", pool_id)
-    monkeypatch.setenv("ALLOWED_USER_POOL_IDS", f"{pool_id},{MISSING_POOL}")
+    monkeypatch.setenv(env.USER_POOL_ID, pool_id)
+    monkeypatch.setenv(env.ALLOWED_USER_POOL_IDS, f"{pool_id},{MISSING_POOL}")
     sleeps: list[float] = []
     monkeypatch.setattr(handler, "Backoff", lambda: Backoff(sleep=sleeps.append))
     boto3.setup_default_session()  # a fresh session per test: fault hooks never outlive their test

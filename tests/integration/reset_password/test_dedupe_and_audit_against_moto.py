@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from contracts import environment as env
+from contracts.events import AUDIT_SOURCE
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
 from tests.cognito_faults import CognitoFaults
@@ -21,8 +23,8 @@ def idempotency_table(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "reset-dedupe")
-    monkeypatch.setenv("COOLDOWN_SECONDS", "600")
+    monkeypatch.setenv(env.IDEMPOTENCY_TABLE_NAME, "reset-dedupe")
+    monkeypatch.setenv(env.COOLDOWN_SECONDS, "600")
     return "reset-dedupe"
 
 
@@ -33,11 +35,9 @@ def audit_queue(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> str:
     events.create_event_bus(Name="reset-audit")
     queue_url = sqs.create_queue(QueueName="audit-copy")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="all-audit", EventBusName="reset-audit", EventPattern=json.dumps({"source": ["cognito-admin-reset"]})
-    )
+    events.put_rule(Name="all-audit", EventBusName="reset-audit", EventPattern=json.dumps({"source": [AUDIT_SOURCE]}))
     events.put_targets(Rule="all-audit", EventBusName="reset-audit", Targets=[{"Id": "q", "Arn": queue_arn}])
-    monkeypatch.setenv("AUDIT_EVENT_BUS_NAME", "reset-audit")
+    monkeypatch.setenv(env.AUDIT_EVENT_BUS_NAME, "reset-audit")
     return str(queue_url)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.events import RESET_REQUESTED
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
 from tests.cognito_faults import CognitoFaults
@@ -14,7 +15,7 @@ def eventbridge(detail: dict[str, object]) -> dict[str, object]:
     return {
         "version": "0",
         "id": "0d0a2c6e-3b8e-4d6f-9c1a-7f2b7d5e9a10",
-        "detail-type": "Password Reset Requested",
+        "detail-type": RESET_REQUESTED,
         "source": "acme.siem",
         "account": "123456789012",
         "time": "2026-11-23T10:00:00Z",

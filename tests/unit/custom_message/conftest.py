@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from contracts.cognito import DEVELOPER
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 from custom_message import handler
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.handler import Dependencies, handle_custom_message
-from custom_message.settings import DEVELOPER, Settings, current_settings
+from custom_message.settings import Settings, current_settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
@@ -95,7 +97,7 @@ def invoke(library: TemplateLibrary, brands: BrandBook, settings: Settings, capt
             settings=settings_override or settings,
             library=library_override or library,
             brands=brands_override or brands,
-            telemetry=Telemetry(service="custom-message", namespace="CognitoPasswordReset", stream=captured.stream),
+            telemetry=Telemetry(service=CUSTOM_MESSAGE_SERVICE, namespace=NAMESPACE, stream=captured.stream),
         )
         return handle_custom_message(event, None, dependencies)
 

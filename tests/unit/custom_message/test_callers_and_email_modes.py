@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from contracts import environment as env
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, COGNITO_DEFAULT, DEVELOPER
 from custom_message import handler
 from custom_message.brands import BrandBook
-from custom_message.event import ADMINISTRATOR_CLIENT_ID
 from custom_message.handler import lambda_handler
-from custom_message.settings import COGNITO_DEFAULT, DEVELOPER, Settings
+from custom_message.settings import Settings
 from custom_message.templates import TemplateLibrary
 from tests.unit.custom_message.conftest import (
     LINK_HOST,
@@ -62,7 +63,7 @@ def test_a_users_own_forgot_password_gets_the_self_service_message_in_every_loca
     assert subject in response["emailSubject"]
     assert brands.brands[brand].name in response["emailMessage"]
     for field in ("emailMessage", "smsMessage"):
-        assert "{####}" in response[field]
+        assert CODE_PLACEHOLDER in response[field]
     for text in (response["emailMessage"], response["emailSubject"], response["smsMessage"]):
         assert not any(wording in text for wording in ADMINISTRATOR_WORDING)
     # The promises the issue asks for: it was the user's own request, ignorable, and the password still works.
@@ -146,7 +147,7 @@ def test_without_developer_e_mail_only_the_sms_is_tailored(
     assert response["emailMessage"] is None
     assert response["emailSubject"] is None
     assert response["smsMessage"].startswith("ACME Industries")
-    assert "{####}" in response["smsMessage"]
+    assert CODE_PLACEHOLDER in response["smsMessage"]
     (line,) = captured.lines
     assert (line["emailVariant"], line["sms"], line["fallbacks"]) == ("default", True, [])
     assert line["MessageRendered"] == 1
@@ -164,9 +165,9 @@ def test_under_developer_every_part_is_tailored(invoke: Invoke) -> None:
 @pytest.mark.parametrize(
     ("value", "mode", "tailors_email"),
     [
-        ("DEVELOPER", DEVELOPER, True),
+        (DEVELOPER, DEVELOPER, True),
         (" developer ", DEVELOPER, True),
-        ("COGNITO_DEFAULT", COGNITO_DEFAULT, False),
+        (COGNITO_DEFAULT, COGNITO_DEFAULT, False),
         ("", None, False),
         ("SES", None, False),
     ],
@@ -174,7 +175,7 @@ def test_under_developer_every_part_is_tailored(invoke: Invoke) -> None:
 def test_the_mode_is_read_from_the_environment_and_anything_unknown_is_the_safe_side(
     value: str, mode: str | None, tailors_email: bool
 ) -> None:
-    settings = Settings.from_environment({"EMAIL_SENDING_ACCOUNT": value})
+    settings = Settings.from_environment({env.EMAIL_SENDING_ACCOUNT: value})
 
     assert (settings.email_sending_account, settings.tailors_email) == (mode, tailors_email)
     assert Settings.from_environment({}).tailors_email is False
@@ -182,7 +183,11 @@ def test_the_mode_is_read_from_the_environment_and_anything_unknown_is_the_safe_
 
 @pytest.mark.parametrize(
     ("value", "level", "logged_mode"),
-    [("COGNITO_DEFAULT", "INFO", "COGNITO_DEFAULT"), (None, "WARNING", None), ("DEVELOPER", None, None)],
+    [
+        (COGNITO_DEFAULT, "INFO", COGNITO_DEFAULT),
+        (None, "WARNING", None),
+        (DEVELOPER, None, None),
+    ],
     ids=["cognito-default", "unset", "developer"],
 )
 def test_the_mode_is_said_once_per_container(
@@ -194,9 +199,9 @@ def test_the_mode_is_said_once_per_container(
     logged_mode: str | None,
 ) -> None:
     if value is None:
-        monkeypatch.delenv("EMAIL_SENDING_ACCOUNT", raising=False)
+        monkeypatch.delenv(env.EMAIL_SENDING_ACCOUNT, raising=False)
     else:
-        monkeypatch.setenv("EMAIL_SENDING_ACCOUNT", value)
+        monkeypatch.setenv(env.EMAIL_SENDING_ACCOUNT, value)
 
     for _ in range(2):
         lambda_handler(load_event("forgot_password_admin_reset.json"), None)
@@ -209,7 +214,7 @@ def test_the_mode_is_said_once_per_container(
         (line,) = said
         assert (line["level"], line["emailSendingAccount"]) == (level, logged_mode)
         assert "only the SMS is tailored" in line["message"]
-    assert handler.default_dependencies().settings.tailors_email is (value == "DEVELOPER")
+    assert handler.default_dependencies().settings.tailors_email is (value == DEVELOPER)
 
 
 def test_a_template_library_without_self_service_templates_leaves_cognitos_default(

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from contracts import environment as env
+from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 from custom_message import handler
 from custom_message.handler import lambda_handler
 from custom_message.messages import MessageSet
@@ -19,7 +22,7 @@ from tests.unit.custom_message.conftest import (
     load_event,
 )
 
-TAILORED = {"CustomMessage_ForgotPassword", "CustomMessage_AdminCreateUser"}
+TAILORED = {FORGOT_PASSWORD, "CustomMessage_AdminCreateUser"}
 
 
 def test_fixtures_cover_all_seven_trigger_sources() -> None:
@@ -28,7 +31,7 @@ def test_fixtures_cover_all_seven_trigger_sources() -> None:
         "CustomMessage_SignUp",
         "CustomMessage_AdminCreateUser",
         "CustomMessage_ResendCode",
-        "CustomMessage_ForgotPassword",
+        FORGOT_PASSWORD,
         "CustomMessage_UpdateUserAttribute",
         "CustomMessage_VerifyUserAttribute",
         "CustomMessage_Authentication",
@@ -90,7 +93,7 @@ def test_self_service_forgot_password_without_client_metadata_uses_the_user_loca
     assert response["emailSubject"] == "Ihr Code zum Zurücksetzen des Passworts bei Example Corp"
     assert "Hallo Alice," in response["emailMessage"]
     assert "Sie haben angefordert" in response["emailMessage"]
-    assert "{####}" in response["smsMessage"]
+    assert CODE_PLACEHOLDER in response["smsMessage"]
 
 
 def test_aws_sdk_variant_with_boolean_attributes_no_link_parameter_and_null_metadata(invoke: Invoke) -> None:
@@ -114,7 +117,7 @@ def test_admin_create_user_welcome_holds_both_placeholders(invoke: Invoke) -> No
 
     for field in ("emailMessage", "smsMessage"):
         assert "{username}" in response[field]
-        assert "{####}" in response[field]
+        assert CODE_PLACEHOLDER in response[field]
     assert response["emailSubject"] == "Your new Example Corp account"
     assert "Hello Carol," in response["emailMessage"]
 
@@ -141,7 +144,7 @@ def test_extra_unknown_keys_anywhere_are_tolerated(invoke: Invoke) -> None:
 
     response = invoke(event)["response"]
 
-    assert "{####}" in response["emailMessage"]
+    assert CODE_PLACEHOLDER in response["emailMessage"]
     assert event["futureTopLevelKey"] == {"x": 1}
 
 
@@ -153,19 +156,19 @@ def test_a_missing_or_broken_response_object_is_replaced(invoke: Invoke, respons
     result = invoke(event)
 
     assert set(result["response"]) == {"emailSubject", "emailMessage", "smsMessage"}
-    assert "{####}" in result["response"]["emailMessage"]
+    assert CODE_PLACEHOLDER in result["response"]["emailMessage"]
 
 
 def test_missing_response_key_is_added(invoke: Invoke) -> None:
     event = load_event("forgot_password_admin_reset.json")
     del event["response"]
 
-    assert "{####}" in invoke(event)["response"]["smsMessage"]
+    assert CODE_PLACEHOLDER in invoke(event)["response"]["smsMessage"]
 
 
 @pytest.mark.parametrize(
     "event",
-    [None, [], "CustomMessage_ForgotPassword", 42, {}, {"triggerSource": "CustomMessage_ForgotPassword"}],
+    [None, [], FORGOT_PASSWORD, 42, {}, {"triggerSource": FORGOT_PASSWORD}],
     ids=["none", "list", "string", "number", "empty", "no-request"],
 )
 def test_events_that_are_not_custom_message_events_come_back_unchanged(invoke: Invoke, event: object) -> None:
@@ -222,16 +225,16 @@ def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fa
 def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdout(
     fresh_container: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ALLOWED_LINK_HOSTS", " Reset.Example.com , other.example.org")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cm-test")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TestNamespace")
-    monkeypatch.setenv("EMAIL_SENDING_ACCOUNT", "DEVELOPER")
+    monkeypatch.setenv(env.ALLOWED_LINK_HOSTS, " Reset.Example.com , other.example.org")
+    monkeypatch.setenv(env.POWERTOOLS_SERVICE_NAME, "cm-test")
+    monkeypatch.setenv(env.POWERTOOLS_METRICS_NAMESPACE, "TestNamespace")
+    monkeypatch.setenv(env.EMAIL_SENDING_ACCOUNT, DEVELOPER)
 
     class Context:
         aws_request_id = "req-1"
 
     first: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
-    monkeypatch.setenv("ALLOWED_LINK_HOSTS", "")  # read once per container: no effect on the next invocation
+    monkeypatch.setenv(env.ALLOWED_LINK_HOSTS, "")  # read once per container: no effect on the next invocation
     second: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
 
     for result in (first, second):
@@ -269,11 +272,11 @@ def test_logs_never_carry_metadata_attribute_values_codes_or_usernames(invoke: I
         locale="de",
     )
     event["userName"] = "zach-the-user"
-    event["request"]["codeParameter"] = "{####}"
+    event["request"]["codeParameter"] = CODE_PLACEHOLDER
 
     invoke(event)
 
-    for secret in ("REF-SECRET-77", "x-secret", "Zacharias", "zacharias@", "zach-the-user", "{####}"):
+    for secret in ("REF-SECRET-77", "x-secret", "Zacharias", "zacharias@", "zach-the-user", CODE_PLACEHOLDER):
         assert secret not in captured.text
 
 
@@ -285,12 +288,12 @@ def test_emf_document_has_the_shape_cloudwatch_expects(invoke: Invoke, captured:
     assert isinstance(aws["Timestamp"], int)
     assert aws["CloudWatchMetrics"] == [
         {
-            "Namespace": "CognitoPasswordReset",
+            "Namespace": NAMESPACE,
             "Dimensions": [["service"]],
             "Metrics": [{"Name": "TemplateFallback", "Unit": "Count"}, {"Name": "MessageRendered", "Unit": "Count"}],
         }
     ]
-    assert line["service"] == "custom-message"
+    assert line["service"] == CUSTOM_MESSAGE_SERVICE
     assert line["TemplateFallback"] == 0
     assert line["MessageRendered"] == 1
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.cognito import CODE_PLACEHOLDER
 from custom_message.links import build_reset_link
 
 ALLOWED = frozenset({"reset.example.com"})
 
 
-def link(base: str | None, *, code: str | None = "{####}", username: str | None = "alice") -> str | None:
+def link(base: str | None, *, code: str | None = CODE_PLACEHOLDER, username: str | None = "alice") -> str | None:
     return build_reset_link(base, code=code, username=username, allowed_hosts=ALLOWED)
 
 
@@ -75,5 +76,6 @@ def test_anything_else_is_dropped(base: str | None) -> None:
 
 def test_an_empty_allowlist_renders_no_link_at_all() -> None:
     assert (
-        build_reset_link("https://reset.example.com/", code="{####}", username="a", allowed_hosts=frozenset()) is None
+        build_reset_link("https://reset.example.com/", code=CODE_PLACEHOLDER, username="a", allowed_hosts=frozenset())
+        is None
     )

@@ -7,13 +7,18 @@ from typing import Any
 
 import pytest
 
-from client_metadata import ResetMetadata
-from custom_message.brands import BrandBook
-from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
-from custom_message.messages import (
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
+    FORGOT_PASSWORD,
     SMS_MESSAGE_LIMIT,
+)
+from custom_message.brands import BrandBook
+from custom_message.event import MessageRequest
+from custom_message.messages import (
     MessageSet,
     choose_locale,
     compose_messages,
@@ -46,8 +51,8 @@ def compose(
     *,
     metadata: ResetMetadata | None = None,
     attributes: dict[str, str] | None = None,
-    trigger_source: str = "CustomMessage_ForgotPassword",
-    code: str = "{####}",
+    trigger_source: str = FORGOT_PASSWORD,
+    code: str = CODE_PLACEHOLDER,
     client_id: str = ADMINISTRATOR_CLIENT_ID,
 ) -> MessageSet:
     request = MessageRequest(
@@ -175,7 +180,7 @@ def test_html_injection_in_any_metadata_key_never_reaches_the_html_raw(
     event = forgot_password_event({key: INJECTION, "reason": "security_incident"} | {key: INJECTION})
     response = invoke(event)["response"]
 
-    assert "{####}" in response["emailMessage"]
+    assert CODE_PLACEHOLDER in response["emailMessage"]
     for field in ("emailMessage", "emailSubject", "smsMessage"):
         assert "<script" not in response[field]
         assert "onerror=alert" not in response[field] or "&lt;img" in response[field]
@@ -190,7 +195,7 @@ def test_html_injection_in_user_attributes_is_escaped_or_ignored(invoke: Invoke,
     response = invoke(event)["response"]
 
     assert "<script" not in response["emailMessage"]
-    assert "{####}" in response["emailMessage"]
+    assert CODE_PLACEHOLDER in response["emailMessage"]
     if attribute == "given_name":
         assert "Hello &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in response["emailMessage"]
 
@@ -226,7 +231,7 @@ INCIDENT = "en/forgot_password/security_incident/"
 
 
 def sized_templates(*, subject: int = 10, html: int = 100, text: int = 50, sms: int = 30) -> dict[str, str]:
-    """Templates whose output is exactly the given length with code "{####}" (6 characters)."""
+    """Templates whose output is exactly the given length with code CODE_PLACEHOLDER (6 characters)."""
     return {
         GENERIC + "subject.txt": "S" * subject,
         GENERIC + "body.html": "{{ code }}" + "h" * (html - 6),
@@ -369,7 +374,7 @@ def test_a_known_reason_missing_in_a_locale_is_counted(tmp_path: Path, invoke: I
     library = write_templates(tmp_path, sized_templates())  # no security_incident directory
     response = invoke(forgot_password_event({"reason": "security_incident"}), library_override=library)["response"]
 
-    assert response["smsMessage"].startswith("{####}")
+    assert response["smsMessage"].startswith(CODE_PLACEHOLDER)
     line: dict[str, Any] = captured.lines[0]
     assert line["fallbacks"] == [
         {"part": "all", "template": "en/forgot_password/security_incident/", "cause": "variant_missing"}

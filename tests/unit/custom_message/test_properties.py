@@ -10,11 +10,21 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    COGNITO_DEFAULT,
+    DEVELOPER,
+    EMAIL_MESSAGE_LIMIT,
+    EMAIL_SUBJECT_LIMIT,
+    FORGOT_PASSWORD,
+    SMS_MESSAGE_LIMIT,
+    TRIGGER_SOURCES,
+)
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 from custom_message.brands import load_brand_book
-from custom_message.event import ADMINISTRATOR_CLIENT_ID, TRIGGER_SOURCES
 from custom_message.handler import Dependencies, handle_custom_message
-from custom_message.messages import EMAIL_MESSAGE_LIMIT, EMAIL_SUBJECT_LIMIT, SMS_MESSAGE_LIMIT
-from custom_message.settings import COGNITO_DEFAULT, DEVELOPER, Settings
+from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
@@ -25,7 +35,7 @@ DEPENDENCIES = Dependencies(
     settings=Settings(allowed_link_hosts=frozenset({"reset.example.com"}), email_sending_account=DEVELOPER),
     library=TemplateLibrary(),
     brands=load_brand_book(),
-    telemetry=Telemetry(service="custom-message", namespace="CognitoPasswordReset", stream=STREAM),
+    telemetry=Telemetry(service=CUSTOM_MESSAGE_SERVICE, namespace=NAMESPACE, stream=STREAM),
 )
 # The same trigger on a pool that sends e-mail through Cognito's default sender (or with the mode unset).
 COGNITO_DEFAULT_DEPENDENCIES = replace(
@@ -65,7 +75,7 @@ attributes = st.one_of(
         max_size=6,
     ),
 )
-codes = st.one_of(st.just("{####}"), st.just("####"), st.text(max_size=20), st.none(), st.integers())
+codes = st.one_of(st.just(CODE_PLACEHOLDER), st.just("####"), st.text(max_size=20), st.none(), st.integers())
 
 
 @st.composite
@@ -185,11 +195,11 @@ def test_forgot_password_with_any_metadata_is_always_tailored_and_escaped(
     reference: str, given_name: str, locale: str, reason: str, client_id: str
 ) -> None:
     event: dict[str, Any] = {
-        "triggerSource": "CustomMessage_ForgotPassword",
+        "triggerSource": FORGOT_PASSWORD,
         "userName": "alice",
         "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
         "request": {
-            "codeParameter": "{####}",
+            "codeParameter": CODE_PLACEHOLDER,
             "userAttributes": {"given_name": MARKER + given_name, "locale": locale},
             "clientMetadata": {"reference": MARKER + reference, "locale": locale, "reason": reason},
         },
@@ -199,8 +209,8 @@ def test_forgot_password_with_any_metadata_is_always_tailored_and_escaped(
     _, lines = run(event)
 
     response = event["response"]
-    assert "{####}" in response["emailMessage"]
-    assert "{####}" in response["smsMessage"]
+    assert CODE_PLACEHOLDER in response["emailMessage"]
+    assert CODE_PLACEHOLDER in response["smsMessage"]
     assert response["emailSubject"]
     assert_cognito_accepts(event)
     assert lines[0]["fallbacks"] == []

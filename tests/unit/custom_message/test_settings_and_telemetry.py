@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+from contracts import environment as env
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 
@@ -14,8 +16,8 @@ def test_defaults_when_nothing_is_set() -> None:
         allowed_link_hosts=frozenset(),
         default_locale="en",
         default_brand="default",
-        service_name="custom-message",
-        metrics_namespace="CognitoPasswordReset",
+        service_name=CUSTOM_MESSAGE_SERVICE,
+        metrics_namespace=NAMESPACE,
         log_level="INFO",
     )
 
@@ -23,24 +25,24 @@ def test_defaults_when_nothing_is_set() -> None:
 def test_every_variable_is_read_and_normalised() -> None:
     settings = Settings.from_environment(
         {
-            "ALLOWED_LINK_HOSTS": " Reset.Example.com,, login.example.org ,",
-            "DEFAULT_LOCALE": " pt_BR ",
-            "DEFAULT_BRAND": "acme",
-            "POWERTOOLS_SERVICE_NAME": "cm",
-            "POWERTOOLS_METRICS_NAMESPACE": "Ns",
-            "AWS_LAMBDA_LOG_LEVEL": "debug",
+            env.ALLOWED_LINK_HOSTS: " Reset.Example.com,, login.example.org ,",
+            env.DEFAULT_LOCALE: " pt_BR ",
+            env.DEFAULT_BRAND: "acme",
+            env.POWERTOOLS_SERVICE_NAME: "cm",
+            env.POWERTOOLS_METRICS_NAMESPACE: "Ns",
+            env.AWS_LAMBDA_LOG_LEVEL: "debug",
         }
     )
     assert settings.allowed_link_hosts == frozenset({"reset.example.com", "login.example.org"})
     assert (settings.default_locale, settings.default_brand) == ("pt-br", "acme")
     assert (settings.service_name, settings.metrics_namespace, settings.log_level) == ("cm", "Ns", "DEBUG")
-    assert Settings.from_environment({"POWERTOOLS_LOG_LEVEL": "ERROR", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"}).log_level == (
-        "ERROR"
-    )
+    assert Settings.from_environment(
+        {env.POWERTOOLS_LOG_LEVEL: "ERROR", env.AWS_LAMBDA_LOG_LEVEL: "DEBUG"}
+    ).log_level == ("ERROR")
 
 
 def test_blank_values_mean_the_default() -> None:
-    blank = dict.fromkeys(("DEFAULT_LOCALE", "DEFAULT_BRAND", "POWERTOOLS_SERVICE_NAME"), "  ")
+    blank = dict.fromkeys((env.DEFAULT_LOCALE, env.DEFAULT_BRAND, env.POWERTOOLS_SERVICE_NAME), "  ")
     assert Settings.from_environment(blank) == Settings()
 
 

@@ -9,19 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from client_metadata import ResetMetadata
-from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
-from custom_message.event import ADMINISTRATOR_CLIENT_ID, MessageRequest
-from custom_message.messages import (
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    DEVELOPER,
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
-    MESSAGE_KINDS,
+    FORGOT_PASSWORD,
     SMS_MESSAGE_LIMIT,
-    compose_messages,
-    message_context,
 )
+from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
+from custom_message.event import MessageRequest
+from custom_message.messages import MESSAGE_KINDS, compose_messages, message_context
 from custom_message.precompile import stale_files, write_compiled
-from custom_message.settings import DEVELOPER, Settings
+from custom_message.settings import Settings
 from custom_message.templates import COMPILED_DIR, TemplateKey, TemplateLibrary
 from tests.unit.custom_message.conftest import LINK_HOST
 
@@ -54,7 +56,7 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
     request = MessageRequest(
         trigger_source=kind.trigger_source,
         client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else APP_CLIENT_ID,
-        code_parameter="{####}",
+        code_parameter=CODE_PLACEHOLDER,
         username_parameter="{username}" if kind.needs_username else None,
         user_name="alice",
         user_attributes={"given_name": "Alice"} if with_extras else {},
@@ -77,7 +79,7 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
         brand,
         "html",
     )
-    required = ["{####}", "{username}"] if kind.needs_username else ["{####}"]
+    required = [CODE_PLACEHOLDER, "{username}"] if kind.needs_username else [CODE_PLACEHOLDER]
     for text, limit in (
         (result.email_message, EMAIL_MESSAGE_LIMIT),
         (result.sms_message, SMS_MESSAGE_LIMIT),
@@ -107,7 +109,9 @@ def test_precompiled_templates_are_current() -> None:
 def test_precompiled_templates_are_what_production_loads() -> None:
     library = TemplateLibrary()
     request = MessageRequest(
-        trigger_source="CustomMessage_ForgotPassword", code_parameter="{####}", client_id=ADMINISTRATOR_CLIENT_ID
+        trigger_source=FORGOT_PASSWORD,
+        code_parameter=CODE_PLACEHOLDER,
+        client_id=ADMINISTRATOR_CLIENT_ID,
     )
     compose_messages(
         request, library=library, brands=SHIPPED_BRANDS, settings=Settings(email_sending_account=DEVELOPER)
@@ -128,7 +132,7 @@ def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_
     sms.write_text("New {{ code }}", encoding="utf-8")
 
     library = TemplateLibrary(str(root), compiled=str(compiled))
-    rendered = library.render(TemplateKey("en", "forgot_password", "admin_request"), "sms", {"code": "{####}"})
+    rendered = library.render(TemplateKey("en", "forgot_password", "admin_request"), "sms", {"code": CODE_PLACEHOLDER})
 
     assert rendered == "New {####}"
     assert library.precompiled is not None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from contracts.results import ResetStatus
 from reset_password.audit import audit_detail
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
-from reset_password.outcomes import ResetResult, ResetStatus
+from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
 
 

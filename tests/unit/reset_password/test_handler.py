@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts.events import RESET_REQUESTED
 from local_aws.lambda_context import LambdaContext
 from reset_password import handler, observability
 from reset_password.logic import ResetDependencies
@@ -98,7 +99,7 @@ def test_an_eventbridge_event_is_handled_and_audited(invoke: Any, alice: FakeUse
     event = {
         "version": "0",
         "id": "1",
-        "detail-type": "Password Reset Requested",
+        "detail-type": RESET_REQUESTED,
         "source": "acme.siem",
         "account": "111122223333",
         "time": "2026-11-23T10:00:00Z",

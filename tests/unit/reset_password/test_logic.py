@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.results import FailureReason, ResetStatus
 from reset_password.logic import ResetDependencies, reset_user
-from reset_password.outcomes import FailureReason, ResetStatus, TransientResetError, UnclassifiedResetError
+from reset_password.outcomes import TransientResetError, UnclassifiedResetError
 from reset_password.requests import ResetRequest
 from reset_password.retry import Deadline
 from tests.unit.reset_password.conftest import POOL, UNCREATED_POOL

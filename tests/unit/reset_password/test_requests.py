@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from contracts.events import RESET_REQUESTED
 from reset_password.requests import (
     BatchInvocation,
     InvalidRequest,
@@ -18,7 +19,7 @@ from reset_password.requests import (
 SECRET = "s3cr3t-value-that-must-not-be-echoed"
 
 
-def eventbridge(detail: object, detail_type: str = "Password Reset Requested") -> dict[str, Any]:
+def eventbridge(detail: object, detail_type: str = RESET_REQUESTED) -> dict[str, Any]:
     return {
         "version": "0",
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from contracts import environment as env
 from reset_password.settings import ResetSettings, SettingsError
 
 
 def test_the_default_pool_alone_is_the_allowlist() -> None:
-    settings = ResetSettings.from_environment({"USER_POOL_ID": "eu-west-1_Pool1"})
+    settings = ResetSettings.from_environment({env.USER_POOL_ID: "eu-west-1_Pool1"})
 
     assert settings.default_user_pool_id == "eu-west-1_Pool1"
     assert settings.allowed_user_pool_ids == frozenset({"eu-west-1_Pool1"})
@@ -20,9 +21,9 @@ def test_the_default_pool_alone_is_the_allowlist() -> None:
 def test_an_allowlist_without_a_default_pool() -> None:
     settings = ResetSettings.from_environment(
         {
-            "ALLOWED_USER_POOL_IDS": " eu-west-1_A1, eu-west-1_B2 ,",
-            "IDEMPOTENCY_TABLE_NAME": "t",
-            "COOLDOWN_SECONDS": "60",
+            env.ALLOWED_USER_POOL_IDS: " eu-west-1_A1, eu-west-1_B2 ,",
+            env.IDEMPOTENCY_TABLE_NAME: "t",
+            env.COOLDOWN_SECONDS: "60",
         }
     )
 
@@ -35,12 +36,15 @@ def test_an_allowlist_without_a_default_pool() -> None:
     ("environ", "named"),
     [
         ({}, "USER_POOL_ID or ALLOWED_USER_POOL_IDS"),
-        ({"USER_POOL_ID": "not-a-pool"}, "USER_POOL_ID:"),
-        ({"ALLOWED_USER_POOL_IDS": "eu-west-1_A1,bad pool"}, "ALLOWED_USER_POOL_IDS:"),
-        ({"USER_POOL_ID": "eu-west-1_A1", "ALLOWED_USER_POOL_IDS": "eu-west-1_B2"}, "USER_POOL_ID: the default pool"),
-        ({"USER_POOL_ID": "eu-west-1_A1", "COOLDOWN_SECONDS": "0"}, "COOLDOWN_SECONDS:"),
-        ({"USER_POOL_ID": "eu-west-1_A1", "COOLDOWN_SECONDS": "15m"}, "COOLDOWN_SECONDS:"),
-        ({"USER_POOL_ID": "eu-west-1_A1", "COOLDOWN_SECONDS": "86401"}, "COOLDOWN_SECONDS:"),
+        ({env.USER_POOL_ID: "not-a-pool"}, "USER_POOL_ID:"),
+        ({env.ALLOWED_USER_POOL_IDS: "eu-west-1_A1,bad pool"}, "ALLOWED_USER_POOL_IDS:"),
+        (
+            {env.USER_POOL_ID: "eu-west-1_A1", env.ALLOWED_USER_POOL_IDS: "eu-west-1_B2"},
+            "USER_POOL_ID: the default pool",
+        ),
+        ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "0"}, "COOLDOWN_SECONDS:"),
+        ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "15m"}, "COOLDOWN_SECONDS:"),
+        ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "86401"}, "COOLDOWN_SECONDS:"),
     ],
 )
 def test_a_configuration_it_cannot_run_with_names_the_variable(environ: dict[str, str], named: str) -> None:

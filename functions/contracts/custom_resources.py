@@ -1,5 +1,5 @@
-"""The custom resource types this handler serves, and the names in their answers: the stack that declares the
-resources imports them from here."""
+"""The custom resources the stack declares and the pool trigger attachment function serves: types, properties and
+the names in their answers."""
 
 from __future__ import annotations
 
@@ -11,4 +11,13 @@ CUSTOM_MESSAGE_TRIGGER: Final = "Custom::CognitoCustomMessageTrigger"
 CUSTOM_MESSAGE_TRIGGER_DETACHMENT: Final = "Custom::CognitoCustomMessageTriggerDetachment"
 # Reads the pool's e-mail sending account; its answer's Data carries it under EMAIL_SENDING_ACCOUNT_KEY.
 EMAIL_SENDING_ACCOUNT: Final = "Custom::CognitoUserPoolEmailSendingAccount"
+RESOURCE_TYPES: Final = (CUSTOM_MESSAGE_TRIGGER, CUSTOM_MESSAGE_TRIGGER_DETACHMENT, EMAIL_SENDING_ACCOUNT)
+
+# ResourceProperties.
+USER_POOL_ID: Final = "UserPoolId"
+TRIGGER_ARN: Final = "TriggerArn"
+# Changing it makes CloudFormation run the resource again (it re-reads only when a property changed).
+REVISION: Final = "Revision"
+
+# Data of the EMAIL_SENDING_ACCOUNT resource's answer, read with Fn::GetAtt.
 EMAIL_SENDING_ACCOUNT_KEY: Final = "EmailSendingAccount"

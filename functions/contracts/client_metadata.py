@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from contracts.patterns import BRAND_ID, LOCALE
+
 # Bounds, chosen well under what Cognito and a Lambda payload allow: enough for the five recognised keys plus a
 # few of the caller's own, small enough that a message template can show any value without a layout breaking.
 MAX_KEYS: Final = 10
@@ -38,8 +40,8 @@ _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Each recognised key has a shape; a value outside it is rejected by the reset side and ignored by the trigger.
 _SHAPES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "reason": (re.compile(r"[a-z][a-z0-9_]{0,63}"), "a lower-case identifier such as 'security_incident'"),
-    "locale": (re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}"), "a BCP 47 language tag such as 'de-AT'"),
-    "brand": (re.compile(r"[a-z0-9][a-z0-9_-]{0,63}"), "a lower-case brand id such as 'acme'"),
+    "locale": (LOCALE, "a BCP 47 language tag such as 'de-AT'"),
+    "brand": (BRAND_ID, "a lower-case brand id such as 'acme'"),
     "reference": (re.compile(r"[^\x00-\x1f\x7f]{1,128}"), "1-128 printable characters"),
     "link": (re.compile(r"https://[^\s\x00-\x1f\x7f]{1,500}"), "an https:// URL without spaces"),
 }
@@ -57,7 +59,7 @@ def strip_control_characters(value: str) -> str:
 
 def is_locale_tag(value: str) -> bool:
     """A BCP 47-shaped language tag (`de`, `de-AT`, also `de_AT` as some user attributes hold it)."""
-    return _SHAPES["locale"][0].fullmatch(value) is not None
+    return LOCALE.fullmatch(value) is not None
 
 
 def metadata_errors(value: object) -> list[str]:

@@ -1,0 +1,67 @@
+"""What Amazon Cognito documents and the product relies on; each fact names its source.
+
+The trigger obeys these rules and the local emulation (local_aws/wiring/cognito.py) enforces them, so a test fails
+when the product breaks one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Amazon Cognito Developer Guide, "Custom message Lambda trigger" (trigger sources).
+SIGN_UP: Final = "CustomMessage_SignUp"
+ADMIN_CREATE_USER: Final = "CustomMessage_AdminCreateUser"
+RESEND_CODE: Final = "CustomMessage_ResendCode"
+FORGOT_PASSWORD: Final = "CustomMessage_ForgotPassword"  # noqa: S105 - a trigger source, not a password
+UPDATE_USER_ATTRIBUTE: Final = "CustomMessage_UpdateUserAttribute"
+VERIFY_USER_ATTRIBUTE: Final = "CustomMessage_VerifyUserAttribute"
+AUTHENTICATION: Final = "CustomMessage_Authentication"
+TRIGGER_SOURCES: Final = (
+    SIGN_UP,
+    ADMIN_CREATE_USER,
+    RESEND_CODE,
+    FORGOT_PASSWORD,
+    UPDATE_USER_ATTRIBUTE,
+    VERIFY_USER_ATTRIBUTE,
+    AUTHENTICATION,
+)
+
+# Who asked (Developer Guide, "Custom message Lambda trigger" and "Lambda trigger parameters shared by all
+# requests"): an administrator's API call (AdminResetUserPassword, AdminCreateUser) reaches the trigger with
+# callerContext.clientId set to this value; a user's own request (ForgotPassword, SignUp, ...) carries the id of the
+# app client it came through. Both an administrator's reset and a user's own "forgot password" arrive as
+# CustomMessage_ForgotPassword: this is the only way to tell them apart.
+ADMINISTRATOR_CLIENT_ID: Final = "CLIENT_ID_NOT_APPLICABLE"
+
+# The trigger's answer (Developer Guide, "Custom message Lambda trigger", response parameters) and the longest value
+# Cognito accepts in each field (API Reference, MessageTemplateType / VerificationMessageTemplateType: e-mail subject
+# 1-140, e-mail message 6-20,000, SMS message 6-140 characters).
+EMAIL_SUBJECT: Final = "emailSubject"
+EMAIL_MESSAGE: Final = "emailMessage"
+SMS_MESSAGE: Final = "smsMessage"
+RESPONSE_FIELDS: Final = (EMAIL_SUBJECT, EMAIL_MESSAGE, SMS_MESSAGE)
+EMAIL_FIELDS: Final = (EMAIL_SUBJECT, EMAIL_MESSAGE)
+EMAIL_SUBJECT_LIMIT: Final = 140
+EMAIL_MESSAGE_LIMIT: Final = 20_000
+SMS_MESSAGE_LIMIT: Final = 140
+RESPONSE_LIMITS: Final = {
+    EMAIL_SUBJECT: EMAIL_SUBJECT_LIMIT,
+    EMAIL_MESSAGE: EMAIL_MESSAGE_LIMIT,
+    SMS_MESSAGE: SMS_MESSAGE_LIMIT,
+}
+
+# What Cognito puts in request.codeParameter / usernameParameter, and replaces after the trigger returns.
+CODE_PLACEHOLDER: Final = "{####}"
+USERNAME_PLACEHOLDER: Final = "{username}"
+
+# How a pool sends e-mail (Developer Guide, "Custom message Lambda trigger", response parameters; API Reference,
+# EmailConfigurationType): only a pool whose EmailSendingAccount is DEVELOPER (its own SES identity) accepts
+# emailMessage/emailSubject from the trigger. Under COGNITO_DEFAULT, Cognito fails the caller's request
+# (AdminResetUserPassword, ForgotPassword, ...) with InvalidLambdaResponseException when the trigger sets either.
+# A pool without an EmailConfiguration sends as COGNITO_DEFAULT.
+DEVELOPER: Final = "DEVELOPER"
+COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
+EMAIL_SENDING_ACCOUNTS: Final = (DEVELOPER, COGNITO_DEFAULT)
+
+# API Reference, AdminResetUserPassword: UserPoolId is 1-55 characters of [\w-]+_[0-9a-zA-Z]+.
+USER_POOL_ID_MAX_LENGTH: Final = 55

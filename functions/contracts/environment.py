@@ -1,0 +1,42 @@
+"""The environment variables each function reads: the stack sets them, the functions read them, the local emulation
+and the tests set them, all by these names."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Powertools' own variables, read by both functions (the custom message trigger reads them without Powertools).
+POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+POWERTOOLS_METRICS_DISABLED: Final = "POWERTOOLS_METRICS_DISABLED"
+# Set by Lambda's advanced logging controls; the Powertools variable wins over it.
+AWS_LAMBDA_LOG_LEVEL: Final = "AWS_LAMBDA_LOG_LEVEL"
+_POWERTOOLS: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL})
+
+# The reset function.
+USER_POOL_ID: Final = "USER_POOL_ID"
+ALLOWED_USER_POOL_IDS: Final = "ALLOWED_USER_POOL_IDS"
+IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
+COOLDOWN_SECONDS: Final = "COOLDOWN_SECONDS"
+AUDIT_EVENT_BUS_NAME: Final = "AUDIT_EVENT_BUS_NAME"
+RESET_FUNCTION_VARIABLES: Final = _POWERTOOLS | {
+    USER_POOL_ID,
+    ALLOWED_USER_POOL_IDS,
+    IDEMPOTENCY_TABLE_NAME,
+    COOLDOWN_SECONDS,
+    AUDIT_EVENT_BUS_NAME,
+}
+
+# The custom message trigger.
+ALLOWED_LINK_HOSTS: Final = "ALLOWED_LINK_HOSTS"
+DEFAULT_LOCALE: Final = "DEFAULT_LOCALE"
+DEFAULT_BRAND: Final = "DEFAULT_BRAND"
+# The pool's EmailSendingAccount (contracts.cognito.DEVELOPER or COGNITO_DEFAULT), set by the stack.
+EMAIL_SENDING_ACCOUNT: Final = "EMAIL_SENDING_ACCOUNT"
+CUSTOM_MESSAGE_VARIABLES: Final = _POWERTOOLS | {
+    ALLOWED_LINK_HOSTS,
+    DEFAULT_LOCALE,
+    DEFAULT_BRAND,
+    EMAIL_SENDING_ACCOUNT,
+}

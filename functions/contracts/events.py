@@ -1,0 +1,16 @@
+"""The EventBridge events the product takes in and puts out: their sources and detail types."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# In: a request to reset one user (contract 1). The stack's rule accepts this detail type from the allowed sources;
+# the first allowed source, unless a deployer names others, is REQUEST_SOURCE.
+RESET_REQUESTED: Final = "Password Reset Requested"
+REQUEST_SOURCE: Final = "cognito-admin-reset.requests"
+
+# Out: one audit event per acted-on request, on the audit bus. The rule refuses requests from this source, so the
+# function's own audit events can never loop back in as requests.
+AUDIT_SOURCE: Final = "cognito-admin-reset"
+RESET_COMPLETED: Final = "Password Reset Completed"
+RESET_FAILED: Final = "Password Reset Failed"

@@ -1,0 +1,33 @@
+"""What a reset result says (contract 2): its status and, for a failure, the reason. The reasons are also a metric
+dimension, so the stack's alarms name them from here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ResetStatus(StrEnum):
+    RESET = "reset"  # Cognito accepted: the user is RESET_REQUIRED and a code is on its way
+    FAILED = "failed"  # permanent: retrying the same request cannot help
+    SKIPPED = "skipped"  # a duplicate within the cooldown window: nothing was sent again
+    DRY_RUN = "dry_run"  # dryRun was asked for: validated and resolved, nothing sent
+
+
+class FailureReason(StrEnum):
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    AMBIGUOUS_USER = "AMBIGUOUS_USER"  # an email or sub that matches more than one user
+    USER_DISABLED = "USER_DISABLED"
+    INVALID_USER_STATE = "INVALID_USER_STATE"
+    NO_VERIFIED_CONTACT = "NO_VERIFIED_CONTACT"
+    POOL_NOT_ALLOWED = "POOL_NOT_ALLOWED"
+    POOL_NOT_FOUND = "POOL_NOT_FOUND"
+    TRIGGER_REJECTED = "TRIGGER_REJECTED"
+    DELIVERY_MISCONFIGURED = "DELIVERY_MISCONFIGURED"
+    ATTEMPT_LIMIT = "ATTEMPT_LIMIT"
+    INVALID_REQUEST = "INVALID_REQUEST"
+
+
+# The exceptions the reset function raises instead of returning a result. Step Functions Retry/Catch match on these
+# class names, so they are part of the contract: reset_password/outcomes.py defines the classes with these names.
+TRANSIENT_RESET_ERROR = "TransientResetError"
+UNCLASSIFIED_RESET_ERROR = "UnclassifiedResetError"

@@ -1,0 +1,30 @@
+"""Service names, the metrics namespace, metric names and dimensions: what the functions emit and the stack's alarms
+and dashboard read."""
+
+from __future__ import annotations
+
+from typing import Final
+
+NAMESPACE: Final = "CognitoPasswordReset"
+RESET_SERVICE: Final = "reset-password"
+CUSTOM_MESSAGE_SERVICE: Final = "custom-message"
+
+# Dimensions. Powertools Metrics adds `service` (POWERTOOLS_SERVICE_NAME) to every metric it emits; the custom
+# message trigger's own EMF writer does the same.
+SERVICE_DIMENSION: Final = "service"
+REASON_DIMENSION: Final = "Reason"  # a FailureReason value, on RESET_FAILED only
+
+# The reset function: one metric per outcome; RESET_FAILED carries the Reason dimension.
+RESET_SUCCEEDED: Final = "ResetSucceeded"
+RESET_SKIPPED: Final = "ResetSkipped"
+RESET_DRY_RUN: Final = "ResetDryRun"
+RESET_FAILED: Final = "ResetFailed"
+# ...and one per invocation that raised instead of returning results.
+RESET_TRANSIENT_ERROR: Final = "ResetTransientError"
+RESET_UNCLASSIFIED_ERROR: Final = "ResetUnclassifiedError"
+AUDIT_EVENT_FAILED: Final = "AuditEventFailed"
+
+# The custom message trigger: a message answered with a simpler template (or Cognito's default) after a fault, and
+# a message answered with the trigger's own wording.
+TEMPLATE_FALLBACK: Final = "TemplateFallback"
+MESSAGE_RENDERED: Final = "MessageRendered"
