@@ -16,15 +16,16 @@ POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import MessageRequest, read_message_request, write_response
 from custom_message.messages import MessageSet, compose_messages
-from custom_message.settings import Settings, current_settings
+from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
@@ -39,23 +40,59 @@ class Dependencies:
     telemetry: Telemetry
 
 
-@cache
-def default_telemetry() -> Telemetry:
-    """Telemetry of this container (stdout); built apart from the rest so a fault there can still be reported."""
-    settings = current_settings()
-    return Telemetry(service=settings.service_name, namespace=settings.metrics_namespace, level=settings.log_level)
+class Container:
+    """One Lambda container: its settings, templates and brands, read on the first invocation (never at import) and
+    kept, and whether the next invocation is its first (a cold start)."""
 
+    def __init__(
+        self,
+        environ: Mapping[str, str] = os.environ,
+        *,
+        load_brands: Callable[[], BrandBook] = load_brand_book,
+        load_templates: Callable[[], TemplateLibrary] = TemplateLibrary,
+    ) -> None:
+        self._environ = environ
+        self._load_brands = load_brands
+        self._load_templates = load_templates
+        self._settings: Settings | None = None
+        self._telemetry: Telemetry | None = None
+        self._dependencies: Dependencies | None = None
+        self._cold = True
 
-@cache
-def default_dependencies() -> Dependencies:
-    """Settings, templates and brands of this container, read on the first invocation and kept."""
-    brands = load_brand_book()
-    telemetry = default_telemetry()
-    settings = current_settings()
-    if brands.problems:
-        telemetry.log("WARNING", "brands.json has entries that were left out", problems=list(brands.problems))
-    report_email_mode(settings, telemetry)
-    return Dependencies(settings=settings, library=TemplateLibrary(), brands=brands, telemetry=telemetry)
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_environment(self._environ)
+        return self._settings
+
+    def telemetry(self) -> Telemetry:
+        """Stdout, built apart from the rest so that a fault in the templates or brands can still be reported."""
+        if self._telemetry is None:
+            settings = self.settings()
+            self._telemetry = Telemetry(
+                service=settings.service_name, namespace=settings.metrics_namespace, level=settings.log_level
+            )
+        return self._telemetry
+
+    def dependencies(self) -> Dependencies:
+        if self._dependencies is None:
+            brands = self._load_brands()
+            telemetry, settings = self.telemetry(), self.settings()
+            if brands.problems:
+                telemetry.log("WARNING", "brands.json has entries that were left out", problems=list(brands.problems))
+            report_email_mode(settings, telemetry)
+            self._dependencies = Dependencies(
+                settings=settings, library=self._load_templates(), brands=brands, telemetry=telemetry
+            )
+        return self._dependencies
+
+    def handle(self, event: object, context: object) -> object:
+        """One invocation. Returns the event, always."""
+        cold_start, self._cold = self._cold, False
+        try:
+            dependencies = self.dependencies()
+        except Exception as error:  # noqa: BLE001 - contract: any fault means log, count, return Cognito's defaults
+            return answer_with_defaults(event, error, self.telemetry(), context=context, cold_start=cold_start)
+        return handle_custom_message(event, context, dependencies, cold_start=cold_start)
 
 
 def report_email_mode(settings: Settings, telemetry: Telemetry) -> None:
@@ -70,18 +107,12 @@ def report_email_mode(settings: Settings, telemetry: Telemetry) -> None:
     )
 
 
-_cold_start = True
+_THIS_CONTAINER = Container()
 
 
 def lambda_handler(event: object, context: object) -> object:
     """Entry point Cognito invokes. Returns the event, always."""
-    global _cold_start  # one flag per container, as Powertools keeps it
-    cold_start, _cold_start = _cold_start, False
-    try:
-        dependencies = default_dependencies()
-    except Exception as error:  # noqa: BLE001 - contract: any fault means log, count, return Cognito's defaults
-        return answer_with_defaults(event, error, default_telemetry(), context=context, cold_start=cold_start)
-    return handle_custom_message(event, context, dependencies, cold_start=cold_start)
+    return _THIS_CONTAINER.handle(event, context)
 
 
 def handle_custom_message(

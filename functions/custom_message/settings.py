@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Final
 
 from contracts import environment as env
@@ -67,9 +65,3 @@ def _email_sending_account(value: str) -> str | None:
 def _normalise_locale(value: str) -> str:
     # Template directories are lower-case BCP 47 tags ("de", "pt-br"); accept "pt_BR" from a deployer too.
     return value.strip().replace("_", "-").lower()
-
-
-@cache
-def current_settings() -> Settings:
-    """The settings of this container, read on first use so tests can import modules before setting variables."""
-    return Settings.from_environment(os.environ)

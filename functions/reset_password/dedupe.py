@@ -1,9 +1,10 @@
 """Duplicate suppression: a user reset successfully within the cooldown window is not reset (or messaged) again.
 
 Built on Powertools idempotency with DynamoDB, keyed on the business key (pool + user, or the caller's requestId),
-never on the event: EventBridge ids and Step Functions wrappers differ on every retry. Only successful resets are
-remembered; a failed attempt leaves no record, so a corrected retry goes through. A reset whose invocation dies
-midway leaves an in-progress record that expires with the invocation, so Lambda's retry is not lost.
+never on the event: EventBridge ids and Step Functions wrappers differ on every retry. Only completed resets are
+remembered (a failure raises out of the idempotent call, and Powertools deletes the record), so a corrected retry
+goes through; a replay is recognised by Powertools' response hook. A reset whose invocation dies midway leaves an
+in-progress record that expires with the invocation, so Lambda's retry is not lost.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 from contracts.results import ResetStatus
 from reset_password.outcomes import ResetResult, TransientResetError
@@ -39,28 +42,43 @@ def dedupe_key(user_pool_id: str, username: str, request_id: str | None) -> str:
 
 
 class Deduplicator(Protocol):
+    def register_invocation(self, context: LambdaContext) -> None:
+        """Called once per invocation, before any request is handled."""
+        ...
+
     def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
-        """Run `reset` and return its result, or return None without running it when a successful reset with this
-        key is remembered within the cooldown window."""
+        """Run `reset` and return its result, or return None without running it when a reset with this key is
+        remembered within the cooldown window. `reset` returns a completed reset or raises; a raise leaves nothing
+        remembered, so a corrected retry goes through."""
         ...
 
 
 class NoDeduplication:
     """Used when no table is configured: every request is acted on."""
 
+    def register_invocation(self, context: LambdaContext) -> None:
+        return None
+
     def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
         return reset()
 
 
-class _NotRemembered(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Carries a failed result out of the idempotent call so that Powertools deletes the record."""
+class _RememberedReset(BaseIdempotencySerializer):
+    """What the table keeps of a reset: that it happened (no username, no metadata). Powertools stores `to_dict` of
+    the first run's result and hands `from_dict` of it to the response hook on every replay."""
 
-    def __init__(self, result: ResetResult) -> None:
-        super().__init__(result.status)
-        self.result = result
+    def to_dict(self, data: ResetResult) -> dict[str, str]:
+        if data.status is not ResetStatus.RESET:
+            raise ValueError(f"only a completed reset is remembered, not a {data.status.value} one")
+        return {"status": data.status.value}
+
+    def from_dict(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
 
 
-_REMEMBERED = {"status": ResetStatus.RESET.value}  # all the table keeps of a reset: no username, no metadata
+def _replayed(response: Any, idempotent_data: DataRecord) -> None:  # noqa: ARG001 - Powertools' hook signature
+    """Powertools' response hook, run when the key is found completed: nothing is done again, and `once` says so."""
+    return
 
 
 class DynamoDBDeduplicator:
@@ -70,40 +88,31 @@ class DynamoDBDeduplicator:
             raise_on_no_idempotency_key=True,
             expires_after_seconds=cooldown_seconds,
             hash_function="sha256",
+            response_hook=_replayed,
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-        self._remembered = idempotent_function(
-            self._reset_and_remember,
+        self._once = idempotent_function(
+            _run,
             data_keyword_argument="claim",
             persistence_store=persistence,
             config=self._config,
+            output_serializer=_RememberedReset(),
         )
 
     def register_invocation(self, context: LambdaContext) -> None:
         """Lets an in-progress record expire with this invocation, so a retry after a crash is not blocked."""
         self._config.register_lambda_context(context)
 
-    @staticmethod
-    def _reset_and_remember(
-        *,
-        claim: dict[str, str],  # noqa: ARG004 - Powertools reads and hashes it; the reset itself does not need it
-        reset: Callable[[], ResetResult],
-        done: list[ResetResult],
-    ) -> Any:
-        result = reset()
-        if result.status is not ResetStatus.RESET:
-            raise _NotRemembered(result)
-        done.append(result)
-        return _REMEMBERED
-
     def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
-        done: list[ResetResult] = []
         try:
-            self._remembered(claim={"key": key}, reset=reset, done=done)
-        except _NotRemembered as forgotten:
-            return forgotten.result
+            result: ResetResult | None = self._once(claim={"key": key}, reset=reset)
         except IdempotencyAlreadyInProgressError as busy:
             raise TransientResetError("the same reset is already in progress in another invocation") from busy
         except IdempotencyError as error:
             raise TransientResetError(f"dedupe table unavailable: {type(error).__name__}") from error
-        return done[0] if done else None  # nothing done here: the remembered reset was replayed
+        return result
+
+
+def _run(*, claim: dict[str, str], reset: Callable[[], ResetResult]) -> ResetResult:  # noqa: ARG001
+    # `claim` is what Powertools hashes into the record's key; the reset itself does not need it.
+    return reset()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -24,11 +25,15 @@ from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
 
+# What Lambda calls: any JSON value and its context object.
+Handler = Callable[[Any, Any], dict[str, Any]]
 
-@cache
-def default_dependencies() -> ResetDependencies:
-    """Built on first use and kept for the container's life (clients reuse their connections)."""
-    settings = ResetSettings.from_environment(os.environ)
+
+def dependencies_from_environment(
+    environ: Mapping[str, str] = os.environ, *, backoff: Backoff | None = None
+) -> ResetDependencies:
+    """What the deployed function runs with: its settings, the AWS clients they name, and the backoff."""
+    settings = ResetSettings.from_environment(environ)
     dedupe: Deduplicator = NoDeduplication()
     if settings.idempotency_table_name:
         dedupe = DynamoDBDeduplicator(settings.idempotency_table_name, settings.cooldown_seconds)
@@ -40,7 +45,7 @@ def default_dependencies() -> ResetDependencies:
         settings=settings,
         dedupe=dedupe,
         audit=audit,
-        backoff=Backoff(),
+        backoff=backoff or Backoff(),
     )
 
 
@@ -60,7 +65,7 @@ def _process(request: ParsedRequest, deps: ResetDependencies, deadline: Deadline
 
 def handle_invocation(event: object, context: LambdaContext | None, deps: ResetDependencies) -> dict[str, Any]:
     deadline = Deadline.from_context(context)
-    if context is not None and isinstance(deps.dedupe, DynamoDBDeduplicator):
+    if context is not None:
         deps.dedupe.register_invocation(context)
     invocation = parse_invocation(event)
     if isinstance(invocation, BatchInvocation):
@@ -71,7 +76,16 @@ def handle_invocation(event: object, context: LambdaContext | None, deps: ResetD
     return _process(invocation.request, deps, deadline, invocation.source).to_dict()
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_invocation(event, context, default_dependencies())
+def build_handler(dependencies: Callable[[], ResetDependencies]) -> Handler:
+    """The entry point over the given dependencies (called on each invocation; the deployed ones are built once)."""
+
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    @metrics.log_metrics
+    def handle(event: object, context: LambdaContext) -> dict[str, Any]:
+        return handle_invocation(event, context, dependencies())
+
+    return handle
+
+
+# Built on the first invocation and kept for the container's life (clients reuse their connections).
+lambda_handler = build_handler(cache(dependencies_from_environment))

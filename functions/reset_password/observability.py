@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,7 +28,20 @@ NAMESPACE = os.environ.get(env.POWERTOOLS_METRICS_NAMESPACE, telemetry.NAMESPACE
 # on that invocation; Powertools' warning about that would be one noise line per failed reset.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
-logger = Logger(service=SERVICE)
+
+class _CurrentStdout:
+    """stdout as print() finds it at each write. Powertools Metrics prints its EMF to the current sys.stdout, while a
+    Logger keeps the stream it was built with: this keeps log lines and metrics on one stream, in order, wherever
+    stdout is redirected (on Lambda it never is; in tests it is captured)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type] # a text stream in all but name
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 _STATUS_METRICS = {

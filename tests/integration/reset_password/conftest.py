@@ -31,7 +31,10 @@ class Deployment:
         self.cognito = self.aws.client("cognito-idp")
 
     def invoke(self, event: object) -> Any:
-        return handler.lambda_handler(event, LambdaContext())
+        # The dependencies are built from the environment as the deployed function builds them (the test may change
+        # it between invocations), with a backoff that records its waits instead of sleeping.
+        dependencies = handler.dependencies_from_environment(backoff=Backoff(sleep=self.sleeps.append))
+        return handler.build_handler(lambda: dependencies)(event, LambdaContext())
 
 
 @pytest.fixture
@@ -39,12 +42,8 @@ def deployment(aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deplo
     pool_id = create_user_pool(aws.client("cognito-idp"), "customers")
     monkeypatch.setenv(env.USER_POOL_ID, pool_id)
     monkeypatch.setenv(env.ALLOWED_USER_POOL_IDS, f"{pool_id},{MISSING_POOL}")
-    sleeps: list[float] = []
-    monkeypatch.setattr(handler, "Backoff", lambda: Backoff(sleep=sleeps.append))
     boto3.setup_default_session()  # a fresh session per test: fault hooks never outlive their test
-    handler.default_dependencies.cache_clear()
-    yield Deployment(aws=aws, pool_id=pool_id, sleeps=sleeps)
-    handler.default_dependencies.cache_clear()
+    yield Deployment(aws=aws, pool_id=pool_id, sleeps=[])
     boto3.DEFAULT_SESSION = None
 
 

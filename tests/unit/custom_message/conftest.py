@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,9 @@ import pytest
 
 from contracts.cognito import DEVELOPER
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
-from custom_message import handler
 from custom_message.brands import BrandBook, load_brand_book
-from custom_message.handler import Dependencies, handle_custom_message
-from custom_message.settings import Settings, current_settings
+from custom_message.handler import Container, Dependencies, handle_custom_message
+from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
@@ -105,18 +104,9 @@ def invoke(library: TemplateLibrary, brands: BrandBook, settings: Settings, capt
 
 
 @pytest.fixture
-def fresh_container(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A new 'container' for lambda_handler: per-container caches emptied before and after the test."""
-
-    def clear() -> None:
-        current_settings.cache_clear()
-        handler.default_dependencies.cache_clear()
-        handler.default_telemetry.cache_clear()
-
-    clear()
-    monkeypatch.setattr(handler, "_cold_start", True)
-    yield
-    clear()
+def container() -> Container:
+    """A new Lambda container over this process's environment (read on its first invocation, as deployed)."""
+    return Container()
 
 
 def write_templates(root: Path, files: dict[str, str]) -> TemplateLibrary:

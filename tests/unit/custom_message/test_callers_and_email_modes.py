@@ -10,9 +10,8 @@ import pytest
 
 from contracts import environment as env
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, COGNITO_DEFAULT, DEVELOPER
-from custom_message import handler
 from custom_message.brands import BrandBook
-from custom_message.handler import lambda_handler
+from custom_message.handler import Container
 from custom_message.settings import Settings
 from custom_message.templates import TemplateLibrary
 from tests.unit.custom_message.conftest import (
@@ -191,7 +190,7 @@ def test_the_mode_is_read_from_the_environment_and_anything_unknown_is_the_safe_
     ids=["cognito-default", "unset", "developer"],
 )
 def test_the_mode_is_said_once_per_container(
-    fresh_container: None,
+    container: Container,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     value: str | None,
@@ -204,7 +203,7 @@ def test_the_mode_is_said_once_per_container(
         monkeypatch.setenv(env.EMAIL_SENDING_ACCOUNT, value)
 
     for _ in range(2):
-        lambda_handler(load_event("forgot_password_admin_reset.json"), None)
+        container.handle(load_event("forgot_password_admin_reset.json"), None)
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     said = [line for line in lines if "emailSendingAccount" in line]
@@ -214,7 +213,7 @@ def test_the_mode_is_said_once_per_container(
         (line,) = said
         assert (line["level"], line["emailSendingAccount"]) == (level, logged_mode)
         assert "only the SMS is tailored" in line["message"]
-    assert handler.default_dependencies().settings.tailors_email is (value == DEVELOPER)
+    assert container.dependencies().settings.tailors_email is (value == DEVELOPER)
 
 
 def test_a_template_library_without_self_service_templates_leaves_cognitos_default(

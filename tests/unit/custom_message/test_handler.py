@@ -10,9 +10,8 @@ import pytest
 from contracts import environment as env
 from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
-from custom_message import handler
-from custom_message.handler import lambda_handler
-from custom_message.messages import MessageSet
+from custom_message.brands import Brand, BrandBook
+from custom_message.handler import Container
 from tests.unit.custom_message.conftest import (
     EVENT_FILES,
     Captured,
@@ -199,17 +198,20 @@ def test_unknown_trigger_source_passes_through(invoke: Invoke, captured: Capture
     assert "_aws" not in captured.lines[0]
 
 
-def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fallback(
-    invoke: Invoke, captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def explode(*_args: object, **_kwargs: object) -> MessageSet:
+class ExplodingBrandBook(BrandBook):
+    """A brand book whose lookup fails with a message that quotes a value, as a real bug's message might."""
+
+    def choose(self, requested: str | None, default_id: str) -> Brand:
         raise ValueError("secret-value-from-metadata alice@example.com")
 
-    monkeypatch.setattr(handler, "compose_messages", explode)
+
+def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fallback(
+    invoke: Invoke, captured: Captured
+) -> None:
     event = load_event("forgot_password_admin_reset.json")
     event["response"]["emailMessage"] = "left over"
 
-    result = invoke(event)
+    result = invoke(event, brands_override=ExplodingBrandBook(brands={}))
 
     assert result is event
     assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
@@ -223,7 +225,7 @@ def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fa
 
 
 def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdout(
-    fresh_container: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    container: Container, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(env.ALLOWED_LINK_HOSTS, " Reset.Example.com , other.example.org")
     monkeypatch.setenv(env.POWERTOOLS_SERVICE_NAME, "cm-test")
@@ -233,9 +235,9 @@ def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdo
     class Context:
         aws_request_id = "req-1"
 
-    first: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+    first: Any = container.handle(load_event("forgot_password_admin_reset.json"), Context())
     monkeypatch.setenv(env.ALLOWED_LINK_HOSTS, "")  # read once per container: no effect on the next invocation
-    second: Any = lambda_handler(load_event("forgot_password_admin_reset.json"), Context())
+    second: Any = container.handle(load_event("forgot_password_admin_reset.json"), Context())
 
     for result in (first, second):
         assert "https://reset.example.com/password?code={####}" in result["response"]["emailMessage"]
@@ -246,16 +248,13 @@ def test_lambda_handler_reads_the_environment_once_and_writes_json_lines_to_stdo
     assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "TestNamespace"
 
 
-def test_lambda_handler_survives_a_broken_container_setup(
-    fresh_container: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def broken() -> None:
+def test_lambda_handler_survives_a_broken_container_setup(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> BrandBook:
         raise OSError("templates unreadable")
 
-    monkeypatch.setattr(handler, "load_brand_book", broken)
     event = load_event("forgot_password_admin_reset.json")
 
-    result: Any = lambda_handler(event, None)
+    result: Any = Container({}, load_brands=broken).handle(event, None)
 
     assert result is event
     assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}

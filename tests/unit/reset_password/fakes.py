@@ -83,17 +83,22 @@ class FakeCognito:
 
 
 class InMemoryDeduplicator:
-    """Same rules as the DynamoDB one: only successful resets are remembered (the clock never runs out here)."""
+    """Same rules as the DynamoDB one: only completed resets are remembered, a reset that raises leaves nothing (the
+    clock never runs out here)."""
 
     def __init__(self) -> None:
         self.remembered: set[str] = set()
+        self.invocations: list[object] = []
+
+    def register_invocation(self, context: object) -> None:
+        self.invocations.append(context)
 
     def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
         if key in self.remembered:
             return None
         result = reset()
-        if result.status is ResetStatus.RESET:
-            self.remembered.add(key)
+        assert result.status is ResetStatus.RESET, "a reset either completes or raises"
+        self.remembered.add(key)
         return result
 
 

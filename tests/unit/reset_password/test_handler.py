@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from contracts.events import RESET_REQUESTED
 from local_aws.lambda_context import LambdaContext
-from reset_password import handler, observability
+from reset_password import handler
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
 from tests.unit.reset_password.conftest import POOL
@@ -20,27 +19,22 @@ PII = ("alice", "alice@example.com", "SEC-4211", "de-AT", "sec-4211-alice")
 
 
 @pytest.fixture
-def output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+def output(capsys: pytest.CaptureFixture[str]) -> Any:
     """Everything the function writes to stdout (log lines and EMF metrics), as parsed JSON lines."""
-    logs = io.StringIO()
-    monkeypatch.setattr(observability.logger.registered_handler, "stream", logs)
 
     def lines() -> list[dict[str, Any]]:
-        text = logs.getvalue() + capsys.readouterr().out
-        logs.truncate(0)
-        logs.seek(0)
-        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
 
     return lines
 
 
 @pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, deps: ResetDependencies, output: Any) -> Any:
-    monkeypatch.setattr(handler, "default_dependencies", lambda: deps)
+def invoke(deps: ResetDependencies, output: Any) -> Any:
+    lambda_handler = handler.build_handler(lambda: deps)
 
     def run(event: object) -> tuple[Any, list[dict[str, Any]]]:
         output()
-        result = handler.lambda_handler(event, LambdaContext())
+        result = lambda_handler(event, LambdaContext())
         return result, output()
 
     return run
