@@ -10,10 +10,9 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-import sys
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from local_aws.lambda_context import LambdaContext
@@ -30,22 +29,38 @@ class AsyncInvokeConfig:
     on_failure_destination: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LocalFunction:
     name: str
-    handler: Handler
+    handler_path: str  # `package.module.function`, as the Handler property of AWS::Lambda::Function names it
     async_config: AsyncInvokeConfig = AsyncInvokeConfig()
+    # How a new container gets its handler; by default the handler's module runs again (see start_cold). A test
+    # hands in its own, e.g. the handler built over dependencies it chose.
+    new_container: Callable[[], Handler] | None = None
+    handler: Handler = field(init=False)
+
+    def __post_init__(self) -> None:
+        module_name, _, attribute = self.handler_path.rpartition(".")
+        self.handler = getattr(importlib.import_module(module_name), attribute)
+
+    @classmethod
+    def from_handler_path(cls, name: str, handler_path: str, async_config: AsyncInvokeConfig) -> LocalFunction:
+        return cls(name=name, handler_path=handler_path, async_config=async_config)
 
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
 
-    @classmethod
-    def from_handler_path(cls, name: str, handler_path: str, async_config: AsyncInvokeConfig) -> LocalFunction:
-        """`package.module.function`, as the Handler property of AWS::Lambda::Function names it."""
-        module_name, _, attribute = handler_path.rpartition(".")
-        handler = getattr(importlib.import_module(module_name), attribute)
-        return cls(name=name, handler=handler, async_config=async_config)
+    def start_cold(self) -> None:
+        """A new container: the handler's module runs again, so whatever it keeps per container (settings, clients,
+        templates, the cold-start flag) starts afresh and the next invocation reads the current environment. The
+        modules it imports stay loaded, as Lambda's own runtime modules would not be, which is enough for state
+        that handlers keep in their own module."""
+        if self.new_container is not None:
+            self.handler = self.new_container()
+            return
+        module_name, _, attribute = self.handler_path.rpartition(".")
+        self.handler = getattr(importlib.reload(importlib.import_module(module_name)), attribute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +77,18 @@ class LocalFunctions:
     def __init__(self, functions: Iterable[LocalFunction]) -> None:
         self._by_name = {function.name: function for function in functions}
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[LocalFunction]:
         return iter(self._by_name.values())
 
     def start_cold(self) -> None:
-        """A new container for every function: what the handler modules keep per container (functools caches of
-        settings, clients, templates) is dropped, so the next invocation reads the current environment."""
+        """A new container for every function."""
         for function in self:
-            module = sys.modules[function.handler.__module__]
-            for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
+            function.start_cold()
+
+    def running(self, handler_path: str) -> LocalFunction:
+        """The function whose Handler is `handler_path`."""
+        [function] = [function for function in self if function.handler_path == handler_path]
+        return function
 
     def find(self, name_or_arn: str) -> LocalFunction | None:
         """By name, ARN, or qualified ARN (`...:function:name:$LATEST`), as Lambda's Invoke accepts them."""
