@@ -1,24 +1,35 @@
-"""The stack's settings: read once from CDK context (cdk.json, `-c key=value`), validated, into one typed object.
+"""The stack's settings: read once from CDK context (cdk.json, `-c key=value`), validated, into one pydantic model.
 
-Pure Python on purpose (no aws_cdk import): the local emulation reads the same settings without loading CDK, and a
-bad value fails before any construct exists, with one message that lists every problem by its context key.
+No aws_cdk import on purpose: the local emulation reads the same settings without loading CDK, and a bad value fails
+before any construct exists, with one message that lists every problem by its context key.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Annotated, Final
 
-T = TypeVar("T")
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from contracts.cognito import USER_POOL_ID_MAX_LENGTH
+from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
+from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
 
 # What this project's sample requests and docs use as the sender's source; replace it with your senders' sources.
-DEFAULT_EVENT_SOURCES: Final = ("cognito-admin-reset.requests",)
-# The reset function's audit events use this source; a request rule must never match the function's own output.
-AUDIT_EVENT_SOURCE: Final = "cognito-admin-reset"
+DEFAULT_EVENT_SOURCES: Final = (REQUEST_SOURCE,)
 DEFAULT_RATE_BUDGET: Final = 20.0
 # Cognito's default AdminResetUserPassword quota (UserAccountRecovery category) is 30 requests per second per account
 # and Region; quota increases exist, so the upper bound only catches typos (an extra zero), not policy.
@@ -43,47 +54,147 @@ LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400
 FASTEST_RESET_SECONDS: Final = 0.25
 MIN_RESERVED_CONCURRENCY: Final = 2
 
-USER_POOL_ID_PATTERN: Final = re.compile(r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)_[0-9a-zA-Z]+")
-_EVENT_SOURCE = re.compile(r"[A-Za-z0-9._/-]{1,256}")
-_EVENT_BUS_NAME = re.compile(r"[A-Za-z0-9._/-]{1,256}")
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}")
-_HOST = re.compile(r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
-_DOMAIN = _HOST
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
-_BRAND = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
-_CONFIG_REVISION = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+# Identifiers only the settings check (the shared ones come from contracts.patterns), anchored for pydantic.
+_EVENT_SOURCE: Final = r"^[A-Za-z0-9._/-]{1,256}$"
+_EVENT_BUS_NAME: Final = r"^[A-Za-z0-9._/-]{1,256}$"
+_CONFIG_REVISION: Final = r"^[A-Za-z0-9._:-]{1,64}$"
+_ROLE_ARN: Final = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
+# Context keys that belong to the CDK toolkit rather than to this app (CDK's own have an '@' or a ':').
+_TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
 
 
 class SettingsError(ValueError):
     """The context holds values the stack cannot be built from; the message lists every problem by context key."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+def _number(value: object) -> object:
+    """`-c` values arrive as strings; a boolean is no number (pydantic alone would read true as 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("number", "must be a number, got a boolean")
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise PydanticCustomError("number", "must be a number, got '{value}'", {"value": str(value)}) from None
+
+
+def _listed(value: object) -> object:
+    """A list from `-c` arrives as one string: comma-separated, or written like a JSON list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        return [item.strip().strip("\"'") for item in text.split(",") if item.strip()]
+    if not isinstance(value, list | tuple):
+        raise PydanticCustomError(
+            "list", "must be a list (or a comma-separated string), got {type}", {"type": type(value).__name__}
+        )
+    return value
+
+
+def _lower_case(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _not_reserved(owner: str) -> Callable[[str], str]:
+    def check(name: str) -> str:
+        if name.startswith("aws."):
+            raise PydanticCustomError("reserved", "'{name}' is reserved for {owner}", {"name": name, "owner": owner})
+        return name
+
+    return check
+
+
+def _retention_period(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise PydanticCustomError(
+            "retention",
+            "must be one of CloudWatch's retention periods {periods}, got {days}",
+            {"periods": str(LOG_RETENTION_DAYS), "days": days},
+        )
+    return days
+
+
+def _display_name(name: str) -> str:
+    if not 1 <= len(name) <= 64 or any(character in name for character in '<>"\r\n'):
+        raise PydanticCustomError("display_name", "must be 1-64 characters without <, >, quotes or line breaks")
+    return name
+
+
+# A field's description says what its value (or each item of its list) must be: error messages quote it.
+Number = BeforeValidator(_number)
+Listed = BeforeValidator(_listed)
+UserPoolId = Annotated[str, Field(max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
+HostName = Annotated[str, BeforeValidator(_lower_case), Field(pattern=anchored(HOST_NAME))]
+EventSource = Annotated[str, Field(pattern=_EVENT_SOURCE), AfterValidator(_not_reserved("AWS services"))]
+EventBusName = Annotated[str, Field(pattern=_EVENT_BUS_NAME), AfterValidator(_not_reserved("AWS partner buses"))]
+_POOL_ID = "a user pool id (like eu-west-1_AbC123xyz)"
+
+
+class Settings(BaseModel):
     """Every setting of the stack, as context keys in camelCase (the README's Deploy section has the table)."""
 
-    existing_user_pool_id: str | None = None
-    existing_user_pool_sms_role_arn: str | None = None
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        regex_engine="python-re",  # HOST_NAME looks ahead, which pydantic's default (Rust) engine cannot
+    )
+
+    existing_user_pool_id: UserPoolId | None = Field(default=None, description=_POOL_ID)
+    existing_user_pool_sms_role_arn: str | None = Field(default=None, pattern=_ROLE_ARN, description="an IAM role ARN")
     # Any label; a new one makes the next deploy read the existing pool's configuration again (its e-mail mode).
-    existing_user_pool_config_revision: str = DEFAULT_CONFIG_REVISION
-    additional_user_pool_ids: tuple[str, ...] = ()
-    ses_from_address: str | None = None
-    ses_from_name: str | None = None
-    ses_verified_domain: str | None = None
-    ses_region: str | None = None
-    event_bus_name: str | None = None
-    allowed_event_sources: tuple[str, ...] = DEFAULT_EVENT_SOURCES
-    rate_budget: float = DEFAULT_RATE_BUDGET
-    cooldown_seconds: int = DEFAULT_COOLDOWN_SECONDS
-    allowed_link_hosts: tuple[str, ...] = ()
-    default_locale: str = "en"
-    default_brand: str | None = None
-    alarm_email: str | None = None
-    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
-    bulk_batch_size: int = DEFAULT_BULK_BATCH_SIZE
-    bulk_tolerated_failure_percentage: float = DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE
+    existing_user_pool_config_revision: str = Field(
+        default=DEFAULT_CONFIG_REVISION,
+        pattern=_CONFIG_REVISION,
+        description="a label of 1-64 letters, digits, '.', '_', ':' or '-'",
+    )
+    additional_user_pool_ids: Annotated[tuple[UserPoolId, ...], Listed] = Field(default=(), description=_POOL_ID)
+    ses_from_address: str | None = Field(default=None, pattern=anchored(EMAIL_ADDRESS), description="an e-mail address")
+    ses_from_name: Annotated[str, AfterValidator(_display_name)] | None = None
+    ses_verified_domain: HostName | None = Field(default=None, description="a domain name")
+    ses_region: str | None = Field(
+        default=None, pattern=anchored(REGION), description="an AWS Region such as eu-west-1"
+    )
+    event_bus_name: EventBusName | None = Field(default=None, description="an event bus name")
+    allowed_event_sources: Annotated[tuple[EventSource, ...], Listed] = Field(
+        default=DEFAULT_EVENT_SOURCES, description="an event source such as com.example.siem"
+    )
+    rate_budget: Annotated[float, Number] = Field(
+        default=DEFAULT_RATE_BUDGET,
+        gt=0,
+        le=MAX_RATE_BUDGET,
+        description=f"more than 0 and at most {MAX_RATE_BUDGET:g} resets per second",
+    )
+    cooldown_seconds: Annotated[int, Number] = Field(
+        default=DEFAULT_COOLDOWN_SECONDS,
+        ge=0,
+        le=MAX_COOLDOWN_SECONDS,
+        description=f"0 (off) to {MAX_COOLDOWN_SECONDS} seconds",
+    )
+    allowed_link_hosts: Annotated[tuple[HostName, ...], Listed] = Field(
+        default=(), description="a host name (no scheme, port or path)"
+    )
+    default_locale: str = Field(
+        default="en", pattern=anchored(LOCALE), description="a BCP 47 language tag such as en or de-AT"
+    )
+    default_brand: str | None = Field(
+        default=None, pattern=anchored(BRAND_ID), description="a lower-case brand id such as acme"
+    )
+    alarm_email: str | None = Field(default=None, pattern=anchored(EMAIL_ADDRESS), description="an e-mail address")
+    log_retention_days: Annotated[int, Number, AfterValidator(_retention_period)] = DEFAULT_LOG_RETENTION_DAYS
+    bulk_batch_size: Annotated[int, Number] = Field(
+        default=DEFAULT_BULK_BATCH_SIZE,
+        ge=1,
+        le=MAX_BULK_BATCH_SIZE,
+        description=f"1 to {MAX_BULK_BATCH_SIZE} requests per batch",
+    )
+    bulk_tolerated_failure_percentage: Annotated[float, Number] = Field(
+        default=DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE, ge=0, le=100, description="a percentage from 0 to 100"
+    )
 
     @property
     def creates_user_pool(self) -> bool:
@@ -114,48 +225,60 @@ class Settings:
         """Build the settings from a CDK context map (`app.node.get_all_context()`); raise SettingsError on bad values.
 
         Values from cdk.json arrive typed; values from `-c key=value` arrive as strings, so numbers are parsed and a
-        list may be a JSON-style list or a comma-separated string.
+        list may be a JSON-style list or a comma-separated string. A blank or null value means the default.
         """
-        reader = _ContextReader(context)
-        settings = cls(
-            existing_user_pool_id=reader.optional("existingUserPoolId", _user_pool_id),
-            existing_user_pool_sms_role_arn=reader.optional("existingUserPoolSmsRoleArn", _role_arn),
-            existing_user_pool_config_revision=reader.value(
-                "existingUserPoolConfigRevision", _config_revision, DEFAULT_CONFIG_REVISION
-            ),
-            additional_user_pool_ids=reader.list_of("additionalUserPoolIds", _user_pool_id, ()),
-            ses_from_address=reader.optional("sesFromAddress", _email),
-            ses_from_name=reader.optional("sesFromName", _display_name),
-            ses_verified_domain=reader.optional("sesVerifiedDomain", _domain),
-            ses_region=reader.optional("sesRegion", _region),
-            event_bus_name=reader.optional("eventBusName", _event_bus_name),
-            allowed_event_sources=reader.list_of("allowedEventSources", _event_source, DEFAULT_EVENT_SOURCES),
-            rate_budget=reader.value("rateBudget", _rate_budget, DEFAULT_RATE_BUDGET),
-            cooldown_seconds=reader.value("cooldownSeconds", _cooldown, DEFAULT_COOLDOWN_SECONDS),
-            allowed_link_hosts=reader.list_of("allowedLinkHosts", _host, ()),
-            default_locale=reader.value("defaultLocale", _locale, "en"),
-            default_brand=reader.optional("defaultBrand", _brand),
-            alarm_email=reader.optional("alarmEmail", _email),
-            log_retention_days=reader.value("logRetentionDays", _retention, DEFAULT_LOG_RETENTION_DAYS),
-            bulk_batch_size=reader.value("bulkBatchSize", _batch_size, DEFAULT_BULK_BATCH_SIZE),
-            bulk_tolerated_failure_percentage=reader.value(
-                "bulkToleratedFailurePercentage", _percentage, DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE
-            ),
-        )
-        reader.errors.extend(settings._combination_errors())
-        reader.errors.extend(_unknown_key_errors(context))
-        if reader.errors:
-            raise SettingsError("invalid settings in CDK context:\n  - " + "\n  - ".join(reader.errors))
-        return settings
+        values = {
+            key: value
+            for key, value in context.items()
+            if not (key in _TOOLKIT_KEYS or key.startswith("@") or ":" in key)
+            and not (value is None or (isinstance(value, str) and not value.strip()))
+        }
+        try:
+            return cls.model_validate(values, by_alias=True, by_name=False)
+        except ValidationError as error:
+            problems = error.errors(include_url=False)
+        # Pydantic checks how settings fit together only once every value is valid: check the valid values again,
+        # so that one message still lists every problem.
+        failed = {problem["loc"][0] for problem in problems if problem["loc"]}
+        if failed:
+            try:
+                cls.model_validate({key: values[key] for key in values.keys() - failed}, by_alias=True, by_name=False)
+            except ValidationError as error:
+                problems.extend(error.errors(include_url=False))
+        problems.sort(key=lambda problem: problem["type"] == "extra_forbidden")  # misspelt keys last
+        lines = [line for problem in problems for line in _explain(problem)]
+        raise SettingsError("invalid settings in CDK context:\n  - " + "\n  - ".join(lines))
+
+    @field_validator("allowed_event_sources")
+    @classmethod
+    def _sources_can_match_requests_only(cls, sources: tuple[str, ...]) -> tuple[str, ...]:
+        if not sources:
+            raise PydanticCustomError("no_source", "at least one event source is needed, or the rule matches nothing")
+        if AUDIT_SOURCE in sources:
+            raise PydanticCustomError(
+                "audit_source",
+                "'{source}' is the source of the reset function's own audit events",
+                {"source": AUDIT_SOURCE},
+            )
+        return sources
+
+    @field_validator("additional_user_pool_ids")
+    @classmethod
+    def _each_pool_once(cls, pools: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(pools)) != len(pools):
+            raise PydanticCustomError("duplicate_pool", "lists a pool more than once")
+        return pools
+
+    @model_validator(mode="after")
+    def _settings_fit_together(self) -> Settings:
+        problems = self._combination_errors()
+        if problems:
+            # One error for all of them: each line names its key already.
+            raise PydanticCustomError("combination", "{problems}", {"problems": "\n".join(problems)})
+        return self
 
     def _combination_errors(self) -> list[str]:
         errors: list[str] = []
-        if not self.allowed_event_sources:
-            errors.append("allowedEventSources: at least one event source is needed, or the rule matches nothing")
-        if AUDIT_EVENT_SOURCE in self.allowed_event_sources:
-            errors.append(
-                f"allowedEventSources: '{AUDIT_EVENT_SOURCE}' is the source of the reset function's own audit events"
-            )
         if self.existing_user_pool_id is None:
             if self.existing_user_pool_sms_role_arn is not None:
                 errors.append("existingUserPoolSmsRoleArn: only applies together with existingUserPoolId")
@@ -189,7 +312,7 @@ class Settings:
         if (
             self.ses_from_address is not None
             and self.ses_verified_domain is not None
-            and not self.ses_from_address.lower().endswith("@" + self.ses_verified_domain.lower())
+            and not self.ses_from_address.lower().endswith("@" + self.ses_verified_domain)
         ):
             errors.append("sesFromAddress: must be an address of sesVerifiedDomain")
         if len(set(_regions(self.existing_user_pool_id, *self.additional_user_pool_ids))) > 1:
@@ -197,205 +320,48 @@ class Settings:
                 "additionalUserPoolIds: every pool must be in one Region with the stack (the functions call Cognito "
                 "in their own Region)"
             )
-        if len(set(self.additional_user_pool_ids)) != len(self.additional_user_pool_ids):
-            errors.append("additionalUserPoolIds: lists a pool more than once")
         return errors
 
 
 def _regions(*pool_ids: str | None) -> list[str]:
-    return [match["region"] for pool_id in pool_ids if pool_id and (match := USER_POOL_ID_PATTERN.fullmatch(pool_id))]
+    return [match["region"] for pool_id in pool_ids if pool_id and (match := USER_POOL_ID.fullmatch(pool_id))]
 
 
-SETTING_KEYS: Final = (
-    "existingUserPoolId",
-    "existingUserPoolSmsRoleArn",
-    "existingUserPoolConfigRevision",
-    "additionalUserPoolIds",
-    "sesFromAddress",
-    "sesFromName",
-    "sesVerifiedDomain",
-    "sesRegion",
-    "eventBusName",
-    "allowedEventSources",
-    "rateBudget",
-    "cooldownSeconds",
-    "allowedLinkHosts",
-    "defaultLocale",
-    "defaultBrand",
-    "alarmEmail",
-    "logRetentionDays",
-    "bulkBatchSize",
-    "bulkToleratedFailurePercentage",
-)
-# Context keys that belong to the CDK toolkit rather than to this app.
-_TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
+_FIELDS: Final = {to_camel(name): field for name, field in Settings.model_fields.items()}
+SETTING_KEYS: Final = tuple(_FIELDS)
 
 
-def _unknown_key_errors(context: Mapping[str, object]) -> list[str]:
-    """A misspelt setting must not silently fall back to its default (say `rateBugdet=5` on a production deploy)."""
-    errors = []
-    for key in context:
-        if key in SETTING_KEYS or key in _TOOLKIT_KEYS or key.startswith("@") or ":" in key:
-            continue
-        close = difflib.get_close_matches(key, SETTING_KEYS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f" (known settings: {', '.join(SETTING_KEYS)})"
-        errors.append(f"{key}: not a setting of this stack{hint}")
-    return errors
+def _explain(problem: ErrorDetails) -> list[str]:
+    """Pydantic's error as lines of `key: what is wrong`, the key as in cdk.json (a list's item as key[index])."""
+    if not problem["loc"]:
+        return problem["msg"].splitlines()  # _settings_fit_together's lines name their keys
+    name, *index = problem["loc"]
+    key = f"{name}" + "".join(f"[{position}]" for position in index)
+    expected = field.description if (field := _FIELDS.get(str(name))) else None
+    value = problem["input"]
+    match problem["type"]:
+        case "extra_forbidden":
+            # A misspelt setting must not silently fall back to its default (say `rateBugdet=5` on a production deploy).
+            close = difflib.get_close_matches(str(name), SETTING_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known settings: {', '.join(SETTING_KEYS)}"
+            message = f"not a setting of this stack ({hint})"
+        case "string_pattern_mismatch" | "string_too_long":
+            message = f"'{str(value).strip()}' is not {expected}"
+        case "greater_than" | "greater_than_equal" | "less_than_equal":
+            message = f"must be {expected}, got {_shown(value)}"
+        case "int_from_float" | "finite_number":
+            message = f"must be a whole number, got {_shown(value)}"
+        case "string_type":
+            message = f"must be a string, got {type(value).__name__}"
+        case _:
+            message = problem["msg"]
+    return [f"{key}: {message}"]
 
 
-class _ContextReader:
-    """Reads one key at a time, collecting errors instead of stopping at the first one."""
-
-    def __init__(self, context: Mapping[str, object]) -> None:
-        self._context = context
-        self.errors: list[str] = []
-
-    def _raw(self, key: str) -> object:
-        raw = self._context.get(key)
-        if isinstance(raw, str) and not raw.strip():
-            return None
-        return raw
-
-    def optional(self, key: str, parse: Callable[[object], T]) -> T | None:
-        raw = self._raw(key)
-        if raw is None:
-            return None
-        return self._parse(key, parse, raw, None)
-
-    def value(self, key: str, parse: Callable[[object], T], default: T) -> T:
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        return self._parse(key, parse, raw, default)
-
-    def list_of(self, key: str, parse: Callable[[object], T], default: tuple[T, ...]) -> tuple[T, ...]:
-        raw = self._raw(key)
-        if raw is None:
-            return default
-        if isinstance(raw, str):
-            text = raw.strip()
-            if text.startswith("[") and text.endswith("]"):
-                text = text[1:-1]
-            raw = [item.strip().strip("\"'") for item in text.split(",") if item.strip()]
-        if not isinstance(raw, list | tuple):
-            self.errors.append(f"{key}: must be a list (or a comma-separated string), got {type(raw).__name__}")
-            return default
-        parsed = [self._parse(f"{key}[{index}]", parse, item, None) for index, item in enumerate(raw)]
-        return tuple(item for item in parsed if item is not None)
-
-    def _parse(self, key: str, parse: Callable[[object], T], raw: object, fallback: T) -> T:
-        try:
-            return parse(raw)
-        except ValueError as error:
-            self.errors.append(f"{key}: {error}")
-            return fallback
-
-
-def _text(raw: object) -> str:
-    if not isinstance(raw, str):
-        raise ValueError(f"must be a string, got {type(raw).__name__}")  # noqa: TRY004  (collected as a message)
-    return raw.strip()
-
-
-def _matching(pattern: re.Pattern[str], description: str) -> Callable[[object], str]:
-    def parse(raw: object) -> str:
-        text = _text(raw)
-        if not pattern.fullmatch(text):
-            raise ValueError(f"'{text}' is not {description}")
-        return text
-
-    return parse
-
-
-def _user_pool_id(raw: object) -> str:
-    text = _text(raw)
-    if len(text) > 55 or not USER_POOL_ID_PATTERN.fullmatch(text):
-        raise ValueError(f"'{text}' is not a user pool id (like eu-west-1_AbC123xyz)")
-    return text
-
-
-def _number(raw: object) -> float:
-    if isinstance(raw, bool):
-        raise ValueError("must be a number, got a boolean")  # noqa: TRY004  (collected as a message)
-    if isinstance(raw, int | float):
-        return float(raw)
-    try:
-        return float(_text(raw))
-    except ValueError:
-        raise ValueError(f"must be a number, got '{raw}'") from None
-
-
-def _whole_number(raw: object) -> int:
-    number = _number(raw)
-    if not number.is_integer():
-        raise ValueError(f"must be a whole number, got {number:g}")
-    return int(number)
-
-
-def _rate_budget(raw: object) -> float:
-    rate = _number(raw)
-    if not 0 < rate <= MAX_RATE_BUDGET or math.isnan(rate):
-        raise ValueError(f"must be more than 0 and at most {MAX_RATE_BUDGET:g} resets per second, got {rate:g}")
-    return rate
-
-
-def _cooldown(raw: object) -> int:
-    seconds = _whole_number(raw)
-    if not 0 <= seconds <= MAX_COOLDOWN_SECONDS:
-        raise ValueError(f"must be 0 (off) to {MAX_COOLDOWN_SECONDS} seconds, got {seconds}")
-    return seconds
-
-
-def _retention(raw: object) -> int:
-    days = _whole_number(raw)
-    if days not in LOG_RETENTION_DAYS:
-        raise ValueError(f"must be one of CloudWatch's retention periods {LOG_RETENTION_DAYS}, got {days}")
-    return days
-
-
-def _batch_size(raw: object) -> int:
-    size = _whole_number(raw)
-    if not 1 <= size <= MAX_BULK_BATCH_SIZE:
-        raise ValueError(f"must be 1 to {MAX_BULK_BATCH_SIZE} requests per batch, got {size}")
-    return size
-
-
-def _percentage(raw: object) -> float:
-    share = _number(raw)
-    if not 0 <= share <= 100:
-        raise ValueError(f"must be a percentage from 0 to 100, got {share:g}")
-    return share
-
-
-def _display_name(raw: object) -> str:
-    text = _text(raw)
-    if not 1 <= len(text) <= 64 or any(ch in text for ch in '<>"\r\n'):
-        raise ValueError("must be 1-64 characters without <, >, quotes or line breaks")
-    return text
-
-
-_email = _matching(_EMAIL, "an e-mail address")
-_domain = _matching(_DOMAIN, "a domain name")
-_host = _matching(_HOST, "a host name (no scheme, port or path)")
-_region = _matching(_REGION, "an AWS Region such as eu-west-1")
-_role_arn = _matching(_ROLE_ARN, "an IAM role ARN")
-_config_revision = _matching(_CONFIG_REVISION, "a label of 1-64 letters, digits, '.', '_', ':' or '-'")
-_locale = _matching(_LOCALE, "a BCP 47 language tag such as en or de-AT")
-_brand = _matching(_BRAND, "a lower-case brand id such as acme")
-
-
-def _event_source(raw: object) -> str:
-    text = _matching(_EVENT_SOURCE, "an event source such as com.example.siem")(raw)
-    if text.startswith("aws."):
-        raise ValueError(f"'{text}' is reserved for AWS services")
-    return text
-
-
-def _event_bus_name(raw: object) -> str:
-    text = _matching(_EVENT_BUS_NAME, "an event bus name")(raw)
-    if text.startswith("aws."):
-        raise ValueError(f"'{text}' is reserved for AWS partner buses")
-    return text
+def _shown(number: object) -> str:
+    if isinstance(number, float) and not number.is_integer():
+        return f"{number:g}"
+    return str(int(number)) if isinstance(number, int | float) else str(number)
 
 
 __all__ = ["SETTING_KEYS", "Settings", "SettingsError"]

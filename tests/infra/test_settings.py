@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.events import AUDIT_SOURCE
 from infra.settings import DEFAULT_EVENT_SOURCES, SETTING_KEYS, Settings, SettingsError
@@ -144,3 +145,47 @@ def test_empty_strings_mean_unset() -> None:
 def test_every_setting_is_documented_in_the_deploy_guide(key: str) -> None:
     guide = (PROJECT_ROOT / "README.md").read_text()
     assert f"| `{key}` |" in guide
+
+
+def test_value_problems_combination_problems_and_misspelt_keys_are_listed_together() -> None:
+    message = errors_of({"rateBudget": "fast", "sesRegion": "eu-west-1", "rateBugdet": 5})
+    assert message.splitlines()[1:] == [
+        "  - rateBudget: must be a number, got 'fast'",
+        "  - sesRegion: only applies together with sesFromAddress",
+        "  - rateBugdet: not a setting of this stack (did you mean 'rateBudget'?)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "existing_user_pool_id",
+            "existing_user_pool_id: not a setting of this stack (did you mean 'existingUserPoolId'?)",
+        ),
+        ("alarmMail", "alarmMail: not a setting of this stack (did you mean 'alarmEmail'?)"),
+        ("zzz", "zzz: not a setting of this stack (known settings: existingUserPoolId, "),
+    ],
+)
+def test_an_unknown_key_gets_a_hint(key: str, message: str) -> None:
+    assert message in errors_of({key: "x"})
+
+
+def test_every_bad_item_of_a_list_is_named_by_its_index() -> None:
+    message = errors_of({"allowedLinkHosts": "reset.example.com, https://a.example.com, a b"})
+    assert "allowedLinkHosts[1]: 'https://a.example.com' is not a host name" in message
+    assert "allowedLinkHosts[2]: 'a b' is not a host name" in message
+
+
+def test_host_names_are_kept_in_lower_case() -> None:
+    settings = Settings.from_context({"allowedLinkHosts": ["Reset.Example.COM"]})
+    assert settings.allowed_link_hosts == ("reset.example.com",)
+
+
+def test_settings_built_in_python_follow_the_same_rules_and_stay_frozen() -> None:
+    settings = Settings(rate_budget=5)
+    assert settings.reserved_concurrency == 2
+    with pytest.raises(ValidationError, match="existingUserPoolSmsRoleArn: only applies together with"):
+        Settings(existing_user_pool_sms_role_arn="arn:aws:iam::123456789012:role/sms")
+    with pytest.raises(ValidationError):
+        settings.rate_budget = 6

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from contracts import environment as env
 from reset_password.settings import ResetSettings, SettingsError
@@ -52,3 +53,27 @@ def test_a_configuration_it_cannot_run_with_names_the_variable(environ: dict[str
         ResetSettings.from_environment(environ)
 
     assert str(raised.value).startswith(named)
+
+
+def test_every_bad_variable_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as raised:
+        ResetSettings.from_environment({env.USER_POOL_ID: "bad", env.COOLDOWN_SECONDS: "soon"})
+
+    assert str(raised.value) == (
+        "USER_POOL_ID: 'bad' is not a user pool id (like eu-west-1_AbC123xyz); "
+        "COOLDOWN_SECONDS: must be a whole number of seconds from 1 to 86400"
+    )
+
+
+def test_blank_variables_count_as_unset_and_the_settings_are_frozen() -> None:
+    settings = ResetSettings.from_environment(
+        {env.USER_POOL_ID: " eu-west-1_A1 ", env.ALLOWED_USER_POOL_IDS: " , ", env.COOLDOWN_SECONDS: " "}
+    )
+
+    assert (settings.default_user_pool_id, settings.allowed_user_pool_ids) == (
+        "eu-west-1_A1",
+        frozenset({"eu-west-1_A1"}),
+    )
+    assert settings.cooldown_seconds == 900
+    with pytest.raises(ValidationError):
+        settings.cooldown_seconds = 1
