@@ -10,7 +10,16 @@ from cfnlint.api import ManualArgs, lint
 
 from contracts import environment as env
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
-from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE, RESET_SERVICE
+from contracts.results import FailureReason
+from contracts.telemetry import (
+    CUSTOM_MESSAGE_SERVICE,
+    NAMESPACE,
+    REASON_DIMENSION,
+    RESET_FAILED,
+    RESET_SERVICE,
+    SERVICE_DIMENSION,
+    TEMPLATE_FALLBACK,
+)
 from tests.infra.conftest import Synthesized, allow, grants, nag_findings, render
 
 FUNCTION_HANDLERS = {
@@ -255,8 +264,8 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
                 )
 
 
-TRIGGER_REJECTED_DIMENSIONS = {"Reason": "TRIGGER_REJECTED", "service": RESET_SERVICE}
-TEMPLATE_FALLBACK_DIMENSIONS = {"service": CUSTOM_MESSAGE_SERVICE}
+TRIGGER_REJECTED_DIMENSIONS = {REASON_DIMENSION: FailureReason.TRIGGER_REJECTED.value, SERVICE_DIMENSION: RESET_SERVICE}
+TEMPLATE_FALLBACK_DIMENSIONS = {SERVICE_DIMENSION: CUSTOM_MESSAGE_SERVICE}
 
 
 def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
@@ -267,9 +276,11 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
     machine_id = variant.logical_id("SingleReset/StateMachine")
     bulk_id = variant.logical_id("BulkReset/StateMachine")
     alarms = {}
-    for body in variant.of_type("AWS::CloudWatch::Alarm").values():
+    found = variant.of_type("AWS::CloudWatch::Alarm")
+    for body in found.values():
         properties = render(body["Properties"])
         assert properties["AlarmActions"] == ["${" + topic_id + "}"]
+        assert properties["AlarmDescription"], "an alarm tells the operator what happened"
         assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert properties["Threshold"] == 1
         assert properties["TreatMissingData"] == "notBreaching"
@@ -285,22 +296,23 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"QueueName": "${" + queue_id + ".QueueName}"})): (
             "Maximum", 1, 1,
         ),
-        (NAMESPACE, "TemplateFallback", json.dumps(TEMPLATE_FALLBACK_DIMENSIONS)): ("Sum", 1, 1),
-        (NAMESPACE, "ResetFailed", json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
+        (NAMESPACE, TEMPLATE_FALLBACK, json.dumps(TEMPLATE_FALLBACK_DIMENSIONS)): ("Sum", 1, 1),
+        (NAMESPACE, RESET_FAILED, json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
             "Sum", 1, 1,
         ),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + bulk_id + "}"})): ("Sum", 1, 1),
     }  # fmt: skip
+    assert len(found) == len(alarms), "one alarm per signal, none twice"
 
 
 def test_the_trigger_rejected_alarm_points_at_a_changed_e_mail_configuration(variant: Synthesized) -> None:
     (alarm,) = [
         render(body["Properties"])
         for body in variant.of_type("AWS::CloudWatch::Alarm").values()
-        if body["Properties"]["MetricName"] == "ResetFailed"
+        if body["Properties"]["MetricName"] == RESET_FAILED
     ]
-    assert "TRIGGER_REJECTED" in alarm["AlarmDescription"]
+    assert FailureReason.TRIGGER_REJECTED in alarm["AlarmDescription"]
     assert "e-mail configuration changed" in alarm["AlarmDescription"]
     assert "existingUserPoolConfigRevision" in alarm["AlarmDescription"]
 
