@@ -83,8 +83,9 @@ def _skipped(relative: Path) -> bool:
 class _PinnedLocalBundling:
     """Runs in the synth process: copy the packages, then pip-install the pinned wheels for Lambda's platform."""
 
-    def __init__(self, source: FunctionSource) -> None:
+    def __init__(self, source: FunctionSource, wheelhouse: Path = WHEELHOUSE) -> None:
         self._source = source
+        self._wheelhouse = wheelhouse
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
         output = Path(output_dir)
@@ -97,15 +98,15 @@ class _PinnedLocalBundling:
         return True
 
     def _install_requirements(self, output: Path) -> None:
-        if not WHEELHOUSE.is_dir() or not any(WHEELHOUSE.glob("*.whl")):
+        if not self._wheelhouse.is_dir() or not any(self._wheelhouse.glob("*.whl")):
             raise BundlingError(
-                f"no Lambda wheels in {WHEELHOUSE}: run `make wheels` once (downloads the "
+                f"no Lambda wheels in {self._wheelhouse}: run `make wheels` once (downloads the "
                 "pinned aarch64 wheels), or skip bundling (`-c aws:cdk:bundling-stacks=[]`) for a template-only synth"
             )
         platform, python_version, implementation = PIP_PLATFORM
         command = [
             sys.executable, "-m", "pip", "install", "--isolated", "--disable-pip-version-check", "--no-input",
-            "--quiet", "--no-index", "--find-links", str(WHEELHOUSE), "--only-binary=:all:",
+            "--quiet", "--no-index", "--find-links", str(self._wheelhouse), "--only-binary=:all:",
             "--platform", platform, "--python-version", python_version, "--implementation", implementation,
             "--no-compile", "--target", str(output), "--constraint", str(REQUIREMENTS),
             *self._source.requirements,

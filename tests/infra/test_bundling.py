@@ -25,9 +25,8 @@ def test_asset_hash_follows_the_requested_distributions() -> None:
     assert lighter.asset_hash() != custom_message.SOURCE.asset_hash()
 
 
-def test_a_missing_wheelhouse_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bundling, "WHEELHOUSE", tmp_path / "nowhere")
-    local = bundling._PinnedLocalBundling(pool_trigger_attachment.SOURCE)
+def test_a_missing_wheelhouse_says_how_to_get_it(tmp_path: Path) -> None:
+    local = bundling._PinnedLocalBundling(pool_trigger_attachment.SOURCE, wheelhouse=tmp_path / "nowhere")
     with pytest.raises(BundlingError, match="run `make wheels`"):
         local.try_bundle(str(tmp_path / "out"), image=cdk.DockerImage.from_registry("never-pulled"))
 
