@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
+from contracts.environment import DEFAULT_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
 
@@ -34,8 +35,6 @@ DEFAULT_RATE_BUDGET: Final = 20.0
 # Cognito's default AdminResetUserPassword quota (UserAccountRecovery category) is 30 requests per second per account
 # and Region; quota increases exist, so the upper bound only catches typos (an extra zero), not policy.
 MAX_RATE_BUDGET: Final = 1000.0
-DEFAULT_COOLDOWN_SECONDS: Final = 900
-MAX_COOLDOWN_SECONDS: Final = 86_400
 DEFAULT_LOG_RETENTION_DAYS: Final = 90
 DEFAULT_CONFIG_REVISION: Final = "1"
 # Requests per child execution of the bulk workflow (one invocation resets them one after another): 10 keep a batch

@@ -34,7 +34,6 @@ class Reason(StrEnum):
 
 
 KNOWN_REASONS: Final = frozenset(reason.value for reason in Reason)
-RECOGNISED_KEYS: Final = ("reason", "locale", "brand", "reference", "link")
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Each recognised key has a shape; a value outside it is rejected by the reset side and ignored by the trigger.
@@ -121,8 +120,3 @@ class ResetMetadata:
             reference=_recognised(raw, "reference"),
             link=_recognised(raw, "link"),
         )
-
-    @property
-    def known_reason(self) -> Reason | None:
-        """The reason when it is one the templates know; None means 'render the generic variant'."""
-        return Reason(self.reason) if self.reason in KNOWN_REASONS else None

@@ -11,7 +11,6 @@ CUSTOM_MESSAGE_TRIGGER: Final = "Custom::CognitoCustomMessageTrigger"
 CUSTOM_MESSAGE_TRIGGER_DETACHMENT: Final = "Custom::CognitoCustomMessageTriggerDetachment"
 # Reads the pool's e-mail sending account; its answer's Data carries it under EMAIL_SENDING_ACCOUNT_KEY.
 EMAIL_SENDING_ACCOUNT: Final = "Custom::CognitoUserPoolEmailSendingAccount"
-RESOURCE_TYPES: Final = (CUSTOM_MESSAGE_TRIGGER, CUSTOM_MESSAGE_TRIGGER_DETACHMENT, EMAIL_SENDING_ACCOUNT)
 
 # ResourceProperties.
 USER_POOL_ID: Final = "UserPoolId"

@@ -64,7 +64,6 @@ class TemplateLibrary:
     def __init__(self, root: str = TEMPLATES_DIR, compiled: str | None = COMPILED_DIR) -> None:
         self.root = root
         self._variants = _scan(root)
-        self.locales = frozenset(key.locale for key in self._variants)
         self.precompiled = PrecompiledTemplates(compiled) if compiled else None
         self._environment = Environment(
             loader=FileSystemLoader(root, encoding="utf-8"),

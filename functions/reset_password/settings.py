@@ -21,9 +21,6 @@ from contracts import environment as env
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.patterns import USER_POOL_ID, anchored
 
-DEFAULT_COOLDOWN_SECONDS: Final = 900
-MAX_COOLDOWN_SECONDS: Final = 86_400
-
 
 class SettingsError(ValueError):
     """The function is deployed with a configuration it cannot run with; the message names each variable."""
@@ -52,11 +49,11 @@ class ResetSettings(BaseModel):
     )
     idempotency_table_name: str | None = Field(default=None, validation_alias=env.IDEMPOTENCY_TABLE_NAME)
     cooldown_seconds: int = Field(
-        default=DEFAULT_COOLDOWN_SECONDS,
+        default=env.DEFAULT_COOLDOWN_SECONDS,
         ge=1,
-        le=MAX_COOLDOWN_SECONDS,
+        le=env.MAX_COOLDOWN_SECONDS,
         validation_alias=env.COOLDOWN_SECONDS,
-        description=f"a whole number of seconds from 1 to {MAX_COOLDOWN_SECONDS}",
+        description=f"a whole number of seconds from 1 to {env.MAX_COOLDOWN_SECONDS}",
     )
     audit_event_bus_name: str | None = Field(default=None, validation_alias=env.AUDIT_EVENT_BUS_NAME)
 
