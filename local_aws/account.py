@@ -1,6 +1,7 @@
 """The local account, provisioned from the template the CDK app synthesizes: the same pool settings and trigger,
 table, bus, rule (pattern, retry policy, dead-letter queue), functions (handlers, environment, asynchronous
-failure destination) and state machines (their definitions, tokens resolved), not hand-written copies.
+failure destination) and state machines (their definitions, with Ref and Fn::GetAtt resolved by template.py to what
+was created here), not hand-written copies.
 
 Resources moto does not need to play the product (alarms, dashboards, IAM, KMS, log groups) are skipped.
 """
@@ -8,11 +9,7 @@ Resources moto does not need to play the product (alarms, dashboards, IAM, KMS, 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,106 +17,10 @@ from typing import Any
 import botocore.session
 
 from local_aws.server import ACCOUNT_ID, REGION, LocalAws
+from local_aws.template import physical, pseudo_parameters
 from local_aws.wiring.functions import AsyncInvokeConfig, LocalFunction, LocalFunctions
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class SynthesizedStack:
-    template: dict[str, Any]
-    warnings: tuple[str, ...]  # what synth reported as warnings (cdk-nag and the stack's own annotations)
-
-
-def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
-    """The stack's CloudFormation template, synthesized in-process from cdk.json's context (plus `context`).
-
-    Asset bundling is skipped: the local account runs the handlers from this checkout, not from bundles. What synth
-    prints (its validation report, on stderr) is collected into `warnings` instead of the terminal.
-    """
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    shipped = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-    with tempfile.TemporaryDirectory(prefix="local-synth-") as outdir, _stderr_into(Path(outdir) / "stderr.txt"):
-        from infra.application import STACK_NAME, build_app  # noqa: PLC0415 - CDK loads only when synthesizing
-
-        app = build_app({**shipped, **(context or {}), "aws:cdk:bundling-stacks": []}, outdir=outdir)
-        template = dict(app.synth().get_stack_by_name(STACK_NAME).template)
-        report_path = Path(outdir) / "validation-report.json"
-        report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    warnings = tuple(
-        violation["description"]
-        for plugin in report.get("pluginReports", [])
-        for violation in plugin.get("violations", [])
-        if violation.get("severity") == "warning"
-    )
-    return SynthesizedStack(template=template, warnings=warnings)
-
-
-@contextmanager
-def _stderr_into(path: Path) -> Iterator[None]:
-    """File descriptor 2 into a file: the CDK's Node process (started on first import) writes there directly."""
-    saved = os.dup(2)
-    with path.open("wb") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-@dataclass
-class TemplateResolver:
-    """Resolves the intrinsic functions CDK emits, against what was created locally."""
-
-    refs: dict[str, str] = field(default_factory=dict)
-    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def pseudo(self, name: str) -> str | None:
-        return {
-            "AWS::Partition": "aws",
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::URLSuffix": "amazonaws.com",
-        }.get(name)
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, argument),) = value.items()
-            intrinsic: dict[str, Callable[[Any], Any]] = {
-                "Ref": self._ref,
-                "Fn::GetAtt": self._get_att,
-                "Fn::Join": self._join,
-                "Fn::Sub": self._sub_fn,
-            }
-            if key in intrinsic:
-                return intrinsic[key](argument)
-        return {key: self.resolve(item) for key, item in value.items()}
-
-    def _ref(self, name: str) -> str:
-        return self.pseudo(name) or self.refs[name]
-
-    def _get_att(self, argument: list[str]) -> str:
-        logical_id, attribute = argument
-        return self.attributes[(logical_id, attribute)]
-
-    def _join(self, argument: list[Any]) -> str:
-        separator, parts = argument
-        return str(separator).join(str(self.resolve(part)) for part in parts)
-
-    def _sub_fn(self, argument: str | list[Any]) -> str:
-        text = argument if isinstance(argument, str) else argument[0]
-        return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m[1]), text)
-
-    def _sub(self, name: str) -> str:
-        if "." in name:
-            logical_id, attribute = name.split(".", 1)
-            return self.attributes[(logical_id, attribute)]
-        return self.pseudo(name) or self.refs[name]
+FUNCTIONS_ROOT = Path(__file__).resolve().parents[1] / "functions"
 
 
 @dataclass(frozen=True)
@@ -157,7 +58,12 @@ def provision(aws: LocalAws, template: Mapping[str, Any]) -> LocalStack:
 class _Provisioner:
     aws: LocalAws
     template: Mapping[str, Any]
-    resolver: TemplateResolver = field(default_factory=TemplateResolver)
+    # What Ref and Fn::GetAtt give, filled in as each resource is created.
+    refs: dict[str, str] = field(default_factory=lambda: pseudo_parameters(region=REGION, account_id=ACCOUNT_ID))
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        return physical(self.refs, self.attributes).resolve(value)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return _of_type(self.template, resource_type)
@@ -186,14 +92,13 @@ class _Provisioner:
             not_provisioned=not_provisioned,
             functions=functions,
             environment=_merged_environment(
-                self.resolver.resolve(props.get("Environment", {}).get("Variables", {}))
-                for props in function_props.values()
+                self.resolve(props.get("Environment", {}).get("Variables", {})) for props in function_props.values()
             ),
         )
 
     def name_what_is_not_created(self) -> None:
         """Roles, log groups and keys are only referred to (a state machine's RoleArn, a queue's key)."""
-        attributes = self.resolver.attributes
+        attributes = self.attributes
         for name, props in self.resources("AWS::IAM::Role").items():
             attributes[(name, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{props.get('RoleName', name)}"
         for name in self.resources("AWS::Logs::LogGroup"):
@@ -205,18 +110,18 @@ class _Provisioner:
         sqs = self.aws.client("sqs")
         for name, props in self.resources("AWS::SQS::Queue").items():
             queue_name = props.get("QueueName", name)
-            self.resolver.refs[name] = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
-            self.resolver.attributes[(name, "Arn")] = self.arn("sqs", queue_name)
-            self.resolver.attributes[(name, "QueueName")] = queue_name
-        return [self.resolver.refs[name] for name in self.resources("AWS::SQS::Queue")]
+            self.refs[name] = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+            self.attributes[(name, "Arn")] = self.arn("sqs", queue_name)
+            self.attributes[(name, "QueueName")] = queue_name
+        return [self.refs[name] for name in self.resources("AWS::SQS::Queue")]
 
     def create_buckets(self) -> None:
         s3 = self.aws.client("s3")
         for name, props in self.resources("AWS::S3::Bucket").items():
             bucket = props.get("BucketName", name.lower())
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-            self.resolver.refs[name] = bucket
-            self.resolver.attributes[(name, "Arn")] = f"arn:aws:s3:::{bucket}"
+            self.refs[name] = bucket
+            self.attributes[(name, "Arn")] = f"arn:aws:s3:::{bucket}"
 
     def create_tables(self) -> None:
         dynamodb = self.aws.client("dynamodb")
@@ -228,39 +133,39 @@ class _Provisioner:
                 AttributeDefinitions=props["AttributeDefinitions"],
                 BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
             )
-            self.resolver.refs[name] = table_name
-            self.resolver.attributes[(name, "Arn")] = self.arn("dynamodb", f"table/{table_name}")
+            self.refs[name] = table_name
+            self.attributes[(name, "Arn")] = self.arn("dynamodb", f"table/{table_name}")
 
     def create_buses(self) -> list[str]:
         events = self.aws.client("events")
         for name, props in self.resources("AWS::Events::EventBus").items():
             bus_name = props.get("Name", name)
             events.create_event_bus(Name=bus_name)
-            self.resolver.refs[name] = bus_name
-            self.resolver.attributes[(name, "Arn")] = self.arn("events", f"event-bus/{bus_name}")
-        return [self.resolver.refs[name] for name in self.resources("AWS::Events::EventBus")]
+            self.refs[name] = bus_name
+            self.attributes[(name, "Arn")] = self.arn("events", f"event-bus/{bus_name}")
+        return [self.refs[name] for name in self.resources("AWS::Events::EventBus")]
 
     def name_functions(self) -> dict[str, dict[str, Any]]:
         function_props = self.resources("AWS::Lambda::Function")
         for name, props in function_props.items():
             function_name = props.get("FunctionName", name)
-            self.resolver.refs[name] = function_name
-            self.resolver.attributes[(name, "Arn")] = self.arn("lambda", f"function:{function_name}")
+            self.refs[name] = function_name
+            self.attributes[(name, "Arn")] = self.arn("lambda", f"function:{function_name}")
         return function_props
 
     def create_user_pools(self) -> list[str]:
         cognito = self.aws.client("cognito-idp")
         allowed = _api_members("CreateUserPool")
         for name, props in self.resources("AWS::Cognito::UserPool").items():
-            resolved = self.resolver.resolve(props)
+            resolved = self.resolve(props)
             settings = {key: value for key, value in resolved.items() if key in allowed and key != "PoolName"}
             pool = cognito.create_user_pool(PoolName=resolved.get("UserPoolName", name), **settings)["UserPool"]
-            self.resolver.refs[name] = pool["Id"]
-            self.resolver.attributes[(name, "Arn")] = pool["Arn"]
-        return [self.resolver.refs[name] for name in self.resources("AWS::Cognito::UserPool")]
+            self.refs[name] = pool["Id"]
+            self.attributes[(name, "Arn")] = pool["Arn"]
+        return [self.refs[name] for name in self.resources("AWS::Cognito::UserPool")]
 
     def local_functions(self, function_props: Mapping[str, dict[str, Any]]) -> LocalFunctions:
-        resolve = self.resolver.resolve
+        resolve = self.resolve
         async_configs = {
             resolve(props["FunctionName"]): AsyncInvokeConfig(
                 maximum_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
@@ -272,9 +177,9 @@ class _Provisioner:
         }
         return LocalFunctions(
             LocalFunction.from_handler_path(
-                self.resolver.refs[name],
+                self.refs[name],
                 props["Handler"],
-                async_configs.get(self.resolver.refs[name], AsyncInvokeConfig()),
+                async_configs.get(self.refs[name], AsyncInvokeConfig()),
             )
             for name, props in function_props.items()
             if _is_product_handler(props["Handler"])
@@ -283,7 +188,7 @@ class _Provisioner:
     def create_rules(self) -> None:
         events = self.aws.client("events")
         for props in self.resources("AWS::Events::Rule").values():
-            rule = self.resolver.resolve(props)
+            rule = self.resolve(props)
             bus = rule.get("EventBusName", "default")
             events.put_rule(
                 Name=rule["Name"],
@@ -300,8 +205,8 @@ class _Provisioner:
             try:
                 response = sfn.create_state_machine(
                     name=props.get("StateMachineName", name),
-                    definition=self.resolver.resolve(props["DefinitionString"]),
-                    roleArn=self.resolver.resolve(props["RoleArn"]),
+                    definition=self.resolve(props["DefinitionString"]),
+                    roleArn=self.resolve(props["RoleArn"]),
                     type=props.get("StateMachineType", "STANDARD"),
                 )
             except sfn.exceptions.ClientError as error:
@@ -315,7 +220,7 @@ class _Provisioner:
 
 def _is_product_handler(handler: str) -> bool:
     """The functions under functions/; CDK's own helper functions (custom resource providers) are not run locally."""
-    return (PROJECT_ROOT / "functions" / handler.split(".", 1)[0]).is_dir()
+    return (FUNCTIONS_ROOT / handler.split(".", 1)[0]).is_dir()
 
 
 def _merged_environment(variables: Any) -> dict[str, str]:

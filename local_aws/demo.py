@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from local_aws.account import synthesize
 from local_aws.pool import add_user, create_app_client
+from local_aws.synth import synthesize
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
 from local_aws.wiring.eventbridge import Delivery
 from local_aws.wiring.functions import Invocation

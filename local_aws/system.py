@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Final
 from unittest import mock
 
-from local_aws.account import LocalStack, SynthesizedStack, provision, synthesize
+from local_aws.account import LocalStack, provision
 from local_aws.server import REGION, LocalAws, running_local_aws
+from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
 from local_aws.wiring.outbox import Outbox
 

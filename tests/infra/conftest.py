@@ -23,6 +23,7 @@ for _variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"):
     os.environ.pop(_variable, None)
 
 from infra.application import STACK_NAME, build_app  # noqa: E402  (after the environment above)
+from local_aws.template import placeholders  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXISTING_POOL_ID = "eu-west-1_AbC123xyz"
@@ -38,21 +39,12 @@ def shipped_context() -> dict[str, Any]:
     return context
 
 
+_PLACEHOLDERS = placeholders()  # the resolver the local account uses too (local_aws/template.py)
+
+
 def render(value: Any) -> Any:
     """CloudFormation intrinsics as readable text: {"Ref": "X"} -> "${X}", GetAtt -> "${X.Arn}", Join -> joined."""
-    if isinstance(value, list):
-        return [render(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"Ref"}:
-        return "${" + value["Ref"] + "}"
-    if set(value) == {"Fn::GetAtt"}:
-        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
-    if set(value) == {"Fn::Join"}:
-        separator, parts = value["Fn::Join"]
-        rendered = (render(part) for part in parts)
-        return separator.join(part if isinstance(part, str) else json.dumps(part) for part in rendered)
-    return {key: render(item) for key, item in value.items()}
+    return _PLACEHOLDERS.resolve(value)
 
 
 @dataclass(frozen=True)

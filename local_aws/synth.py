@@ -1,0 +1,57 @@
+"""The stack's CloudFormation template, synthesized in-process from the CDK app: what the local account is made of."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    template: dict[str, Any]
+    warnings: tuple[str, ...]  # what synth reported as warnings (cdk-nag and the stack's own annotations)
+
+
+def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
+    """The stack's CloudFormation template, synthesized in-process from cdk.json's context (plus `context`).
+
+    Asset bundling is skipped: the local account runs the handlers from this checkout, not from bundles. What synth
+    prints (its validation report, on stderr) is collected into `warnings` instead of the terminal.
+    """
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    shipped = json.loads(CDK_JSON.read_text())["context"]
+    with tempfile.TemporaryDirectory(prefix="local-synth-") as outdir, _stderr_into(Path(outdir) / "stderr.txt"):
+        from infra.application import STACK_NAME, build_app  # noqa: PLC0415 - CDK loads only when synthesizing
+
+        app = build_app({**shipped, **(context or {}), "aws:cdk:bundling-stacks": []}, outdir=outdir)
+        template = dict(app.synth().get_stack_by_name(STACK_NAME).template)
+        report_path = Path(outdir) / "validation-report.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    warnings = tuple(
+        violation["description"]
+        for plugin in report.get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+        if violation.get("severity") == "warning"
+    )
+    return SynthesizedStack(template=template, warnings=warnings)
+
+
+@contextmanager
+def _stderr_into(path: Path) -> Iterator[None]:
+    """File descriptor 2 into a file: the CDK's Node process (started on first import) writes there directly."""
+    saved = os.dup(2)
+    with path.open("wb") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
