@@ -17,6 +17,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "functions"))  # the contracts package, as the functions import it
+
+from contracts import environment as env  # noqa: E402 - after the path is set
+from contracts.cognito import DEVELOPER  # noqa: E402
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE  # noqa: E402
+
 CHILD = ROOT / "bench" / "cold_start_child.py"
 EVENT = ROOT / "tests" / "events" / "custom_message" / "forgot_password_admin_reset.json"
 CONTENDERS = {
@@ -32,11 +38,11 @@ def _environment() -> dict[str, str]:
     environment.update(
         {
             "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "bench")]),
-            "ALLOWED_LINK_HOSTS": "reset.example.com",
+            env.ALLOWED_LINK_HOSTS: "reset.example.com",
             # The heaviest path: a pool on its own SES identity, so the trigger renders the e-mail as well as the SMS.
-            "EMAIL_SENDING_ACCOUNT": "DEVELOPER",
-            "POWERTOOLS_SERVICE_NAME": "custom-message",
-            "POWERTOOLS_METRICS_NAMESPACE": "CognitoPasswordReset",
+            env.EMAIL_SENDING_ACCOUNT: DEVELOPER,
+            env.POWERTOOLS_SERVICE_NAME: CUSTOM_MESSAGE_SERVICE,
+            env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
             # What Lambda sets, so the baseline's Tracer is the real one (an unsampled trace: nothing is sent).
             "AWS_LAMBDA_FUNCTION_NAME": "custom-message-bench",
             "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
