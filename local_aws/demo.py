@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from contracts import environment as env
+from contracts.cognito import COGNITO_DEFAULT
 from local_aws.pool import add_user, create_app_client
 from local_aws.synth import synthesize
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
@@ -91,7 +93,7 @@ def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> N
 
 
 def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
-    cooldown = system.stack.environment.get("COOLDOWN_SECONDS")
+    cooldown = system.stack.environment.get(env.COOLDOWN_SECONDS)
     say.line(f"3. The same finding arrives again, inside the {cooldown}-second cooldown window:")
     seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
     system.put_reset_request(
@@ -156,7 +158,7 @@ def ses_deployment(say: Terminal) -> None:
 
 def _mode(system: LocalSystem) -> str:
     pool = system.cognito.describe_user_pool(UserPoolId=system.stack.user_pool_id)["UserPool"]
-    return str(pool.get("EmailConfiguration", {}).get("EmailSendingAccount", "COGNITO_DEFAULT"))
+    return str(pool.get("EmailConfiguration", {}).get("EmailSendingAccount", COGNITO_DEFAULT))
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.pool import add_user
-from local_aws.system import REQUEST_SOURCE, RESET_REQUESTED, running_system
+from local_aws.system import running_system
 from local_aws.wiring.eventbridge import DeliveryAttempt, DeliveryObserver
 
 OUT = Path("out/local")

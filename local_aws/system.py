@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any, Final
 from unittest import mock
 
+from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.account import LocalStack, provision
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
 from local_aws.wiring.outbox import Outbox
 
-REQUEST_SOURCE = "cognito-admin-reset.requests"  # the first of cdk.json's allowedEventSources
-RESET_REQUESTED = "Password Reset Requested"
 # The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
 # DEVELOPER), beside the shipped default (Cognito's own sender, COGNITO_DEFAULT). Local SES does not check the identity.
 SES_DEPLOYMENT: Final = {

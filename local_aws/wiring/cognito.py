@@ -22,14 +22,24 @@ from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_v
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 
-from custom_message.event import ADMINISTRATOR_CLIENT_ID, FORGOT_PASSWORD
-from custom_message.settings import COGNITO_DEFAULT, DEVELOPER
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    COGNITO_DEFAULT,
+    DEVELOPER,
+    EMAIL_FIELDS,
+    EMAIL_MESSAGE,
+    EMAIL_SUBJECT,
+    FORGOT_PASSWORD,
+    RESPONSE_FIELDS,
+    RESPONSE_LIMITS,
+    SMS_MESSAGE,
+)
 from local_aws.wiring.functions import LocalFunctions
-from local_aws.wiring.outbox import CODE_PLACEHOLDER, Outbox
+from local_aws.wiring.outbox import Outbox
 
-# Cognito's limits on what a CustomMessage trigger may answer with.
-LIMITS = {"emailSubject": 140, "emailMessage": 20_000, "smsMessage": 140}
-EMAIL_FIELDS = ("emailSubject", "emailMessage")
+# The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
+LINK_PLACEHOLDER = "{##Click Here##}"
 
 
 class UserLambdaValidationError(JsonRESTError):
@@ -64,11 +74,11 @@ def forgot_password_event(
         "request": {
             "userAttributes": attributes,
             "codeParameter": CODE_PLACEHOLDER,
-            "linkParameter": "{##Click Here##}",
+            "linkParameter": LINK_PLACEHOLDER,
             "usernameParameter": None,
             "clientMetadata": client_metadata,
         },
-        "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
+        "response": dict.fromkeys(RESPONSE_FIELDS),
     }
 
 
@@ -85,7 +95,7 @@ def accepted_response(answer: Any, *, sending_account: str) -> dict[str, str | N
     if not isinstance(response, dict):
         raise InvalidLambdaResponseError("Invalid lambda response: no response object")
     fields: dict[str, str | None] = {}
-    for name, limit in LIMITS.items():
+    for name, limit in RESPONSE_LIMITS.items():
         value = response.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise InvalidLambdaResponseError(f"Invalid lambda response: {name} is not a string of at most {limit}")
@@ -94,10 +104,10 @@ def accepted_response(answer: Any, *, sending_account: str) -> dict[str, str | N
         # Developer Guide, "Custom message Lambda trigger": with EmailSendingAccount other than DEVELOPER, an answer
         # that sets emailMessage or emailSubject fails the request.
         raise InvalidLambdaResponseError(
-            f"Invalid lambda response: emailMessage and emailSubject need EmailSendingAccount DEVELOPER; "
+            f"Invalid lambda response: {EMAIL_MESSAGE} and {EMAIL_SUBJECT} need EmailSendingAccount {DEVELOPER}; "
             f"this pool's is {sending_account}"
         )
-    for name in ("emailMessage", "smsMessage"):
+    for name in (EMAIL_MESSAGE, SMS_MESSAGE):
         text = fields[name]
         if text is not None and CODE_PLACEHOLDER not in text:
             raise InvalidLambdaResponseError(f"Invalid lambda response: {name} lacks the code placeholder")
@@ -125,9 +135,9 @@ class _Trigger:
             username=user.username,
             trigger_source=event["triggerSource"],
             email_to=attributes.get("email"),
-            subject=fields["emailSubject"],
-            email_message=fields["emailMessage"],
-            sms_message=fields["smsMessage"],
+            subject=fields[EMAIL_SUBJECT],
+            email_message=fields[EMAIL_MESSAGE],
+            sms_message=fields[SMS_MESSAGE],
         )
 
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-CODE_PLACEHOLDER = "{####}"
+from contracts.cognito import CODE_PLACEHOLDER
+
 COGNITO_DEFAULT_SUBJECT = "Your password reset code"
-COGNITO_DEFAULT_MESSAGE = "Your password reset code is {####}."
+COGNITO_DEFAULT_MESSAGE = f"Your password reset code is {CODE_PLACEHOLDER}."
 
 
 class _TextOfHtml(HTMLParser):
