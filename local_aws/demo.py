@@ -54,12 +54,12 @@ SECURITY_INCIDENT = {
 
 def show_messages(system: LocalSystem, sent: int, say: Terminal) -> None:
     """What the local Cognito sent since `sent` messages: each part as the user receives it, and whose it is."""
-    for message in system.wiring.outbox.messages[sent:]:
+    for message in system.outbox.messages[sent:]:
         email_origin = "rendered by the trigger" if message.tailored else "Cognito's own default message"
         sms_origin = "rendered by the trigger" if message.sms_tailored else "Cognito's own default message"
         say.line(f"    e-mail to {message.email_to} ({email_origin}):")
         say.line(f"      subject: {message.subject}")
-        say.line(f"      e-mail ({system.wiring.outbox.root / message.folder / 'email.html'}), as text:")
+        say.line(f"      e-mail ({system.outbox.root / message.folder / 'email.html'}), as text:")
         for text_line in message.email_text.splitlines():
             say.line(f"        | {text_line}")
         say.line(f"    SMS ({sms_origin}): {message.sms}")
@@ -68,7 +68,7 @@ def show_messages(system: LocalSystem, sent: int, say: Terminal) -> None:
 def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
     say.line("1. A SIEM finding on EventBridge (PutEvents): reset lena, in German, and sign her out everywhere.")
     say.line(f"    lena before: {system.user_status('lena')}")
-    seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
+    seen, sent = len(system.wiring.events.delivered), len(system.outbox.messages)
     event_id = system.put_reset_request(SECURITY_INCIDENT)
     say.line(f"    PutEvents accepted event {event_id}; the rule delivered it to the reset function:")
     for _, invocation in _delivered_since(system, seen):
@@ -79,7 +79,7 @@ def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
 
 def users_own_forgot_password(system: LocalSystem, client_id: str, say: Terminal, number: int) -> None:
     say.line(f'{number}. sam clicks "Forgot password" in the web app (ForgotPassword through its app client):')
-    sent = len(system.wiring.outbox.messages)
+    sent = len(system.outbox.messages)
     system.request_own_code(client_id, "sam")
     say.line(f"    sam after: {system.user_status('sam')} (his password works until he chooses a new one)")
     show_messages(system, sent, say)
@@ -95,15 +95,13 @@ def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> N
 def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
     cooldown = system.stack.environment.get(env.COOLDOWN_SECONDS)
     say.line(f"3. The same finding arrives again, inside the {cooldown}-second cooldown window:")
-    seen, sent = len(system.wiring.events.delivered), len(system.wiring.outbox.messages)
+    seen, sent = len(system.wiring.events.delivered), len(system.outbox.messages)
     system.put_reset_request(
         {"username": "lena", "requestId": "SEC-4211-lena", "clientMetadata": {"reason": "security_incident"}}
     )
     for _, invocation in _delivered_since(system, seen):
         say.result("result", invocation.payload)
-    say.line(
-        f"    messages sent for it: {len(system.wiring.outbox.messages) - sent}; lena: {system.user_status('lena')}"
-    )
+    say.line(f"    messages sent for it: {len(system.outbox.messages) - sent}; lena: {system.user_status('lena')}")
 
 
 def users_and_app(system: LocalSystem) -> str:
@@ -139,7 +137,7 @@ def default_deployment(say: Terminal, started: float) -> None:
         say.line()
         users_own_forgot_password(system, client_id, say, number=4)
         say.line()
-        say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+        say.line(f"Outbox: {(system.outbox.index).resolve()}")
 
 
 def ses_deployment(say: Terminal) -> None:
@@ -153,7 +151,7 @@ def ses_deployment(say: Terminal) -> None:
         say.line()
         users_own_forgot_password(system, client_id, say, number=2)
         say.line()
-        say.line(f"Outbox: {(system.wiring.outbox.index).resolve()}")
+        say.line(f"Outbox: {(system.outbox.index).resolve()}")
 
 
 def _mode(system: LocalSystem) -> str:

@@ -104,7 +104,7 @@ def main() -> None:
                 "  aws stepfunctions describe-execution --execution-arn \"$execution\" --query '[status,output]'"
                 + "   # again while RUNNING",
                 "",
-                f"Messages: {system.wiring.outbox.index.resolve()}   Function logs: {logs_path.resolve()}",
+                f"Messages: {system.outbox.index.resolve()}   Function logs: {logs_path.resolve()}",
                 "",
                 "What the reset function made of each event the rule delivered (an event that matches no rule, such",
                 "as one from a source outside allowedEventSources, is dropped without a trace, as on AWS):",

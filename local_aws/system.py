@@ -16,10 +16,10 @@ from unittest import mock
 
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.account import LocalStack, provision
+from local_aws.outbox import Outbox
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
-from local_aws.wiring.outbox import Outbox
 
 # The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
 # DEVELOPER), beside the shipped default (Cognito's own sender, COGNITO_DEFAULT). Local SES does not check the identity.
@@ -37,6 +37,7 @@ class LocalSystem:
     synthesized: SynthesizedStack
     stack: LocalStack
     wiring: Wiring
+    outbox: Outbox  # what the local Cognito sent
 
     @property
     def cognito(self) -> Any:
@@ -92,5 +93,6 @@ def running_system(
         stack = provision(aws, synthesized.template)
         os.environ.update(stack.environment)
         stack.functions.start_cold()
-        with wired(aws, stack.functions, Outbox(outbox_dir), retry_scale=retry_scale) as wiring:
-            yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring)
+        outbox = Outbox(outbox_dir)
+        with wired(aws, stack.functions, outbox.deliver, retry_scale=retry_scale) as wiring:
+            yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring, outbox=outbox)

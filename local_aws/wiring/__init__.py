@@ -4,7 +4,8 @@ moto plays each service on its own; on AWS the services call one another. This p
 with the real handlers run in-process:
 
 - EventBridge rule → Lambda target (asynchronous, with Lambda's retries and on-failure destination): eventbridge.py
-- Cognito AdminResetUserPassword → the pool's CustomMessage trigger → the outbox: cognito.py, outbox.py
+- Cognito AdminResetUserPassword / ForgotPassword → the pool's CustomMessage trigger → the message Cognito sends,
+  handed to a recipient (the local system's outbox): cognito.py
 - Step Functions `lambda:invoke` task → Lambda: step_functions.py
 
 `wired(...)` switches all of it on for as long as the local account runs.
@@ -21,17 +22,15 @@ from typing import Any
 from unittest import mock
 
 from local_aws.server import LocalAws
-from local_aws.wiring.cognito import custom_message_trigger_called
+from local_aws.wiring.cognito import MessageRecipient, custom_message_trigger_called
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
-from local_aws.wiring.outbox import Outbox
 from local_aws.wiring.step_functions import RetryClock, lambda_tasks_in_process
 
 
 @dataclass(frozen=True, slots=True)
 class Wiring:
     events: EventDelivery
-    outbox: Outbox
     retry_clock: RetryClock
 
 
@@ -46,7 +45,9 @@ def _send_to_queue(aws: LocalAws) -> Any:
 
 
 @contextmanager
-def wired(aws: LocalAws, functions: LocalFunctions, outbox: Outbox, *, retry_scale: float = 1.0) -> Iterator[Wiring]:
+def wired(
+    aws: LocalAws, functions: LocalFunctions, send: MessageRecipient, *, retry_scale: float = 1.0
+) -> Iterator[Wiring]:
     """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests)."""
     host_port = aws.endpoint_url.rsplit(":", 1)[-1]
     retry_clock = RetryClock(scale=retry_scale)
@@ -55,6 +56,6 @@ def wired(aws: LocalAws, functions: LocalFunctions, outbox: Outbox, *, retry_sca
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
         stack.enter_context(mock.patch.dict(os.environ, {"MOTO_PORT": host_port}))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
-        stack.enter_context(custom_message_trigger_called(functions, outbox))
+        stack.enter_context(custom_message_trigger_called(functions, send))
         stack.enter_context(lambda_targets_delivered(delivery))
-        yield Wiring(events=delivery, outbox=outbox, retry_clock=retry_clock)
+        yield Wiring(events=delivery, retry_clock=retry_clock)

@@ -1,7 +1,8 @@
 """Cognito → CustomMessage trigger: moto resets the user but ignores ClientMetadata and never calls triggers; this
 calls the pool's CustomMessage function the way Cognito does after AdminResetUserPassword (an administrator's call)
 and after ForgotPassword (a user's own request through an app client), checks its answer the way Cognito does, and
-puts the message Cognito would send into the outbox.
+hands the message Cognito would send (the code in place of its placeholder, Cognito's own text where the trigger left
+a field empty) to whoever receives it: the local system's outbox (local_aws/outbox.py).
 
 Like Cognito, a trigger that fails or answers with something unusable fails the caller's request
 (UserLambdaValidationException / InvalidLambdaResponseException), and the user keeps the status they had. "Unusable"
@@ -12,7 +13,9 @@ parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import html
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +39,12 @@ from contracts.cognito import (
     SMS_MESSAGE,
 )
 from local_aws.wiring.functions import LocalFunctions
-from local_aws.wiring.outbox import Outbox
 
 # The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
 LINK_PLACEHOLDER = "{##Click Here##}"
+# What Cognito sends for a password reset code when the trigger leaves a field empty.
+COGNITO_DEFAULT_SUBJECT = "Your password reset code"
+COGNITO_DEFAULT_MESSAGE = f"Your password reset code is {CODE_PLACEHOLDER}."
 
 
 class UserLambdaValidationError(JsonRESTError):
@@ -114,10 +119,48 @@ def accepted_response(answer: Any, *, sending_account: str) -> dict[str, str | N
     return fields
 
 
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What Cognito sends for one code: the trigger's subject, HTML e-mail and SMS, each with a code in place of the
+    placeholder, or Cognito's own default text where the trigger left it empty."""
+
+    username: str
+    trigger_source: str
+    email_to: str | None
+    subject: str
+    email_html: str
+    sms: str
+    tailored: bool  # the e-mail is the trigger's (else Cognito's default e-mail)
+    sms_tailored: bool
+
+    @classmethod
+    def of_answer(
+        cls, *, username: str, trigger_source: str, email_to: str | None, fields: dict[str, str | None]
+    ) -> SentMessage:
+        code = f"{secrets.randbelow(10**6):06d}"
+
+        def fill(text: str) -> str:
+            return text.replace(CODE_PLACEHOLDER, code)
+
+        return cls(
+            username=username,
+            trigger_source=trigger_source,
+            email_to=email_to,
+            subject=fill(fields[EMAIL_SUBJECT] or COGNITO_DEFAULT_SUBJECT),
+            email_html=fill(fields[EMAIL_MESSAGE] or html.escape(COGNITO_DEFAULT_MESSAGE)),
+            sms=fill(fields[SMS_MESSAGE] or COGNITO_DEFAULT_MESSAGE),
+            tailored=fields[EMAIL_MESSAGE] is not None,
+            sms_tailored=fields[SMS_MESSAGE] is not None,
+        )
+
+
+MessageRecipient = Callable[[SentMessage], object]
+
+
 @dataclass(frozen=True)
 class _Trigger:
     functions: LocalFunctions
-    outbox: Outbox
+    send: MessageRecipient
 
     def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> None:
         """Call the pool's CustomMessage trigger, as Cognito does, and deliver what it answered; nothing when the pool
@@ -131,13 +174,13 @@ class _Trigger:
             raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
         fields = accepted_response(invocation.payload, sending_account=email_sending_account(pool))
         attributes = event["request"]["userAttributes"]
-        self.outbox.deliver(
-            username=user.username,
-            trigger_source=event["triggerSource"],
-            email_to=attributes.get("email"),
-            subject=fields[EMAIL_SUBJECT],
-            email_message=fields[EMAIL_MESSAGE],
-            sms_message=fields[SMS_MESSAGE],
+        self.send(
+            SentMessage.of_answer(
+                username=user.username,
+                trigger_source=event["triggerSource"],
+                email_to=attributes.get("email"),
+                fields=fields,
+            )
         )
 
 
@@ -149,8 +192,8 @@ def _attributes(user: Any, status: object) -> dict[str, str]:
 
 
 @contextmanager
-def custom_message_trigger_called(functions: LocalFunctions, outbox: Outbox) -> Iterator[None]:
-    trigger = _Trigger(functions, outbox)
+def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipient) -> Iterator[None]:
+    trigger = _Trigger(functions, send)
     original_admin_reset = CognitoIdpResponse.admin_reset_user_password
     original_forgot_password = CognitoIdpResponse.forgot_password
 

@@ -17,7 +17,7 @@ from contracts.cognito import COGNITO_DEFAULT, DEVELOPER, FORGOT_PASSWORD
 from local_aws.demo import SECURITY_INCIDENT
 from local_aws.pool import create_app_client
 from local_aws.system import LocalSystem
-from local_aws.wiring.outbox import COGNITO_DEFAULT_SUBJECT
+from local_aws.wiring.cognito import COGNITO_DEFAULT_SUBJECT
 
 
 def reset_through_eventbridge(system: LocalSystem) -> dict[str, object]:
@@ -35,7 +35,7 @@ def test_the_default_deployment_tailors_the_sms_and_leaves_the_e_mail_to_cognito
 
     assert result["status"] == "reset"
     assert system.user_status("lena") == "RESET_REQUIRED"
-    (message,) = system.wiring.outbox.messages
+    (message,) = system.outbox.messages
     assert (message.tailored, message.sms_tailored) == (False, True)
     assert message.subject == COGNITO_DEFAULT_SUBJECT
     assert message.sms.startswith("ACME Industries Sicherheitshinweis")
@@ -52,7 +52,7 @@ def test_cognito_refuses_an_e_mail_from_the_trigger_of_a_pool_on_its_default_sen
 
     assert (result["status"], result["reason"]) == ("failed", "TRIGGER_REJECTED")
     assert system.user_status("lena") == "CONFIRMED"  # the reset did not happen
-    assert system.wiring.outbox.messages == []
+    assert system.outbox.messages == []
 
 
 @pytest.mark.parametrize("deployment", ["system", "ses_system"])
@@ -65,7 +65,7 @@ def test_a_users_own_forgot_password_gets_the_self_service_message(
     system.request_own_code(client_id, "lena")
 
     assert system.user_status("lena") == "CONFIRMED"  # her password still works until she chooses a new one
-    (message,) = system.wiring.outbox.messages
+    (message,) = system.outbox.messages
     assert message.trigger_source == FORGOT_PASSWORD
     assert "Ihr Code zum Zurücksetzen des Passworts" in message.sms
     assert "Administration" not in message.sms

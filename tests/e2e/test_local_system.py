@@ -28,7 +28,7 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", delivery.event["time"])  # the envelope AWS sends
     assert (invocation.payload["status"], invocation.payload["signedOut"]) == ("reset", True)
     assert system.user_status("lena") == "RESET_REQUIRED"
-    (message,) = system.wiring.outbox.messages
+    (message,) = system.outbox.messages
     assert (message.email_to, message.tailored) == ("lena@example.com", True)
     assert message.subject.startswith("Sicherheitshinweis")
     assert "ACME" in message.subject
@@ -38,8 +38,8 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert "SEC-4211" in message.email_html
     assert "Hallo Lena" in message.email_html
     assert CODE_PLACEHOLDER not in message.email_html + message.sms
-    assert message.folder in system.wiring.outbox.index.read_text()
-    stored = system.wiring.outbox.root / message.folder
+    assert message.folder in system.outbox.index.read_text()
+    stored = system.outbox.root / message.folder
     text = (stored / "email.txt").read_text()
     assert "Hallo Lena," in text
     assert code[1] in text
@@ -61,7 +61,7 @@ def test_the_single_reset_workflow_reports_a_missing_user_as_its_output(system: 
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
     assert (output["status"], output["reason"], output["username"]) == ("failed", "USER_NOT_FOUND", "nobody")
-    assert system.wiring.outbox.messages == []
+    assert system.outbox.messages == []
 
 
 def test_the_same_finding_inside_the_cooldown_is_skipped_and_sends_nothing(system: LocalSystem) -> None:
@@ -71,7 +71,7 @@ def test_the_same_finding_inside_the_cooldown_is_skipped_and_sends_nothing(syste
 
     statuses = [invocation.payload["status"] for _, invocation in system.wiring.events.delivered]
     assert statuses == ["reset", "skipped"]
-    assert len(system.wiring.outbox.messages) == 1
+    assert len(system.outbox.messages) == 1
 
 
 def test_step_functions_retries_a_throttled_reset_and_then_succeeds(system: LocalSystem) -> None:
@@ -86,7 +86,7 @@ def test_step_functions_retries_a_throttled_reset_and_then_succeeds(system: Loca
     (wait,) = system.wiring.retry_clock.waits  # one Retry of TransientResetError, as the synthesized definition says
     assert 0 <= wait <= 5  # IntervalSeconds 5 with full jitter
     assert system.user_status("sam") == "RESET_REQUIRED"
-    assert len(system.wiring.outbox.messages) == 1
+    assert len(system.outbox.messages) == 1
 
 
 def test_step_functions_catches_an_unclassified_error_without_retrying(system: LocalSystem) -> None:

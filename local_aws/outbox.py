@@ -1,8 +1,9 @@
-"""Where the local account's e-mails and text messages go: a folder per message and an index page to open.
+"""Where the local system's e-mails and text messages go, for people to look at: a folder per message and an index
+page to open.
 
-Each message is stored as Cognito would deliver it: the trigger's subject, HTML body and SMS with the code
-placeholder replaced by a code, or Cognito's own default text when the trigger left them empty; beside them the
-e-mail's text as a text-only mail client shows it (email.html, email.txt, sms.txt, message.json).
+Each message is filed as Cognito sent it (wiring/cognito.py: the code filled in, Cognito's own text where the trigger
+left a field empty), with the e-mail's text beside it as a text-only mail client shows it: email.html, email.txt,
+sms.txt, message.json.
 """
 
 from __future__ import annotations
@@ -10,16 +11,12 @@ from __future__ import annotations
 import html
 import json
 import re
-import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from contracts.cognito import CODE_PLACEHOLDER
-
-COGNITO_DEFAULT_SUBJECT = "Your password reset code"
-COGNITO_DEFAULT_MESSAGE = f"Your password reset code is {CODE_PLACEHOLDER}."
+from local_aws.wiring.cognito import SentMessage
 
 
 class _TextOfHtml(HTMLParser):
@@ -60,16 +57,10 @@ def _origin(tailored: bool) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveredMessage:
+class DeliveredMessage(SentMessage):
+    """A sent message as the outbox filed it, in `folder`."""
+
     folder: str
-    username: str
-    trigger_source: str
-    email_to: str | None
-    subject: str
-    email_html: str
-    sms: str
-    tailored: bool  # the e-mail is the trigger's (else Cognito's default e-mail)
-    sms_tailored: bool
 
     @property
     def email_text(self) -> str:
@@ -90,36 +81,11 @@ class Outbox:
     def index(self) -> Path:
         return self.root / "index.html"
 
-    def deliver(
-        self,
-        *,
-        username: str,
-        trigger_source: str,
-        email_to: str | None,
-        subject: str | None,
-        email_message: str | None,
-        sms_message: str | None,
-    ) -> DeliveredMessage:
-        code = f"{secrets.randbelow(10**6):06d}"
-        tailored = email_message is not None
-        sms_tailored = sms_message is not None
-
-        def fill(text: str) -> str:
-            return text.replace(CODE_PLACEHOLDER, code)
-
+    def deliver(self, sent: SentMessage) -> DeliveredMessage:
         with self._lock:
-            folder = f"{len(self.messages) + 1:03d}-{trigger_source.removeprefix('CustomMessage_')}"
-            message = DeliveredMessage(
-                folder=folder,
-                username=username,
-                trigger_source=trigger_source,
-                email_to=email_to,
-                subject=fill(subject or COGNITO_DEFAULT_SUBJECT),
-                email_html=fill(email_message or html.escape(COGNITO_DEFAULT_MESSAGE)),
-                sms=fill(sms_message or COGNITO_DEFAULT_MESSAGE),
-                tailored=tailored,
-                sms_tailored=sms_tailored,
-            )
+            # "001-ForgotPassword" for the first CustomMessage_ForgotPassword message
+            folder = f"{len(self.messages) + 1:03d}-{sent.trigger_source.rpartition('_')[2]}"
+            message = DeliveredMessage(**asdict(sent), folder=folder)
             target = self.root / folder
             target.mkdir(parents=True, exist_ok=True)
             (target / "email.html").write_text(message.email_html, encoding="utf-8")
@@ -128,13 +94,13 @@ class Outbox:
             (target / "message.json").write_text(
                 json.dumps(
                     {
-                        "username": username,
-                        "triggerSource": trigger_source,
-                        "to": email_to,
+                        "username": message.username,
+                        "triggerSource": message.trigger_source,
+                        "to": message.email_to,
                         "subject": message.subject,
                         "sms": message.sms,
-                        "tailored": tailored,
-                        "smsTailored": sms_tailored,
+                        "tailored": message.tailored,
+                        "smsTailored": message.sms_tailored,
                     },
                     indent=2,
                     ensure_ascii=False,
