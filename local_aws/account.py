@@ -176,10 +176,12 @@ class _Provisioner:
             for props in self.resources("AWS::Lambda::EventInvokeConfig").values()
         }
         return LocalFunctions(
-            LocalFunction.from_handler_path(
-                self.refs[name],
-                props["Handler"],
-                async_configs.get(self.refs[name], AsyncInvokeConfig()),
+            LocalFunction(
+                name=self.refs[name],
+                handler_path=props["Handler"],
+                async_config=async_configs.get(self.refs[name], AsyncInvokeConfig()),
+                timeout_seconds=float(props.get("Timeout", 3)),
+                memory_mb=int(props.get("MemorySize", 128)),
             )
             for name, props in function_props.items()
             if _is_product_handler(props["Handler"])

@@ -1,6 +1,7 @@
 """The Lambda functions of the local account: real handlers, run in-process the way the Lambda service runs them.
 
-An invocation gets a deep copy of its payload (as if it had crossed the wire) and a Lambda context; a raised
+An invocation gets a deep copy of its payload (as if it had crossed the wire) and the context Lambda would hand
+the function (its name, ARN, memory and the time left before its Timeout, as the template sets them); a raised
 exception becomes Lambda's error payload (`errorType`, `errorMessage`) with function error `Unhandled`, exactly what
 Step Functions and asynchronous invokes see on AWS.
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_aws.lambda_context import LambdaContext
 from local_aws.server import ACCOUNT_ID, REGION
 
 Handler = Callable[[Any, Any], Any]
@@ -34,6 +36,8 @@ class LocalFunction:
     name: str
     handler_path: str  # `package.module.function`, as the Handler property of AWS::Lambda::Function names it
     async_config: AsyncInvokeConfig = AsyncInvokeConfig()
+    timeout_seconds: float = 3.0  # AWS::Lambda::Function's Timeout and MemorySize, defaults included
+    memory_mb: int = 128
     # How a new container gets its handler; by default the handler's module runs again (see start_cold). A test
     # hands in its own, e.g. the handler built over dependencies it chose.
     new_container: Callable[[], Handler] | None = None
@@ -42,10 +46,6 @@ class LocalFunction:
     def __post_init__(self) -> None:
         module_name, _, attribute = self.handler_path.rpartition(".")
         self.handler = getattr(importlib.import_module(module_name), attribute)
-
-    @classmethod
-    def from_handler_path(cls, name: str, handler_path: str, async_config: AsyncInvokeConfig) -> LocalFunction:
-        return cls(name=name, handler_path=handler_path, async_config=async_config)
 
     @property
     def arn(self) -> str:
@@ -61,6 +61,43 @@ class LocalFunction:
             return
         module_name, _, attribute = self.handler_path.rpartition(".")
         self.handler = getattr(importlib.reload(importlib.import_module(module_name)), attribute)
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationContext:
+    """What Lambda hands `function`'s handler as its context for one invocation."""
+
+    function: LocalFunction
+    deadline: float  # time.monotonic() at which the invocation times out
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version = "$LATEST"
+
+    @classmethod
+    def starting_now(cls, function: LocalFunction) -> InvocationContext:
+        return cls(function=function, deadline=time.monotonic() + function.timeout_seconds)
+
+    @property
+    def function_name(self) -> str:
+        return self.function.name
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return self.function.arn
+
+    @property
+    def memory_limit_in_mb(self) -> int:
+        return self.function.memory_mb
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function.name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +133,7 @@ class LocalFunctions:
         return self._by_name.get(name)
 
     def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
-        context = LambdaContext(function_name=function.name)
+        context = InvocationContext.starting_now(function)
         try:
             result = function.handler(copy.deepcopy(payload), context)
             return Invocation(payload=json.loads(json.dumps(result)))

@@ -8,12 +8,12 @@ import boto3
 import pytest
 
 from contracts import environment as env
-from local_aws.lambda_context import LambdaContext
 from local_aws.pool import create_user_pool
 from local_aws.server import LocalAws
 from reset_password import handler
 from reset_password.retry import Backoff
 from tests.cognito_faults import CognitoFaults, inject_cognito_faults
+from tests.lambda_context import LambdaContext
 
 MISSING_POOL = "eu-west-1_NotCreated1"  # on the allowlist, but never created
 

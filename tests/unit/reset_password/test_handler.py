@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from contracts.events import RESET_REQUESTED
-from local_aws.lambda_context import LambdaContext
 from reset_password import handler
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
+from tests.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import POOL
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser, RecordingAuditTrail
 
