@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
+
+from local_aws import moto_patches
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -58,15 +59,12 @@ def running_local_aws() -> Iterator[LocalAws]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them.
-    sfn_config = default_user_config["stepfunctions"]
-    executed_before = sfn_config.get("execute_state_machine", False)
-    sfn_config["execute_state_machine"] = True
     try:
-        host, port = server.get_host_and_port()
-        aws = LocalAws(endpoint_url=f"http://{host}:{port}")
-        aws.reset()  # moto keeps its state per process, not per server: every local account starts empty
-        yield aws
+        # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them.
+        with moto_patches.EXECUTE_STATE_MACHINES.applied(True):
+            host, port = server.get_host_and_port()
+            aws = LocalAws(endpoint_url=f"http://{host}:{port}")
+            aws.reset()  # moto keeps its state per process, not per server: every local account starts empty
+            yield aws
     finally:
-        sfn_config["execute_state_machine"] = executed_before
         server.stop()

@@ -14,13 +14,12 @@ with the real handlers run in-process:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
+from local_aws import moto_patches
 from local_aws.server import LocalAws
 from local_aws.wiring.cognito import MessageRecipient, custom_message_trigger_called
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
@@ -54,7 +53,7 @@ def wired(
     delivery = EventDelivery(functions=functions, send_to_destination=_send_to_queue(aws))
     with ExitStack() as stack:
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
-        stack.enter_context(mock.patch.dict(os.environ, {"MOTO_PORT": host_port}))
+        stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
         stack.enter_context(custom_message_trigger_called(functions, send))
         stack.enter_context(lambda_targets_delivered(delivery))

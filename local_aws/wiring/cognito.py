@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
 from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.responses import CognitoIdpResponse
@@ -38,6 +37,7 @@ from contracts.cognito import (
     RESPONSE_LIMITS,
     SMS_MESSAGE,
 )
+from local_aws import moto_patches
 from local_aws.wiring.functions import LocalFunctions
 
 # The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
@@ -194,8 +194,8 @@ def _attributes(user: Any, status: object) -> dict[str, str]:
 @contextmanager
 def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipient) -> Iterator[None]:
     trigger = _Trigger(functions, send)
-    original_admin_reset = CognitoIdpResponse.admin_reset_user_password
-    original_forgot_password = CognitoIdpResponse.forgot_password
+    original_admin_reset = moto_patches.ADMIN_RESET_USER_PASSWORD.original()
+    original_forgot_password = moto_patches.FORGOT_PASSWORD.original()
 
     def admin_reset_user_password(response: CognitoIdpResponse) -> Any:
         pool_id, username = response._get_param("UserPoolId"), response._get_param("Username")
@@ -242,7 +242,7 @@ def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipi
         return result
 
     with (
-        mock.patch.object(CognitoIdpResponse, "admin_reset_user_password", admin_reset_user_password),
-        mock.patch.object(CognitoIdpResponse, "forgot_password", forgot_password),
+        moto_patches.ADMIN_RESET_USER_PASSWORD.applied(admin_reset_user_password),
+        moto_patches.FORGOT_PASSWORD.applied(forgot_password),
     ):
         yield

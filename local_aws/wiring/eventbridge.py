@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
 from moto.events.models import Rule
 
+from local_aws import moto_patches
 from local_aws.wiring.functions import Invocation, LocalFunction, LocalFunctions
 
 _ENVELOPE_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
@@ -121,7 +121,7 @@ class EventDelivery:
 
 @contextmanager
 def lambda_targets_delivered(delivery: EventDelivery) -> Iterator[EventDelivery]:
-    original_send = Rule.send_to_targets
+    original_send = moto_patches.RULE_SEND_TO_TARGETS.original()
     targets_lock = threading.Lock()
 
     def send_to_targets(rule: Rule, original_event: dict[str, Any], transform_input: bool = True) -> None:
@@ -136,14 +136,14 @@ def lambda_targets_delivered(delivery: EventDelivery) -> Iterator[EventDelivery]
             with targets_lock:  # moto reads rule.targets; hand it only the targets it can deliver itself
                 kept, rule.targets = rule.targets, others
                 try:
-                    original_send(rule, original_event, transform_input)  # type: ignore[arg-type]
+                    original_send(rule, original_event, transform_input)
                 finally:
                     rule.targets = kept
 
     worker = threading.Thread(target=delivery.run, name="eventbridge-to-lambda", daemon=True)
     worker.start()
     try:
-        with mock.patch.object(Rule, "send_to_targets", send_to_targets):
+        with moto_patches.RULE_SEND_TO_TARGETS.applied(send_to_targets):
             yield delivery
     finally:
         delivery.stop()

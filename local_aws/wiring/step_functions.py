@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
 from moto.awslambda.models import LambdaBackend
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
+from local_aws import moto_patches
 from local_aws.wiring.functions import LocalFunctions
 
 
@@ -31,7 +30,7 @@ class RetryClock:
 
 @contextmanager
 def lambda_tasks_in_process(functions: LocalFunctions, retry_clock: RetryClock) -> Iterator[None]:
-    original_invoke = LambdaBackend.invoke
+    original_invoke: Callable[..., str | bytes | None] = moto_patches.LAMBDA_INVOKE.original()
 
     def invoke(  # noqa: PLR0917 - moto's signature
         backend: LambdaBackend,
@@ -50,6 +49,6 @@ def lambda_tasks_in_process(functions: LocalFunctions, retry_clock: RetryClock) 
         return json.dumps(invocation.payload).encode()
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(LambdaBackend, "invoke", invoke))
-        stack.enter_context(mock.patch.object(retrier_decl, "time", retry_clock))
+        stack.enter_context(moto_patches.LAMBDA_INVOKE.applied(invoke))
+        stack.enter_context(moto_patches.RETRY_CLOCK.applied(retry_clock))
         yield

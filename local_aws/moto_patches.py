@@ -1,0 +1,137 @@
+"""Every place where the local system changes moto's own code or settings, and what each looked like in the moto
+version it was written for.
+
+The local system (wiring/, server.py) patches moto only through `MotoPatch.applied`, so this list is all of it.
+tests/integration/test_moto_patches.py fails, naming the target, when the installed moto is another version or a
+patched target has another shape (a callable's signature): then read the patch's reason, check moto's new code, and
+record it anew.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from collections.abc import MutableMapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final
+from unittest import mock
+
+from moto import settings
+from moto.awslambda.models import LambdaBackend
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.config import default_user_config
+from moto.events.models import Rule
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+MOTO_VERSION: Final = "5.2.5"  # requirements-dev.txt pins it
+
+
+@dataclass(frozen=True)
+class MotoPatch:
+    """One attribute of moto (or one key of a mapping moto reads) that the local system replaces while it runs."""
+
+    owner: Any  # the class or module that holds the attribute, or the mapping that holds the key
+    name: str
+    recorded: str  # `shape()` under MOTO_VERSION
+    reason: str
+    owner_name: str = ""  # how to name a mapping owner (classes and modules name themselves)
+    read_by: Any = None  # for a setting: the moto callable that reads it, whose signature is the recorded shape
+
+    @property
+    def target(self) -> str:
+        if isinstance(self.owner, type):
+            return f"{self.owner.__module__}.{self.owner.__qualname__}.{self.name}"
+        if isinstance(self.owner, ModuleType):
+            return f"{self.owner.__name__}.{self.name}"
+        return f"{self.owner_name}[{self.name!r}]"
+
+    def original(self) -> Any:
+        """What the patch replaces (while it is applied: the replacement); None for a key the mapping lacks."""
+        return self.owner.get(self.name) if isinstance(self.owner, MutableMapping) else getattr(self.owner, self.name)
+
+    def shape(self) -> str:
+        """What the local system relies on: a callable's signature, which attributes of a replaced module the owner
+        uses, the type of a setting's value, or, for an environment variable, the signature of what reads it."""
+        if self.read_by is not None:
+            reads = "read" if self.name in inspect.getsource(self.read_by) else "NOT read"
+            where = f"{self.read_by.__module__}.{self.read_by.__qualname__}"
+            return f"{reads} by {where}{inspect.signature(self.read_by)}"
+        original = self.original()
+        if isinstance(original, ModuleType):
+            used = sorted(set(re.findall(rf"\b{re.escape(self.name)}\.(\w+)", inspect.getsource(self.owner))))
+            return f"module {original.__name__}, using {', '.join(used)}"
+        if callable(original):
+            return str(inspect.signature(original))
+        return type(original).__name__
+
+    def applied(self, replacement: object) -> AbstractContextManager[Any]:
+        """The patch in place until the block ends; the original comes back afterwards."""
+        if isinstance(self.owner, MutableMapping):
+            return mock.patch.dict(self.owner, {self.name: replacement})
+        return mock.patch.object(self.owner, self.name, replacement)
+
+
+LAMBDA_INVOKE: Final = MotoPatch(
+    LambdaBackend,
+    "invoke",
+    "(self, function_name: 'str', qualifier: 'str | None', body: 'Any', headers: 'Any', response_headers: 'Any')"
+    " -> 'str | bytes | None'",
+    reason="Step Functions' lambda:invoke tasks reach Lambda's Invoke, which moto cannot run without Docker: the real "
+    "handler answers in-process (wiring/step_functions.py)",
+)
+RETRY_CLOCK: Final = MotoPatch(
+    retrier_decl,
+    "time",
+    "module time, using sleep",
+    reason="Step Functions' Retry waits go through this module's time.sleep: a RetryClock records each wait and "
+    "sleeps a fraction of it, without touching the process's clock (wiring/step_functions.py)",
+)
+SERVER_PORT: Final = MotoPatch(
+    os.environ,
+    "MOTO_PORT",
+    "read by moto.settings.moto_server_port() -> str",
+    reason="the Step Functions interpreter's boto3 clients reach moto at localhost:$MOTO_PORT: the local server's "
+    "port (wiring/__init__.py)",
+    owner_name="os.environ",
+    read_by=settings.moto_server_port,
+)
+EXECUTE_STATE_MACHINES: Final = MotoPatch(
+    default_user_config["stepfunctions"],
+    "execute_state_machine",
+    "bool",
+    reason="moto only stores state machine definitions unless told to run them (server.py)",
+    owner_name="moto.core.config.default_user_config['stepfunctions']",
+)
+RULE_SEND_TO_TARGETS: Final = MotoPatch(
+    Rule,
+    "send_to_targets",
+    "(self, original_event: 'EventMessageType', transform_input: 'bool' = True) -> 'None'",
+    reason="moto matches a rule but raises NotImplementedError for a Lambda target: the event goes to the real "
+    "handler, asynchronously with Lambda's retries; moto delivers only the other targets (wiring/eventbridge.py)",
+)
+ADMIN_RESET_USER_PASSWORD: Final = MotoPatch(
+    CognitoIdpResponse,
+    "admin_reset_user_password",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto resets the user but never calls triggers: after moto's own checks, the pool's CustomMessage trigger "
+    "is called as Cognito calls it (wiring/cognito.py)",
+)
+FORGOT_PASSWORD: Final = MotoPatch(
+    CognitoIdpResponse,
+    "forgot_password",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="as for AdminResetUserPassword, for a user's own request through an app client (wiring/cognito.py)",
+)
+
+PATCHES: Final = (
+    LAMBDA_INVOKE,
+    RETRY_CLOCK,
+    SERVER_PORT,
+    EXECUTE_STATE_MACHINES,
+    RULE_SEND_TO_TARGETS,
+    ADMIN_RESET_USER_PASSWORD,
+    FORGOT_PASSWORD,
+)
