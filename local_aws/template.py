@@ -1,5 +1,5 @@
 """CloudFormation's intrinsic functions, resolved in a synthesized template: one resolver for the local account and
-for the infrastructure tests, which differ only in what a reference stands for.
+for the infrastructure tests, which differ in what a reference stands for (and so in what can be computed from it).
 
 The local account resolves `Ref` and `Fn::GetAtt` to the physical ids and ARNs it provisioned (`physical`); the
 infrastructure tests render them as readable placeholders, "${LogicalId}" and "${LogicalId.Attribute}"
