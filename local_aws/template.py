@@ -13,15 +13,20 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any
 
-REF: Final = "Ref"
-GET_ATT: Final = "Fn::GetAtt"
-JOIN: Final = "Fn::Join"
-SUB: Final = "Fn::Sub"
-SELECT: Final = "Fn::Select"
-SPLIT: Final = "Fn::Split"
-INTRINSICS: Final = frozenset({REF, GET_ATT, JOIN, SUB, SELECT, SPLIT})
+
+class Intrinsic(StrEnum):
+    """The intrinsic functions the resolver knows: those CDK emits in this stack's template."""
+
+    REF = "Ref"
+    GET_ATT = "Fn::GetAtt"
+    JOIN = "Fn::Join"
+    SUB = "Fn::Sub"
+    SELECT = "Fn::Select"
+    SPLIT = "Fn::Split"
+
 
 # "${Name}" and "${Name.Attribute}"; "${!Literal}" stands for the text "${Literal}".
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]+)\}")
@@ -44,7 +49,7 @@ class TemplateResolver:
 
     ref: Callable[[str], Any]  # a logical id or pseudo parameter
     get_att: Callable[[str, str], Any]  # a logical id and an attribute name
-    evaluated: frozenset[str] = INTRINSICS
+    evaluated: frozenset[str] = frozenset(Intrinsic)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -58,21 +63,21 @@ class TemplateResolver:
         return {key: self.resolve(item) for key, item in value.items()}
 
     def _intrinsic(self, name: str, argument: Any) -> Any:
-        if name == REF:
+        if name == Intrinsic.REF:
             return self.ref(argument)
-        if name == GET_ATT:
+        if name == Intrinsic.GET_ATT:
             logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
             return self.get_att(logical_id, attribute)
-        if name == JOIN:
+        if name == Intrinsic.JOIN:
             separator, parts = argument
             resolved = (self.resolve(part) for part in parts)
             return separator.join(part if isinstance(part, str) else json.dumps(part) for part in resolved)
-        if name == SUB:
+        if name == Intrinsic.SUB:
             return self._sub(*([argument, {}] if isinstance(argument, str) else argument))
-        if name == SELECT:
+        if name == Intrinsic.SELECT:
             index, items = argument
             return self.resolve(items)[int(index)]
-        separator, source = argument  # SPLIT
+        separator, source = argument  # Intrinsic.SPLIT
         return str(self.resolve(source)).split(separator)
 
     def _sub(self, text: str, variables: Mapping[str, Any]) -> str:
@@ -103,5 +108,5 @@ def placeholders() -> TemplateResolver:
     return TemplateResolver(
         ref=lambda name: "${" + name + "}",
         get_att=lambda logical_id, attribute: "${" + logical_id + "." + attribute + "}",
-        evaluated=frozenset({REF, GET_ATT, JOIN}),
+        evaluated=frozenset({Intrinsic.REF, Intrinsic.GET_ATT, Intrinsic.JOIN}),
     )
