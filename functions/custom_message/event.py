@@ -88,6 +88,6 @@ def write_response(
     if not isinstance(response, dict):
         response = {}
         event["response"] = response
-    response["emailSubject"] = email_subject
-    response["emailMessage"] = email_message
-    response["smsMessage"] = sms_message
+    response[EMAIL_SUBJECT] = email_subject
+    response[EMAIL_MESSAGE] = email_message
+    response[SMS_MESSAGE] = sms_message

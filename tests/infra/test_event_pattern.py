@@ -10,7 +10,7 @@ import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventMessageType
 
-from contracts.events import AUDIT_SOURCE
+from contracts.events import AUDIT_SOURCE, RESET_COMPLETED
 from tests.infra.conftest import Synthesized
 
 SAMPLE_EVENT = Path(__file__).parent / "events" / "password_reset_requested.json"
@@ -37,7 +37,7 @@ def test_the_documented_sample_request_matches(pattern: EventPattern) -> None:
     [
         {"source": "com.example.unknown"},
         {"source": AUDIT_SOURCE},  # the function's own audit events
-        {"detail-type": "Password Reset Completed"},
+        {"detail-type": RESET_COMPLETED},
         {"detail-type": "password reset requested"},
     ],
 )

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from contracts import environment as env
+from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER, EMAIL_SENDING_ACCOUNT
 from tests.infra.conftest import (
     EXISTING_POOL_ID,
     OTHER_POOL_ID,
@@ -31,7 +32,7 @@ def test_no_user_pool_is_created(existing_pool: Synthesized) -> None:
 
 
 def test_custom_resource_attaches_our_trigger_to_that_pool(existing_pool: Synthesized) -> None:
-    [(resource_id, resource)] = existing_pool.of_type("Custom::CognitoCustomMessageTrigger").items()
+    [(resource_id, resource)] = existing_pool.of_type(CUSTOM_MESSAGE_TRIGGER).items()
     handler_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Function")
     trigger_id = existing_pool.logical_id("CustomMessage/CustomMessage/Function")
     assert render(resource["Properties"]) == {
@@ -54,7 +55,7 @@ def test_the_trigger_is_told_the_pools_e_mail_sending_account_read_at_deploy_tim
     reader = existing_pool.resources[reader_id]
     handler_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Function")
     trigger_id = existing_pool.logical_id("CustomMessage/CustomMessage/Function")
-    assert reader["Type"] == "Custom::CognitoUserPoolEmailSendingAccount"
+    assert reader["Type"] == EMAIL_SENDING_ACCOUNT
     assert render(reader["Properties"]) == {
         "ServiceToken": "${" + handler_id + ".Arn}",
         "ServiceTimeout": "300",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from contracts import environment as env
-from contracts.events import AUDIT_SOURCE
+from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
 from tests.cognito_faults import CognitoFaults
@@ -91,8 +91,8 @@ def test_audit_events_name_the_outcome_but_carry_no_metadata_values(deployment: 
     messages = deployment.aws.client("sqs").receive_message(QueueUrl=audit_queue, MaxNumberOfMessages=10)["Messages"]
     events = sorted((json.loads(m["Body"]) for m in messages), key=lambda e: e["detail"]["username"])
     assert [(e["detail-type"], e["detail"]["username"], e["detail"]["status"]) for e in events] == [
-        ("Password Reset Completed", "alice", "reset"),
-        ("Password Reset Failed", "ghost", "failed"),
+        (RESET_COMPLETED, "alice", "reset"),
+        (RESET_FAILED, "ghost", "failed"),
     ]
     assert events[1]["detail"]["reason"] == "USER_NOT_FOUND"
     assert events[0]["detail"]["clientMetadataKeys"] == ["locale", "reason", "reference"]

@@ -10,6 +10,7 @@ import pytest
 
 from contracts import environment as env
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, COGNITO_DEFAULT, DEVELOPER
+from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook
 from custom_message.handler import Container
 from custom_message.settings import Settings
@@ -149,8 +150,8 @@ def test_without_developer_e_mail_only_the_sms_is_tailored(
     assert CODE_PLACEHOLDER in response["smsMessage"]
     (line,) = captured.lines
     assert (line["emailVariant"], line["sms"], line["fallbacks"]) == ("default", True, [])
-    assert line["MessageRendered"] == 1
-    assert line["TemplateFallback"] == 0
+    assert line[MESSAGE_RENDERED] == 1
+    assert line[TEMPLATE_FALLBACK] == 0
 
 
 def test_under_developer_every_part_is_tailored(invoke: Invoke) -> None:

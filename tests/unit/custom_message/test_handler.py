@@ -9,7 +9,7 @@ import pytest
 
 from contracts import environment as env
 from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
-from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, MESSAGE_RENDERED, NAMESPACE, TEMPLATE_FALLBACK
 from custom_message.brands import Brand, BrandBook
 from custom_message.handler import Container
 from tests.unit.custom_message.conftest import (
@@ -79,8 +79,8 @@ def test_admin_reset_is_tailored_in_the_requested_locale_reason_and_brand(invoke
     assert line["variant"] == "security_incident"
     assert line["brand"] == "acme"
     assert line["fallbacks"] == []
-    assert line["MessageRendered"] == 1
-    assert line["TemplateFallback"] == 0
+    assert line[MESSAGE_RENDERED] == 1
+    assert line[TEMPLATE_FALLBACK] == 0
 
 
 def test_self_service_forgot_password_without_client_metadata_uses_the_user_locale(invoke: Invoke) -> None:
@@ -130,7 +130,7 @@ def test_admin_create_user_without_username_placeholder_falls_back_to_defaults(
     response = invoke(event)["response"]
 
     assert response == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
-    assert captured.metric("TemplateFallback") == 1
+    assert captured.metric(TEMPLATE_FALLBACK) == 1
     assert captured.lines[0]["fallbackCauses"] == ["missing_placeholder"]
 
 
@@ -218,8 +218,8 @@ def test_an_exception_inside_returns_defaults_logs_the_type_only_and_counts_a_fa
     (line,) = captured.lines
     assert line["level"] == "ERROR"
     assert line["errorType"] == "ValueError"
-    assert line["TemplateFallback"] == 1
-    assert line["MessageRendered"] == 0
+    assert line[TEMPLATE_FALLBACK] == 1
+    assert line[MESSAGE_RENDERED] == 0
     assert "secret-value" not in captured.text
     assert "alice" not in captured.text
 
@@ -260,7 +260,7 @@ def test_lambda_handler_survives_a_broken_container_setup(capsys: pytest.Capture
     assert result["response"] == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
     (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert line["errorType"] == "OSError"
-    assert line["TemplateFallback"] == 1
+    assert line[TEMPLATE_FALLBACK] == 1
 
 
 def test_logs_never_carry_metadata_attribute_values_codes_or_usernames(invoke: Invoke, captured: Captured) -> None:
@@ -289,12 +289,12 @@ def test_emf_document_has_the_shape_cloudwatch_expects(invoke: Invoke, captured:
         {
             "Namespace": NAMESPACE,
             "Dimensions": [["service"]],
-            "Metrics": [{"Name": "TemplateFallback", "Unit": "Count"}, {"Name": "MessageRendered", "Unit": "Count"}],
+            "Metrics": [{"Name": TEMPLATE_FALLBACK, "Unit": "Count"}, {"Name": MESSAGE_RENDERED, "Unit": "Count"}],
         }
     ]
     assert line["service"] == CUSTOM_MESSAGE_SERVICE
-    assert line["TemplateFallback"] == 0
-    assert line["MessageRendered"] == 1
+    assert line[TEMPLATE_FALLBACK] == 0
+    assert line[MESSAGE_RENDERED] == 1
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from contracts.cognito import (
     FORGOT_PASSWORD,
     SMS_MESSAGE_LIMIT,
 )
+from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook
 from custom_message.event import MessageRequest
 from custom_message.messages import (
@@ -355,8 +356,8 @@ def test_a_broken_reason_template_falls_back_to_its_plain_text_then_counts(
     assert line["fallbacks"] == [
         {"part": "body.html", "template": INCIDENT + "body.html", "cause": cause},
     ]
-    assert line["TemplateFallback"] == 1
-    assert line["MessageRendered"] == 1
+    assert line[TEMPLATE_FALLBACK] == 1
+    assert line[MESSAGE_RENDERED] == 1
     assert line["level"] == "WARNING"
 
 
@@ -367,7 +368,7 @@ def test_a_reason_broken_in_both_variants_falls_back_to_the_generic_message(
     response = invoke(forgot_password_event({"reason": "security_incident"}), library_override=library)["response"]
 
     assert response["emailMessage"].startswith("{####}hhh")
-    assert captured.metric("TemplateFallback") == 2
+    assert captured.metric(TEMPLATE_FALLBACK) == 2
 
 
 def test_a_known_reason_missing_in_a_locale_is_counted(tmp_path: Path, invoke: Invoke, captured: Captured) -> None:
@@ -379,7 +380,7 @@ def test_a_known_reason_missing_in_a_locale_is_counted(tmp_path: Path, invoke: I
     assert line["fallbacks"] == [
         {"part": "all", "template": "en/forgot_password/security_incident/", "cause": "variant_missing"}
     ]
-    assert line["TemplateFallback"] == 1
+    assert line[TEMPLATE_FALLBACK] == 1
 
 
 def test_every_part_broken_means_cognito_defaults_and_every_step_counted(
@@ -394,5 +395,5 @@ def test_every_part_broken_means_cognito_defaults_and_every_step_counted(
     assert response == {"emailSubject": None, "emailMessage": None, "smsMessage": None}
     line = captured.lines[0]
     assert line["message"] == "Cognito's default messages will be sent"
-    assert line["TemplateFallback"] == 3  # body.html, body.txt, sms (no subject without a body)
-    assert line["MessageRendered"] == 0
+    assert line[TEMPLATE_FALLBACK] == 3  # body.html, body.txt, sms (no subject without a body)
+    assert line[MESSAGE_RENDERED] == 0

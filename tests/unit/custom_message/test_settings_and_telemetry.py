@@ -6,7 +6,7 @@ import io
 import json
 
 from contracts import environment as env
-from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, MESSAGE_RENDERED, NAMESPACE, TEMPLATE_FALLBACK
 from custom_message.settings import Settings
 from custom_message.telemetry import Telemetry
 
@@ -51,7 +51,7 @@ def test_log_lines_respect_the_level_but_metrics_are_always_written() -> None:
     telemetry = Telemetry(service="svc", namespace="Ns", stream=stream, level="WARNING")
 
     telemetry.log("INFO", "dropped")
-    telemetry.log("INFO", "kept for its metrics", metrics={"MessageRendered": 1})
+    telemetry.log("INFO", "kept for its metrics", metrics={MESSAGE_RENDERED: 1})
     telemetry.log("WARNING", "kept", cause="over_limit")
 
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -69,10 +69,10 @@ def test_log_lines_respect_the_level_but_metrics_are_always_written() -> None:
 def test_a_field_cannot_overwrite_a_metric_or_the_service_dimension() -> None:
     stream = io.StringIO()
     Telemetry(service="svc", namespace="Ns", stream=stream).log(
-        "INFO", "m", metrics={"TemplateFallback": 2}, TemplateFallback=99, service="other"
+        "INFO", "m", metrics={TEMPLATE_FALLBACK: 2}, TemplateFallback=99, service="other"
     )
 
     (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
-    assert line["TemplateFallback"] == 2
+    assert line[TEMPLATE_FALLBACK] == 2
     assert line["service"] == "svc"
-    assert line["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "TemplateFallback", "Unit": "Count"}]
+    assert line["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": TEMPLATE_FALLBACK, "Unit": "Count"}]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from contracts.events import RESET_REQUESTED
+from contracts.telemetry import AUDIT_EVENT_FAILED, RESET_FAILED, RESET_SUCCEEDED, RESET_TRANSIENT_ERROR
 from reset_password import handler
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
@@ -74,7 +75,7 @@ def test_each_outcome_is_one_log_line_and_one_metric_without_pii(invoke: Any, al
     (line,) = outcome_lines(lines)
     assert (line["status"], line["user_pool_id"], line["source"]) == ("reset", POOL, "direct")
     assert len(line["user_ref"]) == len(line["request_ref"]) == 16
-    assert metric_names(lines) == ["ResetSucceeded"]
+    assert metric_names(lines) == [RESET_SUCCEEDED]
     output = json.dumps(lines)
     for value in PII:
         assert value not in output
@@ -84,7 +85,7 @@ def test_a_failure_is_counted_by_reason(invoke: Any) -> None:
     result, lines = invoke({"email": "alice@example.com"})
 
     assert (result["status"], result["reason"]) == ("failed", "USER_NOT_FOUND")
-    failed = [line for line in lines if "_aws" in line and "ResetFailed" in line]
+    failed = [line for line in lines if "_aws" in line and RESET_FAILED in line]
     assert failed[0]["Reason"] == "USER_NOT_FOUND"
     assert "alice@example.com" not in json.dumps(lines)
 
@@ -158,7 +159,7 @@ def test_a_transient_failure_raises_is_logged_and_counted(
 
     lines = output()
     assert any(line.get("error_type") == "TransientResetError" for line in lines)
-    assert "ResetTransientError" in metric_names(lines)
+    assert RESET_TRANSIENT_ERROR in metric_names(lines)
 
 
 def test_an_audit_failure_does_not_undo_the_reset(invoke: Any, alice: FakeUser, audit: RecordingAuditTrail) -> None:
@@ -168,7 +169,7 @@ def test_an_audit_failure_does_not_undo_the_reset(invoke: Any, alice: FakeUser, 
 
     assert result["status"] == "reset"
     assert alice.status == "RESET_REQUIRED"
-    assert "AuditEventFailed" in metric_names(lines)
+    assert AUDIT_EVENT_FAILED in metric_names(lines)
 
 
 def test_garbage_is_an_invalid_request_not_a_crash(invoke: Any) -> None:
