@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from contracts.client_metadata import ResetMetadata
-from contracts.cognito import ADMINISTRATOR_CLIENT_ID
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, EMAIL_MESSAGE, EMAIL_SUBJECT, SMS_MESSAGE
 
 
 @dataclass(frozen=True, slots=True)
