@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Protocol
 
-import boto3
-
 from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED
 from contracts.results import ResetStatus
 from reset_password.outcomes import ResetResult
@@ -40,9 +38,9 @@ class AuditPublishError(Exception):
 
 
 class EventBridgeAuditTrail:
-    def __init__(self, event_bus_name: str, client: EventBridgeClient | None = None) -> None:
+    def __init__(self, event_bus_name: str, client: EventBridgeClient) -> None:
         self._bus = event_bus_name
-        self._client = client or boto3.client("events")
+        self._client = client
 
     def record(self, request: ResetRequest | None, result: ResetResult) -> None:
         if result.status is ResetStatus.DRY_RUN:

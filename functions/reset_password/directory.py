@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 if TYPE_CHECKING:
@@ -57,15 +55,6 @@ class UserDirectory(Protocol):
 
 def _filter_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def cognito_client() -> CognitoIdentityProviderClient:
-    """A client with botocore's retries off (see retry.py) and timeouts that fit a Lambda invocation.
-
-    Created the standard way, so AWS_ENDPOINT_URL and the usual credential chain apply.
-    """
-    config = Config(retries={"total_max_attempts": 1}, connect_timeout=3, read_timeout=10, tcp_keepalive=True)
-    return boto3.client("cognito-idp", config=config)
 
 
 class CognitoUserDirectory:

@@ -16,8 +16,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
+from reset_password.clients import AwsClients
 from reset_password.dedupe import Deduplicator, DynamoDBDeduplicator, NoDeduplication
-from reset_password.directory import CognitoUserDirectory, cognito_client
+from reset_password.directory import CognitoUserDirectory
 from reset_password.logic import ResetDependencies, handle_request
 from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
 from reset_password.outcomes import ResetError, ResetResult
@@ -30,18 +31,19 @@ Handler = Callable[[Any, Any], dict[str, Any]]
 
 
 def dependencies_from_environment(
-    environ: Mapping[str, str] = os.environ, *, backoff: Backoff | None = None
+    environ: Mapping[str, str] = os.environ, *, backoff: Backoff | None = None, clients: AwsClients | None = None
 ) -> ResetDependencies:
     """What the deployed function runs with: its settings, the AWS clients they name, and the backoff."""
     settings = ResetSettings.from_environment(environ)
+    clients = clients or AwsClients.create()
     dedupe: Deduplicator = NoDeduplication()
     if settings.idempotency_table_name:
-        dedupe = DynamoDBDeduplicator(settings.idempotency_table_name, settings.cooldown_seconds)
+        dedupe = DynamoDBDeduplicator(settings.idempotency_table_name, settings.cooldown_seconds, clients.dynamodb)
     audit: AuditTrail = NoAuditTrail()
     if settings.audit_event_bus_name:
-        audit = EventBridgeAuditTrail(settings.audit_event_bus_name)
+        audit = EventBridgeAuditTrail(settings.audit_event_bus_name, clients.events)
     return ResetDependencies(
-        directory=CognitoUserDirectory(cognito_client()),
+        directory=CognitoUserDirectory(clients.cognito),
         settings=settings,
         dedupe=dedupe,
         audit=audit,
