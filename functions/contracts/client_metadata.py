@@ -4,6 +4,10 @@ Cognito neither stores nor encrypts ClientMetadata, and passes it verbatim to th
 carries presentation hints only (never secrets). The reset side rejects a map that breaks these rules
 (``metadata_errors``); the trigger side never fails and simply ignores a value that breaks them
 (``ResetMetadata.from_client_metadata``). One module, so the two sides cannot drift apart.
+
+Every value is safe text (``contracts.patterns.is_safe_text``: no control, format or separator character, no lone
+surrogate), and each recognised key has its shape besides. The trigger also strips control characters from whatever it
+renders (``strip_control_characters``), since not every caller of ForgotPassword went through the reset side.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from contracts.patterns import BRAND_ID, LOCALE
+from contracts.patterns import (
+    BRAND_ID,
+    LOCALE,
+    PRINTABLE_ASCII,
+    UNSAFE_TEXT_CATEGORIES,
+    UNSAFE_TEXT_PROBLEM,
+    is_safe_text,
+)
 
 # Bounds, chosen well under what Cognito and a Lambda payload allow: enough for the five recognised keys plus a
 # few of the caller's own, small enough that a message template can show any value without a layout breaking.
@@ -36,24 +47,23 @@ class Reason(StrEnum):
 KNOWN_REASONS: Final = frozenset(reason.value for reason in Reason)
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-# Each recognised key has a shape; a value outside it is rejected by the reset side and ignored by the trigger.
+# Each recognised key has a shape; a value outside it is rejected by the reset side and ignored by the trigger. Every
+# value must also be safe text, so the shapes need not exclude control characters themselves.
 _SHAPES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "reason": (re.compile(r"[a-z][a-z0-9_]{0,63}"), "a lower-case identifier such as 'security_incident'"),
     "locale": (LOCALE, "a BCP 47 language tag such as 'de-AT'"),
     "brand": (BRAND_ID, "a lower-case brand id such as 'acme'"),
-    "reference": (re.compile(r"[^\x00-\x1f\x7f]{1,128}"), "1-128 printable characters"),
-    "link": (re.compile(r"https://[^\s\x00-\x1f\x7f]{1,500}"), "an https:// URL without spaces"),
+    "reference": (re.compile(r".{1,128}"), "1-128 printable characters"),
+    "link": (re.compile(r"https://\S{1,500}"), "an https:// URL without spaces"),
 }
-_CONTROL_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp"})
-# Most text is printable ASCII, which holds no control or format character: skip the per-character Unicode lookup.
-_PRINTABLE_ASCII: Final = re.compile(r"[\x20-\x7e]*")
 
 
 def strip_control_characters(value: str) -> str:
-    """Drop control and format characters (newlines, bidi overrides, zero-width joiners) from untrusted text."""
-    if _PRINTABLE_ASCII.fullmatch(value):
+    """Drop control, format and separator characters (newlines, bidi overrides, zero-width joiners) and lone
+    surrogates from untrusted text."""
+    if PRINTABLE_ASCII.fullmatch(value):
         return value
-    return "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in UNSAFE_TEXT_CATEGORIES)
 
 
 def is_locale_tag(value: str) -> bool:
@@ -82,8 +92,11 @@ def metadata_errors(value: object) -> list[str]:
         if len(item) > MAX_VALUE_LENGTH:
             errors.append(f"{field}: at most {MAX_VALUE_LENGTH} characters, got {len(item)}")
             continue
-        total += len(key.encode()) + len(item.encode())
         shape = _SHAPES.get(key)
+        if not is_safe_text(item):  # before encoding: a lone surrogate has no UTF-8 bytes to count
+            errors.append(f"{field}: must be {shape[1]}" if shape else f"{field}: {UNSAFE_TEXT_PROBLEM}")
+            continue
+        total += len(key.encode()) + len(item.encode())
         if shape is not None and not shape[0].fullmatch(item):
             errors.append(f"{field}: must be {shape[1]}")
     if total > MAX_TOTAL_BYTES:
@@ -95,7 +108,7 @@ def _recognised(raw: dict[object, object], key: str) -> str | None:
     item = raw.get(key)
     if not isinstance(item, str) or len(item) > MAX_VALUE_LENGTH:
         return None
-    return item if _SHAPES[key][0].fullmatch(item) else None
+    return item if _SHAPES[key][0].fullmatch(item) and is_safe_text(item) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """Identifiers that more than one part validates: the stack's settings, the reset request, the trigger's
-ClientMetadata rules and brand book. Match with ``fullmatch``."""
+ClientMetadata rules and brand book. Match with ``fullmatch``. Also what makes untrusted text safe to take at all."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 # An AWS Region name (eu-west-1, us-gov-west-1, ap-southeast-4).
@@ -24,6 +25,26 @@ HOST_NAME: Final = re.compile(
 EMAIL_ADDRESS: Final = re.compile(
     r"[^\s\x00-\x1f\x7f\"\\@<>]{1,64}@[^\s\x00-\x1f\x7f\"\\@<>]+\.[^\s\x00-\x1f\x7f\"\\@<>.]{2,63}"
 )
+
+
+# Characters no identifier and no ClientMetadata value may hold (Unicode general categories): controls (Cc: C0, DEL
+# and C1), format characters (Cf: zero-width spaces and joiners, bidi embeddings, overrides and isolates, the BOM),
+# line and paragraph separators (Zl, Zp) and surrogates (Cs). A surrogate in a str decoded from JSON is a lone one
+# ("\ud800"; a valid pair decodes to one character): it cannot be encoded to UTF-8, so it could never reach Cognito.
+# Cognito's Username pattern refuses every one of these too: [\p{L}\p{M}\p{S}\p{N}\p{P}]+ (API Reference,
+# AdminResetUserPassword, Request Parameters).
+UNSAFE_TEXT_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# How a refusal words it (never quoting the text).
+UNSAFE_TEXT_PROBLEM: Final = "has a control, format or separator character, or a lone surrogate"
+# Most text is printable ASCII, which holds none of them: that skips the per-character Unicode lookup.
+PRINTABLE_ASCII: Final = re.compile(r"[\x20-\x7e]*")
+
+
+def is_safe_text(value: str) -> bool:
+    """True when the text holds no control, format, line/paragraph separator or lone surrogate character."""
+    if PRINTABLE_ASCII.fullmatch(value):
+        return True
+    return not any(unicodedata.category(ch) in UNSAFE_TEXT_CATEGORIES for ch in value)
 
 
 def anchored(pattern: re.Pattern[str]) -> str:
