@@ -2,13 +2,17 @@
 
 A request arrives as an EventBridge event (detail-type `Password Reset Requested`), as a plain object (Step
 Functions task input or a direct invoke), or as a Distributed Map ItemBatcher batch `{"Items": [...],
-"BatchInput": {...}}`. Validation errors name the field and never echo its value.
+"BatchInput": {...}}`. Any JSON value is answered: a request that breaks the contract becomes an `InvalidRequest`
+whose errors name the field (never a value, never an unknown field's own name) and which carries no value from the
+request, only a hashed `reference` to it (see `request_reference`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,18 +21,19 @@ from pydantic_core import PydanticCustomError
 from contracts.client_metadata import metadata_errors
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.events import RESET_REQUESTED
-from contracts.patterns import EMAIL_ADDRESS, USER_POOL_ID, anchored
+from contracts.patterns import EMAIL_ADDRESS, UNSAFE_TEXT_PROBLEM, USER_POOL_ID, anchored, is_safe_text
 
-# Pydantic searches a pattern anywhere in the value: every pattern here is anchored.
-_NO_SPACE_OR_CONTROL = r"^[^\s\x00-\x1f\x7f]+$"
+# Pydantic searches a pattern anywhere in the value: every pattern here is anchored. Control, format and separator
+# characters and lone surrogates are refused before any pattern is tried (`_safe_text`), in every string field.
+_NO_WHITESPACE = r"^\S+$"
 _SUB = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-Username = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
+Username = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_WHITESPACE)]
 # EMAIL_ADDRESS refuses quotes and backslashes, so a ListUsers filter can never be broken out of.
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=anchored(EMAIL_ADDRESS))]
 Sub = Annotated[str, Field(pattern=_SUB)]
 UserPoolId = Annotated[str, Field(min_length=1, max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
-RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_SPACE_OR_CONTROL)]
+RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_WHITESPACE)]
 
 
 class ResetRequest(BaseModel):
@@ -45,6 +50,13 @@ class ResetRequest(BaseModel):
     request_id: RequestId | None = Field(default=None, alias="requestId")
     dry_run: bool = Field(default=False, alias="dryRun")
 
+    @field_validator("username", "email", "sub", "user_pool_id", "request_id", mode="before")
+    @classmethod
+    def _safe_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and not is_safe_text(value):
+            raise PydanticCustomError("unsafe_text", UNSAFE_TEXT_PROBLEM)
+        return value
+
     @field_validator("client_metadata", mode="before")
     @classmethod
     def _metadata_follows_the_shared_schema(cls, value: Any) -> Any:
@@ -60,7 +72,7 @@ class ResetRequest(BaseModel):
             found = ", ".join(given) if given else "none"
             raise PydanticCustomError(
                 "identifier",
-                "exactly one of username, email or sub identifies the user (got: {found})",
+                "request: exactly one of username, email or sub identifies the user (got: {found})",
                 {"found": found},
             )
         return self
@@ -76,14 +88,62 @@ class ResetRequest(BaseModel):
         raise AssertionError("unreachable: _exactly_one_identifier guarantees one identifier")
 
 
+# The request's fields as callers spell them (contract 1), and every key validation accepts (also the Python names).
+REQUEST_FIELDS: Final = tuple(field.alias or name for name, field in ResetRequest.model_fields.items())
+_ACCEPTED_KEYS: Final = frozenset(REQUEST_FIELDS) | frozenset(ResetRequest.model_fields)
+# A key that differs from a field only in case ("dryrun", "globalSignout") is a slip worth naming: it cannot be anyone's
+# data. Any other unknown key is only counted, since a key can be anything (an e-mail address, a token).
+_LOWER_CASE_FIELDS: Final = frozenset(field.lower() for field in REQUEST_FIELDS)
+_UNKNOWN_FIELDS_HINT: Final = f"(allowed: {', '.join(REQUEST_FIELDS)})"
+# The EventBridge envelope's fields as the event spells them.
+_ENVELOPE_FIELDS: Final = frozenset(field.alias or name for name, field in EventBridgeModel.model_fields.items())
+
+
+def request_reference(request: object) -> str | None:
+    """A stable reference to a request that was refused, for finding its result and log line without its values.
+
+    Recipe: the first 16 hex digits of the SHA-256 of the request as canonical JSON, as Python writes it::
+
+        hashlib.sha256(
+            json.dumps(request, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode("ascii")
+        ).hexdigest()[:16]
+
+    `request` is what the caller wrote: the plain request (Step Functions task input, direct invoke payload), the
+    `detail` of an EventBridge event, or one element of a batch's `Items` as it stands (without `BatchInput`). When
+    the invocation's shape itself is refused (an EventBridge envelope, `Items` or `BatchInput` that is malformed),
+    it is the whole event. `ensure_ascii` writes any character, a lone surrogate included, as an escape, so every
+    JSON value has a reference; None only for what JSON cannot write (nesting beyond the recursion limit).
+    """
+    try:
+        canonical = json.dumps(request, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):  # not JSON: a direct caller's Python object, or too deep
+        return None
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class InvalidRequest:
-    """A request that failed validation: what was wrong, field by field, and what can be echoed back safely."""
+    """A request that failed validation: what was wrong, field by field, and a hashed reference to the request.
+
+    It carries no value from the request: `username`, `user_pool_id` and `request_id` are always None (a refused
+    request's values are unchecked input, and any of them may be an e-mail address or worse), and `errors` name fields
+    only. `reference` is `request_reference` of what the caller wrote.
+    """
 
     errors: tuple[str, ...]
-    username: str | None = None
-    user_pool_id: str | None = None
-    request_id: str | None = None
+    reference: str | None = None
+
+    @property
+    def username(self) -> None:
+        return None
+
+    @property
+    def user_pool_id(self) -> None:
+        return None
+
+    @property
+    def request_id(self) -> None:
+        return None
 
     @property
     def detail(self) -> str:
@@ -106,37 +166,60 @@ class BatchInvocation:
 
 Invocation = SingleInvocation | BatchInvocation
 
+# Pydantic's own messages describe the schema, never the input; these types are the exceptions to that or say it
+# in a way this contract words better.
+_MESSAGES: Final = {
+    "string_pattern_mismatch": "has characters or a shape that is not allowed",
+    "value_error": "is not valid",  # a validator's exception text could quote the value
+    "assertion_error": "is not valid",
+}
+
 
 def _describe(error: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
-    if error["type"] == "client_metadata":
-        return str(error["msg"])  # already worded field by field by the shared schema
-    if error["type"] == "extra_forbidden":
-        return f"{location}: unknown field"
-    message = str(error["msg"])
-    if error["type"] == "string_pattern_mismatch":
-        message = "has characters or a shape that is not allowed"
-    return f"{location}: {message}" if location else message
+    """One pydantic error as '<field>: <problem>'. Unknown keys never reach validation, so a location starts with a
+    field of the request (or is empty, for a rule over the whole request)."""
+    if error["type"] in {"client_metadata", "identifier"}:
+        return str(error["msg"])  # already worded with field names by this module or the shared schema
+    location = error["loc"]
+    field = location[0] if location and location[0] in _ACCEPTED_KEYS else "request"
+    return f"{field}: {_MESSAGES.get(error['type'], str(error['msg']))}"
 
 
-def _echo(raw: object, key: str, limit: int = 128) -> str | None:
-    value = raw.get(key) if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+def _is_slip(key: object) -> bool:
+    return isinstance(key, str) and key.isascii() and key.lower() in _LOWER_CASE_FIELDS
+
+
+def _unknown_fields(raw: dict[Any, Any]) -> list[str]:
+    unknown = [key for key in raw if key not in _ACCEPTED_KEYS]
+    errors = [f"{key}: unknown field" for key in unknown if _is_slip(key)]
+    others = len(unknown) - len(errors)
+    if others:
+        errors.append(f"request: {others} unknown field{'s' if others > 1 else ''} {_UNKNOWN_FIELDS_HINT}")
+    return errors
+
+
+def _refused(errors: list[str] | tuple[str, ...], written: object) -> InvalidRequest:
+    return InvalidRequest(errors=tuple(errors), reference=request_reference(written))
+
+
+def _parse(raw: object, written: object) -> ParsedRequest:
+    if not isinstance(raw, dict):
+        return _refused(["request: must be a JSON object"], written)
+    unknown = _unknown_fields(raw)
+    try:
+        # Only the known fields are validated: an unknown key never reaches a pydantic error location.
+        request = ResetRequest.model_validate({key: value for key, value in raw.items() if key in _ACCEPTED_KEYS})
+    except ValidationError as invalid:
+        errors = [_describe(dict(error)) for error in invalid.errors(include_url=False, include_input=False)]
+        return _refused([*errors, *unknown], written)
+    if unknown:
+        return _refused(unknown, written)
+    return request
 
 
 def parse_request(raw: object) -> ParsedRequest:
     """Validate one request; never raises on bad input."""
-    if not isinstance(raw, dict):
-        return InvalidRequest(errors=("request: must be a JSON object",))
-    try:
-        return ResetRequest.model_validate(raw)
-    except ValidationError as invalid:
-        return InvalidRequest(
-            errors=tuple(_describe(dict(error)) for error in invalid.errors(include_url=False, include_input=False)),
-            username=_echo(raw, "username"),
-            user_pool_id=_echo(raw, "userPoolId", 55),
-            request_id=_echo(raw, "requestId"),
-        )
+    return _parse(raw, written=raw)
 
 
 def _with_batch_defaults(defaults: dict[str, Any], item: object) -> object:
@@ -157,10 +240,10 @@ def parse_invocation(event: object) -> Invocation:
     if isinstance(event, dict) and "Items" in event:
         items, defaults = event.get("Items"), event.get("BatchInput") or {}
         if not isinstance(items, list):
-            return SingleInvocation(InvalidRequest(errors=("Items: must be a list of requests",)), source="direct")
+            return SingleInvocation(_refused(["Items: must be a list of requests"], event), source="direct")
         if not isinstance(defaults, dict):
-            return SingleInvocation(InvalidRequest(errors=("BatchInput: must be a JSON object",)), source="direct")
-        return BatchInvocation(requests=tuple(parse_request(_with_batch_defaults(defaults, item)) for item in items))
+            return SingleInvocation(_refused(["BatchInput: must be a JSON object"], event), source="direct")
+        return BatchInvocation(requests=tuple(_parse(_with_batch_defaults(defaults, item), item) for item in items))
     return SingleInvocation(request=parse_request(event), source="direct")
 
 
@@ -168,8 +251,14 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParsedRequest:
     try:
         envelope = EventBridgeModel.model_validate(event)
     except ValidationError as invalid:
-        fields = sorted({".".join(str(part) for part in error["loc"]) for error in invalid.errors()})
-        return InvalidRequest(errors=tuple(f"{field}: missing or malformed EventBridge field" for field in fields))
+        # Name the envelope field only: deeper parts of a location can be keys of the detail (anyone's data).
+        fields = sorted(
+            {
+                str(error["loc"][0]) if error["loc"] and error["loc"][0] in _ENVELOPE_FIELDS else "event"
+                for error in invalid.errors(include_url=False, include_input=False)
+            }
+        )
+        return _refused([f"{field}: missing or malformed EventBridge field" for field in fields], event)
     if envelope.detail_type != RESET_REQUESTED:
-        return InvalidRequest(errors=(f"detail-type: must be '{RESET_REQUESTED}'",))
-    return parse_request(envelope.detail)
+        return _refused([f"detail-type: must be '{RESET_REQUESTED}'"], event)
+    return _parse(envelope.detail, written=event.get("detail"))
