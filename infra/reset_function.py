@@ -1,7 +1,8 @@
 """The reset function: validates, dedupes and paces requests, then calls AdminResetUserPassword.
 
-Its role can call only the three reset-related Cognito actions, only on the configured pools; it reads and writes its
-own idempotency table and publishes audit events to the one bus, and nothing else.
+Its role can call only the four Cognito actions a reset needs (AdminGetUser and ListUsers to resolve a request to
+the pool's user and read its status, AdminResetUserPassword, AdminUserGlobalSignOut), only on the configured pools;
+it reads and writes its own idempotency table and publishes audit events to the one bus, and nothing else.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SOURCE: Final = FunctionSource(
     requirements=("aws-lambda-powertools", "boto3", "pydantic"),
 )
 COGNITO_ACTIONS: Final = (
+    "cognito-idp:AdminGetUser",
     "cognito-idp:AdminResetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:ListUsers",

@@ -23,6 +23,8 @@ RESET_FAILED: Final = "ResetFailed"
 RESET_TRANSIENT_ERROR: Final = "ResetTransientError"
 RESET_UNCLASSIFIED_ERROR: Final = "ResetUnclassifiedError"
 AUDIT_EVENT_FAILED: Final = "AuditEventFailed"
+# A reset that happened but that the dedupe table failed to record (it stands, and is reported as `reset`).
+DEDUPE_RECORD_FAILED: Final = "DedupeRecordFailed"
 
 # The custom message trigger: a message answered with a simpler template (or Cognito's default) after a fault, and
 # a message answered with the trigger's own wording.

@@ -1,16 +1,22 @@
-"""Duplicate suppression: a user reset successfully within the cooldown window is not reset (or messaged) again.
+"""Exactly once per user: what an attempt to reset a user did is remembered for the cooldown window, keyed on the user.
 
-Built on Powertools idempotency with DynamoDB, keyed on the business key (pool + user, or the caller's requestId),
-never on the event: EventBridge ids and Step Functions wrappers differ on every retry. Only completed resets are
-remembered (a failure raises out of the idempotent call, and Powertools deletes the record), so a corrected retry
-goes through; a replay is recognised by Powertools' response hook. A reset whose invocation dies midway leaves an
-in-progress record that expires with the invocation, so Lambda's retry is not lost.
+Built on Powertools idempotency with DynamoDB, keyed on the business key: the pool, the user's `sub` and the caller's
+requestId if any (never the event: EventBridge ids and Step Functions wrappers differ on every retry; never the name
+as given: `alice`, `ALICE`, her e-mail alias and her sub are one user). The key is claimed before Cognito is called,
+so a concurrent duplicate finds it in progress and never calls Cognito.
+
+What is remembered is an `Attempt`: whether Cognito confirmed the reset, or its answer was lost and the pool could
+not tell yet (then the next attempt reads the user's status before it sends anything), the user's status before the
+call, and which request made it. An attempt that raises is not remembered (Powertools deletes the claim), so a
+corrected retry goes through. The table keeps no username, no metadata. A replay is recognised by Powertools'
+response hook. A claim whose invocation dies midway expires with the invocation, so Lambda's retry is not lost.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -27,18 +33,33 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
-from contracts.results import ResetStatus
-from reset_password.outcomes import ResetResult, TransientResetError
+from reset_password.outcomes import TransientResetError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def dedupe_key(user_pool_id: str, username: str, request_id: str | None) -> str:
-    """The business key: the caller's requestId when given, else the user. Hashed: the table holds no usernames."""
-    subject = f"request\x1f{request_id}" if request_id else f"user\x1f{username}"
-    return hashlib.sha256(f"{user_pool_id}\x1f{subject}".encode()).hexdigest()
+def dedupe_key(user_pool_id: str, sub: str, request_id: str | None) -> str:
+    """The business key: the user (by pool and sub), with the caller's requestId when given. Hashed: no identifiers
+    in the table."""
+    return hashlib.sha256("\x1f".join((user_pool_id, sub, request_id or "")).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one attempt to reset a user did."""
+
+    confirmed: bool  # True: Cognito reset the user. False: its answer was lost and the pool could not tell yet.
+    status_before: str  # the user's status before the call: how a later attempt tells whether it happened
+    origin: str  # the request that made it (`request_origin`)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    attempt: Attempt
+    replayed: bool = False  # the attempt of an earlier invocation, remembered; nothing was done now
+    recorded: bool = True  # False: the attempt ran now, but the table failed to remember it
 
 
 class Deduplicator(Protocol):
@@ -46,10 +67,13 @@ class Deduplicator(Protocol):
         """Called once per invocation, before any request is handled."""
         ...
 
-    def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
-        """Run `reset` and return its result, or return None without running it when a reset with this key is
-        remembered within the cooldown window. `reset` returns a completed reset or raises; a raise leaves nothing
-        remembered, so a corrected retry goes through."""
+    def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
+        """Run `attempt` and remember what it did, or return the remembered attempt without running it. An attempt
+        that raises leaves nothing remembered."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Drop what is remembered under `key` (an unconfirmed attempt that turned out not to have reset the user)."""
         ...
 
 
@@ -59,26 +83,31 @@ class NoDeduplication:
     def register_invocation(self, context: LambdaContext) -> None:
         return None
 
-    def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
-        return reset()
+    def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
+        return Outcome(attempt())
+
+    def forget(self, key: str) -> None:
+        return None
 
 
-class _RememberedReset(BaseIdempotencySerializer):
-    """What the table keeps of a reset: that it happened (no username, no metadata). Powertools stores `to_dict` of
-    the first run's result and hands `from_dict` of it to the response hook on every replay."""
+class _RememberedAttempt(BaseIdempotencySerializer):
+    """The table's record of an attempt. Powertools stores `to_dict` of the first run's result and hands `from_dict`
+    of it to the response hook on every replay."""
 
-    def to_dict(self, data: ResetResult) -> dict[str, str]:
-        if data.status is not ResetStatus.RESET:
-            raise ValueError(f"only a completed reset is remembered, not a {data.status.value} one")
-        return {"status": data.status.value}
+    def to_dict(self, data: Attempt) -> dict[str, Any]:
+        return {"confirmed": data.confirmed, "before": data.status_before, "origin": data.origin}
 
-    def from_dict(self, data: dict[str, Any]) -> dict[str, Any]:
-        return data
+    def from_dict(self, data: dict[str, Any]) -> Attempt:
+        return Attempt(
+            confirmed=bool(data.get("confirmed")),
+            status_before=str(data.get("before", "")),
+            origin=str(data.get("origin", "")),
+        )
 
 
-def _replayed(response: Any, idempotent_data: DataRecord) -> None:  # noqa: ARG001 - Powertools' hook signature
+def _replayed(response: Any, idempotent_data: DataRecord) -> Outcome:  # noqa: ARG001 - Powertools' hook signature
     """Powertools' response hook, run when the key is found completed: nothing is done again, and `once` says so."""
-    return
+    return Outcome(response, replayed=True)
 
 
 class DynamoDBDeduplicator:
@@ -90,29 +119,48 @@ class DynamoDBDeduplicator:
             hash_function="sha256",
             response_hook=_replayed,
         )
-        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+        self._persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
         self._once = idempotent_function(
             _run,
             data_keyword_argument="claim",
-            persistence_store=persistence,
+            persistence_store=self._persistence,
             config=self._config,
-            output_serializer=_RememberedReset(),
+            output_serializer=_RememberedAttempt(),
         )
 
     def register_invocation(self, context: LambdaContext) -> None:
-        """Lets an in-progress record expire with this invocation, so a retry after a crash is not blocked."""
+        """Lets an in-progress claim expire with this invocation, so a retry after a crash is not blocked."""
         self._config.register_lambda_context(context)
 
-    def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
+    def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
+        ran: list[Attempt] = []  # what ran here, should the table fail to record it afterwards
+
+        def run_and_keep() -> Attempt:
+            ran.append(attempt())
+            return ran[-1]
+
         try:
-            result: ResetResult | None = self._once(claim={"key": key}, reset=reset)
+            remembered: Attempt | Outcome = self._once(claim={"key": key}, attempt=run_and_keep)
         except IdempotencyAlreadyInProgressError as busy:
-            raise TransientResetError("the same reset is already in progress in another invocation") from busy
+            raise TransientResetError("the same reset is in progress in another invocation") from busy
+        except IdempotencyError as error:
+            if ran:  # Cognito was called: what it did stands, whatever the table says
+                return Outcome(ran[-1], recorded=False)
+            raise TransientResetError(f"dedupe table unavailable: {type(error).__name__}") from error
+        return remembered if isinstance(remembered, Outcome) else Outcome(remembered)
+
+    def forget(self, key: str) -> None:
+        try:
+            self._persistence.delete_record(data={"key": key}, exception=RuntimeError("unconfirmed attempt"))
         except IdempotencyError as error:
             raise TransientResetError(f"dedupe table unavailable: {type(error).__name__}") from error
-        return result
 
 
-def _run(*, claim: dict[str, str], reset: Callable[[], ResetResult]) -> ResetResult:  # noqa: ARG001
-    # `claim` is what Powertools hashes into the record's key; the reset itself does not need it.
-    return reset()
+def _run(*, claim: dict[str, str], attempt: Callable[[], Attempt]) -> Attempt:  # noqa: ARG001
+    # `claim` is what Powertools hashes into the record's key; the attempt itself does not need it.
+    return attempt()
+
+
+def request_origin(*parts: str | None) -> str:
+    """A short hash that tells one request from another (`Attempt.origin`)."""
+    return hashlib.sha256("\x1f".join(part or "" for part in parts).encode()).hexdigest()[:16]

@@ -6,9 +6,9 @@ error means live in one place (`logic.classify`), and unit tests can play Cognit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 NETWORK_ERROR = "NetworkError"
 SDK_ERROR = "SdkError"
 
-LookupAttribute = Literal["username", "email", "sub"]
+# The attributes ListUsers finds a user by; a username (or an alias of it) is read with AdminGetUser.
+LookupAttribute = Literal["email", "sub"]
 
 
 class CognitoError(Exception):
@@ -33,16 +34,29 @@ class CognitoError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DirectoryUser:
-    """What ListUsers tells about a user: enough to resolve an identifier and to judge a dry run."""
+    """What AdminGetUser and ListUsers tell about a user: who they are in the pool (the canonical username and the
+    sub), and enough to judge whether a reset can reach them."""
 
     username: str
     enabled: bool
     status: str
     attributes: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def sub(self) -> str:
+        """The user's immutable id in the pool; every user has one (Developer Guide, "User pool attributes")."""
+        return self.attributes.get("sub", "")
+
 
 class UserDirectory(Protocol):
     """The Cognito operations a reset needs; `CognitoUserDirectory` on AWS, an in-memory fake in unit tests."""
+
+    def get_user(self, user_pool_id: str, username: str) -> DirectoryUser:
+        """The user a username names, as the pool resolves it: an alias (a verified e-mail where the pool signs in
+        with it) or another case (where the pool ignores case) gives the canonical user (API Reference,
+        AdminGetUser: "The username of the user that you want to query or modify. ... can be a username or user
+        alias"). Raises CognitoError UserNotFoundException when there is none."""
+        ...
 
     def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
         """Users whose attribute equals value exactly (at most two: one is an answer, two is ambiguity)."""
@@ -61,21 +75,20 @@ class CognitoUserDirectory:
     def __init__(self, client: CognitoIdentityProviderClient) -> None:
         self._client = client
 
+    def get_user(self, user_pool_id: str, username: str) -> DirectoryUser:
+        try:
+            user = self._client.admin_get_user(UserPoolId=user_pool_id, Username=username)
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+        return _directory_user(user, user.get("UserAttributes", []))
+
     def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
         query = f'{attribute} = "{_filter_value(value)}"'
         try:
             response = self._client.list_users(UserPoolId=user_pool_id, Filter=query, Limit=2)
         except (ClientError, BotoCoreError) as error:
             raise _as_cognito_error(error) from error
-        return [
-            DirectoryUser(
-                username=user["Username"],
-                enabled=bool(user.get("Enabled", True)),
-                status=str(user.get("UserStatus", "UNKNOWN")),
-                attributes={item["Name"]: item.get("Value", "") for item in user.get("Attributes", [])},
-            )
-            for user in response.get("Users", [])
-        ]
+        return [_directory_user(user, user.get("Attributes", [])) for user in response.get("Users", [])]
 
     def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
         try:
@@ -90,6 +103,15 @@ class CognitoUserDirectory:
             self._client.admin_user_global_sign_out(UserPoolId=user_pool_id, Username=username)
         except (ClientError, BotoCoreError) as error:
             raise _as_cognito_error(error) from error
+
+
+def _directory_user(user: Mapping[str, Any], attributes: Iterable[Mapping[str, Any]]) -> DirectoryUser:
+    return DirectoryUser(
+        username=str(user["Username"]),
+        enabled=bool(user.get("Enabled", True)),
+        status=str(user.get("UserStatus", "UNKNOWN")),
+        attributes={str(item["Name"]): str(item.get("Value", "")) for item in attributes},
+    )
 
 
 def _as_cognito_error(error: ClientError | BotoCoreError) -> CognitoError:

@@ -21,7 +21,7 @@ from reset_password.dedupe import Deduplicator, DynamoDBDeduplicator, NoDeduplic
 from reset_password.directory import CognitoUserDirectory
 from reset_password.logic import ResetDependencies, handle_request
 from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
-from reset_password.outcomes import ResetError, ResetResult
+from reset_password.outcomes import ResetError, ResetResult, TransientResetError, UnclassifiedResetError
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
@@ -48,12 +48,15 @@ def dependencies_from_environment(
         dedupe=dedupe,
         audit=audit,
         backoff=backoff or Backoff(),
+        call_seconds=clients.timeouts.per_call,
     )
 
 
-def _process(request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, source: str) -> ResetResult:
+def _process(
+    request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, source: str, delivery: str | None = None
+) -> ResetResult:
     try:
-        result = handle_request(request, deps, deadline)
+        result = handle_request(request, deps, deadline, delivery)
     except ResetError as error:
         report_error(error, source)
         raise
@@ -71,11 +74,35 @@ def handle_invocation(event: object, context: LambdaContext | None, deps: ResetD
         deps.dedupe.register_invocation(context)
     invocation = parse_invocation(event)
     if isinstance(invocation, BatchInvocation):
-        # Items run one after another; a transient error stops the batch and raises, and the retry of the whole
-        # batch skips the items already reset (dedupe), so nobody gets two codes.
-        results = [_process(request, deps, deadline, "batch").to_dict() for request in invocation.requests]
-        return {"results": results, "counts": dict(Counter(result["status"] for result in results))}
-    return _process(invocation.request, deps, deadline, invocation.source).to_dict()
+        return _process_batch(invocation, deps, deadline)
+    # An EventBridge event keeps its id through EventBridge's and Lambda's retries: one event is one request.
+    delivery = event.get("id") if isinstance(event, dict) and invocation.source == "eventbridge" else None
+    return _process(
+        invocation.request, deps, deadline, invocation.source, str(delivery) if delivery else None
+    ).to_dict()
+
+
+def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadline: Deadline) -> dict[str, Any]:
+    """Items run one after another, each to its own end: an error of one does not stop the others. The time is
+    checked between items, and the batch stops before the deadline. If any item is unfinished the batch raises, so
+    that Step Functions retries it whole: the retry finishes the rest, and an item reset by this attempt reads
+    `reset` (replayed) then, so every item's result says what happened to that user in the run."""
+    results: list[dict[str, Any]] = []
+    errors: list[ResetError] = []
+    for request in invocation.requests:
+        if not deadline.allows(deps.call_seconds + deps.backoff.policy.reserve_seconds):
+            report_error(TransientResetError("the batch stopped before the deadline"), "batch")
+            break
+        try:
+            results.append(_process(request, deps, deadline, "batch").to_dict())
+        except ResetError as error:
+            errors.append(error)
+    unfinished = len(invocation.requests) - len(results)
+    if unfinished:
+        kind = UnclassifiedResetError if any(isinstance(e, UnclassifiedResetError) for e in errors) else None
+        message = f"{unfinished} of {len(invocation.requests)} items unfinished; the retry of the batch finishes them"
+        raise (kind or TransientResetError)(message)
+    return {"results": results, "counts": dict(Counter(result["status"] for result in results))}
 
 
 def build_handler(dependencies: Callable[[], ResetDependencies]) -> Handler:

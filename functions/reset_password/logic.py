@@ -7,17 +7,19 @@ cannot help), a `TransientResetError` (after bounded retries: a later retry can 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
-from reset_password.dedupe import Deduplicator, dedupe_key
+from reset_password.dedupe import Attempt, Deduplicator, dedupe_key, request_origin
 from reset_password.directory import NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
+from reset_password.observability import report_unrecorded_reset
 from reset_password.outcomes import ResetResult, TransientResetError, UnclassifiedResetError
 from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest
-from reset_password.retry import Backoff, Deadline
+from reset_password.retry import Backoff, Deadline, OutOfTime
 from reset_password.settings import ResetSettings
 
 T = TypeVar("T")
@@ -27,6 +29,10 @@ T = TypeVar("T")
 TRANSIENT_CODES = frozenset(
     {"TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", NETWORK_ERROR}
 )
+# Of those, the ones after which Cognito may have acted although the answer says nothing (a 5xx, a dropped
+# connection, a timeout): a reset is not sent again before the user's status says it did not happen. Throttling is a
+# definite "not done" (the request was refused before it was processed).
+ANSWER_LOST_CODES = TRANSIENT_CODES - {"TooManyRequestsException"}
 
 # Retrying cannot help. Each code maps to a reason and the words that explain it to the caller.
 PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
@@ -56,7 +62,8 @@ PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
     ),
 }
 
-RESETTABLE_STATUSES = frozenset({"CONFIRMED", "RESET_REQUIRED"})
+RESET_REQUIRED = "RESET_REQUIRED"
+RESETTABLE_STATUSES = frozenset({"CONFIRMED", RESET_REQUIRED})
 
 
 class _PermanentFailure(Exception):  # noqa: N818 - carries a classified outcome to the one place that reports it
@@ -90,21 +97,31 @@ class ResetDependencies:
     dedupe: Deduplicator
     audit: AuditTrail
     backoff: Backoff
+    call_seconds: float = 0.0  # the longest one AWS call can take (clients.Timeouts.per_call)
+
+
+def _is_transient(error: Exception) -> bool:
+    return isinstance(error, CognitoError) and error.code in TRANSIENT_CODES
 
 
 def _cognito(deps: ResetDependencies, deadline: Deadline, call: Callable[[], T]) -> T:
     """One Cognito call, retried while transient, then raised or turned into a classified failure."""
     try:
-        return deps.backoff.run(
-            call, is_transient=lambda e: isinstance(e, CognitoError) and e.code in TRANSIENT_CODES, deadline=deadline
-        )
+        return deps.backoff.run(call, is_transient=_is_transient, deadline=deadline, call_seconds=deps.call_seconds)
+    except OutOfTime as late:
+        raise TransientResetError("not enough of the invocation left for another Cognito call") from late
     except CognitoError as error:
-        if error.code in TRANSIENT_CODES:
-            raise TransientResetError(f"{error.code} persisted after retries") from error
-        classified = classify(error)
-        if classified is None:
-            raise UnclassifiedResetError(f"{error.code}: not a failure this function knows how to classify") from error
-        raise _PermanentFailure(*classified) from error
+        raise _failure(error) from error
+
+
+def _failure(error: CognitoError) -> Exception:
+    """What a Cognito error that retrying did not cure means: transient, permanent (classified) or unclassified."""
+    if error.code in TRANSIENT_CODES:
+        return TransientResetError(f"{error.code} persisted after retries")
+    classified = classify(error)
+    if classified is None:
+        return UnclassifiedResetError(f"{error.code}: not a failure this function knows how to classify")
+    return _PermanentFailure(*classified)
 
 
 def _allowed_pool(pool: str | None, settings: ResetSettings) -> str:
@@ -115,11 +132,12 @@ def _allowed_pool(pool: str | None, settings: ResetSettings) -> str:
     return pool
 
 
-def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline: Deadline) -> DirectoryUser | str:
-    """The Cognito username for the request; the whole user when it had to be looked up."""
+def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline: Deadline) -> DirectoryUser:
+    """The pool's canonical user for the request: a username may be an alias or differ in case (AdminGetUser
+    resolves it as the pool signs in); an e-mail or a sub is looked up with ListUsers."""
     kind, value = request.identifier
-    if kind == "username" and not request.dry_run:
-        return value
+    if kind == "username":
+        return _cognito(deps, deadline, lambda: deps.directory.get_user(pool, value))
     found = _cognito(deps, deadline, lambda: deps.directory.find_users(pool, kind, value))
     if not found:
         raise _PermanentFailure(FailureReason.USER_NOT_FOUND, f"no user in the pool has that {kind}")
@@ -130,7 +148,8 @@ def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline
     return found[0]
 
 
-def _judge_dry_run(user: DirectoryUser, request: ResetRequest, result: ResetResult) -> ResetResult:
+def _preflight(user: DirectoryUser) -> None:
+    """What Cognito would refuse, found before a call of its account-recovery quota is spent on it."""
     if not user.enabled:
         raise _PermanentFailure(FailureReason.USER_DISABLED, "the user is disabled")
     if user.status not in RESETTABLE_STATUSES:
@@ -139,11 +158,108 @@ def _judge_dry_run(user: DirectoryUser, request: ResetRequest, result: ResetResu
         )
     if "true" not in (user.attributes.get("email_verified"), user.attributes.get("phone_number_verified")):
         raise _PermanentFailure(FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number")
-    action = "reset the password and sign out every session" if request.global_sign_out else "reset the password"
-    return replace(result, status=ResetStatus.DRY_RUN, detail=f"would {action}; nothing was sent")
 
 
-def reset_user(request: ResetRequest, deps: ResetDependencies, deadline: Deadline) -> ResetResult:
+class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the pool shows the reset did not happen
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Reset:
+    """One valid request, resolved to the pool's user, and what this invocation has to carry it out with."""
+
+    pool: str
+    user: DirectoryUser
+    request: ResetRequest
+    deps: ResetDependencies
+    deadline: Deadline
+    delivery: str | None = None  # the EventBridge event's id: one event, however often it is delivered
+
+    @property
+    def key(self) -> str:
+        return dedupe_key(self.pool, self.user.sub, self.request.request_id)
+
+    @property
+    def origin(self) -> str:
+        """The same request, retried, has the same origin: its earlier reset reads `reset` (replayed), not
+        `skipped`. A retry carries the same content; an EventBridge event also keeps its id through every delivery,
+        and two events are two requests even when their content is the same."""
+        content = json.dumps(self.request.model_dump(mode="json", exclude={"dry_run"}), sort_keys=True)
+        return request_origin(self.pool, content, self.delivery)
+
+    def happened(self) -> bool | None:
+        """After a call whose answer was lost: did Cognito reset the user? The user's status says so when it was
+        not RESET_REQUIRED before (AdminResetUserPassword sets it: API Reference, AdminResetUserPassword). None when
+        it cannot tell: the user was RESET_REQUIRED already, or the pool could not be read in time."""
+        if self.user.status == RESET_REQUIRED:
+            return None
+        try:
+            now = _cognito(
+                self.deps, self.deadline, lambda: self.deps.directory.get_user(self.pool, self.user.username)
+            )
+        except (TransientResetError, UnclassifiedResetError, _PermanentFailure):
+            return None
+        return now.status == RESET_REQUIRED
+
+    def send(self) -> bool:
+        """AdminResetUserPassword, never repeated blindly: after an answer that was lost (a timeout, a dropped
+        connection, a 5xx) the pool is read first, and the call is made again only if the user was not reset. True
+        when Cognito reset the user; False when that could not be found out before the deadline."""
+
+        def send_once() -> bool:
+            try:
+                self.deps.directory.reset_password(self.pool, self.user.username, self.request.client_metadata)
+            except CognitoError as error:
+                if error.code not in ANSWER_LOST_CODES:
+                    raise
+                happened = self.happened()
+                if happened is False:
+                    raise _NotSent from error
+                return happened is True
+            return True
+
+        def retry(error: Exception) -> bool:
+            return isinstance(error, _NotSent) or _is_transient(error)
+
+        try:
+            return self.deps.backoff.run(
+                send_once, is_transient=retry, deadline=self.deadline, call_seconds=self.deps.call_seconds
+            )
+        except OutOfTime as late:
+            raise TransientResetError("not enough of the invocation left for another Cognito call") from late
+        except _NotSent as lost:
+            raise TransientResetError("Cognito's answers were lost and the user was not reset") from lost
+        except CognitoError as error:
+            raise _failure(error) from error
+
+    def attempt(self) -> Attempt:
+        return Attempt(confirmed=self.send(), status_before=self.user.status, origin=self.origin)
+
+    def once(self, result: ResetResult) -> ResetResult:
+        """One code per user: the user's key is claimed before Cognito is called, and what happened is remembered."""
+        outcome = self.deps.dedupe.once(self.key, self.attempt)
+        attempt = outcome.attempt
+        if not outcome.recorded:
+            report_unrecorded_reset()
+        if outcome.replayed and not attempt.confirmed:
+            # An earlier attempt lost Cognito's answer and could not read the pool in time: the pool says it now.
+            if RESET_REQUIRED in (attempt.status_before, self.user.status):
+                # Reset then (the status changed), or undecidable (it was RESET_REQUIRED already): one code, not two.
+                attempt = replace(attempt, confirmed=True)
+            else:
+                self.deps.dedupe.forget(self.key)
+                outcome = self.deps.dedupe.once(self.key, self.attempt)
+                attempt = outcome.attempt
+        if not attempt.confirmed:
+            raise TransientResetError("Cognito's answer was lost; the next attempt reads the user's status first")
+        if outcome.replayed and attempt.origin != self.origin:
+            return replace(result, status=ResetStatus.SKIPPED, duplicate=True)
+        return replace(result, status=ResetStatus.RESET, replayed=outcome.replayed)
+
+
+def reset_user(
+    request: ResetRequest, deps: ResetDependencies, deadline: Deadline, delivery: str | None = None
+) -> ResetResult:
     """Carry out one valid request and say what happened. Raises only `ResetError`s (see outcomes.py)."""
     pool = request.user_pool_id or deps.settings.default_user_pool_id
     result = ResetResult(
@@ -152,31 +268,30 @@ def reset_user(request: ResetRequest, deps: ResetDependencies, deadline: Deadlin
     try:
         pool = _allowed_pool(pool, deps.settings)
         user = _resolve(request, pool, deps, deadline)
-        username = user if isinstance(user, str) else user.username
-        result = replace(result, username=username)
-        if isinstance(user, DirectoryUser) and request.dry_run:
-            return _judge_dry_run(user, request, result)
-
-        def reset() -> ResetResult:
-            _cognito(deps, deadline, lambda: deps.directory.reset_password(pool, username, request.client_metadata))
-            return replace(result, status=ResetStatus.RESET)
-
-        done = deps.dedupe.once(dedupe_key(pool, username, request.request_id), reset)
-        result = done or replace(result, status=ResetStatus.SKIPPED, duplicate=True)
+        result = replace(result, username=user.username)
+        _preflight(user)
+        if request.dry_run:
+            action = "reset the password"
+            if request.global_sign_out:
+                action += " and sign out every session"
+            return replace(result, status=ResetStatus.DRY_RUN, detail=f"would {action}; nothing was sent")
+        result = _Reset(pool, user, request, deps, deadline, delivery).once(result)
     except _PermanentFailure as failure:
         return replace(result, status=ResetStatus.FAILED, reason=failure.reason, detail=failure.detail)
     if request.global_sign_out:
         # After the reset, and also for a duplicate: signing out again is harmless, and it lets a retry that
         # follows a failed sign-out finish the job without sending the user a second code.
         try:
-            _cognito(deps, deadline, lambda: deps.directory.global_sign_out(pool, username))
+            _cognito(deps, deadline, lambda: deps.directory.global_sign_out(pool, user.username))
             result = replace(result, signed_out=True)
         except _PermanentFailure as failure:
             result = replace(result, detail=f"reset done, but global sign-out failed: {failure.detail}")
     return result
 
 
-def handle_request(request: ParsedRequest, deps: ResetDependencies, deadline: Deadline) -> ResetResult:
+def handle_request(
+    request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, delivery: str | None = None
+) -> ResetResult:
     if isinstance(request, InvalidRequest):
         return ResetResult(
             username=request.username,
@@ -186,4 +301,4 @@ def handle_request(request: ParsedRequest, deps: ResetDependencies, deadline: De
             request_id=request.request_id,
             detail=request.detail,
         )
-    return reset_user(request, deps, deadline)
+    return reset_user(request, deps, deadline, delivery)

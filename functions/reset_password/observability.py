@@ -93,6 +93,14 @@ def report_error(error: Exception, source: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
+def report_unrecorded_reset() -> None:
+    logger.warning(
+        "reset done, but the dedupe table did not record it: a new request for this user within the cooldown would "
+        "send another code"
+    )
+    metrics.add_metric(name=telemetry.DEDUPE_RECORD_FAILED, unit=MetricUnit.Count, value=1)
+
+
 def report_audit_failure(error: Exception) -> None:
     logger.warning("audit event not published", extra={"error_type": type(error).__name__})
     metrics.add_metric(name=telemetry.AUDIT_EVENT_FAILED, unit=MetricUnit.Count, value=1)

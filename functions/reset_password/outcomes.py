@@ -21,9 +21,10 @@ class ResetResult:
     status: ResetStatus
     reason: FailureReason | None = None
     signed_out: bool = False
-    duplicate: bool = False
+    duplicate: bool = False  # skipped: another request reset this user within the cooldown window
     request_id: str | None = None
     detail: str | None = None
+    replayed: bool = False  # reset by an earlier attempt of this same request (a retry); nothing was sent again
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class ResetResult:
             "duplicate": self.duplicate,
             "requestId": self.request_id,
             "detail": self.detail,
+            "replayed": self.replayed,
         }
 
 

@@ -25,11 +25,19 @@ class RetryPolicy:
     reserve_seconds: float = 2.0
 
 
+class OutOfTime(Exception):  # noqa: N818 - a state of the invocation, named as the caller reads it
+    """Not enough of the invocation is left for another call to end before the reserve."""
+
+
 @dataclass(slots=True)
 class Deadline:
     """Seconds left in the invocation, from the Lambda context (or a fixed budget outside Lambda)."""
 
     remaining: Callable[[], float]
+
+    def allows(self, seconds: float) -> bool:
+        """Whether something that may take `seconds` ends before the invocation does."""
+        return self.remaining() >= seconds
 
     @classmethod
     def from_context(cls, context: object, default_seconds: float = 60.0) -> Deadline:
@@ -48,7 +56,18 @@ class Backoff:
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random  # jitter, not cryptography
 
-    def run(self, call: Callable[[], T], *, is_transient: Callable[[Exception], bool], deadline: Deadline) -> T:
+    def run(
+        self,
+        call: Callable[[], T],
+        *,
+        is_transient: Callable[[Exception], bool],
+        deadline: Deadline,
+        call_seconds: float = 0.0,
+    ) -> T:
+        """`call_seconds`: the longest one attempt can take (its client's timeouts). No attempt starts that could end
+        inside the reserve: OutOfTime instead, before the first attempt, or the last error after a later one."""
+        if not deadline.allows(call_seconds + self.policy.reserve_seconds):
+            raise OutOfTime
         attempt = 1
         while True:
             try:
@@ -57,7 +76,7 @@ class Backoff:
                 if not is_transient(error) or attempt >= self.policy.max_attempts:
                     raise
                 delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1)) * self.jitter()
-                if deadline.remaining() - delay < self.policy.reserve_seconds:
+                if not deadline.allows(delay + call_seconds + self.policy.reserve_seconds):
                     raise
                 self.sleep(delay)
                 attempt += 1

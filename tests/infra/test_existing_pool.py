@@ -125,6 +125,7 @@ def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(e
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
         allow(
             [
+                "cognito-idp:AdminGetUser",
                 "cognito-idp:AdminResetUserPassword",
                 "cognito-idp:AdminUserGlobalSignOut",
                 "cognito-idp:ListUsers",

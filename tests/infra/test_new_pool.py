@@ -136,6 +136,7 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], [arn["Reset/ResetPassword/LogGroup"]]),
         allow(
             [
+                "cognito-idp:AdminGetUser",
                 "cognito-idp:AdminResetUserPassword",
                 "cognito-idp:AdminUserGlobalSignOut",
                 "cognito-idp:ListUsers",

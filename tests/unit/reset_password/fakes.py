@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from contracts.results import ResetStatus
 from reset_password.audit import audit_detail
+from reset_password.dedupe import Attempt, Outcome
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
 from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
@@ -29,7 +29,8 @@ class FakeCognito:
     def __init__(self) -> None:
         self.pools: dict[str, dict[str, FakeUser]] = {}
         self.calls: list[str] = []
-        self._failures: dict[str, list[CognitoError]] = {}
+        self._failures: dict[str, list[CognitoError | None]] = {}
+        self._lost_answers: dict[str, list[CognitoError]] = {}
 
     def add_user(
         self, pool: str, username: str, attributes: dict[str, str], enabled: bool = True, status: str = "CONFIRMED"
@@ -39,23 +40,44 @@ class FakeCognito:
         self.pools.setdefault(pool, {})[username] = user
         return user
 
-    def fail(self, operation: str, code: str, message: str = "", times: int = 1) -> None:
-        self._failures.setdefault(operation, []).extend(CognitoError(code, message) for _ in range(times))
+    def fail(self, operation: str, code: str, message: str = "", times: int = 1, after: int = 0) -> None:
+        """The next `times` calls of `operation` fail, once `after` more calls have gone through."""
+        queue = self._failures.setdefault(operation, [])
+        queue.extend([None] * after)
+        queue.extend(CognitoError(code, message) for _ in range(times))
+
+    def lose_answer(self, operation: str, code: str, times: int = 1) -> None:
+        """Cognito does the work, and the answer is lost on the way back (a timeout, a reset connection, a 5xx)."""
+        self._lost_answers.setdefault(operation, []).extend(CognitoError(code) for _ in range(times))
+
+    def _answer(self, operation: str) -> None:
+        lost = self._lost_answers.get(operation)
+        if lost:
+            raise lost.pop(0)
 
     def _enter(self, operation: str, pool: str) -> dict[str, FakeUser]:
         self.calls.append(operation)
         queued = self._failures.get(operation)
-        if queued:
-            raise queued.pop(0)
+        failure = queued.pop(0) if queued else None
+        if failure is not None:
+            raise failure
         if pool not in self.pools:
             raise CognitoError("ResourceNotFoundException", "User pool does not exist.")
         return self.pools[pool]
 
+    def get_user(self, user_pool_id: str, username: str) -> DirectoryUser:
+        """As the stack's pool resolves a name: any case, or the user's verified e-mail as an alias."""
+        users = self._enter("get_user", user_pool_id).values()
+        wanted = username.lower()
+        for user in users:
+            alias = user.attributes.get("email") if user.attributes.get("email_verified") == "true" else None
+            if wanted in (user.username.lower(), (alias or "").lower()):
+                return DirectoryUser(user.username, user.enabled, user.status, dict(user.attributes))
+        raise CognitoError("UserNotFoundException", "User does not exist.")
+
     def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
         users = self._enter("find_users", user_pool_id).values()
-        matches = [
-            u for u in users if (u.username if attribute == "username" else u.attributes.get(attribute)) == value
-        ]
+        matches = [u for u in users if u.attributes.get(attribute) == value]
         return [DirectoryUser(u.username, u.enabled, u.status, dict(u.attributes)) for u in matches[:2]]
 
     def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
@@ -74,6 +96,7 @@ class FakeCognito:
             )
         user.status = "RESET_REQUIRED"
         user.codes_sent.append(dict(client_metadata))
+        self._answer("reset_password")
 
     def global_sign_out(self, user_pool_id: str, username: str) -> None:
         users = self._enter("global_sign_out", user_pool_id)
@@ -83,23 +106,24 @@ class FakeCognito:
 
 
 class InMemoryDeduplicator:
-    """Same rules as the DynamoDB one: only completed resets are remembered, a reset that raises leaves nothing (the
+    """Same rules as the DynamoDB one: an attempt that returns is remembered, one that raises leaves nothing (the
     clock never runs out here)."""
 
     def __init__(self) -> None:
-        self.remembered: set[str] = set()
+        self.remembered: dict[str, Attempt] = {}
         self.invocations: list[object] = []
 
     def register_invocation(self, context: object) -> None:
         self.invocations.append(context)
 
-    def once(self, key: str, reset: Callable[[], ResetResult]) -> ResetResult | None:
+    def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
         if key in self.remembered:
-            return None
-        result = reset()
-        assert result.status is ResetStatus.RESET, "a reset either completes or raises"
-        self.remembered.add(key)
-        return result
+            return Outcome(self.remembered[key], replayed=True)
+        self.remembered[key] = attempt()
+        return Outcome(self.remembered[key])
+
+    def forget(self, key: str) -> None:
+        self.remembered.pop(key, None)
 
 
 class RecordingAuditTrail:

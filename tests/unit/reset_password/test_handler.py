@@ -61,6 +61,7 @@ def test_a_direct_request_returns_the_result_contract(invoke: Any, alice: FakeUs
         "duplicate": False,
         "requestId": "sec-4211-alice",
         "detail": None,
+        "replayed": False,
     }
 
 
@@ -116,6 +117,7 @@ def test_an_eventbridge_event_is_handled_and_audited(invoke: Any, alice: FakeUse
             "signedOut": False,
             "duplicate": False,
             "requestId": None,
+            "replayed": False,
             "clientMetadataKeys": ["reason", "reference"],
         }
     ]
@@ -142,9 +144,10 @@ def test_a_batch_returns_results_in_item_order_with_counts(invoke: Any, cognito:
         ("bob", "failed", "NO_VERIFIED_CONTACT"),
         ("ghost", "failed", "USER_NOT_FOUND"),
         (None, "failed", "INVALID_REQUEST"),
-        ("alice", "skipped", None),
+        ("alice", "reset", None),  # the same request again: what happened to alice in this run, not sent again
     ]
-    assert result["counts"] == {"reset": 1, "failed": 3, "skipped": 1}
+    assert [r["replayed"] for r in result["results"]] == [False, False, False, False, True]
+    assert result["counts"] == {"reset": 2, "failed": 3}
     assert len(outcome_lines(lines)) == 5
     assert alice.codes_sent == [{"reason": "policy_rotation"}]
 

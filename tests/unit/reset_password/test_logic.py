@@ -173,7 +173,7 @@ def test_permanent_errors_become_failed_results_without_a_retry(
     result = reset_user(request(username="alice"), deps, deadline)
 
     assert (result.status, result.reason) == (ResetStatus.FAILED, reason)
-    assert cognito.calls == ["reset_password"]  # LimitExceeded above all: never hammered
+    assert cognito.calls == ["get_user", "reset_password"]  # resolved once; LimitExceeded above all: never hammered
     assert sleeps == []
 
 
@@ -215,7 +215,8 @@ def test_retries_stop_when_the_invocation_is_about_to_run_out_of_time(
     with pytest.raises(TransientResetError):
         reset_user(request(username="alice"), deps, Deadline(remaining=lambda: 1.5))
 
-    assert (cognito.calls, sleeps) == (["reset_password"], [])
+    # 1.5 s left is inside the 2 s reserve: no call starts, not even the lookup.
+    assert (cognito.calls, sleeps, alice.status) == ([], [], "CONFIRMED")
 
 
 def test_an_error_no_rule_knows_is_raised_as_unclassified(
@@ -257,7 +258,8 @@ def test_a_retry_after_a_failed_sign_out_signs_out_without_a_second_code(
 
     retried = reset_user(request(username="alice", globalSignOut=True), deps, deadline)
 
-    assert (retried.status, retried.signed_out, alice.sessions) == (ResetStatus.SKIPPED, True, 0)
+    # The same request, retried: its reset reads `reset` (replayed), and no second code is sent.
+    assert (retried.status, retried.replayed, retried.signed_out, alice.sessions) == (ResetStatus.RESET, True, True, 0)
     assert len(alice.codes_sent) == 1
 
 
@@ -266,7 +268,13 @@ def test_distinct_request_ids_are_distinct_resets(deps: ResetDependencies, deadl
     again = reset_user(request(username="alice", requestId="sec-1"), deps, deadline)
     other = reset_user(request(username="alice", requestId="sec-2"), deps, deadline)
 
-    assert (again.status, other.status) == (ResetStatus.SKIPPED, ResetStatus.RESET)
+    # sec-1 again is the same request (a retry): reset, replayed, nothing sent; sec-2 is a request of its own.
+    assert (again.status, again.replayed, other.status, other.replayed) == (
+        ResetStatus.RESET,
+        True,
+        ResetStatus.RESET,
+        False,
+    )
     assert len(alice.codes_sent) == 2
 
 
@@ -278,7 +286,7 @@ def test_dry_run_resolves_and_judges_but_sends_nothing(
     assert (result.status, result.username, result.signed_out) == (ResetStatus.DRY_RUN, "alice", False)
     assert "sign out" in (result.detail or "")
     assert (alice.status, alice.sessions, alice.codes_sent) == ("CONFIRMED", 1, [])
-    assert cognito.calls == ["find_users"]
+    assert cognito.calls == ["get_user"]  # resolved by AdminGetUser, as every username is
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_a_permanent_error_is_raised_at_once() -> None:
 
 def test_no_sleep_that_would_eat_the_reserve_of_the_invocation() -> None:
     sleeps: list[float] = []
-    remaining = iter([10.0, 2.5])
+    remaining = iter([10.0, 10.0, 2.5])  # before the first try, after it, after the second
     backoff = Backoff(RetryPolicy(base_delay=1.0, reserve_seconds=2.0), sleeps.append, lambda: 1.0)
     call = Flaky(5, ValueError("busy"))
 

@@ -1,0 +1,100 @@
+"""One code per user, whatever the name it is asked by and whatever happens to Cognito's answers (over the fakes; the
+fault-injecting proxy in tests/faults proves the same against a moto server over HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.results import FailureReason, ResetStatus
+from reset_password.logic import ResetDependencies, reset_user
+from reset_password.outcomes import TransientResetError
+from reset_password.requests import ResetRequest
+from reset_password.retry import Deadline
+from tests.unit.reset_password.conftest import POOL
+from tests.unit.reset_password.fakes import FakeCognito, FakeUser
+
+
+def request(**fields: object) -> ResetRequest:
+    return ResetRequest.model_validate(fields)
+
+
+def test_every_name_of_one_user_is_one_user_within_the_cooldown(
+    deps: ResetDependencies, deadline: Deadline, alice: FakeUser
+) -> None:
+    names = [
+        {"username": "alice"},
+        {"username": "ALICE"},
+        {"username": "alice@example.com"},  # the pool's e-mail alias
+        {"email": "alice@example.com"},
+        {"sub": alice.attributes["sub"]},
+    ]
+
+    results = [reset_user(request(**name), deps, deadline) for name in names]
+
+    assert len(alice.codes_sent) == 1
+    assert [(r.status, r.username) for r in results] == [(ResetStatus.RESET, "alice")] + [
+        (ResetStatus.SKIPPED, "alice")
+    ] * 4
+
+
+def test_a_request_id_shared_by_two_users_resets_both(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    bob = cognito.add_user(POOL, "bob", attributes={"email": "bob@example.com", "email_verified": "true"})
+
+    first = reset_user(request(username="alice", requestId="run-7"), deps, deadline)
+    second = reset_user(request(username="bob", requestId="run-7"), deps, deadline)
+
+    assert (first.status, second.status) == (ResetStatus.RESET, ResetStatus.RESET)
+    assert (len(alice.codes_sent), len(bob.codes_sent)) == (1, 1)
+
+
+def test_what_cognito_would_refuse_is_found_without_spending_a_reset_call(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    alice.enabled = False
+
+    result = reset_user(request(username="alice"), deps, deadline)
+
+    assert (result.status, result.reason) == (ResetStatus.FAILED, FailureReason.USER_DISABLED)
+    assert cognito.calls == ["get_user"]  # no AdminResetUserPassword: the account-recovery quota is not spent
+
+
+@pytest.mark.parametrize("code", ["InternalErrorException", "NetworkError", "UnexpectedLambdaException"])
+def test_an_answer_lost_after_cognito_reset_the_user_is_not_followed_by_a_second_code(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, code: str
+) -> None:
+    cognito.lose_answer("reset_password", code)
+
+    result = reset_user(request(username="alice"), deps, deadline)
+
+    assert (result.status, result.replayed) == (ResetStatus.RESET, False)
+    assert len(alice.codes_sent) == 1
+    assert cognito.calls == ["get_user", "reset_password", "get_user"]  # the pool read before any second call
+
+
+def test_an_answer_lost_before_cognito_acted_is_sent_again(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    cognito.fail("reset_password", "InternalErrorException")  # refused before it did anything
+
+    result = reset_user(request(username="alice"), deps, deadline)
+
+    assert result.status is ResetStatus.RESET
+    assert len(alice.codes_sent) == 1
+    assert cognito.calls == ["get_user", "reset_password", "get_user", "reset_password"]
+
+
+def test_when_the_pool_cannot_be_read_in_time_the_retry_reads_it_first_and_sends_nothing_again(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    cognito.lose_answer("reset_password", "NetworkError")
+    cognito.fail("get_user", "NetworkError", times=4, after=1)  # the lookup works, then every read of the pool fails
+    with pytest.raises(TransientResetError, match="answer was lost"):
+        reset_user(request(username="alice"), deps, deadline)
+    assert len(alice.codes_sent) == 1
+
+    retried = reset_user(request(username="alice"), deps, deadline)
+
+    assert (retried.status, retried.replayed) == (ResetStatus.RESET, True)
+    assert len(alice.codes_sent) == 1
