@@ -86,7 +86,7 @@ def classify(error: CognitoError) -> tuple[FailureReason, str] | None:
         lowered = error.message.lower()
         if "verified" in lowered or "registered" in lowered:
             return FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number"
-        return FailureReason.INVALID_REQUEST, "Cognito rejected a parameter of the request"
+        return FailureReason.INVALID_REQUEST, "request: Cognito rejected one of its parameters"
     return None
 
 
@@ -294,11 +294,11 @@ def handle_request(
 ) -> ResetResult:
     if isinstance(request, InvalidRequest):
         return ResetResult(
-            username=request.username,
-            user_pool_id=request.user_pool_id,
+            username=None,
+            user_pool_id=None,
             status=ResetStatus.FAILED,
             reason=FailureReason.INVALID_REQUEST,
-            request_id=request.request_id,
             detail=request.detail,
+            reference=request.reference,
         )
     return reset_user(request, deps, deadline, delivery)

@@ -68,7 +68,7 @@ def report_outcome(result: ResetResult, source: str) -> None:
             "detail": result.detail,
             "user_pool_id": result.user_pool_id,
             "user_ref": subject_ref(result.user_pool_id, result.username),
-            "request_ref": subject_ref(result.user_pool_id, result.request_id),
+            "request_ref": result.reference or subject_ref(result.user_pool_id, result.request_id),
             "signed_out": result.signed_out,
             "duplicate": result.duplicate,
             "source": source,

@@ -25,6 +25,7 @@ class ResetResult:
     request_id: str | None = None
     detail: str | None = None
     replayed: bool = False  # reset by an earlier attempt of this same request (a retry); nothing was sent again
+    reference: str | None = None  # a refused request's hashed reference (requests.request_reference), never its values
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class ResetResult:
             "requestId": self.request_id,
             "detail": self.detail,
             "replayed": self.replayed,
+            "reference": self.reference,
         }
 
 

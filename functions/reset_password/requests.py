@@ -125,25 +125,13 @@ def request_reference(request: object) -> str | None:
 class InvalidRequest:
     """A request that failed validation: what was wrong, field by field, and a hashed reference to the request.
 
-    It carries no value from the request: `username`, `user_pool_id` and `request_id` are always None (a refused
-    request's values are unchecked input, and any of them may be an e-mail address or worse), and `errors` name fields
-    only. `reference` is `request_reference` of what the caller wrote.
+    It carries no value from the request (a refused request's values are unchecked input, and any of them may be an
+    e-mail address or worse): `errors` name fields only, and `reference` is `request_reference` of what the caller
+    wrote, which the result and the log line carry instead.
     """
 
     errors: tuple[str, ...]
     reference: str | None = None
-
-    @property
-    def username(self) -> None:
-        return None
-
-    @property
-    def user_pool_id(self) -> None:
-        return None
-
-    @property
-    def request_id(self) -> None:
-        return None
 
     @property
     def detail(self) -> str:

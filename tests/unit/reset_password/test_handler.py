@@ -12,6 +12,7 @@ from contracts.telemetry import AUDIT_EVENT_FAILED, RESET_FAILED, RESET_SUCCEEDE
 from reset_password import handler
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
+from reset_password.requests import request_reference
 from tests.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import POOL
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser, RecordingAuditTrail
@@ -62,6 +63,7 @@ def test_a_direct_request_returns_the_result_contract(invoke: Any, alice: FakeUs
         "requestId": "sec-4211-alice",
         "detail": None,
         "replayed": False,
+        "reference": None,
     }
 
 
@@ -118,6 +120,7 @@ def test_an_eventbridge_event_is_handled_and_audited(invoke: Any, alice: FakeUse
             "duplicate": False,
             "requestId": None,
             "replayed": False,
+            "reference": None,
             "clientMetadataKeys": ["reason", "reference"],
         }
     ]
@@ -215,3 +218,14 @@ def test_a_failed_outcome_line_says_why_in_words_without_request_values(
     assert line["detail"] == result["detail"]
     for value in PII:
         assert value not in json.dumps(line)
+
+
+def test_a_refused_request_is_found_by_its_hashed_reference_never_by_its_values(invoke: Any) -> None:
+    raw = {"username": "alice@example.com", "userPoolId": "alice@example.com", "dryRun": "maybe"}
+
+    result, lines = invoke(raw)
+
+    (line,) = outcome_lines(lines)
+    assert result["reference"] == request_reference(raw) == line["request_ref"]
+    assert (result["username"], result["userPoolId"], line.get("user_pool_id")) == (None, None, None)
+    assert "alice@example.com" not in json.dumps([result, *lines])

@@ -177,7 +177,7 @@ def test_an_invalid_request_echoes_no_value_of_the_request() -> None:
     parsed = parse_request({"username": "alice", "userPoolId": "bad", "requestId": "r-1"})
 
     assert isinstance(parsed, InvalidRequest)
-    assert (parsed.username, parsed.user_pool_id, parsed.request_id) == (None, None, None)
+    assert [value for value in ("alice", "r-1") if value in repr(parsed)] == []  # it holds errors and a hash only
     assert parsed.errors == ("userPoolId: has characters or a shape that is not allowed",)
 
 
@@ -347,7 +347,6 @@ def test_an_email_anywhere_in_a_refused_request_is_never_echoed(raw: dict[str, A
     assert isinstance(parsed, InvalidRequest)
     assert EMAIL_IN_THE_WRONG_PLACE not in repr(parsed)
     assert EMAIL_IN_THE_WRONG_PLACE not in parsed.detail
-    assert (parsed.username, parsed.user_pool_id, parsed.request_id) == (None, None, None)
 
 
 def test_unknown_fields_are_counted_not_named_and_a_miscased_field_is_named() -> None:
