@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -20,3 +21,21 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_time_in_millis
+
+
+@dataclass(frozen=True)
+class CountdownLambdaContext(LambdaContext):
+    """A context whose get_remaining_time_in_millis() counts down from `remaining_time_in_millis` (the invocation's
+    budget) from the moment it is created, as the runtime's does from the start of the invocation."""
+
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def budget_seconds(self) -> float:
+        return self.remaining_time_in_millis / 1000.0
+
+    def elapsed_seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.remaining_time_in_millis - int(self.elapsed_seconds() * 1000))
