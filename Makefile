@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e bench clean
+.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e test-faults bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ test-integration: $(STAMP) ## the real handlers against a moto server over HTTP 
 
 test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigger, Step Functions Retry/Catch, DLQ
 	@$(PYTEST) tests/e2e
+
+test-faults: $(STAMP) ## exactly once under faults: 1,100 resets through a fault-injecting proxy, concurrent duplicates
+	@$(PYTEST) tests/faults
 
 # The custom message trigger: preview every message, check it in a real browser, measure its cold start.
 FUNCTIONS_PATH := PYTHONPATH=functions
