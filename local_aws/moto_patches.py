@@ -21,6 +21,7 @@ from unittest import mock
 
 from moto import settings
 from moto.awslambda.models import LambdaBackend
+from moto.cognitoidp.models import CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
@@ -126,6 +127,14 @@ FORGOT_PASSWORD: Final = MotoPatch(
     reason="as for AdminResetUserPassword, for a user's own request through an app client (wiring/cognito.py)",
 )
 
+USER_LOOKUP: Final = MotoPatch(
+    CognitoIdpUserPool,
+    "_get_user",
+    "(self, username: 'str') -> 'CognitoIdpUser'",
+    reason="moto finds a user by the exact username (or UsernameAttributes) only: a pool that ignores case or signs "
+    "in with an alias finds the user as Cognito does, by any case and by a verified alias (wiring/cognito.py)",
+)
+
 PATCHES: Final = (
     LAMBDA_INVOKE,
     RETRY_CLOCK,
@@ -134,4 +143,5 @@ PATCHES: Final = (
     RULE_SEND_TO_TARGETS,
     ADMIN_RESET_USER_PASSWORD,
     FORGOT_PASSWORD,
+    USER_LOOKUP,
 )

@@ -5,7 +5,8 @@ with the real handlers run in-process:
 
 - EventBridge rule → Lambda target (asynchronous, with Lambda's retries and on-failure destination): eventbridge.py
 - Cognito AdminResetUserPassword / ForgotPassword → the pool's CustomMessage trigger → the message Cognito sends,
-  handed to a recipient (the local system's outbox): cognito.py
+  handed to a recipient (the local system's outbox), and the rules Cognito applies on the way that moto lacks (its
+  checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
 - Step Functions `lambda:invoke` task → Lambda: step_functions.py
 
 `wired(...)` switches all of it on for as long as the local account runs.
@@ -21,7 +22,11 @@ from typing import Any
 
 from local_aws import moto_patches
 from local_aws.server import LocalAws
-from local_aws.wiring.cognito import MessageRecipient, custom_message_trigger_called
+from local_aws.wiring.cognito import (
+    MessageRecipient,
+    custom_message_trigger_called,
+    usernames_resolved_as_cognito_does,
+)
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
 from local_aws.wiring.step_functions import RetryClock, lambda_tasks_in_process
@@ -55,6 +60,7 @@ def wired(
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
         stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
+        stack.enter_context(usernames_resolved_as_cognito_does())
         stack.enter_context(custom_message_trigger_called(functions, send))
         stack.enter_context(lambda_targets_delivered(delivery))
         yield Wiring(events=delivery, retry_clock=retry_clock)

@@ -192,6 +192,36 @@ def _attributes(user: Any, status: object) -> dict[str, str]:
 
 
 @contextmanager
+def usernames_resolved_as_cognito_does() -> Iterator[None]:
+    """A name given to an admin call (AdminGetUser, AdminResetUserPassword, ...) finds the user as Cognito finds it:
+    in any case where the pool's UsernameConfiguration has CaseSensitive false (API Reference,
+    UsernameConfigurationType), and by an alias the pool signs in with (AliasAttributes) once that attribute is
+    verified (Developer Guide, "User pool attributes", sign-in aliases; API Reference, AdminGetUser: the username
+    "can be a username or user alias")."""
+    original = moto_patches.USER_LOOKUP.original()
+
+    def get_user(pool: Any, username: str) -> Any:
+        found = original(pool, username)
+        if found is not None:
+            return found
+        ignores_case = (pool.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive") is False
+        aliases = pool.extended_config.get("AliasAttributes") or []
+        wanted = username.lower() if ignores_case else username
+        for user in pool.users.values():
+            if ignores_case and user.username.lower() == wanted:
+                return user
+            attributes = {item["Name"]: item["Value"] for item in user.attributes}
+            for alias in aliases:
+                value = attributes.get(alias, "")
+                if value and attributes.get(f"{alias}_verified") == "true" and value.lower() == username.lower():
+                    return user
+        return None
+
+    with moto_patches.USER_LOOKUP.applied(get_user):
+        yield
+
+
+@contextmanager
 def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipient) -> Iterator[None]:
     trigger = _Trigger(functions, send)
     original_admin_reset = moto_patches.ADMIN_RESET_USER_PASSWORD.original()

@@ -74,6 +74,28 @@ def test_the_same_finding_inside_the_cooldown_is_skipped_and_sends_nothing(syste
     assert len(system.outbox.messages) == 1
 
 
+def test_every_name_of_one_user_is_one_user_and_gets_one_code(system: LocalSystem) -> None:
+    sub = next(
+        item["Value"]
+        for item in system.cognito.admin_get_user(UserPoolId=system.stack.user_pool_id, Username="sam")[
+            "UserAttributes"
+        ]
+        if item["Name"] == "sub"
+    )
+    names = [{"username": "sam"}, {"username": "SAM"}, {"username": "sam@example.com"}, {"email": "sam@example.com"}]
+
+    for name in [*names, {"sub": sub}]:
+        system.put_reset_request({**name, "clientMetadata": {"reason": "policy_rotation"}})
+    system.wiring.events.drain()
+
+    results = [
+        (invocation.payload["status"], invocation.payload["username"])
+        for _, invocation in system.wiring.events.delivered
+    ]
+    assert results == [("reset", "sam")] + [("skipped", "sam")] * 4  # the pool ignores case and signs in by e-mail
+    assert len(system.outbox.messages) == 1
+
+
 def test_step_functions_retries_a_throttled_reset_and_then_succeeds(system: LocalSystem) -> None:
     faults = inject_cognito_faults()
     faults.error("TooManyRequestsException", times=5)  # every in-function attempt of the first invocation
