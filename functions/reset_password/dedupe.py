@@ -34,6 +34,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 from reset_password.outcomes import TransientResetError
+from reset_password.retry import Deadline
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -110,8 +111,23 @@ def _replayed(response: Any, idempotent_data: DataRecord) -> Outcome:  # noqa: A
     return Outcome(response, replayed=True)
 
 
+# How often the record of an attempt that ran is written again after the table failed to take it: the attempt
+# stands either way, but only a record keeps a new request within the cooldown from sending a second code.
+RECORD_ATTEMPTS = 3
+
+
 class DynamoDBDeduplicator:
-    def __init__(self, table_name: str, cooldown_seconds: int, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        cooldown_seconds: int,
+        client: DynamoDBClient | None = None,
+        *,
+        call_seconds: float = 0.0,
+        reserve_seconds: float = 0.0,
+    ) -> None:
+        self._deadline = Deadline.from_context(None)
+        self._call_seconds, self._reserve_seconds = call_seconds, reserve_seconds
         self._config = IdempotencyConfig(
             event_key_jmespath="key",
             raise_on_no_idempotency_key=True,
@@ -129,8 +145,10 @@ class DynamoDBDeduplicator:
         )
 
     def register_invocation(self, context: LambdaContext) -> None:
-        """Lets an in-progress claim expire with this invocation, so a retry after a crash is not blocked."""
+        """Lets an in-progress claim expire with this invocation, so a retry after a crash is not blocked; and no
+        write of the table starts that could end inside the invocation's reserve."""
         self._config.register_lambda_context(context)
+        self._deadline = Deadline.from_context(context)
 
     def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
         ran: list[Attempt] = []  # what ran here, should the table fail to record it afterwards
@@ -145,9 +163,20 @@ class DynamoDBDeduplicator:
             raise TransientResetError("the same reset is in progress in another invocation") from busy
         except IdempotencyError as error:
             if ran:  # Cognito was called: what it did stands, whatever the table says
-                return Outcome(ran[-1], recorded=False)
+                return Outcome(ran[-1], recorded=self._record_again(key, ran[-1]))
             raise TransientResetError(f"dedupe table unavailable: {type(error).__name__}") from error
         return remembered if isinstance(remembered, Outcome) else Outcome(remembered)
+
+    def _record_again(self, key: str, attempt: Attempt) -> bool:
+        for _ in range(RECORD_ATTEMPTS - 1):
+            if not self._deadline.allows(self._call_seconds + self._reserve_seconds):
+                return False
+            try:
+                self._persistence.save_success(data={"key": key}, result=_RememberedAttempt().to_dict(attempt))
+            except Exception:  # noqa: BLE001, S112 - the table still fails: try again while there is time
+                continue
+            return True
+        return False
 
     def forget(self, key: str) -> None:
         try:

@@ -36,9 +36,16 @@ def dependencies_from_environment(
     """What the deployed function runs with: its settings, the AWS clients they name, and the backoff."""
     settings = ResetSettings.from_environment(environ)
     clients = clients or AwsClients.create()
+    backoff = backoff or Backoff()
     dedupe: Deduplicator = NoDeduplication()
     if settings.idempotency_table_name:
-        dedupe = DynamoDBDeduplicator(settings.idempotency_table_name, settings.cooldown_seconds, clients.dynamodb)
+        dedupe = DynamoDBDeduplicator(
+            settings.idempotency_table_name,
+            settings.cooldown_seconds,
+            clients.dynamodb,
+            call_seconds=clients.timeouts.per_call,
+            reserve_seconds=backoff.policy.reserve_seconds,
+        )
     audit: AuditTrail = NoAuditTrail()
     if settings.audit_event_bus_name:
         audit = EventBridgeAuditTrail(settings.audit_event_bus_name, clients.events)
@@ -47,7 +54,7 @@ def dependencies_from_environment(
         settings=settings,
         dedupe=dedupe,
         audit=audit,
-        backoff=backoff or Backoff(),
+        backoff=backoff,
         call_seconds=clients.timeouts.per_call,
     )
 

@@ -237,6 +237,8 @@ class _Reset:
 
     def once(self, result: ResetResult) -> ResetResult:
         """One code per user: the user's key is claimed before Cognito is called, and what happened is remembered."""
+        if not self.deadline.allows(2 * self.deps.call_seconds + self.deps.backoff.policy.reserve_seconds):
+            raise TransientResetError("not enough of the invocation left to claim the user and reset them")
         outcome = self.deps.dedupe.once(self.key, self.attempt)
         attempt = outcome.attempt
         if not outcome.recorded:

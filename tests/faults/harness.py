@@ -101,6 +101,11 @@ class Invocation:
         return f"{told} after {self.seconds:.2f} s of {self.budget_seconds:g} s{late}"
 
 
+# What an execution ends in when the function raised the documented transient error on every attempt the workflow
+# made: the Catch keeps the request for a person.
+FAILED_CLOSED = "error:TransientResetError"
+
+
 @dataclass(frozen=True, slots=True)
 class Execution:
     """One request through the workflow: every invocation of the function, the last one being what the caller got."""
@@ -123,8 +128,10 @@ class Execution:
 
     @property
     def claims_own_reset(self) -> bool:
-        """The result says this execution reset the user (not a duplicate or replay of an earlier reset)."""
-        return self.outcome == ResetStatus.RESET and not (self.final.result or {}).get("duplicate")
+        """The result says this execution reset the user (not a duplicate of another request's reset, nor the replay
+        of an earlier attempt of the same request: contract 2's `duplicate` and `replayed`)."""
+        result = self.final.result or {}
+        return self.outcome == ResetStatus.RESET and not result.get("duplicate") and not result.get("replayed")
 
     def describe(self) -> str:
         return f"{self.name}: " + "; ".join(invocation.describe() for invocation in self.invocations)
@@ -361,6 +368,7 @@ class Verdict:
 
     executions: Sequence[Execution]
     lost: Mapping[str, str]  # user -> why
+    failed_closed: Mapping[str, str]  # user -> outcomes: told TransientResetError every time, nothing sent
     duplicated: Mapping[str, int]  # user -> codes sent
     contradictions: Mapping[str, str]  # user -> what the result said against the pool
     past_deadline: Sequence[str]  # executions with an invocation past its budget
@@ -382,7 +390,8 @@ class Verdict:
     def summary(self, scenario: str, seed: int, seconds: float) -> str:
         return (
             f"faults {scenario}: seed={seed} cases={len(self.executions)} failures={self.failures} "
-            f"lost={len(self.lost)} duplicated={len(self.duplicated)} contradictions={len(self.contradictions)} "
+            f"lost={len(self.lost)} failed_closed={len(self.failed_closed)} duplicated={len(self.duplicated)} "
+            f"contradictions={len(self.contradictions)} "
             f"past_deadline={len(self.past_deadline)} invocations={self.invocations} codes={sum(self.codes.values())} "
             f"seconds={seconds:.1f}"
         )
@@ -396,13 +405,18 @@ def judge(
 ) -> Verdict:
     """Each user against the pool and the proxy's record (every user here can be reset: nothing permanent is wrong).
 
-    lost: an execution of the user ended neither `reset` nor `skipped`, or the user is not RESET_REQUIRED.
+    lost: an execution of the user ended neither `reset` nor `skipped`, or the user is not RESET_REQUIRED, except
+    failed closed: every such execution ended in the documented TransientResetError after the workflow's retries
+    (its Catch keeps the request for a person), the user got no code and is as before. That is the documented
+    choice when the dedupe table cannot be reached (no reset without the claim); a scenario without faults of the
+    table must have none.
     duplicated: more than one AdminResetUserPassword for the user reached Cognito and succeeded (one code each).
     contradiction: a result says `reset` or `skipped` (done, now or before) but the user got no code or is not
     RESET_REQUIRED; or the user got a code but an execution ended saying it was not done (failed or an error); or more
-    executions claim a reset of their own (`reset`, duplicate false) than codes were sent.
+    executions claim a reset of their own (`reset`, neither duplicate nor replayed) than codes were sent.
     """
     lost: dict[str, str] = {}
+    failed_closed: dict[str, str] = {}
     duplicated: dict[str, int] = {}
     contradictions: dict[str, str] = {}
     past_deadline: list[str] = []
@@ -411,7 +425,9 @@ def judge(
         status, sent = statuses.get(user, "MISSING"), codes[user]
         done = [outcome for outcome in outcomes if outcome in {"reset", "skipped"}]
         undone = [outcome for outcome in outcomes if outcome not in {"reset", "skipped"}]
-        if undone or status != "RESET_REQUIRED":
+        if undone and set(undone) == {FAILED_CLOSED} and not done and sent == 0 and status == "CONFIRMED":
+            failed_closed[user] = f"outcomes {outcomes}, pool status {status}"
+        elif undone or status != "RESET_REQUIRED":
             lost[user] = f"outcomes {outcomes}, pool status {status}"
         if sent > 1:
             duplicated[user] = sent
@@ -429,6 +445,7 @@ def judge(
     return Verdict(
         executions=[execution for executions in executions_by_user.values() for execution in executions],
         lost=lost,
+        failed_closed=failed_closed,
         duplicated=duplicated,
         contradictions=contradictions,
         past_deadline=past_deadline,

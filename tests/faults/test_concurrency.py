@@ -1,7 +1,7 @@
 """Concurrent duplicates from separate processes: the same reset asked for at once by several spawned processes, each
 with its own container, clients and connections, against the same moto server and dedupe table. Cognito must be
 called once; exactly one execution reports the reset as its own, every other one reports a duplicate or replay
-(`duplicate: true`, status skipped or reset), at once or after raising the documented transient error and being
+(`duplicate: true` or `replayed: true`), at once or after raising the documented transient error and being
 retried by the workflow.
 
 The proxy injects no faults here: it only records what reaches Cognito.
@@ -84,17 +84,18 @@ def test_concurrent_duplicates_from_separate_processes_reach_cognito_once(
     assert status == "RESET_REQUIRED", f"the user is {status}, not RESET_REQUIRED {context}"
     fresh = [execution.name for execution in executions if execution.claims_own_reset]
     assert len(fresh) == 1, (
-        f"{len(fresh)} of {PROCESSES} executions reported a reset of their own (status reset, duplicate false), "
-        f"for {codes} code sent: {fresh}; outcomes {dict(outcomes)} {context}"
+        f"{len(fresh)} of {PROCESSES} executions reported a reset of their own (reset, neither duplicate nor "
+        f"replayed), for {codes} code sent: {fresh}; outcomes {dict(outcomes)} {context}"
     )
     not_flagged = [
         execution.name
         for execution in executions
-        if execution.name not in fresh and not (execution.final.result and execution.final.result["duplicate"])
+        if execution.name not in fresh
+        and not (execution.final.result and (execution.final.result["duplicate"] or execution.final.result["replayed"]))
     ]
     assert not not_flagged, (
         f"{len(not_flagged)} of the {PROCESSES - 1} other executions did not report a duplicate or replay "
-        f"(duplicate true): {not_flagged}; outcomes {dict(outcomes)} {context}"
+        f"(duplicate or replayed true): {not_flagged}; outcomes {dict(outcomes)} {context}"
     )
     assert not unexpected_errors, (
         f"invocations raised {dict(unexpected_errors)}, not only the documented {TRANSIENT_RESET_ERROR} {context}"

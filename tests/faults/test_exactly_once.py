@@ -154,6 +154,13 @@ def test_no_user_is_lost(run: Run) -> None:
         f"{len(lost)} of {run.users} users lost: an execution ended neither reset nor skipped although nothing "
         f"permanent was wrong, or the user is not RESET_REQUIRED; {sample(lost)} {run.context}"
     )
+    closed = run.verdict.failed_closed
+    # Failing closed (TransientResetError to the Catch, nothing sent) is the documented answer to a dedupe table that
+    # cannot be reached, and only to that: with the table healthy, every user is reset within the workflow's retries.
+    assert run.scenario.faults_dynamodb or not closed, (
+        f"{len(closed)} of {run.users} users failed closed although the dedupe table was healthy; {sample(closed)} "
+        f"{run.context}"
+    )
 
 
 def test_no_user_gets_two_codes(run: Run) -> None:
