@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e test-faults bench clean
+.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e test-faults check-security bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provision
 local: $(STAMP) ## keep the local system running for the AWS CLI or boto3 (Ctrl-C stops it)
 	@PYTHONPATH=functions:. $(PY) -m local_aws.local
 
-test: lint typecheck test-unit test-integration test-e2e test-preview test-infra ## ruff, mypy and every test suite
+test: lint typecheck test-unit test-integration test-e2e test-faults test-preview test-infra ## ruff, mypy and every test suite
 
 lint: $(STAMP) ## ruff check + format check
 	@$(BIN)/ruff check .
@@ -58,6 +58,9 @@ test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigg
 
 test-faults: $(STAMP) ## exactly once under faults: 1,100 resets through a fault-injecting proxy, concurrent duplicates
 	@$(PYTEST) tests/faults
+
+check-security: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk-nag, cfn-lint, IAM, faults, any input, log privacy: one line per suite
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) tests/security_report.py
 
 # The custom message trigger: preview every message, check it in a real browser, measure its cold start.
 FUNCTIONS_PATH := PYTHONPATH=functions

@@ -181,7 +181,7 @@ class DynamoDBDeduplicator:
     def forget(self, key: str) -> None:
         try:
             self._persistence.delete_record(data={"key": key}, exception=RuntimeError("unconfirmed attempt"))
-        except IdempotencyError as error:
+        except Exception as error:  # the persistence layer's own call: botocore's errors arrive unwrapped
             raise TransientResetError(f"dedupe table unavailable: {type(error).__name__}") from error
 
 

@@ -67,6 +67,11 @@ def _process(
     except ResetError as error:
         report_error(error, source)
         raise
+    except Exception as error:
+        # Nothing but the two documented errors leaves the function: the workflows and the DLQ tooling match on them.
+        unclassified = UnclassifiedResetError(f"{type(error).__name__}: not a failure this function can classify")
+        report_error(unclassified, source)
+        raise unclassified from error
     report_outcome(result, source)
     try:
         deps.audit.record(request if isinstance(request, ResetRequest) else None, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from contracts.events import RESET_REQUESTED
 from contracts.telemetry import AUDIT_EVENT_FAILED, RESET_FAILED, RESET_SUCCEEDED, RESET_TRANSIENT_ERROR
 from reset_password import handler
+from reset_password.directory import DirectoryUser
 from reset_password.logic import ResetDependencies
-from reset_password.outcomes import TransientResetError
+from reset_password.outcomes import TransientResetError, UnclassifiedResetError
 from reset_password.requests import request_reference
 from tests.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import POOL
@@ -229,3 +231,17 @@ def test_a_refused_request_is_found_by_its_hashed_reference_never_by_its_values(
     assert result["reference"] == request_reference(raw) == line["request_ref"]
     assert (result["username"], result["userPoolId"], line.get("user_pool_id")) == (None, None, None)
     assert "alice@example.com" not in json.dumps([result, *lines])
+
+
+def test_an_error_from_outside_the_rules_leaves_the_function_as_unclassified(
+    deps: ResetDependencies, alice: FakeUser, output: Any
+) -> None:
+    class BrokenDirectory(FakeCognito):
+        def get_user(self, user_pool_id: str, username: str) -> DirectoryUser:
+            raise KeyError("a bug, or a library's error nobody classified")
+
+    lambda_handler = handler.build_handler(lambda: replace(deps, directory=BrokenDirectory()))
+
+    with pytest.raises(UnclassifiedResetError, match="KeyError"):
+        lambda_handler({"username": "alice"}, LambdaContext())
+    assert "ResetUnclassifiedError" in metric_names(output())
