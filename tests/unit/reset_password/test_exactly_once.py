@@ -3,15 +3,22 @@ fault-injecting proxy in tests/faults proves the same against a moto server over
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
+
 import pytest
 
 from contracts.results import FailureReason, ResetStatus
+from reset_password.handler import handle_invocation
 from reset_password.logic import ResetDependencies, reset_user
 from reset_password.outcomes import TransientResetError
 from reset_password.requests import ResetRequest
 from reset_password.retry import Deadline
 from tests.unit.reset_password.conftest import POOL
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def request(**fields: object) -> ResetRequest:
@@ -98,3 +105,38 @@ def test_when_the_pool_cannot_be_read_in_time_the_retry_reads_it_first_and_sends
 
     assert (retried.status, retried.replayed) == (ResetStatus.RESET, True)
     assert len(alice.codes_sent) == 1
+
+
+def test_a_batch_stops_before_the_deadline_and_its_retry_finishes_it_without_a_second_code(
+    deps: ResetDependencies, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    bob = cognito.add_user(POOL, "bob", attributes={"email": "bob@example.com", "email_verified": "true"})
+    carol = cognito.add_user(POOL, "carol", attributes={"email": "carol@example.com", "email_verified": "true"})
+    batch = {
+        "BatchInput": {"requestId": "run-1"},
+        "Items": [{"username": "alice"}, {"username": "bob"}, {"username": "carol"}],
+    }
+    remaining = iter([10.0] * 6 + [1.0] * 100)  # alice's item has time; then the invocation is inside its reserve
+
+    with pytest.raises(TransientResetError, match="2 of 3 items unfinished"):
+        handle_invocation(batch, cast("LambdaContext", SlowContext(remaining)), deps)
+    assert [len(user.codes_sent) for user in (alice, bob, carol)] == [1, 0, 0]
+
+    retried = handle_invocation(batch, None, deps)
+
+    assert [(r["username"], r["status"], r["replayed"]) for r in retried["results"]] == [
+        ("alice", "reset", True),  # what happened to alice in this run: reset, by the first attempt
+        ("bob", "reset", False),
+        ("carol", "reset", False),
+    ]
+    assert [len(user.codes_sent) for user in (alice, bob, carol)] == [1, 1, 1]
+
+
+class SlowContext:
+    """A Lambda context whose remaining time is read from a script (seconds, one value per reading)."""
+
+    def __init__(self, seconds: Iterator[float]) -> None:
+        self._seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(next(self._seconds) * 1000)
