@@ -68,6 +68,8 @@ class Run:
     verdict: Verdict
     seconds: float
     context: str  # seed, fault plan, retry model, where the function's log is: for every failure message
+    log: Path  # everything the function wrote (log lines and metrics) during the run
+    identifiers: frozenset[str]  # every username, e-mail, sub and requestId the run's requests carried
 
     def __repr__(self) -> str:  # pytest prints the fixture's value above a failed assertion
         return f"Run({self.scenario.name})"
@@ -131,7 +133,12 @@ def _run(
         f"outcomes {dict(verdict.outcomes)}; faults: {injector.describe()}; caller: {workflow.describe()}; "
         f"replay with FAULTS_SEED={seed}; the function's log: {log}]"
     )
-    return Run(scenario, verdict, seconds, context)
+    identifiers = (
+        frozenset(value for _, request in [*first, *repeats] for value in request.values() if isinstance(value, str))
+        | frozenset(usernames)
+        | frozenset(f"{username}@example.com" for username in usernames)
+    )
+    return Run(scenario, verdict, seconds, context, log, identifiers)
 
 
 @pytest.fixture(scope="module", params=SCENARIOS, ids=[scenario.name for scenario in SCENARIOS])
@@ -160,6 +167,17 @@ def test_no_user_is_lost(run: Run) -> None:
     assert run.scenario.faults_dynamodb or not closed, (
         f"{len(closed)} of {run.users} users failed closed although the dedupe table was healthy; {sample(closed)} "
         f"{run.context}"
+    )
+
+
+def test_no_identifier_reaches_a_log_line_or_a_metric_under_faults(run: Run) -> None:
+    written = run.log.read_text(encoding="utf-8")
+    leaked = sorted(value for value in run.identifiers if value in written)
+    lines = written.count("\n")
+    assert lines > len(run.identifiers) // 2, f"only {lines} lines were written: the check would prove nothing"
+    assert not leaked, (
+        f"{len(leaked)} of {len(run.identifiers)} usernames, e-mails, subs and requestIds appear in the {lines} "
+        f"lines the function wrote, e.g. {leaked[:3]} {run.context}"
     )
 
 
