@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from contracts.events import RESET_REQUESTED
 from reset_password.logic import ResetDependencies
 from reset_password.retry import Backoff, Deadline, RetryPolicy
 from reset_password.settings import ResetSettings
@@ -47,3 +50,17 @@ def deps(cognito: FakeCognito, sleeps: list[float], audit: RecordingAuditTrail) 
 @pytest.fixture
 def deadline() -> Deadline:
     return Deadline(remaining=lambda: 60.0)
+
+
+def eventbridge(detail: object, detail_type: str = RESET_REQUESTED) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": "acme.siem",
+        "account": "111122223333",
+        "time": "2026-11-23T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail,
+    }

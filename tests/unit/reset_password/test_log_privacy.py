@@ -16,14 +16,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from contracts.events import RESET_REQUESTED
 from contracts.results import FailureReason
 from reset_password import observability
 from reset_password.handler import build_handler
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError, UnclassifiedResetError
 from tests.lambda_context import LambdaContext
-from tests.unit.reset_password.conftest import POOL, UNCREATED_POOL
+from tests.unit.reset_password.conftest import POOL, UNCREATED_POOL, eventbridge
 from tests.unit.reset_password.fakes import FakeCognito, RecordingAuditTrail
 
 USERNAME = "zq7-alice-username"
@@ -60,20 +59,6 @@ def people(cognito: FakeCognito) -> FakeCognito:
     for twin in ("zq7-twin-1", "zq7-twin-2"):
         cognito.add_user(POOL, twin, attributes={"email": SHARED_EMAIL, "email_verified": "true"})
     return cognito
-
-
-def eventbridge(detail: object, detail_type: str = RESET_REQUESTED) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": detail_type,
-        "source": "acme.siem",
-        "account": "111122223333",
-        "time": "2026-11-23T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
 
 
 def no_setup(cognito: FakeCognito, audit: RecordingAuditTrail) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from contracts.events import RESET_REQUESTED
 from reset_password.requests import (
     BatchInvocation,
     InvalidRequest,
@@ -17,22 +16,9 @@ from reset_password.requests import (
     parse_invocation,
     parse_request,
 )
+from tests.unit.reset_password.conftest import eventbridge
 
 SECRET = "s3cr3t-value-that-must-not-be-echoed"
-
-
-def eventbridge(detail: object, detail_type: str = RESET_REQUESTED) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": detail_type,
-        "source": "acme.siem",
-        "account": "111122223333",
-        "time": "2026-11-23T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
 
 
 def test_an_eventbridge_event_yields_its_detail_as_the_request() -> None:
