@@ -20,10 +20,12 @@ export AWS_EC2_METADATA_DISABLED := true
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PIP) install --upgrade pip==25.3 2> >(grep -v '^WARNING: Location' >&2)
 	@$(PIP) install -r requirements-dev.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@# The operator CLI's console script (cognito-reset), from this checkout; its dependencies are pinned above.
+	@$(PIP) install --no-deps --no-build-isolation --editable . 2> >(grep -v '^WARNING: Location' >&2)
 	@touch $@
 
 setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
@@ -45,7 +47,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy, strict
-	@$(BIN)/mypy functions local_aws tests infra bench app.py
+	@$(BIN)/mypy functions local_aws tests infra bench cognito_reset app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) tests/unit --disable-socket

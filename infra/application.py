@@ -9,10 +9,11 @@ from typing import Final
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from contracts import stack
 from infra.settings import Settings
 from infra.stack import PasswordResetStack
 
-STACK_NAME: Final = "CognitoPasswordReset"
+STACK_NAME: Final = stack.STACK_NAME
 
 
 def build_app(context: Mapping[str, object] | None = None, outdir: str | None = None) -> cdk.App:

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from contracts import stack as outputs
 from infra.custom_message import CustomMessageTrigger
 from infra.event_ingress import RequestRule, request_bus
 from infra.failed_requests import FailedRequestQueue
@@ -76,17 +77,25 @@ class PasswordResetStack(cdk.Stack):
             key=key,
             alarm_email=settings.alarm_email,
         )
-        self._output("UserPoolId", pool.user_pool_id, "The user pool whose users this stack resets")
-        self._output("EventBusName", bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
-        self._output("SingleResetStateMachineArn", single_reset.state_machine.state_machine_arn, "Resets one user")
-        self._output("BulkResetStateMachineArn", bulk_reset.state_machine.state_machine_arn, "Resets a manifest")
+        self._output(outputs.USER_POOL_ID, pool.user_pool_id, "The user pool whose users this stack resets")
+        self._output(outputs.EVENT_BUS_NAME, bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
         self._output(
-            "BulkBucketName", bulk_reset.bucket.bucket_name, "Upload manifests to manifests/; results land in results/"
+            outputs.SINGLE_RESET_STATE_MACHINE_ARN, single_reset.state_machine.state_machine_arn, "Resets one user"
         )
-        self._output("FailedRequestQueueUrl", failed_requests.queue.queue_url, "Requests that could not be processed")
-        self._output("ResetFunctionName", reset.function.function_name, "For direct invocation")
-        self._output("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe to be told about alarms")
-        self._output("DashboardName", monitoring.dashboard.dashboard_name, "CloudWatch dashboard")
+        self._output(
+            outputs.BULK_RESET_STATE_MACHINE_ARN, bulk_reset.state_machine.state_machine_arn, "Resets a manifest"
+        )
+        self._output(
+            outputs.BULK_BUCKET_NAME,
+            bulk_reset.bucket.bucket_name,
+            "Upload manifests to manifests/; results land in results/",
+        )
+        self._output(
+            outputs.FAILED_REQUEST_QUEUE_URL, failed_requests.queue.queue_url, "Requests that could not be processed"
+        )
+        self._output(outputs.RESET_FUNCTION_NAME, reset.function.function_name, "For direct invocation")
+        self._output(outputs.ALARM_TOPIC_ARN, monitoring.topic.topic_arn, "Subscribe to be told about alarms")
+        self._output(outputs.DASHBOARD_NAME, monitoring.dashboard.dashboard_name, "CloudWatch dashboard")
 
     def _output(self, name: str, value: str, description: str) -> None:
         cdk.CfnOutput(self, name, value=value, description=description)

@@ -9,6 +9,7 @@ Resources moto does not need to play the product (alarms, dashboards, IAM, KMS, 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import botocore.session
 
+from contracts.stack import STACK_NAME
 from local_aws.server import ACCOUNT_ID, REGION, LocalAws
 from local_aws.template import physical, pseudo_parameters
 from local_aws.wiring.functions import AsyncInvokeConfig, LocalFunction, LocalFunctions
@@ -82,6 +84,7 @@ class _Provisioner:
         functions = self.local_functions(function_props)
         self.create_rules()
         state_machines, not_provisioned = self.create_state_machines()
+        self.register_outputs()
         (pool_id,) = pools
         (queue_url,) = queues
         return LocalStack(
@@ -95,6 +98,21 @@ class _Provisioner:
                 self.resolve(props.get("Environment", {}).get("Variables", {})) for props in function_props.values()
             ),
         )
+
+    def register_outputs(self) -> None:
+        """The stack's outputs, where `cognito-reset` finds them on AWS (DescribeStacks): every output whose resources
+        exist here. moto cannot deploy the template itself, so a stand-in stack carries them."""
+        outputs: dict[str, dict[str, str]] = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            try:
+                value = self.resolve(output["Value"])
+            except KeyError:  # a resource the local account does not create (the alarm topic, the dashboard)
+                continue
+            outputs[name] = {"Value": str(value), "Description": str(output.get("Description", ""))}
+        stand_in = {"Resources": {"Outputs": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}, "Outputs": outputs}
+        with warnings.catch_warnings():  # moto says it does not model the handle; it needs to hold nothing
+            warnings.simplefilter("ignore", UserWarning)
+            self.aws.client("cloudformation").create_stack(StackName=STACK_NAME, TemplateBody=json.dumps(stand_in))
 
     def name_what_is_not_created(self) -> None:
         """Roles, log groups and keys are only referred to (a state machine's RoleArn, a queue's key)."""
@@ -216,7 +234,7 @@ class _Provisioner:
                 # workflow is left out and named, rather than replaced by a hand-written copy.
                 refused[name] = str(error.response.get("Error", {}).get("Message", "refused"))[:200]
                 continue
-            created[name] = response["stateMachineArn"]
+            created[name] = self.refs[name] = response["stateMachineArn"]
         return created, refused
 
 

@@ -95,6 +95,9 @@ def main() -> None:
                 f"  state machine:   {stack.single_reset_state_machine_arn}",
                 f"  failed requests: {stack.failed_requests_queue_url}",
                 "",
+                "  # the operator CLI finds the stack by its outputs, here as on AWS (through AWS_ENDPOINT_URL):",
+                "  .venv/bin/cognito-reset request --username lena --reason security_incident --locale de --wait",
+                "",
                 f"  aws events put-events --entries {shlex.quote(entries)}",
                 f"  aws cognito-idp admin-get-user --user-pool-id {stack.user_pool_id} --username lena",
                 # Execution names are unique per state machine. Without --name, moto's interpreter names every

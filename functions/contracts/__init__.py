@@ -11,4 +11,5 @@ bundle carries it. One module per kind of fact:
 - ``environment``: the environment variables each function reads.
 - ``patterns``: identifiers shared by validation on both sides (pool ids, locales, brands, e-mail addresses).
 - ``custom_resources``: the custom resource types the stack declares and the attachment function serves.
+- ``stack``: the stack's name and the outputs the operator CLI finds its resources by.
 """
