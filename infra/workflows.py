@@ -31,9 +31,37 @@ LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.SdkClientException",
     "Lambda.ClientExecutionTimeoutException",
 )
+TASK_TIMEOUT: Final = cdk.Duration.minutes(2)
+TRANSIENT_RETRY: Final = {"interval": 5, "backoff_rate": 2, "max_attempts": 6, "max_delay": 120}  # seconds
+SERVICE_RETRY: Final = {"interval": 1, "backoff_rate": 2, "max_attempts": 8, "max_delay": 30}  # seconds
+
+
+def _waits(interval: int, backoff_rate: int, max_attempts: int, max_delay: int) -> int:
+    return sum(min(max_delay, interval * backoff_rate**attempt) for attempt in range(max_attempts))
+
+
+# The longest a reset task can take with its retries: every try up to the task timeout, every wait at its cap (full
+# jitter only shortens them): (1 + 6 + 8) tries x 120 s + 275 s + 121 s of waits = 2,196 s.
+TASK_WORST_CASE_SECONDS: Final = (
+    (1 + TRANSIENT_RETRY["max_attempts"] + SERVICE_RETRY["max_attempts"]) * int(TASK_TIMEOUT.to_seconds())
+    + _waits(**TRANSIENT_RETRY)
+    + _waits(**SERVICE_RETRY)
+)
+# An Express execution lasts at most five minutes (Step Functions Developer Guide, "Choosing workflow type"). A bulk
+# child runs one batch through the reset task: its retries alone can outlast that (2,196 s against 300 s), and a
+# child cut off at five minutes would leave its users to the redrive. Trimming the retries to fit would give up on
+# users a throttled Cognito only holds back, so the children are Standard.
+EXPRESS_LIMIT_SECONDS: Final = 300
+CHILD_EXECUTION_TYPE: Final = (
+    sfn.StateMachineType.STANDARD if TASK_WORST_CASE_SECONDS > EXPRESS_LIMIT_SECONDS else sfn.StateMachineType.EXPRESS
+)
 EXECUTION_TIMEOUT: Final = cdk.Duration.minutes(30)
 BULK_EXECUTION_TIMEOUT: Final = cdk.Duration.days(7)
 RESULTS_PREFIX: Final = "results"
+# How long a replaced or deleted manifest or result stays (the current ones stay until someone deletes them), and how
+# long the bulk bucket's access logs stay: long enough to answer for a run after the fact, bounded in cost.
+NONCURRENT_VERSION_RETENTION: Final = cdk.Duration.days(90)
+ACCESS_LOG_RETENTION: Final = cdk.Duration.days(400)
 
 
 def reset_task(
@@ -49,24 +77,17 @@ def reset_task(
         output_path="$.Payload",
         # Retries below, with jitter; CDK's default service-exception retry has none.
         retry_on_service_exceptions=False,
-        task_timeout=sfn.Timeout.duration(cdk.Duration.minutes(2)),
+        task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
     )
-    task.add_retry(
-        errors=list(TRANSIENT_RESET_ERRORS),
-        interval=cdk.Duration.seconds(5),
-        backoff_rate=2,
-        max_attempts=6,
-        max_delay=cdk.Duration.minutes(2),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    task.add_retry(
-        errors=list(LAMBDA_SERVICE_ERRORS),
-        interval=cdk.Duration.seconds(1),
-        backoff_rate=2,
-        max_attempts=8,
-        max_delay=cdk.Duration.seconds(30),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    for errors, retry in ((TRANSIENT_RESET_ERRORS, TRANSIENT_RETRY), (LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)):
+        task.add_retry(
+            errors=list(errors),
+            interval=cdk.Duration.seconds(retry["interval"]),
+            backoff_rate=retry["backoff_rate"],
+            max_attempts=retry["max_attempts"],
+            max_delay=cdk.Duration.seconds(retry["max_delay"]),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
     return task
 
 
@@ -146,6 +167,9 @@ class BulkResetWorkflow(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        # S3 delivers the bulk bucket's access logs under a bucket policy, never through ACLs, whatever the app's
+        # context says (cdk.json sets the same flag; an app built without it would fall back to ACLs).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.bucket = bucket = self._bucket()
         # The child workflow: one batch, one invocation (the function resets the items one after another).
         reset_batch = reset_task(
@@ -168,14 +192,16 @@ class BulkResetWorkflow(Construct):
             max_concurrency=max_concurrency,
             tolerated_failure_percentage=tolerated_failure_percentage,
             result_writer_v2=sfn.ResultWriterV2(bucket=bucket, prefix=RESULTS_PREFIX),
-            # Children are short (one batch, well under Express's five minutes) and many: Express is made for that.
-            map_execution_type=sfn.StateMachineType.EXPRESS,
+            # One child per batch, as long as its retries need (CHILD_EXECUTION_TYPE above has the arithmetic).
+            map_execution_type=CHILD_EXECUTION_TYPE,
         )
         # CDK reads the child execution type from mapExecutionType but still validates that the processor names one,
-        # then warns that the processor's is ignored: both say EXPRESS, and the warning is acknowledged.
-        resets.item_processor(reset_batch, mode=sfn.ProcessorMode.DISTRIBUTED, execution_type=sfn.ProcessorType.EXPRESS)
+        # then warns that the processor's is ignored: both say the same, and the warning is acknowledged.
+        resets.item_processor(
+            reset_batch, mode=sfn.ProcessorMode.DISTRIBUTED, execution_type=sfn.ProcessorType[CHILD_EXECUTION_TYPE.name]
+        )
         cdk.Annotations.of(resets).acknowledge_warning(
-            "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType is EXPRESS as well"
+            "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType says the same"
         )
         no_defaults = sfn.Pass(self, "No defaults", result=sfn.Result.from_object({}), result_path="$.defaults")
         definition = (
@@ -219,8 +245,25 @@ class BulkResetWorkflow(Construct):
             )
 
     def _bucket(self) -> s3.Bucket:
-        """Manifests in, results out: private, TLS-only, and kept with the stack's other audit evidence."""
-        bucket = s3.Bucket(
+        """Manifests in, results out: the evidence of a mass reset (who was asked to reset, what happened), so
+        private, TLS-only, versioned (an overwritten or deleted manifest or result is still there), its access
+        logged, and kept with the stack's other evidence. Lifecycle rules bound what versions and logs cost."""
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # logging is granted by bucket policy, no ACLs
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION)],
+        )
+        acknowledge(
+            access_logs,
+            "AwsSolutions-S1",
+            "The bucket that receives the bulk bucket's server access logs does not log access to itself.",
+        )
+        return s3.Bucket(
             self,
             "Bucket",
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -228,15 +271,16 @@ class BulkResetWorkflow(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1))],
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="bulk/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                    noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
+                )
+            ],
         )
-        acknowledge(
-            bucket,
-            "AwsSolutions-S1",
-            "Server access logs would need a second bucket for a handful of operator uploads and workflow writes; "
-            "object-level access is recorded by CloudTrail data events where the account enables them.",
-        )
-        return bucket
 
 
 def _logical_id_hint(construct: IConstruct) -> str:

@@ -445,7 +445,8 @@ def test_bulk_workflow_maps_a_jsonl_manifest_in_batches_within_the_rate_budget(v
         "Parameters": {"Bucket": bucket, "Prefix": "results"},
     }
     processor = mapped["ItemProcessor"]
-    assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    # Standard children: one child's retries can outlast Express's five minutes (infra/workflows.py has the sum).
+    assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     task = processor["States"]["Reset batch"]
     assert task["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
     # The reset function's batch contract: {"Items": [...], "BatchInput": {defaults}}.
@@ -511,7 +512,46 @@ def test_bulk_bucket_is_private_tls_only_and_kept(variant: Synthesized) -> None:
         "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
     }
     assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    _, policy = variant.only("AWS::S3::BucketPolicy")
-    [statement] = render(policy["Properties"]["PolicyDocument"]["Statement"])
+    # The run's evidence: every version kept for 90 days after it is replaced, every access logged for 400 days.
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert render(properties["LifecycleConfiguration"]) == {
+        "Rules": [
+            {
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                "Status": "Enabled",
+            }
+        ]
+    }
+    logs_id = variant.logical_id("BulkReset/AccessLogs")
+    assert render(properties["LoggingConfiguration"]) == {
+        "DestinationBucketName": "${" + logs_id + "}",
+        "LogFilePrefix": "bulk/",
+    }
+    logs = variant.resources[logs_id]
+    assert logs["DeletionPolicy"] == "Retain"
+    assert render(logs["Properties"]["LifecycleConfiguration"]) == {
+        "Rules": [{"ExpirationInDays": 400, "Status": "Enabled"}]
+    }
+    assert logs["Properties"]["PublicAccessBlockConfiguration"] == properties["PublicAccessBlockConfiguration"]
+    assert logs["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    policies = {
+        render(body["Properties"]["Bucket"]): body for body in variant.of_type("AWS::S3::BucketPolicy").values()
+    }
+    assert set(policies) == {"${" + bucket_id + "}", "${" + logs_id + "}"}
+    [statement] = render(policies["${" + bucket_id + "}"]["Properties"]["PolicyDocument"]["Statement"])
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The log bucket: TLS only, and only S3's logging service may write, only the bulk bucket's logs, only here.
+    deny_insecure, allow_logging = render(policies["${" + logs_id + "}"]["Properties"]["PolicyDocument"]["Statement"])
+    assert (deny_insecure["Effect"], deny_insecure["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert allow_logging == {
+        "Action": "s3:PutObject",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": "${" + bucket_id + ".Arn}"},
+            "StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"},
+        },
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Resource": "${" + logs_id + ".Arn}/bulk/*",
+    }
