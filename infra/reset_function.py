@@ -83,6 +83,9 @@ class ResetFunction(Construct):
             env.AUDIT_EVENT_BUS_NAME: audit_bus.event_bus_name,
             env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
             env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+            # Each container's share of the rate budget, per call category (reset_password/pacing.py): at most
+            # `reserved_concurrency` containers run at once, so together they stay within the budget.
+            env.COGNITO_CALLS_PER_SECOND: f"{settings.rate_budget / settings.reserved_concurrency:g}",
         }
         if self.table is not None:
             environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name

@@ -22,6 +22,7 @@ from reset_password.directory import CognitoUserDirectory
 from reset_password.logic import ResetDependencies, handle_request
 from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
 from reset_password.outcomes import ResetError, ResetResult, TransientResetError, UnclassifiedResetError
+from reset_password.pacing import Pacer
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
@@ -56,6 +57,7 @@ def dependencies_from_environment(
         audit=audit,
         backoff=backoff,
         call_seconds=clients.timeouts.per_call,
+        pacer=Pacer(rate=settings.cognito_calls_per_second),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from contracts.results import FailureReason, ResetStatus
@@ -18,6 +18,7 @@ from reset_password.dedupe import Attempt, Deduplicator, dedupe_key, request_ori
 from reset_password.directory import NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
 from reset_password.observability import report_unrecorded_reset
 from reset_password.outcomes import ResetResult, TransientResetError, UnclassifiedResetError
+from reset_password.pacing import CallCategory, Pacer
 from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest
 from reset_password.retry import Backoff, Deadline, OutOfTime
 from reset_password.settings import ResetSettings
@@ -32,7 +33,8 @@ TRANSIENT_CODES = frozenset(
 # Of those, the ones after which Cognito may have acted although the answer says nothing (a 5xx, a dropped
 # connection, a timeout): a reset is not sent again before the user's status says it did not happen. Throttling is a
 # definite "not done" (the request was refused before it was processed).
-ANSWER_LOST_CODES = TRANSIENT_CODES - {"TooManyRequestsException"}
+THROTTLED = "TooManyRequestsException"
+ANSWER_LOST_CODES = TRANSIENT_CODES - {THROTTLED}
 
 # Retrying cannot help. Each code maps to a reason and the words that explain it to the caller.
 PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
@@ -98,16 +100,40 @@ class ResetDependencies:
     audit: AuditTrail
     backoff: Backoff
     call_seconds: float = 0.0  # the longest one AWS call can take (clients.Timeouts.per_call)
+    pacer: Pacer = field(default_factory=Pacer)  # this container's share of the rate budget (none: unpaced)
 
 
 def _is_transient(error: Exception) -> bool:
     return isinstance(error, CognitoError) and error.code in TRANSIENT_CODES
 
 
-def _cognito(deps: ResetDependencies, deadline: Deadline, call: Callable[[], T]) -> T:
-    """One Cognito call, retried while transient, then raised or turned into a classified failure."""
+def _paced(
+    deps: ResetDependencies, deadline: Deadline, category: CallCategory, call: Callable[[], T]
+) -> Callable[[], T]:
+    """The call in the container's share of its category's rate budget: a throttled answer slows the category down,
+    one that goes through lets it speed up again; no wait runs into the invocation's reserve."""
+
+    def paced() -> T:
+        spare = deadline.remaining() - deps.call_seconds - deps.backoff.policy.reserve_seconds
+        if not deps.pacer.wait_for(category, at_most=spare):
+            raise OutOfTime
+        try:
+            answer = call()
+        except CognitoError as error:
+            if error.code == THROTTLED:
+                deps.pacer.throttled(category)
+            raise
+        deps.pacer.went_through(category)
+        return answer
+
+    return paced
+
+
+def _cognito(deps: ResetDependencies, deadline: Deadline, category: CallCategory, call: Callable[[], T]) -> T:
+    """One Cognito call, paced, retried while transient, then raised or turned into a classified failure."""
+    paced = _paced(deps, deadline, category, call)
     try:
-        return deps.backoff.run(call, is_transient=_is_transient, deadline=deadline, call_seconds=deps.call_seconds)
+        return deps.backoff.run(paced, is_transient=_is_transient, deadline=deadline, call_seconds=deps.call_seconds)
     except OutOfTime as late:
         raise TransientResetError("not enough of the invocation left for another Cognito call") from late
     except CognitoError as error:
@@ -137,8 +163,8 @@ def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline
     resolves it as the pool signs in); an e-mail or a sub is looked up with ListUsers."""
     kind, value = request.identifier
     if kind == "username":
-        return _cognito(deps, deadline, lambda: deps.directory.get_user(pool, value))
-    found = _cognito(deps, deadline, lambda: deps.directory.find_users(pool, kind, value))
+        return _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.get_user(pool, value))
+    found = _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.find_users(pool, kind, value))
     if not found:
         raise _PermanentFailure(FailureReason.USER_NOT_FOUND, f"no user in the pool has that {kind}")
     if len(found) > 1:
@@ -194,9 +220,8 @@ class _Reset:
         if self.user.status == RESET_REQUIRED:
             return None
         try:
-            now = _cognito(
-                self.deps, self.deadline, lambda: self.deps.directory.get_user(self.pool, self.user.username)
-            )
+            directory, pool, username = self.deps.directory, self.pool, self.user.username
+            now = _cognito(self.deps, self.deadline, CallCategory.LOOKUP, lambda: directory.get_user(pool, username))
         except (TransientResetError, UnclassifiedResetError, _PermanentFailure):
             return None
         return now.status == RESET_REQUIRED
@@ -206,9 +231,15 @@ class _Reset:
         connection, a 5xx) the pool is read first, and the call is made again only if the user was not reset. True
         when Cognito reset the user; False when that could not be found out before the deadline."""
 
+        directory, pool, username = self.deps.directory, self.pool, self.user.username
+        metadata = self.request.client_metadata
+        reset_password = _paced(
+            self.deps, self.deadline, CallCategory.RESET, lambda: directory.reset_password(pool, username, metadata)
+        )
+
         def send_once() -> bool:
             try:
-                self.deps.directory.reset_password(self.pool, self.user.username, self.request.client_metadata)
+                reset_password()
             except CognitoError as error:
                 if error.code not in ANSWER_LOST_CODES:
                     raise
@@ -284,7 +315,7 @@ def reset_user(
         # After the reset, and also for a duplicate: signing out again is harmless, and it lets a retry that
         # follows a failed sign-out finish the job without sending the user a second code.
         try:
-            _cognito(deps, deadline, lambda: deps.directory.global_sign_out(pool, user.username))
+            _cognito(deps, deadline, CallCategory.SIGN_OUT, lambda: deps.directory.global_sign_out(pool, user.username))
             result = replace(result, signed_out=True)
         except _PermanentFailure as failure:
             result = replace(result, detail=f"reset done, but global sign-out failed: {failure.detail}")

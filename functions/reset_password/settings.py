@@ -56,6 +56,14 @@ class ResetSettings(BaseModel):
         description=f"a whole number of seconds from 1 to {env.MAX_COOLDOWN_SECONDS}",
     )
     audit_event_bus_name: str | None = Field(default=None, validation_alias=env.AUDIT_EVENT_BUS_NAME)
+    # Unset: the container does not pace itself (the stack always sets it: infra/reset_function.py).
+    cognito_calls_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        validation_alias=env.COGNITO_CALLS_PER_SECOND,
+        description="a number of calls per second, more than 0 and at most 1000",
+    )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ResetSettings:

@@ -29,6 +29,7 @@ RESET_SAMPLES = {
     env.IDEMPOTENCY_TABLE_NAME: "dedupe",
     env.COOLDOWN_SECONDS: "60",
     env.AUDIT_EVENT_BUS_NAME: "audit",
+    env.COGNITO_CALLS_PER_SECOND: "4",
 }
 
 

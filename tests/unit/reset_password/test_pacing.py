@@ -1,0 +1,93 @@
+"""Each container's share of the rate budget, per call category, on a clock the test moves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from contracts.results import ResetStatus
+from reset_password.logic import ResetDependencies, reset_user
+from reset_password.pacing import SLOWEST_SHARE, CallCategory, Pacer
+from reset_password.requests import ResetRequest
+from reset_password.retry import Deadline
+from tests.unit.reset_password.conftest import POOL
+from tests.unit.reset_password.fakes import FakeCognito, FakeUser
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def test_a_category_is_held_to_its_rate(clock: Clock) -> None:
+    pacer = Pacer(rate=4.0, clock=clock, sleep=clock.sleep)
+
+    for _ in range(9):
+        assert pacer.wait_for(CallCategory.RESET, at_most=60.0)
+
+    assert clock.now == pytest.approx(2.0)  # the first call at once, then one every 0.25 s
+    assert pacer.wait_for(CallCategory.LOOKUP, at_most=60.0)  # another category has its own bucket
+    assert clock.now == pytest.approx(2.0)
+
+
+def test_throttling_halves_the_rate_down_to_an_eighth_and_calls_that_go_through_win_it_back(clock: Clock) -> None:
+    pacer = Pacer(rate=8.0, clock=clock, sleep=clock.sleep)
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+
+    for _ in range(5):
+        pacer.throttled(CallCategory.RESET)
+    start = clock.now
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    assert clock.now - start == pytest.approx(1 / (8.0 * SLOWEST_SHARE))  # one call a second at the floor
+
+    for _ in range(100):
+        pacer.went_through(CallCategory.RESET)
+    start = clock.now
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    assert clock.now - start == pytest.approx(1 / 8.0)
+
+
+def test_no_wait_runs_past_what_the_invocation_can_spare(clock: Clock) -> None:
+    pacer = Pacer(rate=0.5, clock=clock, sleep=clock.sleep)
+    assert pacer.wait_for(CallCategory.RESET, at_most=1.0)
+
+    assert not pacer.wait_for(CallCategory.RESET, at_most=1.0)  # the next slot is 2 s away
+    assert clock.sleeps == []
+
+
+def test_without_a_rate_nothing_waits(clock: Clock) -> None:
+    pacer = Pacer(rate=None, clock=clock, sleep=clock.sleep)
+
+    assert all(pacer.wait_for(CallCategory.RESET, at_most=0.0) for _ in range(100))
+    assert clock.sleeps == []
+
+
+def test_resets_are_paced_and_a_throttled_reset_slows_its_category(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, clock: Clock
+) -> None:
+    cognito.add_user(POOL, "bob", attributes={"email": "bob@example.com", "email_verified": "true"})
+    paced = replace(deps, pacer=Pacer(rate=2.0, clock=clock, sleep=clock.sleep))
+    cognito.fail("reset_password", "TooManyRequestsException")
+
+    results = [reset_user(ResetRequest(username=name), paced, deadline) for name in ("alice", "bob")]
+
+    assert [result.status for result in results] == [ResetStatus.RESET, ResetStatus.RESET]
+    # alice: her lookup and her first reset at once; the reset is throttled, which halves the reset rate to 1/s, so
+    # its retry waits a full second, and going through wins back 5% (1.1/s). bob: his lookup has a token again
+    # (2/s, a second later); his reset waits for the reset category's next slot at 1.1/s.
+    assert cognito.calls == ["get_user", "reset_password", "reset_password", "get_user", "reset_password"]
+    assert clock.sleeps == [pytest.approx(1.0), pytest.approx(1 / 1.1)]
