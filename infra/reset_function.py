@@ -83,10 +83,12 @@ class ResetFunction(Construct):
             env.AUDIT_EVENT_BUS_NAME: audit_bus.event_bus_name,
             env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
             env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
-            # Each container's share of the rate budget, per call category (reset_password/pacing.py): at most
-            # `reserved_concurrency` containers run at once, so together they stay within the budget.
-            env.COGNITO_CALLS_PER_SECOND: f"{settings.rate_budget / settings.reserved_concurrency:g}",
         }
+        # Each container's share of each rate budget (reset_password/pacing.py): at most `reserved_concurrency`
+        # containers run at once, so together they stay within every budget.
+        shares = (budget / settings.reserved_concurrency for budget in settings.rate_budgets)
+        variables = (env.RESET_CALLS_PER_SECOND, env.LOOKUP_CALLS_PER_SECOND, env.SIGN_OUT_CALLS_PER_SECOND)
+        environment |= {variable: f"{share:g}" for variable, share in zip(variables, shares, strict=True)}
         if self.table is not None:
             environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
             environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)

@@ -168,6 +168,20 @@ class Settings(BaseModel):
         le=MAX_RATE_BUDGET,
         description=f"more than 0 and at most {MAX_RATE_BUDGET:g} resets per second",
     )
+    # Cognito counts AdminGetUser and ListUsers, and AdminUserGlobalSignOut, against other categories than
+    # AdminResetUserPassword, each with its own quota: each gets its own budget (default: rateBudget).
+    lookup_rate_budget: Annotated[float, Number] | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_RATE_BUDGET,
+        description=f"more than 0 and at most {MAX_RATE_BUDGET:g} calls per second",
+    )
+    sign_out_rate_budget: Annotated[float, Number] | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_RATE_BUDGET,
+        description=f"more than 0 and at most {MAX_RATE_BUDGET:g} calls per second",
+    )
     cooldown_seconds: Annotated[int, Number] = Field(
         default=DEFAULT_COOLDOWN_SECONDS,
         ge=0,
@@ -207,6 +221,15 @@ class Settings(BaseModel):
     def dedupe_enabled(self) -> bool:
         """A cooldown of 0 turns duplicate suppression (and its DynamoDB table) off."""
         return self.cooldown_seconds > 0
+
+    @property
+    def rate_budgets(self) -> tuple[float, float, float]:
+        """Calls per second the stack may spend of Cognito's quotas: resets, lookups, sign-outs."""
+        return (
+            self.rate_budget,
+            self.lookup_rate_budget or self.rate_budget,
+            self.sign_out_rate_budget or self.rate_budget,
+        )
 
     @property
     def reserved_concurrency(self) -> int:

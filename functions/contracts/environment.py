@@ -22,10 +22,15 @@ COOLDOWN_SECONDS: Final = "COOLDOWN_SECONDS"
 DEFAULT_COOLDOWN_SECONDS: Final = 900
 MAX_COOLDOWN_SECONDS: Final = 86_400
 AUDIT_EVENT_BUS_NAME: Final = "AUDIT_EVENT_BUS_NAME"
-# Each container's share of the stack's rate budget: Cognito calls per second, in each call category.
-COGNITO_CALLS_PER_SECOND: Final = "COGNITO_CALLS_PER_SECOND"
+# Each container's share of the stack's rate budgets: Cognito calls per second, one variable per call category
+# (reset_password/pacing.py): AdminResetUserPassword; AdminGetUser and ListUsers; AdminUserGlobalSignOut.
+RESET_CALLS_PER_SECOND: Final = "RESET_CALLS_PER_SECOND"
+LOOKUP_CALLS_PER_SECOND: Final = "LOOKUP_CALLS_PER_SECOND"
+SIGN_OUT_CALLS_PER_SECOND: Final = "SIGN_OUT_CALLS_PER_SECOND"
 RESET_FUNCTION_VARIABLES: Final = _POWERTOOLS | {
-    COGNITO_CALLS_PER_SECOND,
+    RESET_CALLS_PER_SECOND,
+    LOOKUP_CALLS_PER_SECOND,
+    SIGN_OUT_CALLS_PER_SECOND,
     USER_POOL_ID,
     ALLOWED_USER_POOL_IDS,
     IDEMPOTENCY_TABLE_NAME,

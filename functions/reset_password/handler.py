@@ -22,7 +22,7 @@ from reset_password.directory import CognitoUserDirectory
 from reset_password.logic import ResetDependencies, handle_request
 from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
 from reset_password.outcomes import ResetError, ResetResult, TransientResetError, UnclassifiedResetError
-from reset_password.pacing import Pacer
+from reset_password.pacing import CallCategory, Pacer
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
@@ -57,7 +57,13 @@ def dependencies_from_environment(
         audit=audit,
         backoff=backoff,
         call_seconds=clients.timeouts.per_call,
-        pacer=Pacer(rate=settings.cognito_calls_per_second),
+        pacer=Pacer(
+            rates={
+                CallCategory.RESET: settings.reset_calls_per_second,
+                CallCategory.LOOKUP: settings.lookup_calls_per_second,
+                CallCategory.SIGN_OUT: settings.sign_out_calls_per_second,
+            }
+        ),
     )
 
 

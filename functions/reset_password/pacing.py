@@ -3,8 +3,9 @@
 Cognito's request-rate quotas are per account and Region and per category of operation (AdminResetUserPassword
 counts against account recovery, AdminGetUser and ListUsers against reading users, AdminUserGlobalSignOut against
 updating them; Amazon Cognito Developer Guide, "Quotas", API request rate quotas), and every pool and app in the
-account shares them. The stack caps the function's concurrency and hands each container `budget / concurrency`
-calls per second and category (RESET_CALLS_PER_SECOND); a token bucket per category holds the container to it. A
+account shares them. The stack has a budget per category, caps the function's concurrency, and hands each container
+`budget / concurrency` calls per second of each category (RESET_, LOOKUP_ and SIGN_OUT_CALLS_PER_SECOND); a token
+bucket per category holds the container to it. A
 throttled call halves that category's rate, down to an eighth of it; every call that goes through wins back a
 little, up to the share again (additive increase, multiplicative decrease).
 """
@@ -12,7 +13,7 @@ little, up to the share again (additive increase, multiplicative decrease).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -62,18 +63,19 @@ class TokenBucket:
 
 @dataclass(slots=True)
 class Pacer:
-    """One bucket per call category; no pacing at all when no rate is configured."""
+    """One bucket per call category at its own rate; a category without a rate is not paced."""
 
-    rate: float | None = None
+    rates: Mapping[CallCategory, float | None] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _buckets: dict[CallCategory, TokenBucket] = field(default_factory=dict)
 
     def _bucket(self, category: CallCategory) -> TokenBucket | None:
-        if self.rate is None:
+        rate = self.rates.get(category)
+        if rate is None:
             return None
         if category not in self._buckets:
-            self._buckets[category] = TokenBucket(self.rate, clock=self.clock)
+            self._buckets[category] = TokenBucket(rate, clock=self.clock)
         return self._buckets[category]
 
     def wait_for(self, category: CallCategory, *, at_most: float) -> bool:

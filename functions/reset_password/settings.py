@@ -32,6 +32,7 @@ def _comma_separated(value: object) -> object:
 
 UserPoolId = Annotated[str, Field(max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
 _POOL_ID = "a user pool id (like eu-west-1_AbC123xyz)"
+_CALLS_PER_SECOND = "a number of calls per second, more than 0 and at most 1000"
 _NAMES: Final = {"pool": env.USER_POOL_ID, "pools": env.ALLOWED_USER_POOL_IDS}
 
 
@@ -56,13 +57,15 @@ class ResetSettings(BaseModel):
         description=f"a whole number of seconds from 1 to {env.MAX_COOLDOWN_SECONDS}",
     )
     audit_event_bus_name: str | None = Field(default=None, validation_alias=env.AUDIT_EVENT_BUS_NAME)
-    # Unset: the container does not pace itself (the stack always sets it: infra/reset_function.py).
-    cognito_calls_per_second: float | None = Field(
-        default=None,
-        gt=0,
-        le=1000,
-        validation_alias=env.COGNITO_CALLS_PER_SECOND,
-        description="a number of calls per second, more than 0 and at most 1000",
+    # Unset: the container does not pace that category (the stack always sets all three: infra/reset_function.py).
+    reset_calls_per_second: float | None = Field(
+        default=None, gt=0, le=1000, validation_alias=env.RESET_CALLS_PER_SECOND, description=_CALLS_PER_SECOND
+    )
+    lookup_calls_per_second: float | None = Field(
+        default=None, gt=0, le=1000, validation_alias=env.LOOKUP_CALLS_PER_SECOND, description=_CALLS_PER_SECOND
+    )
+    sign_out_calls_per_second: float | None = Field(
+        default=None, gt=0, le=1000, validation_alias=env.SIGN_OUT_CALLS_PER_SECOND, description=_CALLS_PER_SECOND
     )
 
     @classmethod

@@ -182,6 +182,8 @@ def existing_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         eventBusName="default",
         cooldownSeconds=0,
         rateBudget=50,
+        lookupRateBudget=130,
+        signOutRateBudget="13",
     )
 
 

@@ -159,8 +159,10 @@ def test_reset_function_without_dedupe_and_with_both_pools_allowed(existing_pool
     assert not existing_pool.of_type("AWS::DynamoDB::Table")
     # ceil(50 resets/s x 0.25 s) = 13, each container's share 50/13 calls/s: together at most the budget
     assert properties["ReservedConcurrentExecutions"] == 13
-    assert variables[env.COGNITO_CALLS_PER_SECOND] == "3.84615"
-    assert float(variables[env.COGNITO_CALLS_PER_SECOND]) * 13 <= 50
+    assert variables[env.RESET_CALLS_PER_SECOND] == "3.84615"
+    assert float(variables[env.RESET_CALLS_PER_SECOND]) * 13 <= 50
+    # lookupRateBudget 130 and signOutRateBudget 13: each category's own budget, shared the same way
+    assert (variables[env.LOOKUP_CALLS_PER_SECOND], variables[env.SIGN_OUT_CALLS_PER_SECOND]) == ("10", "1")
 
 
 def test_rule_is_on_the_default_bus_and_no_bus_is_created(existing_pool: Synthesized) -> None:

@@ -185,7 +185,10 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
         env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
         env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         env.POWERTOOLS_LOG_LEVEL: "INFO",
-        env.COGNITO_CALLS_PER_SECOND: "4",  # 20 calls/s shared by at most 5 containers
+        # 20 calls/s of each category (rateBudget, the default of the other two) shared by at most 5 containers
+        env.RESET_CALLS_PER_SECOND: "4",
+        env.LOOKUP_CALLS_PER_SECOND: "4",
+        env.SIGN_OUT_CALLS_PER_SECOND: "4",
     }
     # ceil(20 resets/s x 0.25 s) = 5
     assert properties["ReservedConcurrentExecutions"] == 5

@@ -22,6 +22,7 @@ def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_pe
     assert settings.event_bus_name is None
     assert settings.allowed_event_sources == DEFAULT_EVENT_SOURCES
     assert settings.rate_budget == 20
+    assert settings.rate_budgets == (20.0, 20.0, 20.0)  # lookups and sign-outs default to rateBudget
     assert settings.cooldown_seconds == 900
     assert settings.dedupe_enabled
     assert settings.default_locale == "en"
@@ -69,6 +70,8 @@ def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: f
         ({"rateBudget": "fast"}, "rateBudget: must be a number, got 'fast'"),
         ({"rateBudget": True}, "rateBudget: must be a number, got a boolean"),
         ({"rateBudget": 5000}, "rateBudget: must be more than 0 and at most 1000"),
+        ({"lookupRateBudget": 0}, "lookupRateBudget: must be more than 0 and at most 1000 calls per second"),
+        ({"signOutRateBudget": "slow"}, "signOutRateBudget: must be a number, got 'slow'"),
         ({"cooldownSeconds": -1}, "cooldownSeconds: must be 0 (off) to 86400 seconds, got -1"),
         ({"cooldownSeconds": 1.5}, "cooldownSeconds: must be a whole number, got 1.5"),
         ({"logRetentionDays": 10}, "logRetentionDays: must be one of CloudWatch's retention periods"),

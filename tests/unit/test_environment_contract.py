@@ -29,7 +29,9 @@ RESET_SAMPLES = {
     env.IDEMPOTENCY_TABLE_NAME: "dedupe",
     env.COOLDOWN_SECONDS: "60",
     env.AUDIT_EVENT_BUS_NAME: "audit",
-    env.COGNITO_CALLS_PER_SECOND: "4",
+    env.RESET_CALLS_PER_SECOND: "4",
+    env.LOOKUP_CALLS_PER_SECOND: "8",
+    env.SIGN_OUT_CALLS_PER_SECOND: "2",
 }
 
 

@@ -28,13 +28,17 @@ class Clock:
         self.now += seconds
 
 
+def every_category(rate: float | None) -> dict[CallCategory, float | None]:
+    return dict.fromkeys(CallCategory, rate)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 def test_a_category_is_held_to_its_rate(clock: Clock) -> None:
-    pacer = Pacer(rate=4.0, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(rates=every_category(4.0), clock=clock, sleep=clock.sleep)
 
     for _ in range(9):
         assert pacer.wait_for(CallCategory.RESET, at_most=60.0)
@@ -45,7 +49,7 @@ def test_a_category_is_held_to_its_rate(clock: Clock) -> None:
 
 
 def test_throttling_halves_the_rate_down_to_an_eighth_and_calls_that_go_through_win_it_back(clock: Clock) -> None:
-    pacer = Pacer(rate=8.0, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(rates=every_category(8.0), clock=clock, sleep=clock.sleep)
     pacer.wait_for(CallCategory.RESET, at_most=60.0)
 
     for _ in range(5):
@@ -62,7 +66,7 @@ def test_throttling_halves_the_rate_down_to_an_eighth_and_calls_that_go_through_
 
 
 def test_no_wait_runs_past_what_the_invocation_can_spare(clock: Clock) -> None:
-    pacer = Pacer(rate=0.5, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(rates=every_category(0.5), clock=clock, sleep=clock.sleep)
     assert pacer.wait_for(CallCategory.RESET, at_most=1.0)
 
     assert not pacer.wait_for(CallCategory.RESET, at_most=1.0)  # the next slot is 2 s away
@@ -70,7 +74,7 @@ def test_no_wait_runs_past_what_the_invocation_can_spare(clock: Clock) -> None:
 
 
 def test_without_a_rate_nothing_waits(clock: Clock) -> None:
-    pacer = Pacer(rate=None, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(rates=every_category(None), clock=clock, sleep=clock.sleep)
 
     assert all(pacer.wait_for(CallCategory.RESET, at_most=0.0) for _ in range(100))
     assert clock.sleeps == []
@@ -80,7 +84,7 @@ def test_resets_are_paced_and_a_throttled_reset_slows_its_category(
     deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, clock: Clock
 ) -> None:
     cognito.add_user(POOL, "bob", attributes={"email": "bob@example.com", "email_verified": "true"})
-    paced = replace(deps, pacer=Pacer(rate=2.0, clock=clock, sleep=clock.sleep))
+    paced = replace(deps, pacer=Pacer(rates=every_category(2.0), clock=clock, sleep=clock.sleep))
     cognito.fail("reset_password", "TooManyRequestsException")
 
     results = [reset_user(ResetRequest(username=name), paced, deadline) for name in ("alice", "bob")]
@@ -91,3 +95,15 @@ def test_resets_are_paced_and_a_throttled_reset_slows_its_category(
     # (2/s, a second later); his reset waits for the reset category's next slot at 1.1/s.
     assert cognito.calls == ["get_user", "reset_password", "reset_password", "get_user", "reset_password"]
     assert clock.sleeps == [pytest.approx(1.0), pytest.approx(1 / 1.1)]
+
+
+def test_each_category_has_its_own_rate(clock: Clock) -> None:
+    pacer = Pacer(rates={CallCategory.RESET: 1.0, CallCategory.LOOKUP: 4.0}, clock=clock, sleep=clock.sleep)
+
+    for _ in range(3):
+        pacer.wait_for(CallCategory.LOOKUP, at_most=60.0)
+        pacer.wait_for(CallCategory.SIGN_OUT, at_most=60.0)  # no rate: not paced
+    assert clock.now == pytest.approx(0.5)
+    for _ in range(3):
+        pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    assert clock.now == pytest.approx(2.5)  # the first at once (0.5 s in), then one a second
