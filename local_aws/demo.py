@@ -137,7 +137,7 @@ def default_deployment(say: Terminal, started: float) -> None:
         say.line()
         users_own_forgot_password(system, client_id, say, number=4)
         say.line()
-        say.line(f"Outbox: {(system.outbox.index).resolve()}")
+        say.line(f"Outbox: {system.outbox.index.resolve()}")
 
 
 def ses_deployment(say: Terminal) -> None:
@@ -151,7 +151,7 @@ def ses_deployment(say: Terminal) -> None:
         say.line()
         users_own_forgot_password(system, client_id, say, number=2)
         say.line()
-        say.line(f"Outbox: {(system.outbox.index).resolve()}")
+        say.line(f"Outbox: {system.outbox.index.resolve()}")
 
 
 def _mode(system: LocalSystem) -> str:

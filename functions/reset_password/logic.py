@@ -103,6 +103,10 @@ class ResetDependencies:
     pacer: Pacer = field(default_factory=Pacer)  # this container's share of the rate budget (none: unpaced)
 
 
+class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the pool shows the reset did not happen
+    pass
+
+
 def _is_transient(error: Exception) -> bool:
     return isinstance(error, CognitoError) and error.code in TRANSIENT_CODES
 
@@ -129,15 +133,27 @@ def _paced(
     return paced
 
 
-def _cognito(deps: ResetDependencies, deadline: Deadline, category: CallCategory, call: Callable[[], T]) -> T:
-    """One Cognito call, paced, retried while transient, then raised or turned into a classified failure."""
-    paced = _paced(deps, deadline, category, call)
+def _retried(
+    deps: ResetDependencies,
+    deadline: Deadline,
+    call: Callable[[], T],
+    retry: Callable[[Exception], bool] = _is_transient,
+) -> T:
+    """A call retried while `retry` says so, inside the deadline; whatever ends it is a ResetError or a classified
+    failure."""
     try:
-        return deps.backoff.run(paced, is_transient=_is_transient, deadline=deadline, call_seconds=deps.call_seconds)
+        return deps.backoff.run(call, is_transient=retry, deadline=deadline, call_seconds=deps.call_seconds)
     except OutOfTime as late:
         raise TransientResetError("not enough of the invocation left for another Cognito call") from late
+    except _NotSent as lost:
+        raise TransientResetError("Cognito's answers were lost and the user was not reset") from lost
     except CognitoError as error:
         raise _failure(error) from error
+
+
+def _cognito(deps: ResetDependencies, deadline: Deadline, category: CallCategory, call: Callable[[], T]) -> T:
+    """One Cognito call, paced, retried while transient, then raised or turned into a classified failure."""
+    return _retried(deps, deadline, _paced(deps, deadline, category, call))
 
 
 def _failure(error: CognitoError) -> Exception:
@@ -184,10 +200,6 @@ def _preflight(user: DirectoryUser) -> None:
         )
     if "true" not in (user.attributes.get("email_verified"), user.attributes.get("phone_number_verified")):
         raise _PermanentFailure(FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number")
-
-
-class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the pool shows the reset did not happen
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +264,7 @@ class _Reset:
         def retry(error: Exception) -> bool:
             return isinstance(error, _NotSent) or _is_transient(error)
 
-        try:
-            return self.deps.backoff.run(
-                send_once, is_transient=retry, deadline=self.deadline, call_seconds=self.deps.call_seconds
-            )
-        except OutOfTime as late:
-            raise TransientResetError("not enough of the invocation left for another Cognito call") from late
-        except _NotSent as lost:
-            raise TransientResetError("Cognito's answers were lost and the user was not reset") from lost
-        except CognitoError as error:
-            raise _failure(error) from error
+        return _retried(self.deps, self.deadline, send_once, retry)
 
     def attempt(self) -> Attempt:
         return Attempt(confirmed=self.send(), status_before=self.user.status, origin=self.origin)
