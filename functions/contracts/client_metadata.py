@@ -56,6 +56,7 @@ _SHAPES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "reference": (re.compile(r".{1,128}"), "1-128 printable characters"),
     "link": (re.compile(r"https://\S{1,500}"), "an https:// URL without spaces"),
 }
+RECOGNISED_KEYS: Final = tuple(_SHAPES)
 
 
 def strip_control_characters(value: str) -> str:

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
-from reset_password.dedupe import Attempt, Deduplicator, dedupe_key, request_origin
+from reset_password.dedupe import Attempt, Deduplicator, Memory, dedupe_key, request_origin
 from reset_password.directory import NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
 from reset_password.observability import report_unrecorded_reset
 from reset_password.outcomes import ResetResult, TransientResetError, UnclassifiedResetError
@@ -215,7 +215,11 @@ class _Reset:
 
     @property
     def key(self) -> str:
-        return dedupe_key(self.pool, self.user.sub, self.request.request_id)
+        return dedupe_key(self.pool, self.user.sub, self.request.request_id, self.request.run_id)
+
+    @property
+    def memory(self) -> Memory:
+        return Memory.RUN if self.request.run_id else Memory.COOLDOWN
 
     @property
     def origin(self) -> str:
@@ -273,7 +277,7 @@ class _Reset:
         """One code per user: the user's key is claimed before Cognito is called, and what happened is remembered."""
         if not self.deadline.allows(2 * self.deps.call_seconds + self.deps.backoff.policy.reserve_seconds):
             raise TransientResetError("not enough of the invocation left to claim the user and reset them")
-        outcome = self.deps.dedupe.once(self.key, self.attempt)
+        outcome = self.deps.dedupe.once(self.key, self.attempt, self.memory)
         attempt = outcome.attempt
         if not outcome.recorded:
             report_unrecorded_reset()
@@ -283,8 +287,8 @@ class _Reset:
                 # Reset then (the status changed), or undecidable (it was RESET_REQUIRED already): one code, not two.
                 attempt = replace(attempt, confirmed=True)
             else:
-                self.deps.dedupe.forget(self.key)
-                outcome = self.deps.dedupe.once(self.key, self.attempt)
+                self.deps.dedupe.forget(self.key, self.memory)
+                outcome = self.deps.dedupe.once(self.key, self.attempt, self.memory)
                 attempt = outcome.attempt
         if not attempt.confirmed:
             raise TransientResetError("Cognito's answer was lost; the next attempt reads the user's status first")

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from contracts.bulk import RUN_ID, RUN_ID_FIELD, request_from_row
 from contracts.client_metadata import metadata_errors
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.events import RESET_REQUESTED
@@ -34,6 +35,7 @@ Email = Annotated[str, Field(min_length=3, max_length=254, pattern=anchored(EMAI
 Sub = Annotated[str, Field(pattern=_SUB)]
 UserPoolId = Annotated[str, Field(min_length=1, max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_WHITESPACE)]
+RunId = Annotated[str, Field(pattern=anchored(RUN_ID))]
 
 
 class ResetRequest(BaseModel):
@@ -49,8 +51,11 @@ class ResetRequest(BaseModel):
     global_sign_out: bool = Field(default=False, alias="globalSignOut")
     request_id: RequestId | None = Field(default=None, alias="requestId")
     dry_run: bool = Field(default=False, alias="dryRun")
+    # The bulk run this reset belongs to (contracts.bulk): the workflow sets it on every batch. What the reset did is
+    # remembered for as long as the run can be redriven, and a run resets a user once.
+    run_id: RunId | None = Field(default=None, alias=RUN_ID_FIELD)
 
-    @field_validator("username", "email", "sub", "user_pool_id", "request_id", mode="before")
+    @field_validator("username", "email", "sub", "user_pool_id", "request_id", "run_id", mode="before")
     @classmethod
     def _safe_text(cls, value: Any) -> Any:
         if isinstance(value, str) and not is_safe_text(value):
@@ -210,8 +215,11 @@ def parse_request(raw: object) -> ParsedRequest:
     return _parse(raw, written=raw)
 
 
-def _with_batch_defaults(defaults: dict[str, Any], item: object) -> object:
-    """An item's own fields win over BatchInput; clientMetadata is merged key by key."""
+def with_run_defaults(defaults: dict[str, Any], row: object) -> object:
+    """A manifest row as the request it stands for: the row read as a request (`contracts.bulk.request_from_row`),
+    over the run's defaults (a batch's BatchInput). The row's own fields win; clientMetadata is merged key by key;
+    the run id is the run's, never a row's."""
+    item = request_from_row(row)
     if not isinstance(item, dict):
         return item
     merged = {**defaults, **item}
@@ -219,6 +227,15 @@ def _with_batch_defaults(defaults: dict[str, Any], item: object) -> object:
     if isinstance(base_metadata, dict) and isinstance(own_metadata, dict):
         merged["clientMetadata"] = {**base_metadata, **own_metadata}
     return merged
+
+
+def parse_row(defaults: dict[str, Any], row: object) -> ParsedRequest:
+    """Validate one manifest row over the run's defaults; never raises on bad input."""
+    item = request_from_row(row)
+    if isinstance(item, dict) and RUN_ID_FIELD in item:
+        # A row cannot move a reset into another run (or out of the run's memory).
+        return _refused([f"{RUN_ID_FIELD}: set by the run, never by a manifest row"], row)
+    return _parse(with_run_defaults(defaults, row), row)
 
 
 def parse_invocation(event: object) -> Invocation:
@@ -231,7 +248,7 @@ def parse_invocation(event: object) -> Invocation:
             return SingleInvocation(_refused(["Items: must be a list of requests"], event), source="direct")
         if not isinstance(defaults, dict):
             return SingleInvocation(_refused(["BatchInput: must be a JSON object"], event), source="direct")
-        return BatchInvocation(requests=tuple(_parse(_with_batch_defaults(defaults, item), item) for item in items))
+        return BatchInvocation(requests=tuple(parse_row(defaults, item) for item in items))
     return SingleInvocation(request=parse_request(event), source="direct")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reset_password.audit import audit_detail
-from reset_password.dedupe import Attempt, Outcome
+from reset_password.dedupe import Attempt, Memory, Outcome
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
 from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
@@ -111,19 +111,22 @@ class InMemoryDeduplicator:
 
     def __init__(self) -> None:
         self.remembered: dict[str, Attempt] = {}
+        self.memories: dict[str, Memory] = {}  # how long each key would be kept
         self.invocations: list[object] = []
 
     def register_invocation(self, context: object) -> None:
         self.invocations.append(context)
 
-    def once(self, key: str, attempt: Callable[[], Attempt]) -> Outcome:
+    def once(self, key: str, attempt: Callable[[], Attempt], memory: Memory = Memory.COOLDOWN) -> Outcome:
         if key in self.remembered:
             return Outcome(self.remembered[key], replayed=True)
         self.remembered[key] = attempt()
+        self.memories[key] = memory
         return Outcome(self.remembered[key])
 
-    def forget(self, key: str) -> None:
+    def forget(self, key: str, memory: Memory = Memory.COOLDOWN) -> None:
         self.remembered.pop(key, None)
+        self.memories.pop(key, None)
 
 
 class RecordingAuditTrail:

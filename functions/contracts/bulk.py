@@ -1,0 +1,73 @@
+"""A bulk run (a mass reset through the bulk workflow): its id, its manifest, how long it is remembered, and the
+summary it ends with. The stack, the reset function, the run's summary function, the local emulation and the
+operator CLI all read these from here.
+
+A run is one execution of the bulk workflow; its **run id is the execution's name** (so a redrive, which continues
+the same execution, keeps it, and starting a run under a new name is always possible). Input of the execution::
+
+    {"manifestKey": "manifests/<run id>.csv", "defaults": {"clientMetadata": {"reason": "security_incident"}}}
+
+The manifest is CSV with a header row or JSON Lines, chosen by the key's suffix (`.csv`; anything else is read as
+JSON Lines). A row names the user (`username`, `email` or `sub`) and may override the run's defaults: any request
+field (contract 1), and the ClientMetadata keys as columns of their own (`reason`, `locale`, `brand`, ...). An empty
+cell is an absent field, so one CSV can mix rows by username and rows by e-mail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from contracts.client_metadata import RECOGNISED_KEYS
+
+# Step Functions' execution names: 1-80 characters, letters, digits, '-' and '_' (the API also allows some other
+# characters, which CloudWatch cannot log; a run id stays inside the portable set).
+RUN_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
+MANIFEST_PREFIX: Final = "manifests/"
+RESULTS_PREFIX: Final = "results"
+SUMMARY_OBJECT: Final = "summary.json"  # beside ResultWriter's manifest.json, in the map run's results folder
+CSV_SUFFIX: Final = ".csv"
+
+# The execution input's fields.
+MANIFEST_KEY: Final = "manifestKey"
+DEFAULTS: Final = "defaults"
+# The request field that ties a reset to its run (contract 1): set by the workflow on every batch, from the execution's
+# name; a manifest row cannot set it.
+RUN_ID_FIELD: Final = "runId"
+
+# Step Functions keeps a failed, aborted or timed-out Standard execution redrivable for 14 days after it stopped
+# (Step Functions Developer Guide, "Restarting state machine executions with redrive"); a bulk execution runs at most
+# BULK_EXECUTION_DAYS. What a run did to a user is remembered for both together, so a redrive started at any time the
+# console still offers one never resets a user twice. Single requests keep their own, short cooldown.
+REDRIVE_WINDOW_DAYS: Final = 14
+BULK_EXECUTION_DAYS: Final = 7
+RUN_MEMORY_SECONDS: Final = (BULK_EXECUTION_DAYS + REDRIVE_WINDOW_DAYS) * 86_400
+
+# The manifest row columns that go into clientMetadata.
+METADATA_COLUMNS: Final = RECOGNISED_KEYS
+
+
+def is_csv(manifest_key: str) -> bool:
+    return manifest_key.lower().endswith(CSV_SUFFIX)
+
+
+def request_from_row(row: object) -> object:
+    """A manifest row as a request (contract 1): empty cells dropped, metadata columns moved into clientMetadata (a
+    column wins over the same key in a row's own clientMetadata object). Anything but an object is returned as it is,
+    for validation to refuse."""
+    if not isinstance(row, Mapping):
+        return row
+    request: dict[str, Any] = {key: value for key, value in row.items() if value != "" and value is not None}
+    metadata = {key: request.pop(key) for key in METADATA_COLUMNS if key in request}
+    if metadata:
+        own = request.get("clientMetadata")
+        request["clientMetadata"] = {**own, **metadata} if isinstance(own, Mapping) else metadata
+    return request
+
+
+# The summary (the execution's output, and SUMMARY_OBJECT beside the results): counts per result status and, for
+# failures, per reason; users whose batch never finished (its child execution failed) are counted as unfinished, per
+# error.
+SUMMARY_FIELDS: Final = ("runId", "total", "statuses", "reasons", "unfinished", "results", "summary")
+UNFINISHED: Final = "unfinished"
