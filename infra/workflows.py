@@ -17,9 +17,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
+from contracts.bulk import BULK_EXECUTION_DAYS, CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, RESULTS_PREFIX, RUN_ID_FIELD
 from contracts.results import TRANSIENT_RESET_ERROR
 from infra.nag import acknowledge
 from infra.python_function import log_group
+from infra.run_summary import RunSummaryFunction
 
 # Raised by the reset function once its own retries of a throttled or failing Cognito call are used up.
 TRANSIENT_RESET_ERRORS: Final = (TRANSIENT_RESET_ERROR,)
@@ -56,8 +58,9 @@ CHILD_EXECUTION_TYPE: Final = (
     sfn.StateMachineType.STANDARD if TASK_WORST_CASE_SECONDS > EXPRESS_LIMIT_SECONDS else sfn.StateMachineType.EXPRESS
 )
 EXECUTION_TIMEOUT: Final = cdk.Duration.minutes(30)
-BULK_EXECUTION_TIMEOUT: Final = cdk.Duration.days(7)
-RESULTS_PREFIX: Final = "results"
+BULK_EXECUTION_TIMEOUT: Final = cdk.Duration.days(BULK_EXECUTION_DAYS)
+# The manifest's format is the key's suffix (contracts.bulk.is_csv); ASL's StringMatches is case-sensitive.
+CSV_SUFFIXES: Final = (CSV_SUFFIX, CSV_SUFFIX.upper())
 # How long a replaced or deleted manifest or result stays (the current ones stay until someone deletes them), and how
 # long the bulk bucket's access logs stay: long enough to answer for a run after the fact, bounded in cost.
 NONCURRENT_VERSION_RETENTION: Final = cdk.Duration.days(90)
@@ -148,11 +151,13 @@ class SingleResetWorkflow(Construct):
 
 
 class BulkResetWorkflow(Construct):
-    """Distributed Map over a JSONL manifest in the bulk bucket: batches of requests, at most `max_concurrency` batches
-    at a time, results written back to the bucket.
+    """A bulk run (contracts.bulk): a Distributed Map over the run's manifest in the bulk bucket, CSV with a header or
+    JSON Lines; batches of rows, at most `max_concurrency` batches at a time, every result written back to the bucket;
+    then the run's summary.
 
-    Input: {"manifestKey": "manifests/<name>.jsonl", "defaults": {...}} where each manifest line is one request and
-    `defaults` (optional) is the batch's BatchInput: fields every request gets unless it sets them itself.
+    Input: {"manifestKey": "manifests/<run id>.csv", "defaults": {...}}. The run id is the execution's name: every
+    batch carries it (with the defaults, as its BatchInput), so what the run did to a user is remembered by the run,
+    across redrives. Output: the summary (counts per status and reason, where the results are).
     """
 
     def __init__(
@@ -171,52 +176,120 @@ class BulkResetWorkflow(Construct):
         # context says (cdk.json sets the same flag; an app built without it would fall back to ACLs).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.bucket = bucket = self._bucket()
-        # The child workflow: one batch, one invocation (the function resets the items one after another).
-        reset_batch = reset_task(
+        self.summary = RunSummaryFunction(self, "Summary", bucket=bucket, log_retention_days=log_retention_days)
+        summarize = tasks.LambdaInvoke(
             self,
-            "Reset batch",
-            function,
-            # ItemBatcher's BatchInput cannot take a whole object from a path, so the defaults travel one level down.
-            sfn.TaskInput.from_object(
+            "Summarize the run",
+            lambda_function=self.summary.function.function,
+            payload=sfn.TaskInput.from_object(
                 {
-                    "Items": sfn.JsonPath.list_at("$.Items"),
-                    "BatchInput": sfn.JsonPath.object_at("$.BatchInput.defaults"),
+                    "runId": sfn.JsonPath.string_at(f"$.{RUN_ID_FIELD}"),
+                    "resultWriterDetails": sfn.JsonPath.object_at("$.mapRun.ResultWriterDetails"),
                 }
             ),
+            output_path="$.Payload",
+            retry_on_service_exceptions=False,
         )
-        resets = sfn.DistributedMap(
+        summarize.add_retry(
+            errors=list(LAMBDA_SERVICE_ERRORS),
+            interval=cdk.Duration.seconds(SERVICE_RETRY["interval"]),
+            backoff_rate=SERVICE_RETRY["backoff_rate"],
+            max_attempts=SERVICE_RETRY["max_attempts"],
+            max_delay=cdk.Duration.seconds(SERVICE_RETRY["max_delay"]),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+
+        def resets(kind: str, reader: sfn.IItemReader) -> sfn.DistributedMap:
+            reset_batch = reset_task(
+                self,
+                f"Reset batch ({kind})",
+                function,
+                # ItemBatcher's BatchInput cannot take a whole object from a path, so the defaults travel one level down.
+                sfn.TaskInput.from_object(
+                    {
+                        "Items": sfn.JsonPath.list_at("$.Items"),
+                        "BatchInput": sfn.JsonPath.object_at("$.BatchInput.defaults"),
+                    }
+                ),
+            )
+            resets = sfn.DistributedMap(
+                self,
+                f"Reset every user in the {kind} manifest",
+                item_reader=reader,
+                item_batcher=sfn.ItemBatcher(
+                    max_items_per_batch=batch_size, batch_input={"defaults.$": "$.batchInput"}
+                ),
+                max_concurrency=max_concurrency,
+                tolerated_failure_percentage=tolerated_failure_percentage,
+                # JSON Lines, so that the summary streams the results of any size of run.
+                result_writer_v2=sfn.ResultWriterV2(
+                    bucket=bucket,
+                    prefix=RESULTS_PREFIX,
+                    writer_config=sfn.WriterConfig(
+                        output_type=sfn.OutputType.JSONL, transformation=sfn.Transformation.NONE
+                    ),
+                ),
+                result_path="$.mapRun",
+                # One child per batch, as long as its retries need (CHILD_EXECUTION_TYPE above has the arithmetic).
+                map_execution_type=CHILD_EXECUTION_TYPE,
+            )
+            # CDK reads the child execution type from mapExecutionType but still validates that the processor names
+            # one, then warns that the processor's is ignored: both say the same, and the warning is acknowledged.
+            resets.item_processor(
+                reset_batch,
+                mode=sfn.ProcessorMode.DISTRIBUTED,
+                execution_type=sfn.ProcessorType[CHILD_EXECUTION_TYPE.name],
+            )
+            cdk.Annotations.of(resets).acknowledge_warning(
+                "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType says the same"
+            )
+            return resets
+
+        manifest_key = sfn.JsonPath.string_at(f"$.{MANIFEST_KEY}")
+        csv_resets = resets(
+            "CSV",
+            sfn.S3CsvItemReader(bucket=bucket, key=manifest_key, csv_headers=sfn.CsvHeaders.use_first_row()),
+        )
+        jsonl_resets = resets("JSON Lines", sfn.S3JsonLItemReader(bucket=bucket, key=manifest_key))
+        no_defaults = sfn.Pass(self, "No defaults", result=sfn.Result.from_object({}), result_path=f"$.{DEFAULTS}")
+        name_the_run = sfn.Pass(
+            self, "Name the run", parameters={f"{RUN_ID_FIELD}.$": "$$.Execution.Name"}, result_path="$.run"
+        )
+        # Every batch's BatchInput: the run's defaults with the run id (the execution's name wins over a default).
+        run_defaults = sfn.Pass(
             self,
-            "Reset every user in the manifest",
-            item_reader=sfn.S3JsonLItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.manifestKey")),
-            item_batcher=sfn.ItemBatcher(max_items_per_batch=batch_size, batch_input={"defaults.$": "$.defaults"}),
-            max_concurrency=max_concurrency,
-            tolerated_failure_percentage=tolerated_failure_percentage,
-            result_writer_v2=sfn.ResultWriterV2(bucket=bucket, prefix=RESULTS_PREFIX),
-            # One child per batch, as long as its retries need (CHILD_EXECUTION_TYPE above has the arithmetic).
-            map_execution_type=CHILD_EXECUTION_TYPE,
+            "Run defaults",
+            parameters={
+                f"{MANIFEST_KEY}.$": f"$.{MANIFEST_KEY}",
+                f"{RUN_ID_FIELD}.$": f"$.run.{RUN_ID_FIELD}",
+                "batchInput.$": f"States.JsonMerge($.{DEFAULTS}, $.run, false)",
+            },
         )
-        # CDK reads the child execution type from mapExecutionType but still validates that the processor names one,
-        # then warns that the processor's is ignored: both say the same, and the warning is acknowledged.
-        resets.item_processor(
-            reset_batch, mode=sfn.ProcessorMode.DISTRIBUTED, execution_type=sfn.ProcessorType[CHILD_EXECUTION_TYPE.name]
+        by_format = (
+            sfn.Choice(self, "CSV or JSON Lines?")
+            .when(
+                sfn.Condition.or_(
+                    *(sfn.Condition.string_matches(f"$.{MANIFEST_KEY}", f"*{suffix}") for suffix in CSV_SUFFIXES)
+                ),
+                csv_resets.next(summarize),
+            )
+            .otherwise(jsonl_resets.next(summarize))
         )
-        cdk.Annotations.of(resets).acknowledge_warning(
-            "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType says the same"
-        )
-        no_defaults = sfn.Pass(self, "No defaults", result=sfn.Result.from_object({}), result_path="$.defaults")
+        name_the_run.next(run_defaults).next(by_format)
         definition = (
             sfn.Choice(self, "Defaults given?")
-            .when(sfn.Condition.is_present("$.defaults"), resets)
-            .otherwise(no_defaults.next(resets))
+            .when(sfn.Condition.is_present(f"$.{DEFAULTS}"), name_the_run)
+            .otherwise(no_defaults.next(name_the_run))
         )
         self.state_machine = state_machine(
             self,
             definition,
-            comment="Resets every user listed in a JSONL manifest, within the stack's rate budget",
+            comment="Resets every user listed in a CSV or JSON Lines manifest, within the stack's rate budget",
             timeout=BULK_EXECUTION_TIMEOUT,
             log_retention_days=log_retention_days,
         )
         acknowledge_function_versions(self.state_machine, function)
+        acknowledge_function_versions(self.state_machine, self.summary.function.function)
         acknowledge(
             self.state_machine,
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{_logical_id_hint(bucket)}>/*]",

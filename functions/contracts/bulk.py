@@ -15,8 +15,9 @@ cell is an absent field, so one CSV can mix rows by username and rows by e-mail.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from contracts.client_metadata import RECOGNISED_KEYS
@@ -66,8 +67,39 @@ def request_from_row(row: object) -> object:
     return request
 
 
-# The summary (the execution's output, and SUMMARY_OBJECT beside the results): counts per result status and, for
-# failures, per reason; users whose batch never finished (its child execution failed) are counted as unfinished, per
-# error.
+# The summary: the execution's output, and SUMMARY_OBJECT beside the results. Counts per result status and, for
+# failures, per reason; users whose batch did not finish (its child execution failed, or never ran) are counted as
+# unfinished, per error.
 SUMMARY_FIELDS: Final = ("runId", "total", "statuses", "reasons", "unfinished", "results", "summary")
-UNFINISHED: Final = "unfinished"
+
+
+def child_executions(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The child executions in one of ResultWriter's result files (`SUCCEEDED_n`, `FAILED_n`, `PENDING_n`), read line
+    by line: one object per line (OutputType JSONL, what the stack writes, so a file of any size streams), or a JSON
+    array (OutputType JSON). Each has the child's `Input` and, for a finished one, `Output` (or `Error` and `Cause`)
+    as JSON strings (Step Functions Developer Guide, "ResultWriter (Map)")."""
+    lines = iter(lines)
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("["):
+            children = json.loads("".join((line, *lines)))
+            yield from (child for child in children if isinstance(child, dict))
+            return
+        child = json.loads(line)
+        if isinstance(child, dict):
+            yield child
+
+
+def batch_results(child: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The reset results (contract 2) of one succeeded child: the reset function's batch output."""
+    output = json.loads(child.get("Output") or "{}")
+    results = output.get("results") if isinstance(output, dict) else None
+    return [result for result in results or [] if isinstance(result, dict)]
+
+
+def batch_items(child: Mapping[str, Any]) -> list[Any]:
+    """The manifest rows of one child (what a failed or pending child was asked to do)."""
+    payload = json.loads(child.get("Input") or "{}")
+    items = payload.get("Items") if isinstance(payload, dict) else None
+    return list(items) if isinstance(items, list) else []

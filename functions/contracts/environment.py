@@ -50,3 +50,6 @@ CUSTOM_MESSAGE_VARIABLES: Final = _POWERTOOLS | {
     DEFAULT_BRAND,
     EMAIL_SENDING_ACCOUNT,
 }
+
+# The run summary function (the bulk workflow's last step): its logs only; what it reads comes in its event.
+RUN_SUMMARY_VARIABLES: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL})
