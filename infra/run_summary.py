@@ -39,8 +39,9 @@ class RunSummaryFunction(Construct):
             timeout=TIMEOUT,
         )
         # Exactly the two actions it needs: no List (the results manifest names every file), no other prefix.
-        results, summaries = bucket.arn_for_objects(f"{RESULTS_PREFIX}/*"), bucket.arn_for_objects(
-            f"{RESULTS_PREFIX}/*/{SUMMARY_OBJECT}"
+        results, summaries = (
+            bucket.arn_for_objects(f"{RESULTS_PREFIX}/*"),
+            bucket.arn_for_objects(f"{RESULTS_PREFIX}/*/{SUMMARY_OBJECT}"),
         )
         self.function.add_to_role(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[results]),

@@ -204,7 +204,7 @@ class BulkResetWorkflow(Construct):
                 self,
                 f"Reset batch ({kind})",
                 function,
-                # ItemBatcher's BatchInput cannot take a whole object from a path, so the defaults travel one level down.
+                # BatchInput cannot take a whole object from a path, so the defaults travel one level down.
                 sfn.TaskInput.from_object(
                     {
                         "Items": sfn.JsonPath.list_at("$.Items"),

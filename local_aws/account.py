@@ -20,6 +20,15 @@ import botocore.session
 from contracts.stack import STACK_NAME
 from local_aws.server import ACCOUNT_ID, REGION, LocalAws
 from local_aws.template import physical, pseudo_parameters
+from local_aws.wiring.distributed_map import (
+    MapRunPlayer,
+    MapRuns,
+    MapState,
+    NotPlayableError,
+    child_definition,
+    player_function,
+    split,
+)
 from local_aws.wiring.functions import AsyncInvokeConfig, LocalFunction, LocalFunctions
 
 FUNCTIONS_ROOT = Path(__file__).resolve().parents[1] / "functions"
@@ -36,10 +45,20 @@ class LocalStack:
     not_provisioned: dict[str, str]  # state machines moto's interpreter refused, with its reason
     functions: LocalFunctions
     environment: dict[str, str]
+    map_runs: MapRuns  # the Distributed Map runs the local system plays (wiring/distributed_map.py)
+    buckets: dict[str, str]  # by logical id
 
     @property
     def single_reset_state_machine_arn(self) -> str:
         return next(arn for name, arn in self.state_machine_arns.items() if "SingleReset" in name)
+
+    @property
+    def bulk_reset_state_machine_arn(self) -> str:
+        return next(arn for name, arn in self.state_machine_arns.items() if "BulkReset" in name)
+
+    @property
+    def bulk_bucket(self) -> str:
+        return next(bucket for name, bucket in self.buckets.items() if "BulkResetBucket" in name)
 
 
 def _of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
@@ -63,6 +82,8 @@ class _Provisioner:
     # What Ref and Fn::GetAtt give, filled in as each resource is created.
     refs: dict[str, str] = field(default_factory=lambda: pseudo_parameters(region=REGION, account_id=ACCOUNT_ID))
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    map_states: dict[str, MapState] = field(default_factory=dict)
+    map_runs: MapRuns = field(default_factory=MapRuns)
 
     def resolve(self, value: Any) -> Any:
         return physical(self.refs, self.attributes).resolve(value)
@@ -82,6 +103,7 @@ class _Provisioner:
         function_props = self.name_functions()
         pools = self.create_user_pools()
         functions = self.local_functions(function_props)
+        functions.add(player_function(MapRunPlayer(self.aws, self.map_states, self.map_runs)))
         self.create_rules()
         state_machines, not_provisioned = self.create_state_machines()
         self.register_outputs()
@@ -97,6 +119,8 @@ class _Provisioner:
             environment=_merged_environment(
                 self.resolve(props.get("Environment", {}).get("Variables", {})) for props in function_props.values()
             ),
+            map_runs=self.map_runs,
+            buckets={name: self.refs[name] for name in self.resources("AWS::S3::Bucket")},
         )
 
     def register_outputs(self) -> None:
@@ -200,6 +224,7 @@ class _Provisioner:
                 async_config=async_configs.get(self.refs[name], AsyncInvokeConfig()),
                 timeout_seconds=float(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
+                reserved_concurrency=props.get("ReservedConcurrentExecutions"),
             )
             for name, props in function_props.items()
             if _is_product_handler(props["Handler"])
@@ -222,16 +247,32 @@ class _Provisioner:
         sfn = self.aws.client("stepfunctions")
         created, refused = {}, {}
         for name, props in self.resources("AWS::StepFunctions::StateMachine").items():
+            machine_name = props.get("StateMachineName", name)
+            definition = json.loads(self.resolve(props["DefinitionString"]))
             try:
+                # moto's interpreter lacks ItemBatcher and ResultWriter: a Distributed Map state is played locally,
+                # its children run by moto (wiring/distributed_map.py).
+                definition, maps = split(definition, machine_name)
+                for index, (key, state) in enumerate(maps.items()):
+                    child = sfn.create_state_machine(
+                        name=f"{machine_name}-map-{index}",
+                        definition=json.dumps(child_definition(state)),
+                        roleArn=self.resolve(props["RoleArn"]),
+                        type=state["ItemProcessor"]["ProcessorConfig"].get("ExecutionType", "STANDARD"),
+                    )
+                    self.map_states[key] = MapState(key, state, child["stateMachineArn"])
                 response = sfn.create_state_machine(
-                    name=props.get("StateMachineName", name),
-                    definition=self.resolve(props["DefinitionString"]),
+                    name=machine_name,
+                    definition=json.dumps(definition),
                     roleArn=self.resolve(props["RoleArn"]),
                     type=props.get("StateMachineType", "STANDARD"),
                 )
+            except NotPlayableError as error:
+                refused[name] = str(error)
+                continue
             except sfn.exceptions.ClientError as error:
-                # moto's interpreter does not know every ASL feature (Distributed Map's ItemBatcher, for one): such a
-                # workflow is left out and named, rather than replaced by a hand-written copy.
+                # moto's interpreter does not know every ASL feature: such a workflow is left out and named, rather
+                # than replaced by a hand-written copy.
                 refused[name] = str(error.response.get("Error", {}).get("Message", "refused"))[:200]
                 continue
             created[name] = self.refs[name] = response["stateMachineArn"]

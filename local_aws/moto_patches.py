@@ -26,6 +26,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.responses import StepFunctionResponse
 
 MOTO_VERSION: Final = "5.2.5"  # requirements-dev.txt pins it
 
@@ -135,6 +136,20 @@ USER_LOOKUP: Final = MotoPatch(
     "in with an alias finds the user as Cognito does, by any case and by a verified alias (wiring/cognito.py)",
 )
 
+LIST_MAP_RUNS: Final = MotoPatch(
+    StepFunctionResponse,
+    "list_map_runs",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto knows only its own interpreter's map runs; a Distributed Map the local system plays itself "
+    "(ItemBatcher, ResultWriter) answers ListMapRuns from the player (wiring/distributed_map.py)",
+)
+DESCRIBE_MAP_RUN: Final = MotoPatch(
+    StepFunctionResponse,
+    "describe_map_run",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="as for ListMapRuns: item and execution counts of a played map run, live (wiring/distributed_map.py)",
+)
+
 PATCHES: Final = (
     LAMBDA_INVOKE,
     RETRY_CLOCK,
@@ -144,4 +159,6 @@ PATCHES: Final = (
     ADMIN_RESET_USER_PASSWORD,
     FORGOT_PASSWORD,
     USER_LOOKUP,
+    LIST_MAP_RUNS,
+    DESCRIBE_MAP_RUN,
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 from unittest import mock
 
+from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.account import LocalStack, provision
 from local_aws.outbox import Outbox
@@ -69,11 +70,32 @@ class LocalSystem:
 
     def run_single_reset(self, request: Mapping[str, Any], timeout_seconds: float = 60.0) -> dict[str, Any]:
         """StartExecution of the single-reset workflow, then DescribeExecution until it has finished."""
+        return self._run(self.stack.single_reset_state_machine_arn, f"reset-{uuid.uuid4()}", request, timeout_seconds)
+
+    def run_bulk(
+        self,
+        manifest: str,
+        *,
+        run_id: str,
+        csv: bool = False,
+        defaults: Mapping[str, Any] | None = None,
+        timeout_seconds: float = 900.0,
+    ) -> dict[str, Any]:
+        """A bulk run as an operator starts one: the manifest into the bulk bucket, StartExecution of the bulk workflow
+        named by the run id, then DescribeExecution until it has finished (its output is the run's summary)."""
+        key = f"{MANIFEST_PREFIX}{run_id}{CSV_SUFFIX if csv else '.jsonl'}"
+        self.aws.client("s3").put_object(Bucket=self.stack.bulk_bucket, Key=key, Body=manifest.encode())
+        execution_input: dict[str, Any] = {MANIFEST_KEY: key}
+        if defaults is not None:
+            execution_input[DEFAULTS] = dict(defaults)
+        return self._run(self.stack.bulk_reset_state_machine_arn, run_id, execution_input, timeout_seconds)
+
+    def _run(
+        self, state_machine_arn: str, name: str, execution_input: Mapping[str, Any], timeout_seconds: float
+    ) -> dict[str, Any]:
         sfn = self.aws.client("stepfunctions")
         execution_arn = sfn.start_execution(
-            stateMachineArn=self.stack.single_reset_state_machine_arn,
-            name=f"reset-{uuid.uuid4()}",
-            input=json.dumps(request),
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
         deadline = time.monotonic() + timeout_seconds
         while True:
@@ -94,5 +116,5 @@ def running_system(
         os.environ.update(stack.environment)
         stack.functions.start_cold()
         outbox = Outbox(outbox_dir)
-        with wired(aws, stack.functions, outbox.deliver, retry_scale=retry_scale) as wiring:
+        with wired(aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale) as wiring:
             yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring, outbox=outbox)

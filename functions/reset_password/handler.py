@@ -136,5 +136,10 @@ def build_handler(dependencies: Callable[[], ResetDependencies]) -> Handler:
     return handle
 
 
-# Built on the first invocation and kept for the container's life (clients reuse their connections).
-lambda_handler = build_handler(cache(dependencies_from_environment))
+def new_container() -> Handler:
+    """A container's entry point: its dependencies are built on its first invocation and kept for the container's
+    life (clients reuse their connections, the pacer keeps its rate)."""
+    return build_handler(cache(dependencies_from_environment))
+
+
+lambda_handler = new_container()

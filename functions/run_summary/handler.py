@@ -34,10 +34,12 @@ class S3Store:
 
 def build_handler(store: Callable[[], ObjectStore]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context(log_event=False)
-    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda passes it
         details = event["resultWriterDetails"]
         summary = summarize(str(event["runId"]), details["Bucket"], details["Key"], store())
-        logger.info("run summarized", extra={key: summary[key] for key in ("total", "statuses", "reasons", "unfinished")})
+        logger.info(
+            "run summarized", extra={key: summary[key] for key in ("total", "statuses", "reasons", "unfinished")}
+        )
         return summary
 
     return handle

@@ -8,6 +8,8 @@ with the real handlers run in-process:
   handed to a recipient (the local system's outbox), and the rules Cognito applies on the way that moto lacks (its
   checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
 - Step Functions `lambda:invoke` task → Lambda: step_functions.py
+- Step Functions Distributed Map (ItemReader, ItemBatcher, ResultWriter, map runs), which moto's interpreter lacks,
+  played from the synthesized definition, its children run by moto: distributed_map.py
 
 `wired(...)` switches all of it on for as long as the local account runs.
 """
@@ -27,6 +29,7 @@ from local_aws.wiring.cognito import (
     custom_message_trigger_called,
     usernames_resolved_as_cognito_does,
 )
+from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
 from local_aws.wiring.step_functions import RetryClock, lambda_tasks_in_process
@@ -50,7 +53,12 @@ def _send_to_queue(aws: LocalAws) -> Any:
 
 @contextmanager
 def wired(
-    aws: LocalAws, functions: LocalFunctions, send: MessageRecipient, *, retry_scale: float = 1.0
+    aws: LocalAws,
+    functions: LocalFunctions,
+    send: MessageRecipient,
+    *,
+    map_runs: MapRuns | None = None,
+    retry_scale: float = 1.0,
 ) -> Iterator[Wiring]:
     """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests)."""
     host_port = aws.endpoint_url.rsplit(":", 1)[-1]
@@ -63,4 +71,5 @@ def wired(
         stack.enter_context(usernames_resolved_as_cognito_does())
         stack.enter_context(custom_message_trigger_called(functions, send))
         stack.enter_context(lambda_targets_delivered(delivery))
+        stack.enter_context(map_runs_answered(map_runs or MapRuns()))
         yield Wiring(events=delivery, retry_clock=retry_clock)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +40,52 @@ class LocalFunction:
     async_config: AsyncInvokeConfig = AsyncInvokeConfig()
     timeout_seconds: float = 3.0  # AWS::Lambda::Function's Timeout and MemorySize, defaults included
     memory_mb: int = 128
-    # How a new container gets its handler; by default the handler's module runs again (see start_cold). A test
-    # hands in its own, e.g. the handler built over dependencies it chose.
+    # How a new container gets its handler; by default the handler module's `new_container()` when it has one, else
+    # the module runs again (see start_cold). A test hands in its own, e.g. the handler built over dependencies it
+    # chose.
     new_container: Callable[[], Handler] | None = None
+    # AWS::Lambda::Function's ReservedConcurrentExecutions: at most this many containers run at once (None: no limit).
+    # A function whose containers can be told apart (new_container) runs concurrent invocations in containers of
+    # their own, each kept warm; an invocation beyond the limit waits for a free container (Lambda would throttle it,
+    # and the caller would retry). Otherwise its one handler serves every invocation.
+    reserved_concurrency: int | None = None
     handler: Handler = field(init=False)
+    _idle: list[Handler] = field(init=False, default_factory=list)
+    _containers: int = field(init=False, default=0)
+    _free: threading.Condition = field(init=False, default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         module_name, _, attribute = self.handler_path.rpartition(".")
-        self.handler = getattr(importlib.import_module(module_name), attribute)
+        module = importlib.import_module(module_name)
+        self.handler = getattr(module, attribute)
+        if self.new_container is None and callable(getattr(module, "new_container", None)):
+            self.new_container = module.new_container
+
+    @contextmanager
+    def container(self) -> Iterator[Handler]:
+        """A container for one invocation: a warm idle one, a new one while under the limit, or the next one free."""
+        if self.new_container is None:
+            yield self.handler
+            return
+        with self._free:
+            while (
+                not self._idle
+                and self.reserved_concurrency is not None
+                and (self._containers >= self.reserved_concurrency)
+            ):
+                self._free.wait()
+            if self._idle:
+                handler = self._idle.pop()
+            else:
+                self._containers += 1
+                handler = None
+        handler = handler or self.new_container()
+        try:
+            yield handler
+        finally:
+            with self._free:
+                self._idle.append(handler)
+                self._free.notify()
 
     @property
     def arn(self) -> str:
@@ -57,6 +97,9 @@ class LocalFunction:
         modules it imports stay loaded, as Lambda's own runtime modules would not be, which is enough for state
         that handlers keep in their own module."""
         if self.new_container is not None:
+            with self._free:
+                self._idle.clear()
+                self._containers = 0
             self.handler = self.new_container()
             return
         module_name, _, attribute = self.handler_path.rpartition(".")
@@ -132,15 +175,21 @@ class LocalFunctions:
         name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
         return self._by_name.get(name)
 
+    def add(self, function: LocalFunction) -> None:
+        self._by_name[function.name] = function
+
     def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
-        context = InvocationContext.starting_now(function)
         try:
-            result = function.handler(copy.deepcopy(payload), context)
+            with function.container() as handler:
+                context = InvocationContext.starting_now(function)
+                result = handler(copy.deepcopy(payload), context)
             return Invocation(payload=json.loads(json.dumps(result)))
         except Exception as error:  # noqa: BLE001 - reported the way Lambda reports it, as a payload
             return Invocation(
                 payload={
-                    "errorType": type(error).__name__,
+                    # The class name, as Lambda's Python runtime reports it (the local system's own stand-ins may
+                    # name an ASL error instead).
+                    "errorType": getattr(error, "lambda_error_type", type(error).__name__),
                     "errorMessage": str(error),
                     "stackTrace": traceback.format_tb(error.__traceback__),
                 },

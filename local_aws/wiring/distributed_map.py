@@ -1,0 +1,463 @@
+"""Step Functions Distributed Map, played from the synthesized definition: what moto's interpreter lacks (ItemBatcher,
+ResultWriter, map runs), done the way the Step Functions Developer Guide describes it, and nothing hand-copied from
+the stack.
+
+At provisioning, a state machine with a top-level Distributed Map state is split (`split`): each map state's
+ItemProcessor becomes a state machine of its own in moto, and the map state itself becomes a Task that invokes the
+player (a local function, run in-process like the product's). Everything else in the definition (Choice, Pass,
+intrinsic functions, the summary task, Retry and Catch) stays moto's.
+
+The player (`MapRunPlayer`) reads the manifest as ItemReader says (CSV with its header row or given headers, JSON
+Lines, a JSON array), batches it as ItemBatcher says (MaxItemsPerBatch, BatchInput), runs one child execution per batch
+through moto's interpreter, at most MaxConcurrency at a time, stops once more than ToleratedFailurePercentage of the
+items failed (`States.ExceedToleratedFailureThreshold`), and writes ResultWriter's layout (Developer Guide,
+"ResultWriter (Map)"): `<Prefix>/<map run id>/manifest.json` listing `SUCCEEDED_n`, `FAILED_n`, `PENDING_n` files,
+in the WriterConfig's OutputType. The Map state's output is `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`.
+ListMapRuns and DescribeMapRun answer from the player's map runs (their item and execution counts, live).
+
+Not played: ItemSelector, ItemsPath, ResultSelector, a map without ResultWriter, Distributed Map inside another state,
+and RedriveExecution (moto has none): a definition that needs them is refused at provisioning, by name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from moto.core.responses import ActionResult
+
+from local_aws import moto_patches
+from local_aws.server import ACCOUNT_ID, REGION, LocalAws
+from local_aws.wiring.functions import LocalFunction
+
+PLAYER_FUNCTION: Final = "local-distributed-map-player"
+LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+EXCEEDED: Final = "States.ExceedToleratedFailureThreshold"
+# What the player plays of a Distributed Map state; any other field refuses the definition.
+PLAYED_FIELDS: Final = frozenset(
+    {
+        "Type", "Comment", "ItemProcessor", "ItemReader", "ItemBatcher", "MaxConcurrency", "ToleratedFailurePercentage",
+        "ToleratedFailureCount", "ResultWriter", "ResultPath", "InputPath", "OutputPath", "Next", "End", "Retry",
+        "Catch", "Label",
+    }
+)  # fmt: skip
+POLL_SECONDS: Final = 0.05
+
+
+class NotPlayableError(ValueError):
+    """The definition uses a part of Distributed Map the player does not play."""
+
+
+@dataclass(frozen=True, slots=True)
+class MapState:
+    """One Distributed Map state of a provisioned state machine, and the state machine its children run."""
+
+    key: str  # "<state machine name>/<state name>"
+    definition: dict[str, Any]
+    child_state_machine_arn: str
+
+    @property
+    def state_name(self) -> str:
+        return self.key.split("/", 1)[1]
+
+
+def _is_distributed(state: Mapping[str, Any]) -> bool:
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    return state.get("Type") == "Map" and processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+
+
+def distributed_map_states(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: state for name, state in definition.get("States", {}).items() if _is_distributed(state)}
+
+
+def split(definition: Mapping[str, Any], machine_name: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The definition with each top-level Distributed Map state replaced by a Task that invokes the player, and the
+    map states by their key. Raises NotPlayableError for what the player does not play."""
+    states = dict(definition.get("States", {}))
+    maps = distributed_map_states(definition)
+    for name, state in states.items():
+        for inner in _nested_states(state):
+            if _is_distributed(inner):
+                raise NotPlayableError(f"{name}: a Distributed Map inside another state is not played locally")
+    played: dict[str, dict[str, Any]] = {}
+    for name, state in maps.items():
+        unplayed = sorted(set(state) - PLAYED_FIELDS)
+        if unplayed or "ResultWriter" not in state:
+            missing = ", ".join(unplayed) or "a map without ResultWriter"
+            raise NotPlayableError(f"{name}: {missing} is not played locally")
+        key = f"{machine_name}/{name}"
+        task = {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE,
+            "Parameters": {
+                "FunctionName": PLAYER_FUNCTION,
+                "Payload": {"mapState": key, "input.$": "$", "executionArn.$": "$$.Execution.Id"},
+            },
+            "ResultSelector": {
+                "MapRunArn.$": "$.Payload.MapRunArn",
+                "ResultWriterDetails.$": "$.Payload.ResultWriterDetails",
+            },
+        }
+        task |= {
+            field: state[field] for field in ("InputPath", "ResultPath", "OutputPath", "Next", "End") if field in state
+        }
+        task |= {field: state[field] for field in ("Retry", "Catch") if field in state}
+        states[name] = task
+        played[key] = state
+    return {**definition, "States": states}, played
+
+
+def _nested_states(state: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for processor in (state.get("ItemProcessor"), state.get("Iterator")):
+        if processor:
+            yield from processor.get("States", {}).values()
+    for branch in state.get("Branches", []):
+        yield from branch.get("States", {}).values()
+
+
+def child_definition(state: Mapping[str, Any]) -> dict[str, Any]:
+    processor = dict(state.get("ItemProcessor") or state["Iterator"])
+    processor.pop("ProcessorConfig", None)
+    return processor
+
+
+def path_value(path: str, document: Any, context: Mapping[str, Any]) -> Any:
+    """A reference path (`$`, `$.a.b`, `$$.Execution.Name`): the dotted subset of JSONPath that ASL's Parameters use
+    here. Anything else is refused, not guessed."""
+    root, rest = (context, path[2:]) if path.startswith("$$") else (document, path[1:])
+    if not path.startswith("$") or (rest and not rest.startswith(".")) or any(c in rest for c in "[]*?@"):
+        raise NotPlayableError(f"the path {path!r} is not played locally")
+    value = root
+    for part in filter(None, rest.split(".")):
+        if not isinstance(value, Mapping) or part not in value:
+            raise KeyError(f"{path}: not found in the state's input")
+        value = value[part]
+    return value
+
+
+def resolve_parameters(template: Any, document: Any, context: Mapping[str, Any]) -> Any:
+    """ASL Parameters: keys ending in `.$` take the value of their path."""
+    if isinstance(template, Mapping):
+        return {
+            (key[:-2] if key.endswith(".$") else key): (
+                path_value(value, document, context)
+                if key.endswith(".$")
+                else resolve_parameters(value, document, context)
+            )
+            for key, value in template.items()
+        }
+    if isinstance(template, list):
+        return [resolve_parameters(item, document, context) for item in template]
+    return template
+
+
+def read_items(body: str, reader_config: Mapping[str, Any]) -> list[Any]:
+    """The items ItemReader hands the map (Developer Guide, "ItemReader (Map)"): a CSV row is an object of strings by
+    the header (empty cells are empty strings), a JSON Lines line is its value."""
+    input_type = reader_config.get("InputType", "JSON")
+    if input_type == "CSV":
+        rows = list(csv.reader(io.StringIO(body)))
+        if reader_config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
+            headers = list(reader_config["CSVHeaders"])
+        else:
+            headers, rows = (rows[0], rows[1:]) if rows else ([], [])
+        items: list[Any] = [dict(zip(headers, row + [""] * (len(headers) - len(row)), strict=False)) for row in rows]
+    elif input_type == "JSONL":
+        items = [json.loads(line) for line in body.splitlines() if line.strip()]
+    elif input_type == "JSON":
+        items = json.loads(body)
+    else:
+        raise NotPlayableError(f"ItemReader InputType {input_type} is not played locally")
+    max_items = reader_config.get("MaxItems")
+    return items[: int(max_items)] if max_items else items
+
+
+@dataclass
+class Counts:
+    pending: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    timedOut: int = 0  # noqa: N815 - DescribeMapRun's own field names
+    aborted: int = 0
+    total: int = 0
+    resultsWritten: int = 0  # noqa: N815
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass
+class MapRun:
+    """One map run, as DescribeMapRun tells it."""
+
+    arn: str
+    execution_arn: str
+    state_machine_arn: str
+    max_concurrency: int
+    tolerated_failure_percentage: float
+    items: Counts = field(default_factory=Counts)
+    executions: Counts = field(default_factory=Counts)
+    status: str = "RUNNING"
+    start_date: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stop_date: datetime | None = None
+
+    def describe(self) -> dict[str, Any]:
+        described = {
+            "mapRunArn": self.arn,
+            "executionArn": self.execution_arn,
+            "status": self.status,
+            "startDate": self.start_date,
+            "maxConcurrency": self.max_concurrency,
+            "toleratedFailurePercentage": self.tolerated_failure_percentage,
+            "toleratedFailureCount": 0,
+            "itemCounts": self.items.as_dict(),
+            "executionCounts": self.executions.as_dict(),
+            "redriveCount": 0,
+        }
+        return described | ({"stopDate": self.stop_date} if self.stop_date else {})
+
+    def list_item(self) -> dict[str, Any]:
+        item = {"executionArn": self.execution_arn, "mapRunArn": self.arn, "stateMachineArn": self.state_machine_arn}
+        return item | {"startDate": self.start_date} | ({"stopDate": self.stop_date} if self.stop_date else {})
+
+
+@dataclass
+class MapRuns:
+    """Every map run the player started, for ListMapRuns and DescribeMapRun."""
+
+    runs: dict[str, MapRun] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, run: MapRun) -> None:
+        with self.lock:
+            self.runs[run.arn] = run
+
+    def of_execution(self, execution_arn: str) -> list[MapRun]:
+        with self.lock:
+            return [run for run in self.runs.values() if run.execution_arn == execution_arn]
+
+
+@dataclass(frozen=True)
+class _Child:
+    index: int
+    batch: dict[str, Any]
+    items: int
+
+
+@dataclass
+class MapRunPlayer:
+    """The player function's handler: one invocation plays one map run to its end."""
+
+    aws: LocalAws
+    states: dict[str, MapState]
+    runs: MapRuns
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        state = self.states[event["mapState"]]
+        definition, document, execution_arn = state.definition, event["input"], event["executionArn"]
+        context_object = {"Execution": {"Id": execution_arn, "Name": execution_arn.rsplit(":", 1)[-1]}}
+        items = self._items(definition, document, context_object)
+        batches = self._batches(definition, items, document, context_object)
+        machine = execution_arn.split(":execution:", 1)[1].rsplit(":", 1)[0]
+        run_id = str(uuid.uuid4())
+        run = MapRun(
+            arn=f"arn:aws:states:{REGION}:{ACCOUNT_ID}:mapRun:{machine}/{state.state_name}:{run_id}",
+            execution_arn=execution_arn,
+            state_machine_arn=state.child_state_machine_arn,
+            max_concurrency=int(definition.get("MaxConcurrency", 0)),
+            tolerated_failure_percentage=float(definition.get("ToleratedFailurePercentage", 0)),
+        )
+        run.items.total = run.items.pending = len(items)
+        run.executions.total = run.executions.pending = len(batches)
+        self.runs.add(run)
+        finished = self._run_children(run, batches)
+        details = self._write_results(definition, document, context_object, run, run_id, finished, batches)
+        run.stop_date = datetime.now(UTC)
+        if self._exceeded(run):
+            run.status = "FAILED"
+            raise ToleratedFailureExceededError(f"{run.items.failed} of {run.items.total} items failed")
+        run.status = "SUCCEEDED"
+        return {"MapRunArn": run.arn, "ResultWriterDetails": details}
+
+    def _items(self, definition: Mapping[str, Any], document: Any, context: Mapping[str, Any]) -> list[Any]:
+        reader = definition["ItemReader"]
+        if reader.get("Resource", "").rsplit(":", 1)[-1] != "getObject":
+            raise NotPlayableError(f"ItemReader {reader.get('Resource')} is not played locally")
+        location = resolve_parameters(reader["Parameters"], document, context)
+        body = self.aws.client("s3").get_object(Bucket=location["Bucket"], Key=location["Key"])["Body"].read()
+        return read_items(body.decode("utf-8-sig"), reader.get("ReaderConfig", {}))
+
+    @staticmethod
+    def _batches(
+        definition: Mapping[str, Any], items: list[Any], document: Any, context: Mapping[str, Any]
+    ) -> list[_Child]:
+        batcher = definition.get("ItemBatcher")
+        if batcher is None:
+            return [_Child(index, item, 1) for index, item in enumerate(items)]
+        size = int(batcher.get("MaxItemsPerBatch", len(items) or 1))
+        batch_input = resolve_parameters(batcher.get("BatchInput", {}), document, context)
+        return [
+            _Child(
+                index,
+                {"Items": items[start : start + size], "BatchInput": batch_input},
+                len(items[start : start + size]),
+            )
+            for index, start in enumerate(range(0, len(items), size))
+        ]
+
+    def _exceeded(self, run: MapRun) -> bool:
+        return run.items.total > 0 and run.items.failed * 100 > run.tolerated_failure_percentage * run.items.total
+
+    def _run_children(self, run: MapRun, batches: list[_Child]) -> dict[int, dict[str, Any]]:
+        """Every batch as a child execution, at most MaxConcurrency at a time (0: no limit but the batches')."""
+        finished: dict[int, dict[str, Any]] = {}
+        workers = run.max_concurrency or max(1, len(batches))
+        pending = iter(batches)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="map-run") as pool:
+            running: set[Future[tuple[_Child, dict[str, Any]]]] = set()
+            while True:
+                while len(running) < workers and not self._exceeded(run):
+                    child = next(pending, None)
+                    if child is None:
+                        break
+                    self._move(run, child, "pending", "running")
+                    running.add(pool.submit(self._run_child, run, child))
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    child, described = future.result()
+                    finished[child.index] = described
+                    self._move(run, child, "running", "succeeded" if described["status"] == "SUCCEEDED" else "failed")
+        return finished
+
+    def _move(self, run: MapRun, child: _Child, source: str, target: str) -> None:
+        with self.runs.lock:
+            for counts, amount in ((run.items, child.items), (run.executions, 1)):
+                setattr(counts, source, getattr(counts, source) - amount)
+                setattr(counts, target, getattr(counts, target) + amount)
+
+    def _run_child(self, run: MapRun, child: _Child) -> tuple[_Child, dict[str, Any]]:
+        sfn = self.aws.client("stepfunctions")
+        name = f"{run.arn.rsplit(':', 1)[-1][:8]}-{child.index}"
+        started = sfn.start_execution(stateMachineArn=run.state_machine_arn, name=name, input=json.dumps(child.batch))
+        while True:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
+            if described["status"] != "RUNNING":
+                return child, described
+            time.sleep(POLL_SECONDS)
+
+    def _write_results(  # noqa: PLR0917
+        self,
+        definition: Mapping[str, Any],
+        document: Any,
+        context: Mapping[str, Any],
+        run: MapRun,
+        run_id: str,
+        finished: dict[int, dict[str, Any]],
+        batches: list[_Child],
+    ) -> dict[str, str]:
+        writer = definition["ResultWriter"]
+        location = resolve_parameters(writer.get("Parameters", {}), document, context)
+        bucket, prefix = location["Bucket"], location.get("Prefix", "").strip("/")
+        folder = f"{prefix}/{run_id}" if prefix else run_id
+        as_lines = writer.get("WriterConfig", {}).get("OutputType", "JSON") == "JSONL"
+        by_status: dict[str, list[dict[str, Any]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
+        for child in batches:
+            described = finished.get(child.index)
+            if described is None:
+                by_status["PENDING"].append({"Input": json.dumps(child.batch), "InputDetails": {"Included": True}})
+                continue
+            by_status["SUCCEEDED" if described["status"] == "SUCCEEDED" else "FAILED"].append(_result_entry(described))
+        s3 = self.aws.client("s3")
+        files: dict[str, list[dict[str, Any]]] = {}
+        for status, entries in by_status.items():
+            files[status] = []
+            if not entries:
+                continue
+            body = "".join(json.dumps(entry) + "\n" for entry in entries) if as_lines else json.dumps(entries)
+            key = f"{folder}/{status}_0.json"
+            s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+            files[status].append({"Key": key, "Size": len(body.encode())})
+        run.items.resultsWritten = run.items.total
+        manifest_key = f"{folder}/manifest.json"
+        manifest = {"DestinationBucket": bucket, "MapRunArn": run.arn, "ResultFiles": files}
+        s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+        return {"Bucket": bucket, "Key": manifest_key}
+
+
+class ToleratedFailureExceededError(Exception):
+    """The map state's error, under ASL's name (the errorType the Task's Catch and the execution see)."""
+
+    lambda_error_type = EXCEEDED
+
+
+def _result_entry(described: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "ExecutionArn": described["executionArn"],
+        "Name": described.get("name"),
+        "StateMachineArn": described.get("stateMachineArn"),
+        "Status": described["status"],
+        "Input": described.get("input", "{}"),
+        "InputDetails": {"Included": True},
+        "StartDate": _iso(described.get("startDate")),
+        "StopDate": _iso(described.get("stopDate")),
+        "RedriveCount": 0,
+    }
+    if described["status"] == "SUCCEEDED":
+        entry |= {"Output": described.get("output", "null"), "OutputDetails": {"Included": True}}
+    else:
+        entry |= {"Error": described.get("error"), "Cause": described.get("cause")}
+    return entry
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def player_function(player: MapRunPlayer) -> LocalFunction:
+    """The player as a local function: one container per map run at a time, as long as a bulk run may last."""
+    function = LocalFunction(
+        name=PLAYER_FUNCTION, handler_path=f"{__name__}.{MapRunPlayer.__name__}", timeout_seconds=7 * 86_400.0
+    )
+    function.handler = player
+    function.new_container = lambda: player
+    return function
+
+
+@contextmanager
+def map_runs_answered(runs: MapRuns) -> Iterator[None]:
+    """ListMapRuns and DescribeMapRun from the player's map runs (moto's own know only its interpreter's)."""
+    original_list = moto_patches.LIST_MAP_RUNS.original()
+    original_describe = moto_patches.DESCRIBE_MAP_RUN.original()
+
+    def list_map_runs(response: Any) -> ActionResult:
+        execution_arn = response._get_param("executionArn")
+        played = runs.of_execution(execution_arn)
+        if not played:
+            return original_list(response)  # type: ignore[no-any-return]
+        return ActionResult({"mapRuns": [run.list_item() for run in played]})
+
+    def describe_map_run(response: Any) -> ActionResult:
+        arn = response._get_param("mapRunArn")
+        run = runs.runs.get(arn)
+        if run is None:
+            return original_describe(response)  # type: ignore[no-any-return]
+        with runs.lock:
+            return ActionResult(run.describe())
+
+    with ExitStack() as stack:
+        stack.enter_context(moto_patches.LIST_MAP_RUNS.applied(list_map_runs))
+        stack.enter_context(moto_patches.DESCRIBE_MAP_RUN.applied(describe_map_run))
+        yield
