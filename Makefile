@@ -79,8 +79,9 @@ preview: $(STAMP) ## render every custom message (brand x locale x reason) into 
 	@$(FUNCTIONS_PATH) $(PY) -m custom_message.precompile
 	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview
 
-bench: $(STAMP) ## custom message trigger: cold start and warm rendering beside a Powertools baseline
+bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota (lines + bench/results/)
 	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000
+	@PYTHONPATH=functions:. $(PY) -m bench.bulk_speed --users 2000 --quota 25
 
 browser: ## install Debian's chromium for the preview test, if it is missing
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }

@@ -59,11 +59,12 @@ class ProxiedRequest:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The proxy answers the client itself, with this status and JSON body."""
+    """The proxy answers the client itself, with this status, JSON body and extra headers."""
 
     status: int
     body: dict[str, Any]
     name: str = "answer"  # what the exchange records as the interference
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +325,8 @@ class RewritingProxy:
 def _as_reply(interference: Interference) -> _Reply | HangUp:
     if isinstance(interference, HangUp):
         return interference
-    return _Reply(interference.status, [("Content-Type", _JSON)], json.dumps(interference.body).encode())
+    headers = [("Content-Type", _JSON), *interference.headers]
+    return _Reply(interference.status, headers, json.dumps(interference.body).encode())
 
 
 def _rewritten(body: bytes, rewrites: list[JsonRewrite]) -> bytes:

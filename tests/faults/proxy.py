@@ -74,11 +74,20 @@ class ServiceErrors:
     internal_error: Answer
 
 
-# Cognito's API reference: TooManyRequestsException "Rate exceeded" (HTTP 400), InternalErrorException (HTTP 500).
+# Cognito's API reference: TooManyRequestsException "Rate exceeded" (HTTP 400), InternalErrorException (HTTP 500);
+# each names its type in the body's __type and in the x-amzn-ErrorType header (the AWS JSON 1.1 protocol's two places).
 COGNITO: Final = ServiceErrors(
     COGNITO_SERVICE,
-    Answer(400, {"__type": "TooManyRequestsException", "message": "Rate exceeded"}),
-    Answer(500, {"__type": "InternalErrorException", "message": "Internal error"}),
+    Answer(
+        400,
+        {"__type": "TooManyRequestsException", "message": "Rate exceeded"},
+        headers=(("x-amzn-ErrorType", "TooManyRequestsException"),),
+    ),
+    Answer(
+        500,
+        {"__type": "InternalErrorException", "message": "Internal error"},
+        headers=(("x-amzn-ErrorType", "InternalErrorException"),),
+    ),
 )
 # DynamoDB's API reference (common errors): ThrottlingException (HTTP 400), InternalServerError (HTTP 500).
 DYNAMODB: Final = ServiceErrors(
