@@ -7,6 +7,7 @@ output. Logs the counts only: never a user's identifier.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -14,9 +15,12 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from contracts.environment import POWERTOOLS_SERVICE_NAME
+from contracts.telemetry import RUN_SUMMARY_SERVICE
 from run_summary.summary import ObjectStore, summarize
 
-logger = Logger()
+# The stack sets POWERTOOLS_SERVICE_NAME to the same name; this default names the service wherever it runs.
+logger = Logger(service=os.environ.get(POWERTOOLS_SERVICE_NAME) or RUN_SUMMARY_SERVICE)
 
 
 class S3Store:

@@ -1,0 +1,153 @@
+"""A bulk run through the local system: the synthesized bulk workflow (its Distributed Map played from the definition,
+children run by moto, the real reset function in process), with a Cognito that throttles.
+
+What a security team relies on after a breach: every row of the manifest ends with exactly one result row, no user is
+sent two codes, the summary's counts match the pool, and a rerun of the run's batches (what a redrive does) resets
+nobody again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from contracts.bulk import batch_results, child_executions
+from local_aws.pool import add_user
+from local_aws.synth import SynthesizedStack, synthesize
+from local_aws.system import LocalSystem
+from tests.e2e.conftest import running_with_users
+from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
+
+USERS: Final = 520
+# Cognito answers this share of its calls with TooManyRequestsException, whatever the pacing does.
+THROTTLED_SHARE: Final = 0.03
+COGNITO_ENDPOINT: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
+
+
+@pytest.fixture(scope="module")
+def fast_synthesized() -> SynthesizedStack:
+    """The stack with a rate budget this machine can keep up with (the default 20/s would make the run 30 s)."""
+    return synthesize({"rateBudget": 60})
+
+
+@pytest.fixture
+def bulk_system(
+    fast_synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalSystem]:
+    yield from running_with_users(fast_synthesized, tmp_path / "outbox", monkeypatch)
+
+
+def _add_users(system: LocalSystem, count: int) -> list[str]:
+    names = [f"breach-user-{index:04d}" for index in range(count)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(
+            pool.map(
+                lambda name: add_user(system.cognito, system.stack.user_pool_id, name, email=f"{name}@example.com"),
+                names,
+            )
+        )
+    return names
+
+
+def _result_rows(system: LocalSystem, summary: dict[str, Any]) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """Every result row the run wrote (ResultWriter's files), and the child executions per status."""
+    s3 = system.aws.client("s3")
+    bucket, _, folder = summary["results"].removeprefix("s3://").partition("/")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}manifest.json")["Body"].read())
+    rows: list[dict[str, Any]] = []
+    children: Counter[str] = Counter()
+    for status, files in manifest["ResultFiles"].items():
+        for file in files:
+            body = s3.get_object(Bucket=bucket, Key=file["Key"])["Body"].read().decode()
+            for child in child_executions(body.splitlines()):
+                children[status] += 1
+                rows.extend(batch_results(child))
+    return rows, children
+
+
+def test_a_throttled_bulk_run_ends_with_one_result_per_row_and_one_code_per_user(
+    bulk_system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = bulk_system
+    users = _add_users(system, USERS)
+    rows = [{"username": name} for name in users]
+    rows.insert(100, {"email": f"{users[7]}@example.com"})  # the same user again, by e-mail: skipped, not reset again
+    rows.append({"username": "nobody-by-this-name"})  # a row whose user does not exist: failed, with its reason
+    rows.append({"sub": "00000000-0000-4000-8000-000000000000", "reason": "security_incident"})  # an unknown sub
+    manifest = "".join(json.dumps(row) + "\n" for row in rows)
+    injector = FaultInjector(
+        seed=11, plans=[FaultPlan(COGNITO, THROTTLED_SHARE, {Fault.THROTTLE_BEFORE: 1.0})], stall_seconds=0.0
+    )
+    with fault_injecting_proxy(system.aws.endpoint_url, injector) as cognito:
+        monkeypatch.setenv(COGNITO_ENDPOINT, cognito.url)
+        system.stack.functions.start_cold()  # new containers build their clients towards the throttling Cognito
+        execution = system.run_bulk(
+            manifest, run_id="breach-e2e", defaults={"clientMetadata": {"reason": "security_incident"}}
+        )
+        exchanges = cognito.exchanges
+    monkeypatch.delenv(COGNITO_ENDPOINT)
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    summary = json.loads(execution["output"])
+    assert summary["runId"] == "breach-e2e"
+    assert summary["total"] == len(rows)
+    assert summary["statuses"] == {"reset": USERS, "skipped": 1, "failed": 2}
+    assert summary["reasons"] == {"USER_NOT_FOUND": 2}
+    assert summary["unfinished"] == {}
+
+    result_rows, children = _result_rows(system, summary)
+    assert len(result_rows) == len(rows)  # one result row per manifest row
+    assert children["FAILED"] == children["PENDING"] == 0
+    reset_rows = Counter(row["username"] for row in result_rows if row["status"] == "reset")
+    assert set(reset_rows) == set(users)
+    assert max(reset_rows.values()) == 1
+    # Cognito was throttled and the run went on: no user was sent two codes, every user got one.
+    assert sum(1 for exchange in exchanges if exchange.interference == Fault.THROTTLE_BEFORE) > 0
+    sent = codes_sent(exchanges)
+    assert set(sent) == set(users)
+    assert max(sent.values()) == 1
+    statuses = Counter(system.user_status(name) for name in users)
+    assert statuses == {"RESET_REQUIRED": USERS}
+    delivered = Counter(message.username for message in system.outbox.messages)
+    assert delivered == dict.fromkeys(users, 1)
+    # The summary object beside the results says the same as the execution's output.
+    bucket, _, key = summary["summary"].removeprefix("s3://").partition("/")
+    stored = json.loads(system.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert stored == summary
+    # The map run's counts, as the operator CLI reads them.
+    sfn = system.aws.client("stepfunctions")
+    (map_run,) = sfn.list_map_runs(executionArn=execution["executionArn"])["mapRuns"]
+    counts = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["itemCounts"]
+    assert counts["total"] == counts["succeeded"] == len(rows)
+
+
+def test_rerunning_a_runs_batches_resets_nobody_twice_but_a_new_run_does(bulk_system: LocalSystem) -> None:
+    """A redrive reruns the batches of a run with the same run id: every user reads `reset` (replayed), and no second
+    code goes out. A new run (another id) is a new decision: its users are reset again."""
+    system = bulk_system
+    users = _add_users(system, 12)
+    manifest = "username,reason\n" + "".join(f"{name},policy_rotation\n" for name in users)
+    first = system.run_bulk(manifest, run_id="rotation-1", csv=True)
+    assert json.loads(first["output"])["statuses"] == {"reset": 12}
+    sent_before = len(system.outbox.messages)
+    reset_function = system.stack.functions.running("reset_password.handler.lambda_handler")
+    rerun = system.stack.functions.invoke(
+        reset_function,
+        {
+            "Items": [{"username": name, "reason": "policy_rotation"} for name in users],
+            "BatchInput": {"runId": "rotation-1"},
+        },
+    )
+    assert rerun.function_error is None
+    assert {result["status"] for result in rerun.payload["results"]} == {"reset"}
+    assert all(result["replayed"] for result in rerun.payload["results"])
+    assert len(system.outbox.messages) == sent_before == 12
+    second = system.run_bulk(manifest, run_id="rotation-2", csv=True)
+    assert json.loads(second["output"])["statuses"] == {"reset": 12}
+    assert len(system.outbox.messages) == 24
