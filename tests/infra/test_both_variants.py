@@ -251,7 +251,9 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
         variant.logical_id("SingleReset/StateMachine/Role"),
         variant.logical_id("BulkReset/StateMachine/Role"),
     }
-    bucket = "${" + variant.logical_id("BulkReset/Bucket") + "}"
+    bucket_id = variant.logical_id("BulkReset/Bucket")
+    # The bulk bucket's objects, by its name or by its ARN.
+    objects = (f"arn:${{AWS::Partition}}:s3:::${{{bucket_id}}}/", f"${{{bucket_id}.Arn}}/")
     bulk_machine = "${" + variant.logical_id("BulkReset/StateMachine") + "}"
     for role_id in variant.of_type("AWS::IAM::Role"):
         for _, action, resource, _ in variant.role_permissions(role_id):
@@ -259,9 +261,7 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
                 assert role_id in state_machine_roles
                 assert action.startswith(("logs:", "xray:")), action
             elif "*" in resource and not resource.endswith(".Arn}:*"):  # function versions: <function ARN>:*
-                assert resource.startswith(f"arn:${{AWS::Partition}}:s3:::{bucket}/") or bulk_machine in resource, (
-                    resource
-                )
+                assert resource.startswith(objects) or bulk_machine in resource, resource
 
 
 TRIGGER_REJECTED_DIMENSIONS = {REASON_DIMENSION: FailureReason.TRIGGER_REJECTED.value, SERVICE_DIMENSION: RESET_SERVICE}
@@ -413,41 +413,81 @@ RETRIES = [
 ]
 
 
-def test_bulk_workflow_maps_a_jsonl_manifest_in_batches_within_the_rate_budget(variant: Synthesized) -> None:
+def test_bulk_workflow_names_the_run_and_gives_every_batch_its_defaults_and_run_id(variant: Synthesized) -> None:
+    definition = json.loads(render(variant.properties("BulkReset/StateMachine")["DefinitionString"]))
+    states = definition["States"]
+    assert definition["StartAt"] == "Defaults given?"
+    assert states["Defaults given?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.defaults", "IsPresent": True, "Next": "Name the run"}],
+        "Default": "No defaults",
+    }
+    assert states["No defaults"] == {"Type": "Pass", "Result": {}, "ResultPath": "$.defaults", "Next": "Name the run"}
+    # The run id is the execution's name: a redrive keeps it, a new execution is a new run.
+    assert states["Name the run"] == {
+        "Type": "Pass",
+        "Parameters": {"runId.$": "$$.Execution.Name"},
+        "ResultPath": "$.run",
+        "Next": "Run defaults",
+    }
+    # Every batch's defaults carry the run id; the execution's name wins over a runId among the defaults.
+    assert states["Run defaults"] == {
+        "Type": "Pass",
+        "Parameters": {
+            "manifestKey.$": "$.manifestKey",
+            "runId.$": "$.run.runId",
+            "batchInput.$": "States.JsonMerge($.defaults, $.run, false)",
+        },
+        "Next": "CSV or JSON Lines?",
+    }
+    assert states["CSV or JSON Lines?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {
+                "Or": [
+                    {"Variable": "$.manifestKey", "StringMatches": "*.csv"},
+                    {"Variable": "$.manifestKey", "StringMatches": "*.CSV"},
+                ],
+                "Next": "Reset every user in the CSV manifest",
+            }
+        ],
+        "Default": "Reset every user in the JSON Lines manifest",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "reader_config"),
+    [("CSV", {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}), ("JSON Lines", {"InputType": "JSONL"})],
+)
+def test_bulk_workflow_maps_each_manifest_format_in_batches_within_the_rate_budget(
+    variant: Synthesized, kind: str, reader_config: dict[str, str]
+) -> None:
     definition = json.loads(render(variant.properties("BulkReset/StateMachine")["DefinitionString"]))
     bucket = "${" + variant.logical_id("BulkReset/Bucket") + "}"
     function_id = variant.logical_id("Reset/ResetPassword/Function")
-    assert definition["StartAt"] == "Defaults given?"
-    assert definition["States"]["Defaults given?"] == {
-        "Type": "Choice",
-        "Choices": [{"Variable": "$.defaults", "IsPresent": True, "Next": "Reset every user in the manifest"}],
-        "Default": "No defaults",
-    }
-    assert definition["States"]["No defaults"] == {
-        "Type": "Pass",
-        "Result": {},
-        "ResultPath": "$.defaults",
-        "Next": "Reset every user in the manifest",
-    }
-    mapped = definition["States"]["Reset every user in the manifest"]
+    mapped = definition["States"][f"Reset every user in the {kind} manifest"]
     assert mapped["ItemReader"] == {
         "Resource": "arn:${AWS::Partition}:states:::s3:getObject",
-        "ReaderConfig": {"InputType": "JSONL"},
+        "ReaderConfig": reader_config,
         "Parameters": {"Bucket": bucket, "Key.$": "$.manifestKey"},
     }
-    assert mapped["ItemBatcher"] == {"MaxItemsPerBatch": 10, "BatchInput": {"defaults.$": "$.defaults"}}
+    assert mapped["ItemBatcher"] == {"MaxItemsPerBatch": 10, "BatchInput": {"defaults.$": "$.batchInput"}}
     # One batch is one invocation at a time: the map runs as many batches as the reserved concurrency.
     reserved = variant.properties("Reset/ResetPassword/Function")["ReservedConcurrentExecutions"]
     assert mapped["MaxConcurrency"] == reserved
     assert mapped["ToleratedFailurePercentage"] == 5
+    # JSON Lines results, so that the summary streams a run of any size.
     assert mapped["ResultWriter"] == {
         "Resource": "arn:${AWS::Partition}:states:::s3:putObject",
         "Parameters": {"Bucket": bucket, "Prefix": "results"},
+        "WriterConfig": {"OutputType": "JSONL", "Transformation": "NONE"},
     }
+    assert mapped["ResultPath"] == "$.mapRun"
+    assert mapped["Next"] == "Summarize the run"
     processor = mapped["ItemProcessor"]
     # Standard children: one child's retries can outlast Express's five minutes (infra/workflows.py has the sum).
     assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-    task = processor["States"]["Reset batch"]
+    task = processor["States"][f"Reset batch ({kind})"]
     assert task["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
     # The reset function's batch contract: {"Items": [...], "BatchInput": {defaults}}.
     assert task["Parameters"] == {
@@ -457,6 +497,30 @@ def test_bulk_workflow_maps_a_jsonl_manifest_in_batches_within_the_rate_budget(v
     assert task["Retry"] == RETRIES
 
 
+def test_bulk_workflow_ends_with_the_runs_summary(variant: Synthesized) -> None:
+    definition = json.loads(render(variant.properties("BulkReset/StateMachine")["DefinitionString"]))
+    summary_id = variant.logical_id("BulkReset/Summary/RunSummary/Function")
+    task = definition["States"]["Summarize the run"]
+    assert task["Parameters"] == {
+        "FunctionName": "${" + summary_id + ".Arn}",
+        "Payload": {"runId.$": "$.runId", "resultWriterDetails.$": "$.mapRun.ResultWriterDetails"},
+    }
+    assert task["OutputPath"] == "$.Payload"  # the summary is the execution's output
+    assert task["End"] is True
+    assert task["Retry"] == RETRIES[1:]  # the Lambda service's own failures only
+
+
+def test_run_summary_reads_results_and_writes_only_summaries(variant: Synthesized) -> None:
+    bucket = "${" + variant.logical_id("BulkReset/Bucket") + ".Arn}"
+    role_id = variant.logical_id("BulkReset/Summary/RunSummary/Role")
+    log_group = "${" + variant.logical_id("BulkReset/Summary/RunSummary/LogGroup") + ".Arn}"
+    assert variant.role_permissions(role_id) == grants(
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
+        allow(["s3:GetObject"], [f"{bucket}/results/*"]),
+        allow(["s3:PutObject"], [f"{bucket}/results/*/summary.json"]),
+    )
+
+
 def test_single_and_bulk_workflows_retry_the_same_way(variant: Synthesized) -> None:
     assert _definition(variant)["States"]["Reset user"]["Retry"] == RETRIES
 
@@ -464,6 +528,7 @@ def test_single_and_bulk_workflows_retry_the_same_way(variant: Synthesized) -> N
 def test_bulk_role_reads_manifests_writes_results_and_runs_only_its_own_children(variant: Synthesized) -> None:
     role_id = variant.logical_id("BulkReset/StateMachine/Role")
     function_id = variant.logical_id("Reset/ResetPassword/Function")
+    summary_id = variant.logical_id("BulkReset/Summary/RunSummary/Function")
     machine = variant.logical_id("BulkReset/StateMachine")
     objects = "arn:${AWS::Partition}:s3:::${" + variant.logical_id("BulkReset/Bucket") + "}/*"
     executions = f"arn:{variant.partition}:states:{variant.region}:${{AWS::AccountId}}:execution:" + json.dumps(
@@ -474,6 +539,7 @@ def test_bulk_role_reads_manifests_writes_results_and_runs_only_its_own_children
         allow(["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"], [objects]),
         allow(["s3:GetObject"], [objects]),
         allow(["lambda:InvokeFunction"], ["${" + function_id + ".Arn}", "${" + function_id + ".Arn}:*"]),
+        allow(["lambda:InvokeFunction"], ["${" + summary_id + ".Arn}", "${" + summary_id + ".Arn}:*"]),
         allow(
             [
                 "logs:CreateLogDelivery",

@@ -144,6 +144,7 @@ def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> Non
         existing_pool.logical_id("Reset/ResetPassword/Role"),
         existing_pool.logical_id("SingleReset/StateMachine/Role"),
         existing_pool.logical_id("BulkReset/StateMachine/Role"),
+        existing_pool.logical_id("BulkReset/Summary/RunSummary/Role"),
         existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Role"),
     }
 

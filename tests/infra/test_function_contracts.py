@@ -20,6 +20,7 @@ from tests.infra.conftest import Synthesized, render
 READ_BY: dict[str, frozenset[str]] = {
     "CustomMessage/CustomMessage/Function": env.CUSTOM_MESSAGE_VARIABLES,
     "Reset/ResetPassword/Function": env.RESET_FUNCTION_VARIABLES,
+    "BulkReset/Summary/RunSummary/Function": env.RUN_SUMMARY_VARIABLES,
 }
 
 

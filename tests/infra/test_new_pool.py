@@ -159,6 +159,7 @@ def test_every_role_is_one_this_suite_asserts(new_pool: Synthesized) -> None:
         new_pool.logical_id("Reset/ResetPassword/Role"),
         new_pool.logical_id("SingleReset/StateMachine/Role"),
         new_pool.logical_id("BulkReset/StateMachine/Role"),
+        new_pool.logical_id("BulkReset/Summary/RunSummary/Role"),
         new_pool.logical_id("UserPool/Handler/Role"),
     }
 
