@@ -104,6 +104,39 @@ def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
     say.line(f"    messages sent for it: {len(system.outbox.messages) - sent}; lena: {system.user_status('lena')}")
 
 
+BREACH_USERS = 300
+
+
+def breach_in_bulk(system: LocalSystem, say: Terminal, number: int) -> None:
+    """A mass reset after a breach: a CSV manifest through the bulk workflow (its Distributed Map played from the
+    synthesized definition), with a row for a user who does not exist and one user listed twice."""
+    pool = system.stack.user_pool_id
+    names = [f"employee-{index:03d}" for index in range(BREACH_USERS)]
+    for name in names:
+        add_user(system.cognito, pool, name, email=f"{name}@example.com")
+    rows = [f"{name},,security_incident" for name in names]
+    rows.insert(42, f",{names[7]}@example.com,security_incident")  # employee-007 again, by e-mail
+    rows.append("former-employee,,security_incident")  # not in the pool
+    manifest = "username,email,reason\n" + "\n".join(rows) + "\n"
+    say.line(
+        f"{number}. A breach: {BREACH_USERS} users in a CSV manifest ({len(rows)} rows: employee-007 listed twice, "
+        "once by e-mail, and a former employee who is not in the pool), through the bulk workflow:"
+    )
+    sent, started = len(system.outbox.messages), time.monotonic()
+    execution = system.run_bulk(
+        manifest, run_id="breach-demo", csv=True, defaults={"clientMetadata": {"reference": "INC-2026-11"}}
+    )
+    elapsed = time.monotonic() - started
+    say.line(f"    run breach-demo: execution {execution['status']} in {elapsed:.1f} s; its output, the run's summary:")
+    say.result("summary", json.loads(execution.get("output") or "{}"))
+    statuses: dict[str, int] = {}
+    for name in names:
+        status = system.user_status(name)
+        statuses[status] = statuses.get(status, 0) + 1
+    codes = len(system.outbox.messages) - sent
+    say.line(f"    the pool now: {statuses}; messages sent: {codes}, one per user")
+
+
 def users_and_app(system: LocalSystem) -> str:
     """lena (German) and sam (English) in the pool, and the app client they use; returns its client id."""
     pool = system.stack.user_pool_id
@@ -123,8 +156,8 @@ def default_deployment(say: Terminal, started: float) -> None:
         )
         for warning in system.synthesized.warnings:
             say.line(f"(Synth warning, as `cdk synth` reports it: {warning.split('. ')[0]}.)")
-        for name in system.stack.not_provisioned:
-            say.line(f"(Not played locally: state machine {name}; moto's interpreter refuses its definition.)")
+        for name, reason in system.stack.not_provisioned.items():
+            say.line(f"(Not played locally: state machine {name}: {reason}.)")
         say.line()
         say.line("The default deployment. Cognito refuses a trigger's e-mail on a pool that does not send through its")
         say.line("own SES identity, so the trigger tailors the SMS and Cognito sends its own e-mail.")
@@ -136,6 +169,8 @@ def default_deployment(say: Terminal, started: float) -> None:
         duplicate_inside_the_cooldown(system, say)
         say.line()
         users_own_forgot_password(system, client_id, say, number=4)
+        say.line()
+        breach_in_bulk(system, say, number=5)
         say.line()
         say.line(f"Outbox: {system.outbox.index.resolve()}")
 
