@@ -52,6 +52,7 @@ class LocalFunction:
     handler: Handler = field(init=False)
     _idle: list[Handler] = field(init=False, default_factory=list)
     _containers: int = field(init=False, default=0)
+    _generation: int = field(init=False, default=0)  # start_cold begins a new one; older containers are dropped
     _free: threading.Condition = field(init=False, default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
@@ -74,6 +75,7 @@ class LocalFunction:
                 and (self._containers >= self.reserved_concurrency)
             ):
                 self._free.wait()
+            generation = self._generation
             if self._idle:
                 handler = self._idle.pop()
             else:
@@ -84,8 +86,9 @@ class LocalFunction:
             yield handler
         finally:
             with self._free:
-                self._idle.append(handler)
-                self._free.notify()
+                if generation == self._generation:
+                    self._idle.append(handler)
+                    self._free.notify()
 
     @property
     def arn(self) -> str:
@@ -100,6 +103,8 @@ class LocalFunction:
             with self._free:
                 self._idle.clear()
                 self._containers = 0
+                self._generation += 1
+                self._free.notify_all()
             self.handler = self.new_container()
             return
         module_name, _, attribute = self.handler_path.rpartition(".")
