@@ -82,15 +82,20 @@ def reset_task(
         retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
     )
-    for errors, retry in ((TRANSIENT_RESET_ERRORS, TRANSIENT_RETRY), (LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)):
-        task.add_retry(
-            errors=list(errors),
-            interval=cdk.Duration.seconds(retry["interval"]),
-            backoff_rate=retry["backoff_rate"],
-            max_attempts=retry["max_attempts"],
-            max_delay=cdk.Duration.seconds(retry["max_delay"]),
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+    retried(task, TRANSIENT_RESET_ERRORS, TRANSIENT_RETRY)
+    return retried(task, LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)
+
+
+def retried(task: tasks.LambdaInvoke, errors: tuple[str, ...], retry: dict[str, int]) -> tasks.LambdaInvoke:
+    """Retry `errors` with exponential backoff and full jitter (said once for every task of the workflows)."""
+    task.add_retry(
+        errors=list(errors),
+        interval=cdk.Duration.seconds(retry["interval"]),
+        backoff_rate=retry["backoff_rate"],
+        max_attempts=retry["max_attempts"],
+        max_delay=cdk.Duration.seconds(retry["max_delay"]),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
     return task
 
 
@@ -190,14 +195,7 @@ class BulkResetWorkflow(Construct):
             output_path="$.Payload",
             retry_on_service_exceptions=False,
         )
-        summarize.add_retry(
-            errors=list(LAMBDA_SERVICE_ERRORS),
-            interval=cdk.Duration.seconds(SERVICE_RETRY["interval"]),
-            backoff_rate=SERVICE_RETRY["backoff_rate"],
-            max_attempts=SERVICE_RETRY["max_attempts"],
-            max_delay=cdk.Duration.seconds(SERVICE_RETRY["max_delay"]),
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        retried(summarize, LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)
 
         def resets(kind: str, reader: sfn.IItemReader) -> sfn.DistributedMap:
             reset_batch = reset_task(
