@@ -135,10 +135,13 @@ def path_value(path: str, document: Any, context: Mapping[str, Any]) -> Any:
     """A reference path (`$`, `$.a.b`, `$$.Execution.Name`): the dotted subset of JSONPath that ASL's Parameters use
     here. Anything else is refused, not guessed."""
     root, rest = (context, path[2:]) if path.startswith("$$") else (document, path[1:])
-    if not path.startswith("$") or (rest and not rest.startswith(".")) or any(c in rest for c in "[]*?@"):
+    parts = rest[1:].split(".") if rest else []
+    # An empty part is JSONPath's recursive descent (`$..a`) or a stray dot: refused, not read as `$.a`.
+    malformed = (rest and not rest.startswith(".")) or "" in parts or any(c in rest for c in "[]*?@")
+    if not path.startswith("$") or malformed:
         raise NotPlayableError(f"the path {path!r} is not played locally")
     value = root
-    for part in filter(None, rest.split(".")):
+    for part in parts:
         if not isinstance(value, Mapping) or part not in value:
             raise KeyError(f"{path}: not found in the state's input")
         value = value[part]
