@@ -76,7 +76,6 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: preview browser test-preview
 
 preview: $(STAMP) ## render every custom message (brand x locale x reason) into out/preview/ with an index page
-	@$(FUNCTIONS_PATH) $(PY) -m custom_message.precompile
 	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview
 
 bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota (lines + bench/results/)

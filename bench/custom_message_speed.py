@@ -14,10 +14,11 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))  # the contracts package, as the functions import it
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]  # the contracts package as the functions import it, and infra
 
 from contracts import environment as env  # noqa: E402 - after the path is set
 from contracts.cognito import DEVELOPER  # noqa: E402
@@ -29,15 +30,19 @@ CONTENDERS = {
     "custom_message": "custom_message.handler",
     "baseline (Powertools + Jinja2, usual way)": "baseline_custom_message",
 }
-COLD_BUDGET_MS = 150.0
+# Cold start (import and first message, fresh process, median of the runs), and against the baseline's median.
+COLD_BUDGET_MS = 60.0
+COLD_RATIO_BUDGET = 0.25
 WARM_P99_BUDGET_MS = 0.5
 
 
-def _environment() -> dict[str, str]:
+def _environment(bundle: Path) -> dict[str, str]:
+    """The trigger runs from `bundle` (its code as Lambda gets it, templates compiled by the build); the baseline
+    from functions/, compiling the same templates the usual way."""
     environment = dict(os.environ)
     environment.update(
         {
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "bench")]),
+            "PYTHONPATH": os.pathsep.join([str(bundle), str(ROOT / "functions"), str(ROOT / "bench")]),
             env.ALLOWED_LINK_HOSTS: "reset.example.com",
             # The heaviest path: a pool on its own SES identity, so the trigger renders the e-mail as well as the SMS.
             env.EMAIL_SENDING_ACCOUNT: DEVELOPER,
@@ -55,12 +60,12 @@ def _environment() -> dict[str, str]:
     return environment
 
 
-def _sample(module: str, warm_calls: int) -> dict[str, float]:
+def _sample(module: str, warm_calls: int, bundle: Path) -> dict[str, float]:
     completed = subprocess.run(  # noqa: S603 - our own interpreter and script, fixed arguments
         [sys.executable, str(CHILD), module, str(EVENT), str(warm_calls)],
         capture_output=True,
         text=True,
-        env=_environment(),
+        env=_environment(bundle),
         cwd=ROOT,
         check=False,
     )
@@ -77,9 +82,15 @@ def main() -> int:
     arguments = parser.parse_args()
 
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in CONTENDERS}
-    for _ in range(arguments.runs):
-        for name, module in CONTENDERS.items():
-            samples[name].append(_sample(module, arguments.warm_calls))
+    with tempfile.TemporaryDirectory(prefix="custom-message-bundle-") as bundle:
+        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # as the Makefile sets it
+        from infra.bundling import assemble_code
+        from infra.custom_message import SOURCE
+
+        assemble_code(SOURCE, Path(bundle))
+        for _ in range(arguments.runs):
+            for name, module in CONTENDERS.items():
+                samples[name].append(_sample(module, arguments.warm_calls, Path(bundle)))
 
     def figure(name: str, key: str, how: str) -> float:
         values = [sample[key] for sample in samples[name]]
@@ -99,15 +110,18 @@ def main() -> int:
         )
     print("(ms; import and 1st call are medians, warm figures are the median over runs of each run's percentile)")
     print()
-    cold_min = figure(ours, "cold_ms", "min")
+    cold = figure(ours, "cold_ms", "median")
+    ratio = cold / figure(baseline, "cold_ms", "median")
     warm_p99 = figure(ours, "warm_p99_ms", "median")
-    print(f"cold start: {figure(baseline, 'cold_ms', 'min') / cold_min:.1f}x faster than the baseline (min vs min)")
+    print(f"cold start: {ratio:.2f} of the baseline's (median vs median)")
     print(f"warm p99:   {figure(baseline, 'warm_p99_ms', 'median') / warm_p99:.1f}x faster than the baseline")
-    cold_ok = cold_min <= COLD_BUDGET_MS
+    cold_ok = cold <= COLD_BUDGET_MS
+    ratio_ok = ratio <= COLD_RATIO_BUDGET
     warm_ok = warm_p99 <= WARM_P99_BUDGET_MS
-    print(f"budget cold <= {COLD_BUDGET_MS:.0f} ms (min): {cold_min:.1f} ms {'OK' if cold_ok else 'OVER'}")
+    print(f"budget cold <= {COLD_BUDGET_MS:.0f} ms (median): {cold:.1f} ms {'OK' if cold_ok else 'OVER'}")
+    print(f"budget cold <= {COLD_RATIO_BUDGET} of the baseline (median): {ratio:.2f} {'OK' if ratio_ok else 'OVER'}")
     print(f"budget warm p99 <= {WARM_P99_BUDGET_MS} ms: {warm_p99:.3f} ms {'OK' if warm_ok else 'OVER'}")
-    return 1 if arguments.strict and not (cold_ok and warm_ok) else 0
+    return 1 if arguments.strict and not (cold_ok and ratio_ok and warm_ok) else 0
 
 
 if __name__ == "__main__":

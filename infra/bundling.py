@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -34,7 +34,7 @@ PIP_PLATFORM: Final = ("manylinux2014_aarch64", "3.14", "cp")
 WHEELHOUSE: Final = PROJECT_ROOT / "build" / "lambda-wheels" / "cp314-manylinux2014_aarch64"
 
 # Bump when the recipe below changes, so assets are rebuilt even if no source file did.
-_RECIPE_VERSION: Final = "1"
+_RECIPE_VERSION: Final = "2"
 _SKIPPED_NAMES: Final = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 _SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
 
@@ -47,12 +47,16 @@ class BundlingError(RuntimeError):
 class FunctionSource:
     """What goes into one function's deployment package.
 
-    packages: directories under functions/ copied verbatim (the handler's package and the shared ones it imports).
+    packages: directories under functions/ copied (the handler's package and the shared ones it imports).
     requirements: top-level distributions the function imports; their dependencies come from the same pins.
+    tooling: files under functions/ that are for building or previewing, not for running (left out of the bundle).
+    build_step: generates files into the bundle after the copy (from the same sources, so the asset hash covers it).
     """
 
     packages: tuple[str, ...]
     requirements: tuple[str, ...]
+    tooling: tuple[str, ...] = ()
+    build_step: Callable[[Path], None] | None = None
 
     def files(self) -> Iterable[Path]:
         for package in self.packages:
@@ -60,7 +64,8 @@ class FunctionSource:
             if not (root / "__init__.py").is_file():
                 raise BundlingError(f"functions/{package} is not a Python package (no __init__.py)")
             for path in sorted(root.rglob("*")):
-                if path.is_file() and not _skipped(path.relative_to(root)):
+                relative = path.relative_to(FUNCTIONS_DIR).as_posix()
+                if path.is_file() and not _skipped(path.relative_to(root)) and relative not in self.tooling:
                     yield path
 
     def asset_hash(self) -> str:
@@ -73,6 +78,17 @@ class FunctionSource:
             digest.update(path.relative_to(FUNCTIONS_DIR).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()
+
+
+def assemble_code(source: FunctionSource, output: Path) -> None:
+    """The function's own code as the bundle holds it: its packages without tooling, then its build step's files
+    (the benchmark measures the trigger from exactly this)."""
+    for path in source.files():
+        target = output / path.relative_to(FUNCTIONS_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    if source.build_step is not None:
+        source.build_step(output)
 
 
 def _skipped(relative: Path) -> bool:
@@ -89,10 +105,7 @@ class _PinnedLocalBundling:
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
         output = Path(output_dir)
-        for path in self._source.files():
-            target = output / path.relative_to(FUNCTIONS_DIR)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+        assemble_code(self._source, output)
         if self._source.requirements:
             self._install_requirements(output)
         return True

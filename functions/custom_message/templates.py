@@ -11,11 +11,12 @@ Layout (see docs/custom-message.md)::
 
 Templates compile on first use and stay compiled for the life of the container (``auto_reload=False``), so a cold
 start pays only for the handful of files one message needs. Jinja2's own lexing, parsing and code generation cost
-~20 ms for those files, so ``compiled_templates/`` ships the Python source Jinja2 generates for every template
-(``python -m custom_message.precompile``; ``make preview`` runs it, the unit tests check it). A file is used only
-while the SHA-1 of its template still matches, so an edited template is never shadowed by a stale copy: it is
-compiled the slow way instead. ``StrictUndefined`` turns a misspelt variable into an error, which the
-render-everything test catches before a deployment does.
+~20 ms for those files, so the deployed bundle carries ``compiled_templates/``: the Python source Jinja2 generates for
+every template, written when the bundle is built (infra/template_compilation.py; never in git). A file is used only
+while the SHA-1 of its template still matches, so a template is never shadowed by a copy of another version: it is
+compiled the slow way instead, which is also what happens locally and in the tests, where no compiled copy exists.
+``StrictUndefined`` turns a misspelt variable into an error, which the render-everything test catches before a
+deployment does.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class TemplateLibrary:
         return sorted(self._environment.list_templates(filter_func=_is_template))
 
     def generated_source(self, name: str) -> tuple[str, str]:
-        """``(source SHA-1, Python source Jinja2 generates)`` for one template: what ``precompile`` writes."""
+        """``(source SHA-1, Python source Jinja2 generates)`` for one template: what the bundle's build writes."""
         source, _, _ = self._environment.loader.get_source(self._environment, name)  # type: ignore[union-attr]
         return _sha1(source), str(self._environment.compile(source, name, raw=True))
 
@@ -134,7 +135,7 @@ class PrecompiledTemplates(BytecodeCache):
         self.hits.append(bucket.key)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        """Nothing: the function's code directory is read-only on Lambda; ``precompile`` writes the files."""
+        """Nothing: the function's code directory is read-only on Lambda; the bundle's build writes the files."""
 
 
 def compiled_file_stem(name: str) -> str:

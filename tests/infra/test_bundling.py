@@ -21,8 +21,22 @@ def test_asset_hashes_are_stable_and_differ_per_function() -> None:
 
 
 def test_asset_hash_follows_the_requested_distributions() -> None:
-    lighter = FunctionSource(packages=custom_message.SOURCE.packages, requirements=("Jinja2",))
-    assert lighter.asset_hash() != custom_message.SOURCE.asset_hash()
+    source = custom_message.SOURCE
+    lighter = FunctionSource(source.packages, requirements=(), tooling=source.tooling, build_step=source.build_step)
+    assert lighter.asset_hash() != source.asset_hash()
+
+
+def test_tooling_stays_out_of_the_bundle_and_the_build_step_adds_the_compiled_templates(tmp_path: Path) -> None:
+    source = FunctionSource(
+        custom_message.SOURCE.packages, requirements=(), tooling=custom_message.SOURCE.tooling,
+        build_step=custom_message.SOURCE.build_step,
+    )  # fmt: skip
+    out = tmp_path / "bundle"
+    bundling._PinnedLocalBundling(source).try_bundle(str(out), image=cdk.DockerImage.from_registry("never-pulled"))
+    assert (out / "custom_message" / "handler.py").is_file()
+    assert not (out / "custom_message" / "preview.py").exists()
+    assert list((out / "custom_message" / "compiled_templates").glob("*.j2py"))
+    assert not (bundling.FUNCTIONS_DIR / "custom_message" / "compiled_templates").exists()
 
 
 def test_a_missing_wheelhouse_says_how_to_get_it(tmp_path: Path) -> None:

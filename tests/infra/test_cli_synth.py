@@ -106,9 +106,20 @@ def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencie
     assert (asset / "custom_message" / "handler.py").is_file()
     assert (asset / "contracts" / "__init__.py").is_file()
     versions = installed(asset)
-    assert set(versions) == {"aws-lambda-powertools", "jinja2", "markupsafe", "jmespath", "typing-extensions"}
+    # Only what it imports (Jinja2, and MarkupSafe with it).
+    assert set(versions) == {"jinja2", "markupsafe"}
     assert all(versions[name] == pins()[name] for name in versions), versions
-    # No SDK and no pydantic on the trigger's cold-start path; no caches or scripts in the zip.
+    # Every template compiled at the build, for the Jinja2 the bundle holds; no gallery tooling.
+    compiled = list((asset / "custom_message" / "compiled_templates").glob("*.j2py"))
+    templates = list((asset / "custom_message" / "templates").rglob("*.html")) + list(
+        (asset / "custom_message" / "templates").rglob("*.txt")
+    )
+    assert len(compiled) == len(templates) > 0
+    assert all(f"# jinja2 {versions['jinja2']} " in path.read_text().splitlines()[0] for path in compiled)
+    assert not (asset / "custom_message" / "preview.py").exists()
+    assert not (asset / "custom_message" / "precompile.py").exists()
+    # No SDK, no pydantic and no Powertools on the trigger's cold-start path; no caches or scripts in the zip.
+    assert not (asset / "aws_lambda_powertools").exists()
     assert not (asset / "boto3").exists()
     assert not (asset / "pydantic").exists()
     assert not list(asset.rglob("__pycache__"))

@@ -1,4 +1,5 @@
-"""The shipped templates and brands: every combination renders cleanly, and the precompiled copies are current."""
+"""The shipped templates and brands: every combination renders cleanly, and what the bundle's build compiles is what
+production loads."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from contracts.cognito import (
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, compose_messages, message_context
-from custom_message.precompile import stale_files, write_compiled
 from custom_message.settings import Settings
 from custom_message.templates import COMPILED_DIR, TemplateKey, TemplateLibrary
+from infra.template_compilation import compile_templates
 from tests.unit.custom_message.conftest import LINK_HOST
 
 SHIPPED_LIBRARY = TemplateLibrary()
@@ -101,13 +102,23 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
     assert "<" not in text.replace("<p>", "")
 
 
-def test_precompiled_templates_are_current() -> None:
-    stale = stale_files(TemplateLibrary(compiled=None), COMPILED_DIR)
-    assert stale == [], "templates changed: run `make preview` (or python -m custom_message.precompile)"
-
-
-def test_precompiled_templates_are_what_production_loads() -> None:
+def test_no_compiled_copy_lives_beside_the_sources() -> None:
+    """Generated files belong to the build: the bundle gets them, the repository and local runs do not."""
+    assert not os.path.exists(COMPILED_DIR)
     library = TemplateLibrary()
+    library.render(TemplateKey("en", "forgot_password", "admin_request"), "sms", message_context_for_sms())
+    assert library.precompiled is not None
+    assert library.precompiled.hits == []
+
+
+def message_context_for_sms() -> dict[str, object]:
+    return {"code": CODE_PLACEHOLDER, "brand": SHIPPED_BRANDS.brands["default"], "given_name": None}
+
+
+def test_what_the_build_compiles_is_what_production_loads(tmp_path: Path) -> None:
+    compiled = tmp_path / "compiled_templates"
+    written = compile_templates(compiled)
+    library = TemplateLibrary(compiled=str(compiled))
     request = MessageRequest(
         trigger_source=FORGOT_PASSWORD,
         code_parameter=CODE_PLACEHOLDER,
@@ -117,6 +128,7 @@ def test_precompiled_templates_are_what_production_loads() -> None:
         request, library=library, brands=SHIPPED_BRANDS, settings=Settings(email_sending_account=DEVELOPER)
     )
 
+    assert written == len(library.template_names())
     assert library.precompiled is not None
     assert len(library.precompiled.hits) == 5  # shared layout, en layout, body.html, subject, sms
     assert library.precompiled.misses == []
@@ -128,7 +140,7 @@ def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_
     sms = root / "en" / "forgot_password" / "admin_request" / "sms.txt"
     sms.parent.mkdir(parents=True)
     sms.write_text("Old {{ code }}", encoding="utf-8")
-    write_compiled(TemplateLibrary(str(root), compiled=None), str(compiled))
+    compile_templates(compiled, templates=str(root))
     sms.write_text("New {{ code }}", encoding="utf-8")
 
     library = TemplateLibrary(str(root), compiled=str(compiled))
@@ -137,7 +149,6 @@ def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_
     assert rendered == "New {####}"
     assert library.precompiled is not None
     assert len(library.precompiled.misses) == 1
-    assert stale_files(TemplateLibrary(str(root), compiled=None), str(compiled)) != []
 
 
 def test_the_shipped_brand_file_is_valid() -> None:
