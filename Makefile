@@ -75,8 +75,8 @@ FUNCTIONS_PATH := PYTHONPATH=functions
 CHROMIUM := /usr/bin/chromium
 .PHONY: preview browser test-preview
 
-preview: $(STAMP) ## render every custom message (brand x locale x reason) into out/preview/ with an index page
-	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview
+preview: $(STAMP) ## render every custom message (brand x locale x message) into out/preview/; MESSAGE_PACK=dir merges yours
+	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
 
 bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota (lines + bench/results/)
 	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000

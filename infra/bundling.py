@@ -50,13 +50,15 @@ class FunctionSource:
     packages: directories under functions/ copied (the handler's package and the shared ones it imports).
     requirements: top-level distributions the function imports; their dependencies come from the same pins.
     tooling: files under functions/ that are for building or previewing, not for running (left out of the bundle).
-    build_step: generates files into the bundle after the copy (from the same sources, so the asset hash covers it).
+    build_step: generates files into the bundle after the copy.
+    inputs: directories outside functions/ the build step reads (a message pack); their files count in the hash.
     """
 
     packages: tuple[str, ...]
     requirements: tuple[str, ...]
     tooling: tuple[str, ...] = ()
     build_step: Callable[[Path], None] | None = None
+    inputs: tuple[Path, ...] = ()
 
     def files(self) -> Iterable[Path]:
         for package in self.packages:
@@ -77,6 +79,10 @@ class FunctionSource:
         for path in self.files():
             digest.update(path.relative_to(FUNCTIONS_DIR).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
+        for directory in self.inputs:
+            for path in sorted(item for item in directory.rglob("*") if item.is_file()):
+                digest.update(b"input\0" + path.relative_to(directory).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 from typing import Final
 
 import aws_cdk as cdk
@@ -9,18 +12,19 @@ from constructs import Construct
 
 from contracts import environment as env
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+from custom_message.message_pack import merged_and_checked
 from infra.bundling import FunctionSource
 from infra.python_function import PythonFunction
 from infra.settings import Settings
-from infra.template_compilation import compile_into_bundle
+from infra.template_compilation import compile_into_bundle, overlay_and_compile
 
 SOURCE: Final = FunctionSource(
     packages=("custom_message", "contracts"),
     # Only what it imports: Jinja2 (and MarkupSafe with it). No boto3, no pydantic, no Powertools on this path: it runs
     # inside Cognito's 5-second budget, cold starts included.
     requirements=("Jinja2",),
-    # The gallery is for people, not for Lambda.
-    tooling=("custom_message/preview.py",),
+    # The gallery and the message pack tooling are for people and for synth, not for Lambda.
+    tooling=("custom_message/preview.py", "custom_message/message_pack.py"),
     # The templates compiled when the bundle is built, so a cold start does not pay Jinja2's parser.
     build_step=compile_into_bundle,
 )
@@ -31,11 +35,29 @@ TIMEOUT: Final = cdk.Duration.seconds(5)
 MEMORY_MB: Final = 1024
 
 
+def trigger_source(pack: Path | None) -> FunctionSource:
+    """The trigger's code with a message pack over its built-in messages (merged in the bundle, then compiled), or
+    without one. The pack's files are inputs of the asset: changing a word changes the asset."""
+    if pack is None:
+        return SOURCE
+    return replace(SOURCE, inputs=(pack,), build_step=lambda bundle: overlay_and_compile(pack, bundle))
+
+
+def checked_message_pack(pack: Path | None) -> None:
+    """Synth stops here, naming each file and what is wrong with it, before a broken message can be deployed."""
+    if pack is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="message-pack-") as merged:
+        merged_and_checked(pack, Path(merged))
+
+
 class CustomMessageTrigger(Construct):
     """The trigger function; it makes no AWS calls, so its role can only write its own logs."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
+        pack = settings.message_pack_path
+        checked_message_pack(pack)
         environment = {
             env.ALLOWED_LINK_HOSTS: ",".join(settings.allowed_link_hosts),
             env.DEFAULT_LOCALE: settings.default_locale,
@@ -47,7 +69,7 @@ class CustomMessageTrigger(Construct):
         self.lambda_ = PythonFunction(
             self,
             "CustomMessage",
-            source=SOURCE,
+            source=trigger_source(pack),
             handler="custom_message.handler.lambda_handler",
             description="Cognito CustomMessage trigger: tailored, localised password reset messages",
             environment=environment,

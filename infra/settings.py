@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Final
 
 from pydantic import (
@@ -28,6 +29,9 @@ from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.environment import DEFAULT_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
+
+# The CDK app's directory (app.py, cdk.json): what a relative messagePack is relative to.
+APP_DIRECTORY: Final = Path(__file__).resolve().parent.parent
 
 # What this project's sample requests and docs use as the sender's source; replace it with your senders' sources.
 DEFAULT_EVENT_SOURCES: Final = (REQUEST_SOURCE,)
@@ -197,6 +201,9 @@ class Settings(BaseModel):
     default_brand: str | None = Field(
         default=None, pattern=anchored(BRAND_ID), description="a lower-case brand id such as acme"
     )
+    # A directory of the deployer's own messages and brands, overlaid on the built-in ones (docs/custom-message.md,
+    # "Message packs"); relative paths are relative to the CDK app (where cdk.json is).
+    message_pack: str | None = Field(default=None, min_length=1, description="a directory path")
     alarm_email: str | None = Field(default=None, pattern=anchored(EMAIL_ADDRESS), description="an e-mail address")
     log_retention_days: Annotated[int, Number, AfterValidator(_retention_period)] = DEFAULT_LOG_RETENTION_DAYS
     bulk_batch_size: Annotated[int, Number] = Field(
@@ -208,6 +215,13 @@ class Settings(BaseModel):
     bulk_tolerated_failure_percentage: Annotated[float, Number] = Field(
         default=DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE, ge=0, le=100, description="a percentage from 0 to 100"
     )
+
+    @property
+    def message_pack_path(self) -> Path | None:
+        if self.message_pack is None:
+            return None
+        path = Path(self.message_pack).expanduser()
+        return path if path.is_absolute() else APP_DIRECTORY / path
 
     @property
     def creates_user_pool(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from custom_message.message_pack import merge
 from custom_message.templates import (
     COMPILED_SUFFIX,
     TEMPLATES_DIR,
@@ -18,8 +19,9 @@ from custom_message.templates import (
     compiled_header_prefix,
 )
 
-# Where the bundle holds them, relative to the bundle's root (the loader's default, COMPILED_DIR).
-COMPILED_IN_BUNDLE = Path("custom_message") / "compiled_templates"
+# Where the bundle holds the trigger's package, and the compiled templates in it (the loader's default, COMPILED_DIR).
+PACKAGE = Path("custom_message")
+COMPILED_IN_BUNDLE = PACKAGE / "compiled_templates"
 
 
 def compile_templates(target: Path, templates: str = TEMPLATES_DIR) -> int:
@@ -37,4 +39,10 @@ def compile_templates(target: Path, templates: str = TEMPLATES_DIR) -> int:
 
 def compile_into_bundle(bundle: Path) -> None:
     """The bundling step of the trigger's asset (infra/custom_message.py)."""
-    compile_templates(bundle / COMPILED_IN_BUNDLE)
+    compile_templates(bundle / COMPILED_IN_BUNDLE, templates=str(bundle / PACKAGE / "templates"))
+
+
+def overlay_and_compile(pack: Path, bundle: Path) -> None:
+    """The bundling step with a message pack: the pack merged over the bundle's built-in messages, then compiled."""
+    merge(pack, bundle / PACKAGE)
+    compile_into_bundle(bundle)

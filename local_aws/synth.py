@@ -18,6 +18,8 @@ CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 class SynthesizedStack:
     template: dict[str, Any]
     warnings: tuple[str, ...]  # what synth reported as warnings (cdk-nag and the stack's own annotations)
+    # The deployer's message pack (messagePack), checked by synth: the local trigger renders it as the bundle would.
+    message_pack: Path | None = None
 
 
 def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
@@ -30,8 +32,10 @@ def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
     shipped = json.loads(CDK_JSON.read_text())["context"]
     with tempfile.TemporaryDirectory(prefix="local-synth-") as outdir, _stderr_into(Path(outdir) / "stderr.txt"):
         from infra.application import STACK_NAME, build_app  # noqa: PLC0415 - CDK loads only when synthesizing
+        from infra.settings import Settings  # noqa: PLC0415
 
         app = build_app({**shipped, **(context or {}), "aws:cdk:bundling-stacks": []}, outdir=outdir)
+        message_pack = Settings.from_context(app.node.get_all_context()).message_pack_path
         template = dict(app.synth().get_stack_by_name(STACK_NAME).template)
         report_path = Path(outdir) / "validation-report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -41,7 +45,7 @@ def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
         for violation in plugin.get("violations", [])
         if violation.get("severity") == "warning"
     )
-    return SynthesizedStack(template=template, warnings=warnings)
+    return SynthesizedStack(template=template, warnings=warnings, message_pack=message_pack)
 
 
 @contextmanager

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,15 @@ from unittest import mock
 
 from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
+from custom_message.brands import load_brand_book
+from custom_message.handler import Container
+from custom_message.message_pack import MergedSet, merge
 from local_aws.account import LocalStack, provision
 from local_aws.outbox import Outbox
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
+from local_aws.wiring.functions import Handler
 
 # The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
 # DEVELOPER), beside the shipped default (Cognito's own sender, COGNITO_DEFAULT). Local SES does not check the identity.
@@ -105,15 +110,35 @@ class LocalSystem:
             time.sleep(0.1)
 
 
+CUSTOM_MESSAGE_HANDLER: Final = "custom_message.handler.lambda_handler"
+
+
+def messages_from(merged: MergedSet) -> Callable[[], Handler]:
+    """New trigger containers that load the merged messages, as the deployed bundle holds them."""
+
+    def new_container() -> Handler:
+        container = Container(load_templates=merged.library, load_brands=lambda: load_brand_book(merged.brands))
+        return container.handle
+
+    return new_container
+
+
 @contextmanager
 def running_system(
     outbox_dir: Path, *, synthesized: SynthesizedStack | None = None, retry_scale: float = 1.0
 ) -> Iterator[LocalSystem]:
     """Everything above until the block ends; the process environment is restored afterwards."""
     synthesized = synthesized or synthesize()
-    with running_local_aws() as aws, mock.patch.dict(os.environ, aws.environment):
+    with (
+        running_local_aws() as aws,
+        mock.patch.dict(os.environ, aws.environment),
+        tempfile.TemporaryDirectory(prefix="local-messages-") as messages,
+    ):
         stack = provision(aws, synthesized.template)
         os.environ.update(stack.environment)
+        if synthesized.message_pack is not None:
+            trigger = stack.functions.running(CUSTOM_MESSAGE_HANDLER)
+            trigger.new_container = messages_from(merge(synthesized.message_pack, Path(messages)))
         stack.functions.start_cold()
         outbox = Outbox(outbox_dir)
         with wired(aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale) as wiring:

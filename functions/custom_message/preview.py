@@ -13,12 +13,15 @@ import argparse
 import html
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import MessageRequest
+from custom_message.message_pack import MessagePackError, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
@@ -186,8 +189,18 @@ def _write(path: str, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render every custom message to files with an index page.")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    parser.add_argument("--pack", help="a message pack to merge over the built-in messages (checked first)")
     arguments = parser.parse_args(argv)
-    index = render_preview(arguments.out)
+    if not arguments.pack:
+        index = render_preview(arguments.out)
+    else:
+        with tempfile.TemporaryDirectory(prefix="message-pack-") as merged_dir:
+            try:
+                merged = merged_and_checked(Path(arguments.pack), Path(merged_dir))
+            except MessagePackError as error:
+                print(error, file=sys.stderr)
+                return 1
+            index = render_preview(arguments.out, library=merged.library(), brands=load_brand_book(merged.brands))
     print(f"preview written: {index}")
     return 0
 

@@ -1,0 +1,205 @@
+"""Message packs: a deployer's own wording and brands, overlaid on the built-in ones, checked before deployment.
+
+A pack is a directory outside the product's code with the built-in layout (docs/custom-message.md, "Message packs")::
+
+    <pack>/brands.json                               brands, merged into the built-in ones by id (a pack's wins)
+    <pack>/layout.html                               the shared HTML structure (optional)
+    <pack>/<locale>/layout.html                      a locale's wording around every e-mail
+    <pack>/<locale>/<message>/<variant>/<part>       subject.txt, body.html, body.txt, sms.txt
+
+Every other file overlays the built-in file of the same path, file by file; a pack may add locales, reasons (variants
+of the administrator's reset), brands and messages. `merge` writes the merged set; `check` renders every template x
+brand x locale through the trigger's own composition and names each file that would not reach a user (a template
+error, a missing code or username placeholder, a part over Cognito's limit), so a broken pack stops synth instead of
+falling back in production.
+
+Build-time tooling (synth, the preview, the local system): not part of the function's bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
+from custom_message.brands import BRANDS_FILE, load_brand_book
+from custom_message.event import MessageRequest
+from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
+from custom_message.settings import Settings
+from custom_message.templates import PART_FILES, TEMPLATES_DIR, TemplateKey, TemplateLibrary
+
+BRANDS: Final = "brands.json"
+TEMPLATE_SUFFIXES: Final = (".html", ".txt")
+# What a pack's check hands the trigger for each message: Cognito's placeholders, and a link placeholder for the
+# messages that carry one (Cognito's own example value).
+LINK_PLACEHOLDER: Final = "{##Click Here##}"
+APP_CLIENT: Final = "pack-check-app-client"
+
+
+class MessagePackError(ValueError):
+    """A pack that cannot be used; the message names each file and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergedSet:
+    """The built-in messages with a pack over them, as files: what the trigger's bundle (and the preview, and the
+    local system) loads."""
+
+    templates: Path
+    brands: Path
+
+    def library(self) -> TemplateLibrary:
+        return TemplateLibrary(str(self.templates), compiled=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str  # the template's path in the merged set, such as de/forgot_password/security_incident/sms.txt
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+def pack_files(pack: Path) -> list[Path]:
+    """The pack's files, relative to it; refuses what the layout has no place for."""
+    if not pack.is_dir():
+        raise MessagePackError(f"messagePack: {pack} is not a directory")
+    files, unexpected = [], []
+    for path in sorted(pack.rglob("*")):
+        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(pack).parts):
+            continue
+        relative = path.relative_to(pack)
+        if relative.as_posix() == BRANDS or _is_template_path(relative):
+            files.append(relative)
+        else:
+            unexpected.append(relative.as_posix())
+    if unexpected:
+        raise MessagePackError(
+            "messagePack: files outside the layout (brands.json, layout.html, <locale>/layout.html, "
+            f"<locale>/<message>/<variant>/{{{','.join(PART_FILES.values())}}}): {', '.join(unexpected)}"
+        )
+    return files
+
+
+def _is_template_path(relative: Path) -> bool:
+    parts = relative.parts
+    if relative.suffix not in TEMPLATE_SUFFIXES:
+        return False
+    if len(parts) == 1:
+        return parts[0] == "layout.html"
+    if len(parts) == 2:
+        return parts[1] == "layout.html"
+    return len(parts) == 4 and parts[3] in PART_FILES.values()
+
+
+def merge(
+    pack: Path | None, target: Path, *, templates: Path = Path(TEMPLATES_DIR), brands: Path = BRANDS_FILE
+) -> MergedSet:
+    """The built-in templates and brands with `pack` (if any) over them, written under `target`."""
+    merged = MergedSet(templates=target / "templates", brands=target / BRANDS)
+    if merged.templates.exists():
+        shutil.rmtree(merged.templates)
+    shutil.copytree(templates, merged.templates)
+    book = json.loads(brands.read_text(encoding="utf-8"))
+    for relative in pack_files(pack) if pack is not None else []:
+        source = pack / relative  # type: ignore[operator]  # pack is set whenever there are files
+        if relative.as_posix() == BRANDS:
+            own = _read_json(source).get("brands")
+            if not isinstance(own, dict):
+                raise MessagePackError(f'messagePack: {BRANDS}: must hold an object "brands" of brand id to brand')
+            book["brands"] = {**book.get("brands", {}), **own}
+            continue
+        destination = merged.templates / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    merged.brands.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return merged
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise MessagePackError(f"messagePack: {path.name}: not readable JSON ({error})") from None
+    if not isinstance(loaded, dict):
+        raise MessagePackError(f"messagePack: {path.name}: must be a JSON object")
+    return loaded
+
+
+def check(merged: MergedSet) -> list[Problem]:
+    """Every template x brand x locale of the merged set, rendered as the trigger renders it for Cognito."""
+    library = merged.library()
+    book = load_brand_book(merged.brands)
+    problems = [Problem(BRANDS, problem) for problem in book.problems]
+    settings = Settings(email_sending_account=DEVELOPER)
+    for key in sorted(library.variants()):
+        kind = MESSAGE_KINDS.get(key.message)
+        if kind is None:
+            known = ", ".join(sorted(MESSAGE_KINDS))
+            problems.append(Problem(f"{key.locale}/{key.message}", f"not a message Cognito sends (one of: {known})"))
+            continue
+        if not kind.takes_reasons and key.variant != kind.generic_variant:
+            problems.append(
+                Problem(
+                    _directory(key), f"{key.message} has one variant, {kind.generic_variant}; this one is never sent"
+                )
+            )
+            continue
+        for brand in sorted(book.brands):
+            composed = compose_messages(_request(kind, key, brand), library=library, brands=book, settings=settings)
+            problems.extend(
+                Problem(fallback.template, f"{_CAUSES.get(fallback.cause, fallback.cause)} (brand {brand})")
+                for fallback in composed.fallbacks
+            )
+            if composed.locale != key.locale and not composed.fallbacks:
+                problems.append(Problem(_directory(key), f"the {kind.generic_variant} variant is missing"))
+    return _first_per_file(problems)
+
+
+_CAUSES: Final = {
+    "template_missing": "missing",
+    "template_error": "does not render (a Jinja2 error, or a variable the trigger does not provide)",
+    "missing_placeholder": "does not contain the code (or the username or link Cognito requires here)",
+    "over_limit": "longer than Cognito accepts",
+    "empty": "renders empty",
+    "variant_missing": "missing in this locale",
+}
+
+
+def _request(kind: MessageKind, key: TemplateKey, brand: str) -> MessageRequest:
+    return MessageRequest(
+        trigger_source=kind.trigger_source,
+        code_parameter=CODE_PLACEHOLDER,
+        username_parameter=USERNAME_PLACEHOLDER,
+        link_parameter=LINK_PLACEHOLDER,
+        user_name="pack-check",
+        metadata=ResetMetadata(reason=key.variant if kind.takes_reasons else None, locale=key.locale, brand=brand),
+        client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else APP_CLIENT,
+    )
+
+
+def _directory(key: TemplateKey) -> str:
+    return f"{key.locale}/{key.message}/{key.variant}"
+
+
+def _first_per_file(problems: list[Problem]) -> list[Problem]:
+    """One line per file and reason: the same fault under every brand is said once."""
+    seen: dict[tuple[str, str], Problem] = {}
+    for problem in problems:
+        seen.setdefault((problem.file, problem.reason.split(" (brand ")[0]), problem)
+    return list(seen.values())
+
+
+def merged_and_checked(pack: Path | None, target: Path) -> MergedSet:
+    """`merge`, then `check`; raises MessagePackError listing every problem."""
+    merged = merge(pack, target)
+    problems = check(merged)
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise MessagePackError(f"messagePack {pack}: {len(problems)} problem(s) in the merged messages:\n{listed}")
+    return merged

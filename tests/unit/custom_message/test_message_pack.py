@@ -1,0 +1,134 @@
+"""Message packs: a deployer's files over the built-in ones, and the check that stops a broken pack at synth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from contracts.client_metadata import ResetMetadata
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from custom_message.brands import load_brand_book
+from custom_message.event import MessageRequest
+from custom_message.message_pack import MessagePackError, check, merge, merged_and_checked
+from custom_message.messages import compose_messages
+from custom_message.settings import Settings
+from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
+
+EXAMPLE_PACK = Path(__file__).resolve().parents[3] / "examples" / "message-pack"
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def reset_sms(merged_dir: Path, *, locale: str, brand: str, reason: str = "security_incident") -> str | None:
+    """The SMS an administrator's reset sends with the merged messages in `merged_dir`."""
+    book = load_brand_book(merged_dir / "brands.json")
+    composed = compose_messages(
+        MessageRequest(
+            trigger_source=FORGOT_PASSWORD,
+            code_parameter=CODE_PLACEHOLDER,
+            client_id=ADMINISTRATOR_CLIENT_ID,
+            metadata=ResetMetadata(reason=reason, locale=locale, brand=brand),
+        ),
+        library=TemplateLibrary(str(merged_dir / "templates"), compiled=None),
+        brands=book,
+        settings=Settings(email_sending_account=DEVELOPER),
+    )
+    return composed.sms_message
+
+
+def test_the_built_in_messages_pass_the_check(tmp_path: Path) -> None:
+    assert check(merge(None, tmp_path)) == []
+
+
+def test_the_example_pack_passes_and_its_wording_and_brand_are_what_users_get(tmp_path: Path) -> None:
+    merged = merged_and_checked(EXAMPLE_PACK, tmp_path)
+
+    sms = reset_sms(tmp_path, locale="en", brand="globex")
+    assert sms == "Globex: we reset your password after a security incident. Code {####}, valid 1 hour."
+    # Only the files the pack has are replaced: another reason keeps the built-in wording, for every brand.
+    built_in = (Path(TEMPLATES_DIR) / "en" / "forgot_password" / "policy_rotation" / "sms.txt").read_text()
+    assert (merged.templates / "en" / "forgot_password" / "policy_rotation" / "sms.txt").read_text() == built_in
+    # Brands are merged by id: the built-in ones stay beside the pack's.
+    assert set(load_brand_book(merged.brands).brands) >= {"default", "acme", "globex"}
+
+
+def test_a_pack_may_add_a_locale_and_a_reason(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    for part, text in {
+        "subject.txt": "Nytt lösenord för {{ brand.name }}",
+        "body.txt": "Din kod: {{ code }}",
+        "body.html": "{% extends layout %}{% block heading %}Nytt lösenord{% endblock %}",
+        "sms.txt": "{{ brand.name }}: din kod är {{ code }}.",
+    }.items():
+        write(pack, f"sv/forgot_password/admin_request/{part}", text)
+        write(pack, f"en/forgot_password/vendor_breach/{part}", text.replace("din kod", "your code"))
+    write(pack, "sv/layout.html", (Path(TEMPLATES_DIR) / "en" / "layout.html").read_text(encoding="utf-8"))
+
+    merged = merged_and_checked(pack, tmp_path / "merged")
+
+    assert (merged.templates / "sv" / "forgot_password" / "admin_request" / "sms.txt").is_file()
+    assert reset_sms(tmp_path / "merged", locale="sv-SE", brand="acme", reason="admin_request") == (
+        "ACME Industries: din kod är {####}."
+    )
+    assert reset_sms(tmp_path / "merged", locale="en", brand="acme", reason="vendor_breach") == (
+        "ACME Industries: your code är {####}."
+    )
+
+
+def test_the_check_names_each_file_that_would_not_reach_a_user(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "de/forgot_password/security_incident/sms.txt", "Ihr Passwort wurde zurückgesetzt.")  # no code
+    write(pack, "en/forgot_password/policy_rotation/sms.txt", "{{ brand.slogan }} {{ code }}")  # no such variable
+    write(pack, "en/forgot_password/admin_request/subject.txt", "x" * 141)  # over Cognito's 140 characters
+    write(pack, "en/newsletter/default/sms.txt", "{{ code }}")  # not a message Cognito sends
+
+    with pytest.raises(MessagePackError) as raised:
+        merged_and_checked(pack, tmp_path / "merged")
+
+    message = str(raised.value)
+    assert "de/forgot_password/security_incident/sms.txt: does not contain the code" in message
+    assert "en/forgot_password/policy_rotation/sms.txt: does not render" in message
+    assert "en/forgot_password/admin_request/subject.txt: longer than Cognito accepts" in message
+    assert "en/newsletter: not a message Cognito sends" in message
+
+
+def test_a_brand_name_too_long_for_the_sms_is_caught(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    brand = {"name": "The Very Long Brand Name of an International Holding Company Limited", "logo_url": None}
+    write(pack, "brands.json", json.dumps({"brands": {"holding": brand}}))
+
+    problems = check(merge(pack, tmp_path / "merged"))
+
+    assert problems
+    assert all("brand holding" in problem.reason for problem in problems)
+    assert any(problem.file.endswith("/sms.txt") and "longer than" in problem.reason for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("relative", "text", "expected"),
+    [
+        ("notes.md", "hello", "files outside the layout"),
+        ("en/forgot_password/security_incident/email.html", "x", "files outside the layout"),
+        ("brands.json", "[1, 2]", "must be a JSON object"),
+        ("brands.json", '{"brands": []}', 'must hold an object "brands"'),
+        ("brands.json", "{not json", "not readable JSON"),
+    ],
+)
+def test_a_pack_outside_the_layout_is_refused_naming_the_file(
+    tmp_path: Path, relative: str, text: str, expected: str
+) -> None:
+    pack = tmp_path / "pack"
+    write(pack, relative, text)
+    with pytest.raises(MessagePackError, match=expected):
+        merge(pack, tmp_path / "merged")
+
+
+def test_a_missing_pack_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MessagePackError, match="is not a directory"):
+        merge(tmp_path / "nowhere", tmp_path / "merged")
