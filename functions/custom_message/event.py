@@ -21,6 +21,9 @@ class MessageRequest:
     trigger_source: str
     code_parameter: str
     username_parameter: str | None = None
+    # request.linkParameter (e.g. "{##Click Here##}"): what Cognito replaces with the confirmation link in a pool whose
+    # verification messages carry a link (VerificationMessageTemplate.DefaultEmailOption CONFIRM_WITH_LINK).
+    link_parameter: str | None = None
     user_name: str = ""
     user_attributes: Mapping[str, str] = field(default_factory=dict)
     metadata: ResetMetadata = field(default_factory=ResetMetadata)
@@ -49,6 +52,7 @@ def read_message_request(event: object) -> MessageRequest | None:
         # Without the code placeholder no message of ours can be valid; Cognito's default is the only safe answer.
         return None
     username_parameter = request.get("usernameParameter")
+    link_parameter = request.get("linkParameter")
     user_name = event.get("userName")
     caller = event.get("callerContext")
     client_id = caller.get("clientId") if isinstance(caller, dict) else None
@@ -56,6 +60,7 @@ def read_message_request(event: object) -> MessageRequest | None:
         trigger_source=trigger_source,
         code_parameter=code,
         username_parameter=username_parameter if isinstance(username_parameter, str) and username_parameter else None,
+        link_parameter=link_parameter if isinstance(link_parameter, str) and link_parameter else None,
         user_name=user_name if isinstance(user_name, str) else "",
         user_attributes=_attributes(request.get("userAttributes")),
         metadata=ResetMetadata.from_client_metadata(request.get("clientMetadata")),

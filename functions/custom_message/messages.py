@@ -8,7 +8,7 @@ on the way), which the handler writes back into the event.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -40,20 +40,25 @@ class MessageKind(NamedTuple):
     generic_variant: str
     # Who Cognito says asked (callerContext.clientId, see event.py): an administrator's API call, or a user's own.
     from_administrator: bool = False
-    # Reset and verification links carry the code; a welcome link must not carry a temporary password, and an MFA
-    # code does not belong in a link at all.
+    # clientMetadata's link (the deployer's own page) is rendered only in the password messages and the welcome; every
+    # other message links only where Cognito provides the link (takes_link_parameter).
+    takes_link: bool = False
+    # Reset links carry the code; a welcome link must not carry a temporary password.
     link_carries_code: bool = True
+    # Cognito's request.linkParameter goes into the e-mail, which must then contain it: sign-up confirmation
+    # (SignUp, ResendCode) in a pool that confirms with a link (DefaultEmailOption CONFIRM_WITH_LINK).
+    takes_link_parameter: bool = False
     needs_username: bool = False
     # clientMetadata's reason picks the variant: only for an administrator's reset, whose reasons every locale ships.
     takes_reasons: bool = False
 
 
 ADMINISTRATOR_RESET: Final = MessageKind(
-    FORGOT_PASSWORD, "forgot_password", "admin_request", from_administrator=True, takes_reasons=True
+    FORGOT_PASSWORD, "forgot_password", "admin_request", from_administrator=True, takes_link=True, takes_reasons=True
 )
 # A user's own ForgotPassword arrives under the same trigger source as an administrator's reset, but is a different
 # message: the user asked for the code, and their password still works until they choose a new one.
-SELF_SERVICE_RESET: Final = MessageKind(FORGOT_PASSWORD, "forgot_password_self_service", "default")
+SELF_SERVICE_RESET: Final = MessageKind(FORGOT_PASSWORD, "forgot_password_self_service", "default", takes_link=True)
 # Every message, by its templates' directory.
 MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
     kind.directory: kind
@@ -65,14 +70,15 @@ MESSAGE_KINDS: Final[dict[str, MessageKind]] = {
             "admin_create_user",
             "welcome",
             from_administrator=True,
+            takes_link=True,
             link_carries_code=False,
             needs_username=True,
         ),
-        MessageKind(cognito.SIGN_UP, "sign_up", "default"),
-        MessageKind(cognito.RESEND_CODE, "resend_code", "default"),
+        MessageKind(cognito.SIGN_UP, "sign_up", "default", takes_link_parameter=True),
+        MessageKind(cognito.RESEND_CODE, "resend_code", "default", takes_link_parameter=True),
         MessageKind(cognito.UPDATE_USER_ATTRIBUTE, "update_user_attribute", "default"),
         MessageKind(cognito.VERIFY_USER_ATTRIBUTE, "verify_user_attribute", "default"),
-        MessageKind(cognito.AUTHENTICATION, "authentication", "default", link_carries_code=False),
+        MessageKind(cognito.AUTHENTICATION, "authentication", "default"),
     )
 }
 # The other trigger sources have one message each, whoever asks.
@@ -114,10 +120,18 @@ def compose_messages(
     kind = message_kind(request)
     if kind is None:
         return MessageSet()
+
+    def has_messages(candidate: str) -> bool:
+        return library.has(TemplateKey(candidate, kind.directory, kind.generic_variant))
+
+    def regional(language: str) -> list[str]:
+        return regional_locales(library, language)
+
     locale = choose_locale(
         (request.metadata.locale, request.user_attributes.get("locale")),
-        has_messages=lambda candidate: library.has(TemplateKey(candidate, kind.directory, kind.generic_variant)),
+        has_messages=has_messages,
         default=settings.default_locale,
+        regional_locales=regional,
     )
     if locale is None:
         # No templates for this trigger source: pass the event through untouched, as the contract asks.
@@ -141,39 +155,33 @@ def compose_messages(
             fallbacks.append(Fallback("all", _directory(chosen), "missing_placeholder"))
             return MessageSet(locale=locale, variant=chosen.variant, brand=brand.id, fallbacks=tuple(fallbacks))
         required.append(request.username_parameter)
+    # Cognito replaces its link placeholder in the e-mail only; the SMS keeps the code alone.
+    link_parameter = message_link_parameter(request, kind)
+    email_required = [*required, link_parameter] if link_parameter is not None else required
 
     context = message_context(request, kind=kind, key=chosen, brand=brand, settings=settings)
     keys = [chosen] if chosen == generic else [chosen, generic]
+    # A part this locale lacks or cannot render goes out in the default language rather than as Cognito's default.
+    default_locale = choose_locale(
+        (), has_messages=has_messages, default=settings.default_locale, regional_locales=regional
+    )
+    if default_locale is not None and default_locale != locale:
+        keys.append(TemplateKey(default_locale, kind.directory, kind.generic_variant))
     renderer = _PartRenderer(library, context, fallbacks)
 
-    email_message, email_variant = None, None
     # Under any mode but DEVELOPER, Cognito refuses a trigger answer that sets the e-mail (see settings.py): nothing
     # of the e-mail is rendered, and Cognito sends its own.
-    for key in keys if settings.tailors_email else ():
-        email_message = renderer.first_valid(key, "body.html", required, EMAIL_MESSAGE_LIMIT)
-        if email_message is not None:
-            email_variant = "html"
-            break
-        text = renderer.first_valid(key, "body.txt", required, EMAIL_MESSAGE_LIMIT, to_html=True)
-        if text is not None:
-            email_message, email_variant = text, "text"
-            break
-    email_subject = None
-    if email_message is not None:
-        # Subject and body travel as a pair: with Cognito's default body, Cognito's default subject fits best.
-        email_subject = renderer.first_of(keys, "subject", [], EMAIL_SUBJECT_LIMIT)
-        if email_subject is None:
-            email_message, email_variant = None, None
+    email = renderer.email(keys, email_required) if settings.tailors_email else _Email()
     sms_message = renderer.first_of(keys, "sms", required, SMS_MESSAGE_LIMIT)
     return MessageSet(
         locale=locale,
         variant=chosen.variant,
         brand=brand.id,
-        email_subject=email_subject,
-        email_message=email_message,
+        email_subject=email.subject,
+        email_message=email.message,
         sms_message=sms_message,
-        tailored=email_message is not None or sms_message is not None,
-        email_variant=email_variant or "default",
+        tailored=email.message is not None or sms_message is not None,
+        email_variant=email.variant or "default",
         fallbacks=tuple(fallbacks),
     )
 
@@ -183,6 +191,19 @@ def message_kind(request: MessageRequest) -> MessageKind | None:
     if request.trigger_source == FORGOT_PASSWORD:
         return ADMINISTRATOR_RESET if request.from_administrator else SELF_SERVICE_RESET
     return _ONLY_KIND_OF.get(request.trigger_source)
+
+
+def message_link_parameter(request: MessageRequest, kind: MessageKind) -> str | None:
+    """Cognito's link placeholder, where this message's e-mail must carry it; None elsewhere.
+
+    ``request.linkParameter`` (``{##Click Here##}`` in real events and in the example events of the Developer Guide,
+    "Custom message Lambda trigger") has the form a pool's link-type verification message must contain, and Cognito
+    replaces it with the confirmation link (API Reference, VerificationMessageTemplateType: with DefaultEmailOption
+    CONFIRM_WITH_LINK the message "must contain link text in the format {##Click here##}"). That link confirms a
+    sign-up, so only SignUp and ResendCode e-mails carry it. The trigger cannot see the pool's option: whenever such an
+    event holds the placeholder, the e-mail holds it too, beside the code.
+    """
+    return request.link_parameter if kind.takes_link_parameter else None
 
 
 def message_context(
@@ -199,21 +220,54 @@ def message_context(
             code=request.code_parameter if kind.link_carries_code else None,
             username=request.user_name or None,
             allowed_hosts=settings.allowed_link_hosts,
-        ),
+        )
+        if kind.takes_link
+        else None,
+        "link_parameter": message_link_parameter(request, kind),
         "brand": brand,
         "reason": key.variant,
-        "locale": key.locale,
-        "layout": f"{key.locale}/layout.html",
+        **_locale_context(key.locale),
     }
 
 
+def _locale_context(locale: str) -> dict[str, object]:
+    return {"locale": locale, "layout": f"{locale}/layout.html"}
+
+
+class _Email(NamedTuple):
+    subject: str | None = None
+    message: str | None = None
+    variant: str | None = None  # "html", or "text" (the plain-text body as HTML)
+
+
 class _PartRenderer:
-    """Renders parts against one context, recording every rejected template as a Fallback."""
+    """Renders parts against one context (in each template's own locale), recording every rejected template as a
+    Fallback."""
 
     def __init__(self, library: TemplateLibrary, context: dict[str, object], fallbacks: list[Fallback]) -> None:
         self._library = library
         self._context = context
         self._fallbacks = fallbacks
+
+    def email(self, keys: list[TemplateKey], required: list[str]) -> _Email:
+        """The first body that holds up (HTML, then its plain-text variant, key by key) and a subject to go with it;
+        neither when either is missing."""
+        for key in keys:
+            message, variant = self.first_valid(key, "body.html", required, EMAIL_MESSAGE_LIMIT), "html"
+            if message is None:
+                message, variant = (
+                    self.first_valid(key, "body.txt", required, EMAIL_MESSAGE_LIMIT, to_html=True),
+                    "text",
+                )
+            if message is None:
+                continue
+            # Subject and body travel as a pair: with Cognito's default body, Cognito's default subject fits best.
+            # The subject in the body's language first: a German subject over an English body reads as a mistake.
+            same_language = [other for other in keys if other.locale == key.locale]
+            subject_keys = same_language + [other for other in keys if other.locale != key.locale]
+            subject = self.first_of(subject_keys, "subject", [], EMAIL_SUBJECT_LIMIT)
+            return _Email(subject, message, variant) if subject is not None else _Email()
+        return _Email()
 
     def first_of(self, keys: Iterable[TemplateKey], part: Part, required: list[str], limit: int) -> str | None:
         for key in keys:
@@ -227,7 +281,7 @@ class _PartRenderer:
     ) -> str | None:
         name = key.path(part)
         try:
-            text = self._library.render(key, part, self._context)
+            text = self._library.render(key, part, self._context_for(key))
         except TemplateError as error:
             cause = "template_missing" if isinstance(error, TemplateNotFound) else "template_error"
             self._fallbacks.append(Fallback(part, name, cause))
@@ -240,6 +294,12 @@ class _PartRenderer:
             self._fallbacks.append(Fallback(part, name, rejection))
             return None
         return text
+
+    def _context_for(self, key: TemplateKey) -> dict[str, object]:
+        # A part borrowed from the default language is worded in it from greeting to footer (its own layout).
+        if key.locale == self._context["locale"]:
+            return self._context
+        return {**self._context, **_locale_context(key.locale)}
 
 
 def _normalise(part: Part, text: str) -> str:
@@ -276,16 +336,36 @@ def display_text(value: str | None, limit: int) -> str | None:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def choose_locale(requested: Iterable[str | None], *, has_messages: Callable[[str], bool], default: str) -> str | None:
-    """The first requested tag (or its language alone: de-AT, then de) with templates, else the default, else en."""
-    for tag in requested:
-        for candidate in locale_candidates(tag):
+def choose_locale(
+    requested: Iterable[str | None],
+    *,
+    has_messages: Callable[[str], bool],
+    default: str,
+    regional_locales: Callable[[str], Collection[str]] = lambda _language: (),
+) -> str | None:
+    """The first requested tag with templates, else the default, else en.
+
+    Each tag is tried as given, then ever shorter (de-AT, then de). A bare language with no templates of its own takes
+    its regional locale when exactly one exists (pt, then pt-br); with several (pt-br and pt-pt) none is guessed.
+    """
+    for tag in [*requested, default]:
+        candidates = locale_candidates(tag)
+        for candidate in candidates:
             if has_messages(candidate):
                 return candidate
-    for candidate in [*locale_candidates(default), SHIPPED_LOCALE]:
-        if has_messages(candidate):
-            return candidate
-    return None
+        if len(candidates) == 1:
+            regions = regional_locales(candidates[0])
+            if len(regions) == 1:
+                (region,) = regions
+                if has_messages(region):
+                    return region
+    return SHIPPED_LOCALE if has_messages(SHIPPED_LOCALE) else None
+
+
+def regional_locales(library: TemplateLibrary, language: str) -> list[str]:
+    """The library's locale directories of one language with a region or script (``pt`` -> ``["pt-br"]``)."""
+    prefix = language.lower() + "-"
+    return sorted({key.locale for key in library.variants() if key.locale.lower().startswith(prefix)})
 
 
 def locale_candidates(tag: str | None) -> list[str]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from contracts import environment as env
-from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD, TRIGGER_SOURCES
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, MESSAGE_RENDERED, NAMESPACE, TEMPLATE_FALLBACK
 from custom_message.brands import Brand, BrandBook
 from custom_message.handler import Container
@@ -19,26 +20,17 @@ from tests.unit.custom_message.conftest import (
     copy_event,
     forgot_password_event,
     load_event,
+    write_templates,
 )
-
-TAILORED = {FORGOT_PASSWORD, "CustomMessage_AdminCreateUser"}
 
 
 def test_fixtures_cover_all_seven_trigger_sources() -> None:
     sources = {load_event(name)["triggerSource"] for name in EVENT_FILES}
-    assert sources == {
-        "CustomMessage_SignUp",
-        "CustomMessage_AdminCreateUser",
-        "CustomMessage_ResendCode",
-        FORGOT_PASSWORD,
-        "CustomMessage_UpdateUserAttribute",
-        "CustomMessage_VerifyUserAttribute",
-        "CustomMessage_Authentication",
-    }
+    assert sources == set(TRIGGER_SOURCES)
 
 
 @pytest.mark.parametrize("name", EVENT_FILES)
-def test_every_fixture_comes_back_as_the_same_event(name: str, invoke: Invoke) -> None:
+def test_every_fixture_comes_back_as_the_same_event_with_every_part_tailored(name: str, invoke: Invoke) -> None:
     event = load_event(name)
     before = copy_event(event)
 
@@ -49,14 +41,10 @@ def test_every_fixture_comes_back_as_the_same_event(name: str, invoke: Invoke) -
         key: value for key, value in before.items() if key != "response"
     }
     response = result["response"]
-    if event["triggerSource"] in TAILORED:
-        code = event["request"]["codeParameter"]
-        assert code in response["emailMessage"]
-        assert code in response["smsMessage"]
-        assert response["emailSubject"]
-    else:
-        # No templates ship for these sources: Cognito's own messages, the event untouched.
-        assert result == before
+    code = event["request"]["codeParameter"]
+    assert code in response["emailMessage"]
+    assert code in response["smsMessage"]
+    assert response["emailSubject"]
 
 
 def test_admin_reset_is_tailored_in_the_requested_locale_reason_and_brand(invoke: Invoke, captured: Captured) -> None:
@@ -327,11 +315,14 @@ def test_missing_null_empty_junk_or_huge_metadata_gives_the_generic_english_mess
 
 
 @pytest.mark.parametrize("junk", [False, 7, {"a": 1}, "x" * 200])
-def test_a_passed_through_event_never_keeps_a_response_cognito_would_refuse(invoke: Invoke, junk: object) -> None:
+def test_a_passed_through_event_never_keeps_a_response_cognito_would_refuse(
+    tmp_path: Path, invoke: Invoke, junk: object
+) -> None:
     # Found by the property test: no templates for this source, and a response holding what Cognito never accepts.
+    library = write_templates(tmp_path, {"en/forgot_password/admin_request/sms.txt": "{{ code }}"})
     event = load_event("sign_up.json")
     event["response"] = {"smsMessage": junk, "emailMessage": junk, "emailSubject": junk}
 
-    result = invoke(event)
+    result = invoke(event, library_override=library)
 
     assert result["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}

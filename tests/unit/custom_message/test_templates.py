@@ -31,6 +31,7 @@ from tests.unit.custom_message.conftest import LINK_HOST
 SHIPPED_LIBRARY = TemplateLibrary()
 SHIPPED_BRANDS = load_brand_book()
 APP_CLIENT_ID = "4ns1ll0l2q9c5bdbm7l4t9r3qk"
+LINK_PARAMETER = "{##Click Here##}"
 COMBINATIONS = sorted(itertools.product(sorted(SHIPPED_BRANDS.brands), sorted(SHIPPED_LIBRARY.variants())))
 # What every locale ships, whatever else it has: the administrator's four reasons, the user's own reset, the welcome.
 REQUIRED_MESSAGES = (
@@ -77,6 +78,7 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
         client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else APP_CLIENT_ID,
         code_parameter=CODE_PLACEHOLDER,
         username_parameter="{username}" if kind.needs_username else None,
+        link_parameter=LINK_PARAMETER if with_extras else None,
         user_name="alice",
         user_attributes={"given_name": "Alice"} if with_extras else {},
         metadata=ResetMetadata(
@@ -99,24 +101,28 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
         "html",
     )
     required = [CODE_PLACEHOLDER, "{username}"] if kind.needs_username else [CODE_PLACEHOLDER]
-    for text, limit in (
-        (result.email_message, EMAIL_MESSAGE_LIMIT),
-        (result.sms_message, SMS_MESSAGE_LIMIT),
+    # Cognito's link placeholder belongs in a sign-up confirmation's e-mail, never in an SMS.
+    email_required = [*required, LINK_PARAMETER] if kind.takes_link_parameter and with_extras else required
+    for text, limit, placeholders in (
+        (result.email_message, EMAIL_MESSAGE_LIMIT, email_required),
+        (result.sms_message, SMS_MESSAGE_LIMIT, required),
     ):
         assert text is not None
         assert len(text) <= limit
-        assert all(placeholder in text for placeholder in required)
+        assert all(placeholder in text for placeholder in placeholders)
+    assert LINK_PARAMETER not in (result.sms_message or "")
     assert result.email_subject is not None
     assert 0 < len(result.email_subject) <= EMAIL_SUBJECT_LIMIT
     html = result.email_message or ""
     assert SHIPPED_BRANDS.brands[brand].name in html
     assert ("SEC-4211" in html) is with_extras
-    assert (f"https://{LINK_HOST}/password?" in html) is with_extras
+    # A ClientMetadata link only where the message takes one; the others link only where Cognito provides the link.
+    assert (f"https://{LINK_HOST}/password?" in html) is (with_extras and kind.takes_link)
     # The plain-text variant (the first fallback) must hold up on its own too.
     brand_config = SHIPPED_BRANDS.choose(brand, "default")
     context = message_context(request, kind=kind, key=key, brand=brand_config, settings=settings)
     text = SHIPPED_LIBRARY.render(key, "body.txt", context)
-    assert all(placeholder in text for placeholder in required)
+    assert all(placeholder in text for placeholder in email_required)
     assert "<" not in text.replace("<p>", "")
 
 
