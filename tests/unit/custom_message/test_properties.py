@@ -18,6 +18,8 @@ from contracts.cognito import (
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
     FORGOT_PASSWORD,
+    RESEND_CODE,
+    SIGN_UP,
     SMS_MESSAGE_LIMIT,
     TRIGGER_SOURCES,
 )
@@ -86,7 +88,11 @@ def cognito_like_events(draw: st.DrawFn) -> dict[str, Any]:
         "usernameParameter": draw(st.one_of(st.just("{username}"), st.none(), st.text(max_size=12))),
     }
     if draw(st.booleans()):
-        request["linkParameter"] = draw(st.one_of(st.just("{##Click Here##}"), st.none()))
+        request["linkParameter"] = draw(
+            st.one_of(
+                st.just("{##Click Here##}"), st.none(), st.builds(lambda text: MARKER + text, st.text(max_size=20))
+            )
+        )
     if draw(st.booleans()):
         request["clientMetadata"] = draw(metadata)
     event: dict[str, Any] = {
@@ -128,6 +134,11 @@ def assert_cognito_accepts(event: Any) -> None:
     required = [code]
     if event.get("triggerSource") == "CustomMessage_AdminCreateUser":
         required.append(request.get("usernameParameter"))
+    link = request.get("linkParameter")
+    # Cognito replaces its link placeholder in a sign-up confirmation's e-mail: there, the e-mail must hold it.
+    link_required = (
+        [link] if event.get("triggerSource") in (SIGN_UP, RESEND_CODE) and isinstance(link, str) and link else []
+    )
     limits = {"emailMessage": EMAIL_MESSAGE_LIMIT, "emailSubject": EMAIL_SUBJECT_LIMIT, "smsMessage": SMS_MESSAGE_LIMIT}
     for field, limit in limits.items():
         value = response.get(field)
@@ -138,6 +149,8 @@ def assert_cognito_accepts(event: Any) -> None:
         assert MARKER not in value  # no untrusted value reaches a message unescaped
         if field != "emailSubject":
             assert all(isinstance(p, str) and p in value for p in required)
+        if field == "emailMessage":
+            assert all(p in value for p in link_required)
     subject = response.get("emailSubject")
     if subject is not None:
         assert "\n" not in subject
