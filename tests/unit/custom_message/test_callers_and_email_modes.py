@@ -33,11 +33,15 @@ ADMINISTRATOR_WORDING = (
     "has been reset",
     "no longer works",
     "nicht mehr gültig",
+    "administrateur",
+    "a été réinitialisé",
+    "ne fonctionne plus",
 )
 # What only the self-service message says, per locale: (body, SMS, subject).
 SELF_SERVICE_WORDING = {
     "en": ("You asked to reset the password", "you asked to reset your password", "password reset code"),
     "de": ("Sie haben angefordert", "Ihr Code zum Zurücksetzen", "Ihr Code zum Zurücksetzen"),
+    "fr": ("Vous avez demandé la réinitialisation", "votre code de réinitialisation", "Code de réinitialisation"),
 }
 # A reason from each locale's administrator messages that must not leak into a self-service message.
 REASON_WORDING = ("security incident", "Sicherheitsvorfall", "security notice", "Sicherheitshinweis")

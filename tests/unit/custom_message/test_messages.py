@@ -42,6 +42,10 @@ EXPECTED = {
     ("de", "security_incident"): ("Nach einem Sicherheitsvorfall", "Sicherheitshinweis", "Sicherheitshinweis"),
     ("de", "policy_rotation"): ("Passwortrichtlinie", "turnusgemäß", "Zeit für ein neues"),
     ("de", "account_recovery"): ("Hilfe beim Zugang", "Wiederherstellung", "Wiederherstellung"),
+    ("fr", "admin_request"): ("Un administrateur a", "un administrateur a", "Votre mot de passe"),
+    ("fr", "security_incident"): ("incident de sécurité", "Avis de sécurité", "Avis de sécurité"),
+    ("fr", "policy_rotation"): ("politique de mots de passe", "arrive à échéance", "Il est temps de renouveler"),
+    ("fr", "account_recovery"): ("accéder de nouveau", "pour récupérer votre compte", "Récupération de votre compte"),
 }
 
 
@@ -114,8 +118,8 @@ def test_unknown_or_missing_reason_renders_the_generic_message_without_a_fallbac
         ("DE", None, "de"),
         ("de-Latn-AT", "en", "de"),
         ("en-GB", "de", "en"),
-        ("fr", "de-CH", "de"),
-        ("fr", None, "en"),
+        ("sv", "de-CH", "de"),
+        ("sv", None, "en"),
         (None, "de-CH", "de"),
         (None, "de", "de"),
         (None, "not a locale!", "en"),
