@@ -36,12 +36,16 @@ ADMINISTRATOR_WORDING = (
     "administrateur",
     "a été réinitialisé",
     "ne fonctionne plus",
+    "administrador",
+    "Se ha restablecido",
+    "ya no es válida",
 )
 # What only the self-service message says, per locale: (body, SMS, subject).
 SELF_SERVICE_WORDING = {
     "en": ("You asked to reset the password", "you asked to reset your password", "password reset code"),
     "de": ("Sie haben angefordert", "Ihr Code zum Zurücksetzen", "Ihr Code zum Zurücksetzen"),
     "fr": ("Vous avez demandé la réinitialisation", "votre code de réinitialisation", "Code de réinitialisation"),
+    "es": ("Ha solicitado restablecer", "ha solicitado restablecer", "Su código para restablecer"),
 }
 # A reason from each locale's administrator messages that must not leak into a self-service message.
 REASON_WORDING = ("security incident", "Sicherheitsvorfall", "security notice", "Sicherheitshinweis")

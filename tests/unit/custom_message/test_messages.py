@@ -46,6 +46,10 @@ EXPECTED = {
     ("fr", "security_incident"): ("incident de sécurité", "Avis de sécurité", "Avis de sécurité"),
     ("fr", "policy_rotation"): ("politique de mots de passe", "arrive à échéance", "Il est temps de renouveler"),
     ("fr", "account_recovery"): ("accéder de nouveau", "pour récupérer votre compte", "Récupération de votre compte"),
+    ("es", "admin_request"): ("Un administrador ha", "un administrador ha", "Se ha restablecido"),
+    ("es", "security_incident"): ("tras un incidente de seguridad", "Aviso de seguridad", "Aviso de seguridad"),
+    ("es", "policy_rotation"): ("política de contraseñas", "renovación periódica", "Es hora de renovar"),
+    ("es", "account_recovery"): ("volver a acceder", "para recuperar su cuenta", "Recuperación de su cuenta"),
 }
 
 
