@@ -39,6 +39,9 @@ ADMINISTRATOR_WORDING = (
     "administrador",
     "Se ha restablecido",
     "ya no es válida",
+    "amministratore",
+    "è stata reimpostata",
+    "non è più valida",
 )
 # What only the self-service message says, per locale: (body, SMS, subject).
 SELF_SERVICE_WORDING = {
@@ -46,6 +49,7 @@ SELF_SERVICE_WORDING = {
     "de": ("Sie haben angefordert", "Ihr Code zum Zurücksetzen", "Ihr Code zum Zurücksetzen"),
     "fr": ("Vous avez demandé la réinitialisation", "votre code de réinitialisation", "Code de réinitialisation"),
     "es": ("Ha solicitado restablecer", "ha solicitado restablecer", "Su código para restablecer"),
+    "it": ("Ha chiesto di reimpostare", "ha chiesto di reimpostare", "Il suo codice per reimpostare"),
 }
 # A reason from each locale's administrator messages that must not leak into a self-service message.
 REASON_WORDING = ("security incident", "Sicherheitsvorfall", "security notice", "Sicherheitshinweis")

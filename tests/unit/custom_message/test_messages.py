@@ -50,6 +50,10 @@ EXPECTED = {
     ("es", "security_incident"): ("tras un incidente de seguridad", "Aviso de seguridad", "Aviso de seguridad"),
     ("es", "policy_rotation"): ("política de contraseñas", "renovación periódica", "Es hora de renovar"),
     ("es", "account_recovery"): ("volver a acceder", "para recuperar su cuenta", "Recuperación de su cuenta"),
+    ("it", "admin_request"): ("Un amministratore ha", "un amministratore ha", "La password del"),
+    ("it", "security_incident"): ("incidente di sicurezza", "Avviso di sicurezza", "Avviso di sicurezza"),
+    ("it", "policy_rotation"): ("politica sulle password", "rinnovo periodico", "È il momento di rinnovare"),
+    ("it", "account_recovery"): ("accedere di nuovo", "per recuperare il suo account", "Recupero del suo account"),
 }
 
 
