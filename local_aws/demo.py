@@ -57,12 +57,14 @@ def show_messages(system: LocalSystem, sent: int, say: Terminal) -> None:
     for message in system.outbox.messages[sent:]:
         email_origin = "rendered by the trigger" if message.tailored else "Cognito's own default message"
         sms_origin = "rendered by the trigger" if message.sms_tailored else "Cognito's own default message"
-        say.line(f"    e-mail to {message.email_to} ({email_origin}):")
-        say.line(f"      subject: {message.subject}")
-        say.line(f"      e-mail ({system.outbox.root / message.folder / 'email.html'}), as text:")
-        for text_line in message.email_text.splitlines():
-            say.line(f"        | {text_line}")
-        say.line(f"    SMS ({sms_origin}): {message.sms}")
+        if message.email_to:
+            say.line(f"    e-mail to {message.email_to} ({email_origin}):")
+            say.line(f"      subject: {message.subject}")
+            say.line(f"      e-mail ({system.outbox.root / message.folder / 'email.html'}), as text:")
+            for text_line in message.email_text.splitlines():
+                say.line(f"        | {text_line}")
+        if message.phone_to:
+            say.line(f"    SMS to {message.phone_to} ({sms_origin}): {message.sms}")
 
 
 def security_incident_in_german(system: LocalSystem, say: Terminal) -> None:
@@ -138,10 +140,17 @@ def breach_in_bulk(system: LocalSystem, say: Terminal, number: int) -> None:
 
 
 def users_and_app(system: LocalSystem) -> str:
-    """lena (German) and sam (English) in the pool, and the app client they use; returns its client id."""
+    """lena (German) and sam (English) in the pool, each with a verified e-mail address and phone number, and the app
+    client they use; returns its client id."""
     pool = system.stack.user_pool_id
-    add_user(system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena")
-    add_user(system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam")
+    add_user(
+        system.cognito, pool, "lena", email="lena@example.com", locale="de", given_name="Lena",
+        phone_number="+4915112345678", phone_number_verified="true",
+    )  # fmt: skip
+    add_user(
+        system.cognito, pool, "sam", email="sam@example.com", locale="en", given_name="Sam",
+        phone_number="+14155550123", phone_number_verified="true",
+    )  # fmt: skip
     return create_app_client(system.cognito, pool)
 
 

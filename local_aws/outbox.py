@@ -60,7 +60,7 @@ def _origin(tailored: bool) -> str:
 class DeliveredMessage(SentMessage):
     """A sent message as the outbox filed it, in `folder`."""
 
-    folder: str
+    folder: str = ""
 
     @property
     def email_text(self) -> str:
@@ -88,17 +88,21 @@ class Outbox:
             message = DeliveredMessage(**asdict(sent), folder=folder)
             target = self.root / folder
             target.mkdir(parents=True, exist_ok=True)
-            (target / "email.html").write_text(message.email_html, encoding="utf-8")
-            (target / "email.txt").write_text(message.email_text + "\n", encoding="utf-8")
-            (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
+            # Each part only where the user can receive it: an e-mail to an address, an SMS to a phone number.
+            if message.email_to:
+                (target / "email.html").write_text(message.email_html, encoding="utf-8")
+                (target / "email.txt").write_text(message.email_text + "\n", encoding="utf-8")
+            if message.phone_to:
+                (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
             (target / "message.json").write_text(
                 json.dumps(
                     {
                         "username": message.username,
                         "triggerSource": message.trigger_source,
                         "to": message.email_to,
+                        "smsTo": message.phone_to,
                         "subject": message.subject,
-                        "sms": message.sms,
+                        "sms": message.sms if message.phone_to else None,
                         "tailored": message.tailored,
                         "smsTailored": message.sms_tailored,
                     },
@@ -114,14 +118,16 @@ class Outbox:
 
     def _write_index(self) -> None:
         rows = "\n".join(
-            '<tr><td>{n}</td><td>{to}</td><td>{src}</td><td><a href="{f}/email.html">{subject}</a></td>'
-            "<td>{sms}</td><td>{kind}</td></tr>".format(
+            "<tr><td>{n}</td><td>{to}</td><td>{src}</td><td>{subject}</td><td>{sms}</td><td>{kind}</td></tr>".format(
                 n=html.escape(m.folder),
-                to=html.escape(m.email_to or m.username),
+                to="<br>".join(html.escape(address) for address in (m.email_to, m.phone_to) if address),
                 src=html.escape(m.trigger_source),
-                f=html.escape(m.folder),
-                subject=html.escape(m.subject),
-                sms=html.escape(m.sms),
+                subject=(
+                    f'<a href="{html.escape(m.folder)}/email.html">{html.escape(m.subject)}</a>'
+                    if m.email_to
+                    else "(no e-mail address: no e-mail)"
+                ),
+                sms=html.escape(m.sms) if m.phone_to else "(no phone number: no SMS)",
                 kind=f"e-mail: {_origin(m.tailored)}; SMS: {_origin(m.sms_tailored)}",
             )
             for m in self.messages

@@ -126,16 +126,23 @@ class SentMessage:
 
     username: str
     trigger_source: str
-    email_to: str | None
+    email_to: str | None  # the user's e-mail address; None: the user has none, no e-mail goes out
     subject: str
     email_html: str
     sms: str
     tailored: bool  # the e-mail is the trigger's (else Cognito's default e-mail)
     sms_tailored: bool
+    phone_to: str | None = None  # the user's phone number; None: the user has none, no SMS goes out
 
     @classmethod
     def of_answer(
-        cls, *, username: str, trigger_source: str, email_to: str | None, fields: dict[str, str | None]
+        cls,
+        *,
+        username: str,
+        trigger_source: str,
+        email_to: str | None,
+        fields: dict[str, str | None],
+        phone_to: str | None = None,
     ) -> SentMessage:
         code = f"{secrets.randbelow(10**6):06d}"
 
@@ -151,6 +158,7 @@ class SentMessage:
             sms=fill(fields[SMS_MESSAGE] or COGNITO_DEFAULT_MESSAGE),
             tailored=fields[EMAIL_MESSAGE] is not None,
             sms_tailored=fields[SMS_MESSAGE] is not None,
+            phone_to=phone_to,
         )
 
 
@@ -179,6 +187,7 @@ class _Trigger:
                 username=user.username,
                 trigger_source=event["triggerSource"],
                 email_to=attributes.get("email"),
+                phone_to=attributes.get("phone_number"),
                 fields=fields,
             )
         )
