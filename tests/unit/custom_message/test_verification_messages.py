@@ -78,10 +78,60 @@ EXPECTED = {
     ),
     ("authentication", "en"): ("finish signing in", "your sign-in code is", "sign-in code"),
     ("authentication", "de"): ("schließen Sie Ihre Anmeldung", "Ihr Anmeldecode lautet", "Ihr Anmeldecode"),
+    ("sign_up", "fr"): (
+        "Merci pour votre inscription",
+        "confirmer votre nouveau compte",
+        "Confirmez votre nouveau compte",
+    ),
+    ("resend_code", "fr"): ("Vous avez demandé un nouveau code", "votre nouveau code pour", "Votre nouveau code de"),
+    ("update_user_attribute", "fr"): (
+        "comme nouvelle adresse",
+        "votre nouveau numéro de téléphone",
+        "Confirmez votre nouvelle adresse e-mail",
+    ),
+    ("verify_user_attribute", "fr"): (
+        "Vous avez demandé à confirmer l\u2019adresse e-mail",
+        "confirmer votre numéro de téléphone",
+        "Confirmez votre adresse e-mail",
+    ),
+    ("authentication", "fr"): ("finaliser la connexion", "votre code de connexion est", "Votre code de connexion"),
+    ("sign_up", "es"): ("Gracias por registrarse", "confirmar su nueva cuenta", "Confirme su nueva cuenta"),
+    ("resend_code", "es"): ("Ha solicitado un nuevo código", "su nuevo código para", "Su nuevo código de confirmación"),
+    ("update_user_attribute", "es"): (
+        "como la nueva dirección",
+        "su nuevo número de teléfono",
+        "Confirme su nueva dirección",
+    ),
+    ("verify_user_attribute", "es"): (
+        "Ha solicitado confirmar la dirección",
+        "confirmar su número de teléfono",
+        "Confirme su dirección de correo",
+    ),
+    ("authentication", "es"): ("completar el inicio de sesión", "su código de inicio de sesión es", "Su código de"),
+    ("sign_up", "it"): (
+        "Grazie per la registrazione",
+        "confermare il suo nuovo account",
+        "Confermi il suo nuovo account",
+    ),
+    ("resend_code", "it"): ("Ha richiesto un nuovo codice", "il nuovo codice per", "Il suo nuovo codice di conferma"),
+    ("update_user_attribute", "it"): (
+        "come nuovo indirizzo",
+        "suo nuovo numero di telefono",
+        "Confermi il suo nuovo indirizzo",
+    ),
+    ("verify_user_attribute", "it"): (
+        "Ha chiesto di confermare l\u2019indirizzo",
+        "confermare il suo numero di telefono",
+        "Confermi il suo indirizzo e-mail",
+    ),
+    ("authentication", "it"): ("completare l\u2019accesso", "il suo codice di accesso è", "Il suo codice di accesso"),
 }
 LINK_SENTENCE = {
     "en": "Or confirm your account with this link:",
     "de": "Oder bestätigen Sie Ihr Konto über diesen Link:",
+    "fr": "Vous pouvez aussi confirmer votre compte avec ce lien\u00a0:",
+    "es": "También puede confirmar su cuenta con este enlace:",
+    "it": "In alternativa, può confermare il suo account con questo link:",
 }
 
 
@@ -113,7 +163,7 @@ def test_the_real_events_are_the_trigger_sources_they_are_named_after() -> None:
 
 
 @pytest.mark.parametrize(("message", "locale"), sorted(EXPECTED))
-def test_each_message_is_tailored_in_english_and_german_with_the_code_in_every_part(
+def test_each_message_is_tailored_in_every_locale_with_the_code_in_every_part(
     invoke: Invoke,
     captured: Captured,
     library: TemplateLibrary,
@@ -154,6 +204,12 @@ def test_the_sign_in_code_is_labelled_as_one(invoke: Invoke) -> None:
     assert "Your sign-in code</div>" in english
     assert "Ihr Anmeldecode</div>" in german
     assert "verification code" not in english
+    for locale, label in (
+        ("fr", "Votre code de connexion"),
+        ("es", "Su código de inicio de sesión"),
+        ("it", "Il suo codice di accesso"),
+    ):
+        assert f"{label}</div>" in invoke(event_in("authentication", locale))["response"]["emailMessage"]
 
 
 def test_no_message_offers_a_link_cognito_does_not_provide(invoke: Invoke) -> None:
@@ -173,7 +229,7 @@ def test_no_message_offers_a_link_cognito_does_not_provide(invoke: Invoke) -> No
 
 
 @pytest.mark.parametrize("message", ["sign_up", "resend_code"])
-@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("locale", sorted(LINK_SENTENCE))
 def test_a_sign_up_e_mail_carries_cognitos_link_placeholder_and_the_sms_the_code_alone(
     invoke: Invoke, library: TemplateLibrary, brands: BrandBook, settings: Settings, message: str, locale: str
 ) -> None:
