@@ -49,7 +49,8 @@ class FunctionSource:
 
     packages: directories under functions/ copied (the handler's package and the shared ones it imports).
     requirements: top-level distributions the function imports; their dependencies come from the same pins.
-    tooling: files under functions/ that are for building or previewing, not for running (left out of the bundle).
+    tooling: files (or directories, ending in /) under functions/ that are for building or previewing, not for running:
+        left out of the bundle.
     build_step: generates files into the bundle after the copy.
     inputs: directories outside functions/ the build step reads (a message pack); their files count in the hash.
     """
@@ -67,8 +68,11 @@ class FunctionSource:
                 raise BundlingError(f"functions/{package} is not a Python package (no __init__.py)")
             for path in sorted(root.rglob("*")):
                 relative = path.relative_to(FUNCTIONS_DIR).as_posix()
-                if path.is_file() and not _skipped(path.relative_to(root)) and relative not in self.tooling:
+                if path.is_file() and not _skipped(path.relative_to(root)) and not self._is_tooling(relative):
                     yield path
+
+    def _is_tooling(self, relative: str) -> bool:
+        return any(relative == item or (item.endswith("/") and relative.startswith(item)) for item in self.tooling)
 
     def asset_hash(self) -> str:
         """Changes when a source file, the pins, the requested distributions, the platform or the recipe change."""

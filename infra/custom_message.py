@@ -24,7 +24,7 @@ SOURCE: Final = FunctionSource(
     # inside Cognito's 5-second budget, cold starts included.
     requirements=("Jinja2",),
     # The gallery and the message pack tooling are for people and for synth, not for Lambda.
-    tooling=("custom_message/preview.py", "custom_message/message_pack.py"),
+    tooling=("custom_message/preview.py", "custom_message/message_pack.py", "custom_message/logos/"),
     # The templates compiled when the bundle is built, so a cold start does not pay Jinja2's parser.
     build_step=compile_into_bundle,
 )

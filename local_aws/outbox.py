@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -70,6 +72,9 @@ class DeliveredMessage(SentMessage):
 @dataclass
 class Outbox:
     root: Path
+    # The local copy of each brand's logo, by the logo_url the e-mail names (which cannot be fetched here): the
+    # filed e-mail shows the copy, the message keeps what the trigger sent.
+    logos: Mapping[str, Path] = field(default_factory=dict)
     messages: list[DeliveredMessage] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -90,7 +95,7 @@ class Outbox:
             target.mkdir(parents=True, exist_ok=True)
             # Each part only where the user can receive it: an e-mail to an address, an SMS to a phone number.
             if message.email_to:
-                (target / "email.html").write_text(message.email_html, encoding="utf-8")
+                (target / "email.html").write_text(self._with_local_logos(message.email_html), encoding="utf-8")
                 (target / "email.txt").write_text(message.email_text + "\n", encoding="utf-8")
             if message.phone_to:
                 (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
@@ -115,6 +120,16 @@ class Outbox:
             self.messages.append(message)
             self._write_index()
         return message
+
+    def _with_local_logos(self, page: str) -> str:
+        for url, source in self.logos.items():
+            if url in page:
+                copy = self.root / "logos" / source.name
+                if not copy.exists():
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, copy)
+                page = page.replace(url, f"../logos/{source.name}")
+        return page
 
     def _write_index(self) -> None:
         rows = "\n".join(

@@ -17,7 +17,7 @@ from unittest import mock
 
 from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
-from custom_message.brands import load_brand_book
+from custom_message.brands import BRANDS_FILE, load_brand_book, local_logos
 from custom_message.handler import Container
 from custom_message.message_pack import MergedSet, merge
 from local_aws.account import LocalStack, provision
@@ -136,10 +136,12 @@ def running_system(
     ):
         stack = provision(aws, synthesized.template)
         os.environ.update(stack.environment)
+        brands_file = BRANDS_FILE
         if synthesized.message_pack is not None:
-            trigger = stack.functions.running(CUSTOM_MESSAGE_HANDLER)
-            trigger.new_container = messages_from(merge(synthesized.message_pack, Path(messages)))
+            merged = merge(synthesized.message_pack, Path(messages))
+            stack.functions.running(CUSTOM_MESSAGE_HANDLER).new_container = messages_from(merged)
+            brands_file = merged.brands
         stack.functions.start_cold()
-        outbox = Outbox(outbox_dir)
+        outbox = Outbox(outbox_dir, logos=local_logos(load_brand_book(brands_file), brands_file))
         with wired(aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale) as wiring:
             yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring, outbox=outbox)

@@ -18,6 +18,9 @@ BRANDS_FILE: Final = Path(__file__).with_name("brands.json")
 
 _COLOUR: Final = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _HTTPS_URL: Final = re.compile(r"https://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,500}")
+# A copy of the logo beside brands.json, for the preview and the local outbox (which cannot fetch logo_url); the
+# deployed trigger renders logo_url only.
+_LOGO_FILE: Final = re.compile(r"logos/[a-z0-9][a-z0-9_-]{0,63}\.(?:png|svg|jpg|jpeg|gif)")
 _NAME_LENGTH: Final = 80
 
 
@@ -33,6 +36,7 @@ class Brand:
     logo_url: str | None = None
     support_email: str | None = None
     support_url: str | None = None
+    logo_file: str | None = None  # logos/<name>, beside brands.json: what the preview and the local outbox show
 
 
 # Used when brands.json has no valid default entry: neutral, and enough for every template to render.
@@ -51,6 +55,16 @@ class BrandBook:
         if requested is not None and requested in self.brands:
             return self.brands[requested]
         return self.brands.get(default_id) or self.brands.get("default") or FALLBACK_BRAND
+
+
+def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
+    """Each brand's logo_url with the local copy that stands in for it where the URL cannot be fetched (the preview,
+    the local outbox): only brands that have both, and whose file exists."""
+    return {
+        brand.logo_url: brands_file.parent / brand.logo_file
+        for brand in book.brands.values()
+        if brand.logo_url and brand.logo_file and (brands_file.parent / brand.logo_file).is_file()
+    }
 
 
 def load_brand_book(path: Path = BRANDS_FILE) -> BrandBook:
@@ -89,6 +103,7 @@ def _read_brand(brand_id: str, entry: object) -> tuple[Brand | None, list[str]]:
         "logo_url": (_HTTPS_URL, "an https:// URL"),
         "support_email": (EMAIL_ADDRESS, "an e-mail address"),
         "support_url": (_HTTPS_URL, "an https:// URL"),
+        "logo_file": (_LOGO_FILE, "a file under logos/ beside brands.json (.png, .svg, .jpg or .gif)"),
     }
     values: dict[str, str] = {}
     for key, (shape, wording) in checks.items():

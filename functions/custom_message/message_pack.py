@@ -3,6 +3,7 @@
 A pack is a directory outside the product's code with the built-in layout (docs/custom-message.md, "Message packs")::
 
     <pack>/brands.json                               brands, merged into the built-in ones by id (a pack's wins)
+    <pack>/logos/<file>                              logo copies for the preview and the local outbox (logo_file)
     <pack>/layout.html                               the shared HTML structure (optional)
     <pack>/<locale>/layout.html                      a locale's wording around every e-mail
     <pack>/<locale>/<message>/<variant>/<part>       subject.txt, body.html, body.txt, sms.txt
@@ -33,6 +34,7 @@ from custom_message.settings import Settings
 from custom_message.templates import PART_FILES, TEMPLATES_DIR, TemplateKey, TemplateLibrary
 
 BRANDS: Final = "brands.json"
+LOGOS: Final = "logos"
 TEMPLATE_SUFFIXES: Final = (".html", ".txt")
 # What a pack's check hands the trigger for each message: Cognito's placeholders, and a link placeholder for the
 # messages that carry one (Cognito's own example value).
@@ -74,16 +76,20 @@ def pack_files(pack: Path) -> list[Path]:
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(pack).parts):
             continue
         relative = path.relative_to(pack)
-        if relative.as_posix() == BRANDS or _is_template_path(relative):
+        if relative.as_posix() == BRANDS or _is_template_path(relative) or _is_logo_path(relative):
             files.append(relative)
         else:
             unexpected.append(relative.as_posix())
     if unexpected:
         raise MessagePackError(
-            "messagePack: files outside the layout (brands.json, layout.html, <locale>/layout.html, "
+            "messagePack: files outside the layout (brands.json, logos/<file>, layout.html, <locale>/layout.html, "
             f"<locale>/<message>/<variant>/{{{','.join(PART_FILES.values())}}}): {', '.join(unexpected)}"
         )
     return files
+
+
+def _is_logo_path(relative: Path) -> bool:
+    return len(relative.parts) == 2 and relative.parts[0] == LOGOS
 
 
 def _is_template_path(relative: Path) -> bool:
@@ -102,9 +108,11 @@ def merge(
 ) -> MergedSet:
     """The built-in templates and brands with `pack` (if any) over them, written under `target`."""
     merged = MergedSet(templates=target / "templates", brands=target / BRANDS)
-    if merged.templates.exists():
-        shutil.rmtree(merged.templates)
-    shutil.copytree(templates, merged.templates)
+    for directory, built_in in ((merged.templates, templates), (target / LOGOS, brands.parent / LOGOS)):
+        if directory.exists():
+            shutil.rmtree(directory)
+        if built_in.is_dir():
+            shutil.copytree(built_in, directory)
     book = json.loads(brands.read_text(encoding="utf-8"))
     for relative in pack_files(pack) if pack is not None else []:
         source = pack / relative  # type: ignore[operator]  # pack is set whenever there are files
@@ -114,7 +122,7 @@ def merge(
                 raise MessagePackError(f'messagePack: {BRANDS}: must hold an object "brands" of brand id to brand')
             book["brands"] = {**book.get("brands", {}), **own}
             continue
-        destination = merged.templates / relative
+        destination = (target if _is_logo_path(relative) else merged.templates) / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
     merged.brands.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
-from custom_message.brands import BrandBook, load_brand_book
+from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book, local_logos
 from custom_message.event import MessageRequest
 from custom_message.message_pack import MessagePackError, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
@@ -44,10 +46,20 @@ class PreviewEntry:
     folder: str
 
 
-def render_preview(out_dir: str, *, library: TemplateLibrary | None = None, brands: BrandBook | None = None) -> str:
-    """Write every message and ``index.html`` under ``out_dir``; returns the index path."""
+def render_preview(
+    out_dir: str,
+    *,
+    library: TemplateLibrary | None = None,
+    brands: BrandBook | None = None,
+    logos: Mapping[str, Path] | None = None,
+) -> str:
+    """Write every message and ``index.html`` under ``out_dir``; returns the index path. ``logos``: the local copy of
+    each brand's logo_url (default: the built-in brands'), shown where the URL cannot be fetched."""
     library = library or TemplateLibrary()
-    brands = brands or load_brand_book()
+    if brands is None:
+        brands = load_brand_book()
+        logos = local_logos(brands, BRANDS_FILE) if logos is None else logos
+    shown_logos = _copied_logos(out_dir, logos or {})
     # Everything a pool that sends through its own SES identity gets; under COGNITO_DEFAULT only the SMS column holds.
     settings = Settings(allowed_link_hosts=frozenset({SAMPLE_LINK_HOST}), email_sending_account=DEVELOPER)
     entries: list[PreviewEntry] = []
@@ -65,6 +77,7 @@ def render_preview(out_dir: str, *, library: TemplateLibrary | None = None, bran
                     brand_id=brand_id,
                     key=key,
                     kind=kind,
+                    logos=shown_logos,
                 )
             )
     index = os.path.join(out_dir, "index.html")
@@ -81,6 +94,7 @@ def _render_one(
     brand_id: str,
     key: TemplateKey,
     kind: MessageKind,
+    logos: Mapping[str, str],
 ) -> PreviewEntry:
     request = MessageRequest(
         trigger_source=kind.trigger_source,
@@ -103,7 +117,10 @@ def _render_one(
     target = os.path.join(out_dir, *folder.split("/"))
     code = SAMPLE_TEMPORARY_PASSWORD if kind.needs_username else SAMPLE_CODE
     if messages.email_message is not None:
-        _write(os.path.join(target, "email.html"), _as_sent(messages.email_message, code))
+        html_page = _as_sent(messages.email_message, code)
+        for url, copied in logos.items():
+            html_page = html_page.replace(url, os.path.relpath(copied, target).replace(os.sep, "/"))
+        _write(os.path.join(target, "email.html"), html_page)
     try:
         brand = brands.choose(brand_id, "default")
         context = message_context(request, kind=kind, key=key, brand=brand, settings=settings)
@@ -113,6 +130,17 @@ def _render_one(
     _write(os.path.join(target, "subject.txt"), _as_sent(messages.email_subject or "(Cognito default)", code))
     _write(os.path.join(target, "sms.txt"), _as_sent(messages.sms_message or "(Cognito default)", code))
     return PreviewEntry(brand=brand_id, key=key, messages=messages, folder=folder)
+
+
+def _copied_logos(out_dir: str, logos: Mapping[str, Path]) -> dict[str, str]:
+    """Each logo's local copy under ``out_dir/logos/``, by the logo_url it stands in for."""
+    copied: dict[str, str] = {}
+    for url, source in logos.items():
+        target = os.path.join(out_dir, "logos", source.name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(source, target)
+        copied[url] = target
+    return copied
 
 
 def _as_sent(text: str, code: str) -> str:
@@ -200,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
             except MessagePackError as error:
                 print(error, file=sys.stderr)
                 return 1
-            index = render_preview(arguments.out, library=merged.library(), brands=load_brand_book(merged.brands))
+            book = load_brand_book(merged.brands)
+            index = render_preview(
+                arguments.out, library=merged.library(), brands=book, logos=local_logos(book, merged.brands)
+            )
     print(f"preview written: {index}")
     return 0
 

@@ -46,6 +46,10 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert code[1] in text
     assert "<" not in text  # markup gone, as a text-only client shows it
     assert (stored / "sms.txt").read_text().strip() == message.sms
+    # The brand's logo: the message names its URL; the filed e-mail shows the local copy, which exists.
+    assert 'src="https://assets.acme.example/logo-240x60.png"' in message.email_html
+    assert 'src="../logos/acme.svg"' in (stored / "email.html").read_text()
+    assert (system.outbox.root / "logos" / "acme.svg").read_text().startswith("<svg")
 
 
 def test_an_event_from_a_source_the_rule_does_not_allow_is_not_delivered(system: LocalSystem) -> None:

@@ -17,12 +17,17 @@ from pathlib import Path
 
 import pytest
 
+from custom_message.brands import load_brand_book
+from custom_message.messages import MESSAGE_KINDS
 from custom_message.preview import SAMPLE_CODE, SAMPLE_TEMPORARY_PASSWORD, render_preview
+from custom_message.templates import TemplateLibrary
 
 CHROMIUM = "/usr/bin/chromium"
 PREVIEW = Path(__file__).resolve().parents[2] / "out" / "preview"
 EMAIL = "default/en/forgot_password/security_incident/email.html"
 WELCOME = "acme/de/admin_create_user/welcome/email.html"
+# The eight languages every message ships in.
+SHIPPED_LOCALES = {"en", "de", "fr", "es", "it", "pt-BR", "nl", "ja"}
 
 if not os.access(CHROMIUM, os.X_OK):
     if os.environ.get("REQUIRE_CHROMIUM") == "1":
@@ -79,9 +84,13 @@ def test_index_lists_every_message_without_fallbacks(preview: Path, profile: str
     dom = chromium(profile, "--dump-dom", (preview / "index.html").as_uri())
 
     assert "<h1>Custom message preview</h1>" in dom
-    # 2 brands x 2 locales x (4 reasons + the user's own reset + welcome)
-    assert "24 messages (0 with a fallback)" in dom
-    assert dom.count("<tr>") == 25  # header + one row per message
+    # Every brand x every variant of every message in every locale
+    library, brands = TemplateLibrary(), load_brand_book()
+    assert {key.locale for key in library.variants()} == SHIPPED_LOCALES
+    assert {key.message for key in library.variants()} == set(MESSAGE_KINDS)
+    expected = len(brands.brands) * len(library.variants())
+    assert f"{expected} messages (0 with a fallback)" in dom
+    assert dom.count("<tr>") == expected + 1  # header + one row per message
     assert 'class="fallback"' not in dom
     assert f"Code: {SAMPLE_CODE} (valid 1 hour)." in dom
     assert "Sicherheitshinweis: Ihr Passwort bei ACME Industries wurde zurückgesetzt" in dom
@@ -114,6 +123,23 @@ def test_the_welcome_email_shows_user_name_and_temporary_password(preview: Path,
     assert re.search(r'<div class="username"[^>]*>jane\.doe@example\.com</div>', dom)
     assert re.search(rf'<div class="code"[^>]*>{SAMPLE_TEMPORARY_PASSWORD}</div>', dom)
     assert "Willkommen bei ACME Industries" in dom
+
+
+def test_the_brands_logo_shows_in_its_emails(preview: Path, profile: str) -> None:
+    """The logo the e-mail names is a URL this machine cannot fetch; the preview shows the brand's own copy."""
+    probe = preview / "logo-probe.html"
+    probe.write_text(
+        f'<!doctype html><html><body><iframe id="email" src="{WELCOME}"></iframe><script>'
+        'document.getElementById("email").onload = function () {'
+        "  const logo = this.contentDocument.querySelector('img');"
+        '  document.body.dataset.logo = logo ? logo.complete + ":" + logo.naturalWidth : "none";'
+        "};</script></body></html>\n",
+        encoding="utf-8",
+    )
+    dom = chromium(
+        profile, "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()
+    )
+    assert 'data-logo="true:240"' in dom
 
 
 def test_index_screenshot(preview: Path, profile: str) -> None:

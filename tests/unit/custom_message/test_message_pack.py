@@ -9,7 +9,7 @@ import pytest
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
-from custom_message.brands import load_brand_book
+from custom_message.brands import load_brand_book, local_logos
 from custom_message.event import MessageRequest
 from custom_message.message_pack import MessagePackError, check, merge, merged_and_checked
 from custom_message.messages import compose_messages
@@ -54,8 +54,11 @@ def test_the_example_pack_passes_and_its_wording_and_brand_are_what_users_get(tm
     # Only the files the pack has are replaced: another reason keeps the built-in wording, for every brand.
     built_in = (Path(TEMPLATES_DIR) / "en" / "forgot_password" / "policy_rotation" / "sms.txt").read_text()
     assert (merged.templates / "en" / "forgot_password" / "policy_rotation" / "sms.txt").read_text() == built_in
-    # Brands are merged by id: the built-in ones stay beside the pack's.
-    assert set(load_brand_book(merged.brands).brands) >= {"default", "acme", "globex"}
+    # Brands are merged by id: the built-in ones stay beside the pack's, logos too.
+    book = load_brand_book(merged.brands)
+    assert set(book.brands) >= {"default", "acme", "globex"}
+    assert book.problems == ()
+    assert {path.name for path in local_logos(book, merged.brands).values()} == {"acme.svg", "globex.svg"}
 
 
 def test_a_pack_may_add_a_locale_and_a_reason(tmp_path: Path) -> None:
@@ -114,6 +117,7 @@ def test_a_brand_name_too_long_for_the_sms_is_caught(tmp_path: Path) -> None:
     ("relative", "text", "expected"),
     [
         ("notes.md", "hello", "files outside the layout"),
+        ("logos/nested/logo.svg", "<svg/>", "files outside the layout"),
         ("en/forgot_password/security_incident/email.html", "x", "files outside the layout"),
         ("brands.json", "[1, 2]", "must be a JSON object"),
         ("brands.json", '{"brands": []}', 'must hold an object "brands"'),
@@ -132,3 +136,21 @@ def test_a_pack_outside_the_layout_is_refused_naming_the_file(
 def test_a_missing_pack_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MessagePackError, match="is not a directory"):
         merge(tmp_path / "nowhere", tmp_path / "merged")
+
+
+def test_a_logo_file_must_live_under_logos_and_its_copy_stands_in_for_the_url(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    url = "https://cdn.initech.example/logo.png"
+    write(pack, "logos/initech.png", "png bytes")
+    brands = {
+        "initech": {"name": "Initech", "logo_url": url, "logo_file": "logos/initech.png"},
+        "hooli": {"name": "Hooli", "logo_url": url, "logo_file": "../../etc/passwd"},
+    }
+    write(pack, "brands.json", json.dumps({"brands": brands}))
+
+    merged = merge(pack, tmp_path / "merged")
+    book = load_brand_book(merged.brands)
+
+    assert local_logos(book, merged.brands)[url] == tmp_path / "merged" / "logos" / "initech.png"
+    assert "hooli" not in book.brands
+    assert any("brands.hooli.logo_file" in problem for problem in book.problems)
