@@ -136,6 +136,7 @@ def compose_messages(
     if locale is None:
         # No templates for this trigger source: pass the event through untouched, as the contract asks.
         return MessageSet()
+    locale = library.locale_directory(locale)  # as spelt on disk, for the layout's name and the HTML's lang
     generic = TemplateKey(locale, kind.directory, kind.generic_variant)
     fallbacks: list[Fallback] = []
     chosen = generic
@@ -165,8 +166,8 @@ def compose_messages(
     default_locale = choose_locale(
         (), has_messages=has_messages, default=settings.default_locale, regional_locales=regional
     )
-    if default_locale is not None and default_locale != locale:
-        keys.append(TemplateKey(default_locale, kind.directory, kind.generic_variant))
+    if default_locale is not None and library.locale_directory(default_locale) != locale:
+        keys.append(TemplateKey(library.locale_directory(default_locale), kind.directory, kind.generic_variant))
     renderer = _PartRenderer(library, context, fallbacks)
 
     # Under any mode but DEVELOPER, Cognito refuses a trigger answer that sets the e-mail (see settings.py): nothing

@@ -43,7 +43,9 @@ PART_FILES: Final[dict[Part, str]] = {
     "body.txt": "body.txt",
     "sms": "sms.txt",
 }
-_LOCALE_DIR: Final = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8}){0,3}")
+# A BCP 47 tag as a directory name, region in either case (pt-BR, as the tag is usually written, or pt-br); looked
+# up without regard to case.
+_LOCALE_DIR: Final = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
 _NAME_DIR: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
@@ -65,6 +67,7 @@ class TemplateLibrary:
     def __init__(self, root: str = TEMPLATES_DIR, compiled: str | None = COMPILED_DIR) -> None:
         self.root = root
         self._variants = _scan(root)
+        self._locales = {key.locale.lower(): key.locale for key in self._variants}
         self.precompiled = PrecompiledTemplates(compiled) if compiled else None
         self._environment = Environment(
             loader=FileSystemLoader(root, encoding="utf-8"),
@@ -80,9 +83,16 @@ class TemplateLibrary:
             keep_trailing_newline=False,
         )
 
+    def locale_directory(self, locale: str) -> str:
+        """The locale's directory as it is spelt on disk (``pt-br`` -> ``pt-BR``); the locale itself if none."""
+        return self._locales.get(locale.lower(), locale)
+
+    def _on_disk(self, key: TemplateKey) -> TemplateKey:
+        return key._replace(locale=self.locale_directory(key.locale))
+
     def has(self, key: TemplateKey) -> bool:
         """Whether the variant directory exists (its parts may still be missing or broken: rendering tells)."""
-        return key in self._variants
+        return self._on_disk(key) in self._variants
 
     def variants(self) -> frozenset[TemplateKey]:
         """Every variant directory found at start-up."""
@@ -90,7 +100,7 @@ class TemplateLibrary:
 
     def render(self, key: TemplateKey, part: Part, context: dict[str, object]) -> str:
         """Render one part. Raises jinja2's TemplateNotFound / TemplateError; the caller turns those into fallbacks."""
-        template = self._environment.get_template(key.path(part))
+        template = self._environment.get_template(self._on_disk(key).path(part))
         return template.render(context)
 
     def template_names(self) -> list[str]:

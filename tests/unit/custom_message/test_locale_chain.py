@@ -163,3 +163,13 @@ def test_choose_locale_on_its_own() -> None:
     # Without a way to list regions (the parameter's default), a bare language finds only itself.
     assert choose_locale(["pt"], has_messages=available.__contains__, default="en") == "en"
     assert choose_locale(["pt"], has_messages=lambda _tag: False, default="en") is None
+
+
+@pytest.mark.parametrize("requested", ["pt", "pt-BR", "pt-br", "pt_BR"])
+def test_a_locale_directory_spelt_with_its_region_in_capitals_is_found_whatever_the_case_asked(
+    tmp_path: Path, brands: BrandBook, settings: Settings, requested: str
+) -> None:
+    library = tree(tmp_path, "pt-BR")
+
+    assert sign_up_locale(library, brands, settings, requested=requested) == "pt-BR"
+    assert library.locale_directory("PT-br") == "pt-BR"
