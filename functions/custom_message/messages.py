@@ -87,6 +87,9 @@ _ONLY_KIND_OF: Final = {
 }
 
 _WHITESPACE: Final = re.compile(r"\s+")
+# What folds a subject onto one line: ASCII spaces and line breaks only. No-break spaces stay (French puts one before
+# ":" and "?"), as do other separators a template means.
+_SUBJECT_FOLD: Final = re.compile(r"[ \t\r\n\f\v]+")
 
 
 class Fallback(NamedTuple):
@@ -306,7 +309,7 @@ class _PartRenderer:
 def _normalise(part: Part, text: str) -> str:
     if part == "subject":
         # A subject is one header line: newlines from a template (or a value) must not reach the mail headers.
-        return strip_control_characters(_WHITESPACE.sub(" ", text)).strip()
+        return strip_control_characters(_SUBJECT_FOLD.sub(" ", text)).strip(" ")
     return text.strip()
 
 
