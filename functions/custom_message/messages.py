@@ -87,9 +87,9 @@ _ONLY_KIND_OF: Final = {
 }
 
 _WHITESPACE: Final = re.compile(r"\s+")
-# What folds a subject onto one line: ASCII spaces and line breaks only. No-break spaces stay (French puts one before
-# ":" and "?"), as do other separators a template means.
-_SUBJECT_FOLD: Final = re.compile(r"[ \t\r\n\f\v]+")
+# What folds a subject onto one line: spaces and every kind of line break. No-break spaces stay (French puts one
+# before ":" and "?").
+_SUBJECT_FOLD: Final = re.compile(r"[ \t\r\n\f\v\x85\u2028\u2029]+")
 
 
 class Fallback(NamedTuple):
