@@ -14,9 +14,11 @@ from custom_message.message_pack import merge
 from custom_message.templates import (
     COMPILED_SUFFIX,
     TEMPLATES_DIR,
+    VARIANTS_FILE,
     TemplateLibrary,
     compiled_file_stem,
     compiled_header_prefix,
+    variants_listing,
 )
 
 # Where the bundle holds the trigger's package, and the compiled templates in it (the loader's default, COMPILED_DIR).
@@ -34,6 +36,7 @@ def compile_templates(target: Path, templates: str = TEMPLATES_DIR) -> int:
         checksum, source = library.generated_source(name)
         text = f"{compiled_header_prefix(checksum)}{name}\n{source}\n"
         (target / f"{compiled_file_stem(name)}{COMPILED_SUFFIX}").write_text(text, encoding="utf-8", newline="\n")
+    (target / VARIANTS_FILE).write_text(variants_listing(library.variants()), encoding="utf-8", newline="\n")
     return len(names)
 
 

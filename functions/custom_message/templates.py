@@ -35,6 +35,9 @@ TEMPLATES_DIR: Final = os.path.join(_HERE, "templates")
 COMPILED_DIR: Final = os.path.join(_HERE, "compiled_templates")
 # Not ".py": generated code is neither linted, type-checked nor imported as a module; it is compile()d on demand.
 COMPILED_SUFFIX: Final = ".j2py"
+# Beside the compiled templates: every variant directory, one `locale/message/variant` per line, written by the same
+# build step, so that a cold start reads one file instead of walking every locale's directories.
+VARIANTS_FILE: Final = "variants.txt"
 
 Part = Literal["subject", "body.html", "body.txt", "sms"]
 PART_FILES: Final[dict[Part, str]] = {
@@ -66,7 +69,7 @@ class TemplateLibrary:
 
     def __init__(self, root: str = TEMPLATES_DIR, compiled: str | None = COMPILED_DIR) -> None:
         self.root = root
-        self._variants = _scan(root)
+        self._variants = _read_variants(compiled, root) or _scan(root)
         self._locales = {key.locale.lower(): key.locale for key in self._variants}
         self.precompiled = PrecompiledTemplates(compiled) if compiled else None
         self._environment = Environment(
@@ -165,6 +168,25 @@ def _sha1(text: str) -> str:
 
 def _is_template(name: str) -> bool:
     return name.endswith((".html", ".txt"))
+
+
+def variants_listing(variants: frozenset[TemplateKey]) -> str:
+    """What VARIANTS_FILE holds for these variants."""
+    return "".join(f"{key.locale}/{key.message}/{key.variant}\n" for key in sorted(variants))
+
+
+def _read_variants(compiled: str | None, root: str) -> frozenset[TemplateKey] | None:
+    """The variant directories as the build listed them (written with the compiled templates, from the same tree);
+    None when there is no listing, to scan instead."""
+    if compiled is None:
+        return None
+    try:
+        with open(os.path.join(compiled, VARIANTS_FILE), encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    keys = [TemplateKey(*line.split("/")) for line in lines if line.count("/") == 2]
+    return frozenset(keys) if keys and os.path.isdir(root) else None
 
 
 def _scan(root: str) -> frozenset[TemplateKey]:

@@ -24,7 +24,7 @@ from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, compose_messages, message_context
 from custom_message.settings import Settings
-from custom_message.templates import COMPILED_DIR, TemplateKey, TemplateLibrary
+from custom_message.templates import COMPILED_DIR, VARIANTS_FILE, TemplateKey, TemplateLibrary
 from infra.template_compilation import compile_templates
 from tests.unit.custom_message.conftest import LINK_HOST
 
@@ -153,6 +153,11 @@ def test_what_the_build_compiles_is_what_production_loads(tmp_path: Path) -> Non
     )
 
     assert written == len(library.template_names())
+    # The variant directories come from the build's listing: one file, however many locales ship.
+    assert (compiled / VARIANTS_FILE).read_text().splitlines() == [
+        f"{key.locale}/{key.message}/{key.variant}" for key in sorted(TemplateLibrary(compiled=None).variants())
+    ]
+    assert library.variants() == TemplateLibrary(compiled=None).variants()
     assert library.precompiled is not None
     assert len(library.precompiled.hits) == 5  # shared layout, en layout, body.html, subject, sms
     assert library.precompiled.misses == []
