@@ -1,39 +1,85 @@
 """The `cognito-reset` command: what a security team runs to reset users, watch it happen and finish the job.
 
 Exit codes: 0 done (reset, dry run, or a duplicate within the cooldown), 1 the reset failed for a reason in the
-result, 2 the operator must fix something (options, the stack, credentials), 3 AWS failed in a way a retry may fix.
+result (for a run: some users failed or are unfinished), 2 the operator must fix something (options, a manifest, the
+stack, credentials), 3 AWS failed in a way a retry may fix.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from cognito_reset.stack import Connection, OperatorError, StackResources
+from cognito_reset.completion import check_completion, reset_users
+from cognito_reset.manifest import (
+    ManifestCheck,
+    check_manifest,
+    defaults_errors,
+    manifest_suffix,
+    run_defaults,
+    selection_manifest,
+)
+from cognito_reset.preview import preview_administrator_reset
+from cognito_reset.progress import ProgressBar
+from cognito_reset.runs import BulkWorkflow, Progress, RunSummary, new_run_id, require_run_id, s3_uri
+from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
+from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
+from contracts.client_metadata import metadata_errors
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import ResetStatus
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
+INTERRUPTED = 130
+SELECTION = "selection.jsonl"  # the manifest the CLI writes for --group and --filter
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _four_hex_digits() -> str:
+    return secrets.token_hex(2)
+
+
+@dataclass
+class Runtime:
+    """What the commands run with besides their options. `cognito-reset` builds it; a test hands in its own (in-memory
+    AWS clients, a clock that does not wait) as typer's context object."""
+
+    aws: AwsAccess | None = None  # None: a Connection from the options
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = _utc_now
+    random_hex: Callable[[], str] = _four_hex_digits
+    terminal: bool | None = None  # whether stdout can show a progress bar; None: ask the console
+    stdout: Console = field(default_factory=Console)
 
 
 class Options:
     """The options every command shares, set once by the callback."""
 
-    connection = Connection()
+    connection: AwsAccess = Connection()
+    runtime = Runtime()
     as_json = False
 
 
 @app.callback()
-def connect(
+def connect(  # noqa: PLR0917 - typer reads the options from the signature
+    ctx: typer.Context,
     stack_name: Annotated[str, typer.Option(help="The stack's name.")] = outputs.STACK_NAME,
     region: Annotated[str | None, typer.Option(help="AWS Region (default: the standard chain).")] = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
@@ -42,7 +88,9 @@ def connect(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    Options.connection = Connection(stack_name, region, profile, endpoint_url)
+    runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
+    Options.runtime = runtime
+    Options.connection = runtime.aws or Connection(stack_name, region, profile, endpoint_url)
     Options.as_json = json_output
 
 
@@ -92,6 +140,278 @@ def request(  # noqa: PLR0917 - typer reads the command's options from its signa
     except OperatorError as error:
         fail(OPERATOR, str(error))
     say({"eventId": event_id, "status": "queued"}, f"queued: event {event_id} is on the request bus")
+
+
+# The run's defaults, shared by `bulk` and `preview`.
+Reason = Annotated[str | None, typer.Option(help="Why: admin_request, security_incident, policy_rotation, ...")]
+Locale = Annotated[str | None, typer.Option(help="The messages' language, such as de-AT.")]
+Brand = Annotated[str | None, typer.Option(help="The messages' brand id.")]
+Reference = Annotated[str | None, typer.Option(help="A ticket or incident reference shown in the messages.")]
+Rate = Annotated[
+    float,
+    typer.Option(
+        min=0.1,
+        help="Cognito calls per second for listing or looking up users; they count against Cognito's request-rate "
+        "quota for the account and Region, which the run and every app there share.",
+    ),
+]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the run id and return at once.")]
+
+
+@app.command()
+def bulk(  # noqa: PLR0917 - typer reads the command's options from its signature
+    manifest: Annotated[
+        Path | None,
+        typer.Argument(help="A manifest: CSV with a header row (username, email or sub; overrides) or JSON Lines."),
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Every member of this Cognito group instead.")] = None,
+    filter_expression: Annotated[
+        str | None,
+        typer.Option("--filter", help="The users a ListUsers filter matches instead, such as 'email ^= \"a\"'."),
+    ] = None,
+    reason: Reason = None,
+    locale: Locale = None,
+    brand: Brand = None,
+    reference: Reference = None,
+    global_sign_out: Annotated[bool, typer.Option(help="Also sign every user out everywhere.")] = False,
+    user_pool_id: Annotated[
+        str | None, typer.Option(help="Another allowed pool (default: the stack's); also the pool --group lists.")
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="The run's name (default: bulk-<UTC time>-<4 hex>). A new run id starts a new run."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            help="Validate, then run the workflow with dryRun: every user is resolved and judged, nothing is sent; "
+            "the results say dry_run per user."
+        ),
+    ] = False,
+    rate: Rate = DEFAULT_RATE,
+    no_wait: NoWait = False,
+) -> None:
+    """Reset every user of a manifest, a group or a filter through the bulk workflow.
+
+    Checks the whole selection first (nothing is uploaded or started while anything is wrong), uploads the manifest,
+    starts the run, and shows its progress and summary.
+    """
+    if sum(source is not None for source in (manifest, group, filter_expression)) != 1:
+        fail(OPERATOR, "bulk: give exactly one of FILE, --group or --filter")
+    runtime = Options.runtime
+    run_id = run_id or new_run_id(runtime.now(), runtime.random_hex())
+    defaults = run_defaults(
+        reason=reason,
+        locale=locale,
+        brand=brand,
+        reference=reference,
+        global_sign_out=global_sign_out,
+        user_pool_id=user_pool_id,
+        dry_run=dry_run,
+    )
+    problems = [f"options: {problem}" for problem in defaults_errors(defaults)]
+    try:
+        require_run_id(run_id)
+    except OperatorError as error:
+        problems.append(f"--run-id: {error}")
+    if problems:
+        fail(OPERATOR, *problems)
+    resources: StackResources | None = None
+    if manifest is not None:
+        name, content = manifest.name, read_manifest(manifest)
+    else:
+        resources = found()
+        pool = user_pool_id or required(resources, outputs.USER_POOL_ID)
+        name, content = SELECTION, select_users(pool, group, filter_expression, rate)
+    report(check_manifest(name, content, defaults))
+    workflow = bulk_workflow(resources or found())
+    key = aws_call(lambda: workflow.start(run_id, content, manifest_suffix(name), defaults))
+    started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
+    started["manifest"] = s3_uri(workflow.bucket, key)
+    if no_wait:
+        say(started, run_id)
+        return
+    if not Options.as_json:
+        typer.echo(f"run {run_id} started{' (dry run: nothing is sent)' if dry_run else ''}: {started['manifest']}")
+    watch_to_the_end(workflow, run_id)
+
+
+@app.command()
+def status(
+    run: Annotated[str, typer.Argument(help="The run id.")],
+    completion: Annotated[
+        bool,
+        typer.Option(help="When the run has ended, look up each user it reset (AdminGetUser, at --rate per second)."),
+    ] = True,
+    rate: Rate = DEFAULT_RATE,
+) -> None:
+    """A run's progress, or its summary and how many of its users have chosen a new password since.
+
+    While the run runs: its progress. When it has ended: its summary, and each user it reset looked up in the pool.
+    """
+    resources = found()
+    workflow = bulk_workflow(resources)
+    progress = aws_call(lambda: workflow.progress(run))
+    if not progress.ended:
+        say(progress.document(), progress.line(Options.runtime.now()))
+        return
+    summary = RunSummary.of(progress)
+    document, lines = summary.document(), summary.lines()
+    folder = workflow.results_folder(summary) if completion else None
+    if folder is not None:
+        bucket, prefix = folder
+        paced = PacedCognito(
+            Options.connection.client("cognito-idp"),
+            rate,
+            clock=Options.runtime.clock,
+            sleep=Options.runtime.sleep,
+        )
+        pool = resources.outputs.get(outputs.USER_POOL_ID, "")
+        users = reset_users(Options.connection.client("s3"), bucket, prefix)
+        done = aws_call(lambda: check_completion(paced, users, pool))
+        document["completion"] = done.document()
+        lines += done.lines()
+    say(document, "\n".join(lines))
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: NoWait = False) -> None:
+    """Redrive a run that failed, timed out or was aborted: its unfinished users are tried again.
+
+    Nobody the run reset is reset twice; Step Functions redrives a run for a limited time after it stopped. Then the
+    run's progress and summary, as `bulk` shows them.
+    """
+    workflow = bulk_workflow(found())
+    aws_call(lambda: workflow.redrive(run, Options.runtime.now()))
+    if no_wait:
+        say({"runId": run, "executionArn": workflow.execution_arn(run), "status": "RUNNING"}, run)
+        return
+    if not Options.as_json:
+        typer.echo(f"run {run} redriven: its unfinished users are tried again")
+    watch_to_the_end(workflow, run)
+
+
+@app.command()
+def preview(
+    reason: Reason = None,
+    locale: Locale = None,
+    brand: Brand = None,
+    reference: Reference = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the e-mail's HTML body to this file.")] = None,
+) -> None:
+    """What users will receive for an administrator's reset with these options.
+
+    The e-mail's subject and plain-text body (as a pool that sends through its own SES identity sends them) and the
+    SMS, rendered by the custom message trigger's own code.
+    """
+    metadata = {
+        key: value
+        for key, value in {"reason": reason, "locale": locale, "brand": brand, "reference": reference}.items()
+        if value is not None
+    }
+    problems = metadata_errors(metadata)
+    if problems:
+        fail(OPERATOR, *(f"options: {problem}" for problem in problems))
+    shown = preview_administrator_reset(metadata)
+    document = shown.document()
+    if html is not None:
+        if shown.html_body is None:
+            fail(OPERATOR, "preview: the trigger rendered no e-mail for these options, so there is no HTML to write")
+        try:
+            html.write_text(shown.html_body + "\n", encoding="utf-8")
+        except OSError as error:
+            fail(OPERATOR, f"{html}: {error.strerror}")
+        document["html"] = str(html)
+    messages = shown.messages
+    lines = [
+        f"locale {messages.locale}, variant {messages.variant}, brand {messages.brand}"
+        " (the e-mail as a pool that sends through its own SES identity sends it; under Cognito's own sender only the"
+        " SMS is the trigger's)",
+        f"Subject: {shown.subject or '(Cognito default)'}",
+        "",
+        shown.text_body or "(Cognito default)",
+        "",
+        f"SMS ({len(shown.sms or '')} characters): {shown.sms or '(Cognito default)'}",
+    ]
+    lines += [f"fallback: {f.part} {f.template} ({f.cause})" for f in messages.fallbacks]
+    if html is not None:
+        lines.append(f"HTML body written to {html}")
+    say(document, "\n".join(lines))
+
+
+def read_manifest(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        fail(OPERATOR, f"{path}: {error.strerror or error}")
+
+
+def select_users(pool: str, group: str | None, filter_expression: str | None, rate: float) -> bytes:
+    """The selection's users, listed from the pool at `rate` calls per second, as a JSON Lines manifest."""
+    runtime = Options.runtime
+    paced = PacedCognito(Options.connection.client("cognito-idp"), rate, clock=runtime.clock, sleep=runtime.sleep)
+
+    def listed() -> Iterable[str]:
+        if group is not None:
+            return list(group_members(paced, pool, group))
+        return list(filtered_users(paced, pool, filter_expression or ""))
+
+    users = aws_call(listed)
+    if not Options.as_json:
+        typer.echo(f"{SELECTION}: {len(users):,} users listed from pool {pool} ({paced.calls:,} Cognito calls)")
+    return selection_manifest(users)
+
+
+def report(check: ManifestCheck) -> None:
+    """Warnings and errors on stderr, every one with its line; exit 2 when there is any error."""
+    for line in check.listing(check.warnings):
+        echo_error(f"warning: {line}")
+    for line in check.listing(check.errors):
+        echo_error(line)
+    if not check.ok:
+        count = len(check.errors)
+        fail(OPERATOR, f"{check.name}: {count:,} error{'s' if count != 1 else ''}; nothing was uploaded or started")
+    if not Options.as_json:
+        warnings = len(check.warnings)
+        typer.echo(f"{check.name}: {check.users:,} users checked, no errors, {warnings:,} warning(s)")
+
+
+def bulk_workflow(resources: StackResources) -> BulkWorkflow:
+    return BulkWorkflow(
+        sfn=Options.connection.client("stepfunctions"),
+        s3=Options.connection.client("s3"),
+        state_machine_arn=required(resources, outputs.BULK_RESET_STATE_MACHINE_ARN),
+        bucket=required(resources, outputs.BULK_BUCKET_NAME),
+    )
+
+
+def watch_to_the_end(workflow: BulkWorkflow, run_id: str) -> NoReturn:
+    """Poll the run until it ends (a progress bar on a terminal, unless --json), print its summary, exit with it."""
+    runtime = Options.runtime
+    terminal = runtime.terminal if runtime.terminal is not None else runtime.stdout.is_terminal
+    try:
+        if terminal and not Options.as_json:
+            with ProgressBar(runtime.stdout, run_id) as bar:
+                final = aws_call(lambda: workflow.watch(run_id, bar.show, sleep=runtime.sleep))
+        else:
+            final = aws_call(lambda: workflow.watch(run_id, ignore, sleep=runtime.sleep))
+    except KeyboardInterrupt:
+        fail(INTERRUPTED, f"stopped watching; run {run_id} goes on: cognito-reset status {run_id}")
+    summary = RunSummary.of(final)
+    say(summary.document(), "\n".join(summary.lines()))
+    raise typer.Exit(summary.exit_code)
+
+
+def ignore(_progress: Progress) -> None:
+    return None
+
+
+def required(resources: StackResources, name: str) -> str:
+    try:
+        return resources.require(name)
+    except OperatorError as error:
+        fail(OPERATOR, str(error))
 
 
 def found() -> StackResources:
@@ -155,9 +475,14 @@ def say(document: dict[str, Any], line: str) -> None:
         typer.echo(line)
 
 
-def fail(code: int, message: str) -> NoReturn:
-    err.print(f"cognito-reset: {message}", markup=False, highlight=False)
+def fail(code: int, *messages: str) -> NoReturn:
+    for message in messages:
+        echo_error(f"cognito-reset: {message}")
     raise typer.Exit(code)
+
+
+def echo_error(line: str) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def main() -> None:

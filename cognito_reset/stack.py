@@ -5,7 +5,7 @@ URL or AWS_ENDPOINT_URL points the clients at it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,6 +15,15 @@ from contracts import stack as outputs
 
 class OperatorError(Exception):
     """Something the operator can fix (a stack that is not there, credentials, a bad option); one line says what."""
+
+
+class AwsAccess(Protocol):
+    """Where the commands reach AWS: a Connection, or a test's in-memory clients."""
+
+    @property
+    def stack_name(self) -> str: ...
+
+    def client(self, service: str) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +48,7 @@ class StackResources:
     outputs: dict[str, str]
 
     @classmethod
-    def find(cls, connection: Connection) -> StackResources:
+    def find(cls, connection: AwsAccess) -> StackResources:
         try:
             stacks = connection.client("cloudformation").describe_stacks(StackName=connection.stack_name)["Stacks"]
         except ClientError as error:

@@ -1,0 +1,91 @@
+"""What a run's users will receive: the CustomMessage event Cognito sends for an administrator's reset
+(CustomMessage_ForgotPassword, from no app client, with the run's clientMetadata), read and rendered by the trigger's
+own code, as for a pool that sends e-mail through its own SES identity (under Cognito's own sender only the SMS is
+the trigger's). Cognito's code placeholder is shown replaced by a sample code, as Cognito replaces it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from custom_message.brands import load_brand_book
+from custom_message.event import read_message_request
+from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
+from custom_message.settings import Settings
+from custom_message.templates import TemplateKey, TemplateLibrary
+
+SAMPLE_CODE: Final = "483920"
+SAMPLE_USER: Final = {"given_name": "Jane", "email": "jane.doe@example.com", "email_verified": "true"}
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePreview:
+    """The e-mail (subject, plain text, HTML) and the SMS, None where Cognito would send its own default."""
+
+    messages: MessageSet
+    text_body: str | None
+
+    @property
+    def subject(self) -> str | None:
+        return _as_sent(self.messages.email_subject)
+
+    @property
+    def html_body(self) -> str | None:
+        return _as_sent(self.messages.email_message)
+
+    @property
+    def sms(self) -> str | None:
+        return _as_sent(self.messages.sms_message)
+
+    def document(self) -> dict[str, Any]:
+        messages = self.messages
+        return {
+            "locale": messages.locale,
+            "variant": messages.variant,
+            "brand": messages.brand,
+            "subject": self.subject,
+            "text": self.text_body,
+            "sms": self.sms,
+            "fallbacks": [fallback._asdict() for fallback in messages.fallbacks],
+        }
+
+
+def administrator_reset_event(client_metadata: dict[str, str]) -> dict[str, Any]:
+    """The event Cognito sends the trigger during AdminResetUserPassword with this ClientMetadata."""
+    return {
+        "version": "1",
+        "triggerSource": FORGOT_PASSWORD,
+        "region": "eu-west-1",
+        "userPoolId": "eu-west-1_preview",
+        "userName": SAMPLE_USER["email"],
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": ADMINISTRATOR_CLIENT_ID},
+        "request": {
+            "userAttributes": dict(SAMPLE_USER),
+            "codeParameter": CODE_PLACEHOLDER,
+            "linkParameter": None,
+            "usernameParameter": None,
+            "clientMetadata": client_metadata,
+        },
+        "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
+    }
+
+
+def preview_administrator_reset(client_metadata: dict[str, str]) -> MessagePreview:
+    request = read_message_request(administrator_reset_event(client_metadata))
+    if request is None:
+        raise AssertionError("unreachable: the event carries a code placeholder")
+    library, brands = TemplateLibrary(), load_brand_book()
+    settings = Settings(email_sending_account=DEVELOPER)
+    messages = compose_messages(request, library=library, brands=brands, settings=settings)
+    text_body = None
+    if messages.locale and messages.variant:
+        key = TemplateKey(messages.locale, ADMINISTRATOR_RESET.directory, messages.variant)
+        brand = brands.choose(messages.brand, settings.default_brand)
+        context = message_context(request, kind=ADMINISTRATOR_RESET, key=key, brand=brand, settings=settings)
+        text_body = _as_sent(library.render(key, "body.txt", context).strip())
+    return MessagePreview(messages, text_body)
+
+
+def _as_sent(text: str | None) -> str | None:
+    return text.replace(CODE_PLACEHOLDER, SAMPLE_CODE) if text is not None else None

@@ -1,0 +1,334 @@
+"""A bulk run as the operator handles it: started under its run id (the bulk workflow's execution name) with its
+manifest in the bulk bucket, watched through its Map Run's item counts until it ends, summed up from the execution's
+output (contracts.bulk's summary), and redriven while Step Functions still can."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from cognito_reset.stack import OperatorError
+from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, REDRIVE_WINDOW_DAYS, RESULTS_PREFIX, RUN_ID
+from contracts.results import ResetStatus
+
+RUN_ID_PREFIX: Final = "bulk"
+RUNNING: Final = "RUNNING"
+SUCCEEDED: Final = "SUCCEEDED"
+POLL_SECONDS: Final = 1.0
+
+
+def new_run_id(now: datetime, random_hex: str) -> str:
+    """`bulk-20261130T1200Z-3fa9`: when the run was started (UTC), and four hex digits so that two runs started in the
+    same minute differ."""
+    return f"{RUN_ID_PREFIX}-{now:%Y%m%dT%H%MZ}-{random_hex}"
+
+
+def require_run_id(run_id: str) -> str:
+    if not RUN_ID.fullmatch(run_id):
+        raise OperatorError("a run id is 1-80 letters, digits, '-' or '_', starting with a letter or digit")
+    return run_id
+
+
+def execution_arn(state_machine_arn: str, run_id: str) -> str:
+    """The run's execution: arn:<partition>:states:<region>:<account>:execution:<state machine name>:<run id>."""
+    parts = state_machine_arn.split(":")
+    if len(parts) != 7 or parts[2] != "states" or parts[5] != "stateMachine":
+        raise OperatorError("the stack's bulk workflow output is not a state machine ARN")
+    return ":".join([*parts[:5], "execution", parts[6], run_id])
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a run stands: its execution's status and its Map Run's item counts (one item is one manifest row)."""
+
+    run_id: str
+    execution_arn: str
+    status: str
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0  # items whose batch failed, timed out or was aborted after every retry: unfinished users
+    pending: int = 0
+    running: int = 0
+    started: datetime | None = None
+    stopped: datetime | None = None
+    map_run_arn: str | None = None
+    execution: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def ended(self) -> bool:
+        return self.status != RUNNING
+
+    def rate(self, now: datetime) -> float | None:
+        """Users done per second since the Map Run started."""
+        if self.started is None or not self.done:
+            return None
+        seconds = ((self.stopped or now) - self.started).total_seconds()
+        return self.done / seconds if seconds > 0 else None
+
+    def line(self, now: datetime) -> str:
+        rate = self.rate(now)
+        parts = [f"run {self.run_id}: {self.status}, {self.done:,} of {self.total:,} users done"]
+        parts.append(f"{self.failed:,} in failed batches")
+        if rate:
+            parts.append(f"{rate:,.1f} users/s")
+            if not self.ended and self.total > self.done:
+                parts.append(f"about {_duration((self.total - self.done) / rate)} left")
+        return ", ".join(parts)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "runId": self.run_id,
+            "executionArn": self.execution_arn,
+            "status": self.status,
+            "progress": {
+                "total": self.total,
+                "done": self.done,
+                "succeeded": self.succeeded,
+                "failed": self.failed,
+                "pending": self.pending,
+                "running": self.running,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """How a run ended: the execution's output (contracts.bulk.SUMMARY_FIELDS) when it succeeded; otherwise its status,
+    error and Map Run counts, since a failed execution has no output."""
+
+    progress: Progress
+    counts: Mapping[str, Any] | None
+
+    @classmethod
+    def of(cls, progress: Progress) -> RunSummary:
+        output = progress.execution.get("output")
+        counts = json.loads(output) if progress.status == SUCCEEDED and output else None
+        return cls(progress, counts if isinstance(counts, dict) else None)
+
+    @property
+    def statuses(self) -> Mapping[str, int]:
+        return dict((self.counts or {}).get("statuses") or {})
+
+    @property
+    def unfinished(self) -> Mapping[str, int]:
+        return dict((self.counts or {}).get("unfinished") or {})
+
+    @property
+    def results(self) -> str | None:
+        value = (self.counts or {}).get("results")
+        return value if isinstance(value, str) else None
+
+    @property
+    def summary_object(self) -> str | None:
+        value = (self.counts or {}).get("summary")
+        return value if isinstance(value, str) else None
+
+    @property
+    def exit_code(self) -> int:
+        """0: every user was reset, dry-run, or skipped as a duplicate; 1: some failed or are unfinished."""
+        if self.counts is None:
+            return 1
+        clean = not self.statuses.get(ResetStatus.FAILED) and not any(self.unfinished.values())
+        return 0 if clean else 1
+
+    def document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "runId": self.progress.run_id,
+            "executionArn": self.progress.execution_arn,
+            "status": self.progress.status,
+        }
+        if self.counts is not None:
+            for name in ("total", "statuses", "reasons", "unfinished", "results", "summary"):
+                document[name] = self.counts.get(name)
+        else:
+            document |= {
+                "error": self.progress.execution.get("error"),
+                "cause": self.progress.execution.get("cause"),
+                "progress": self.progress.document()["progress"],
+            }
+        return document
+
+    def lines(self) -> list[str]:
+        progress = self.progress
+        lines = [f"run {progress.run_id}: {progress.status}"]
+        if self.counts is None:
+            error = progress.execution.get("error")
+            lines.append(f"  {progress.done:,} of {progress.total:,} users done, {progress.failed:,} in failed batches")
+            if error:
+                lines.append(f"  error: {error}")
+            lines.append(f"  redrive it (within {REDRIVE_WINDOW_DAYS} days): cognito-reset redrive {progress.run_id}")
+            return lines
+        lines.append(f"  {self.counts.get('total', 0):,} users: {_counted(self.statuses) or 'none'}")
+        reasons = dict(self.counts.get("reasons") or {})
+        if reasons:
+            lines.append(f"  failed because: {_counted(reasons)}")
+        if any(self.unfinished.values()):
+            lines.append(f"  unfinished (their batch failed): {_counted(self.unfinished)}")
+        if self.results:
+            lines.append(f"  results: {self.results}")
+        if self.summary_object:
+            lines.append(f"  summary: {self.summary_object}")
+        return lines
+
+
+@dataclass(slots=True)
+class BulkWorkflow:
+    """The stack's bulk workflow and its bucket."""
+
+    sfn: Any
+    s3: Any
+    state_machine_arn: str
+    bucket: str
+
+    def execution_arn(self, run_id: str) -> str:
+        return execution_arn(self.state_machine_arn, require_run_id(run_id))
+
+    def describe(self, run_id: str) -> dict[str, Any]:
+        try:
+            return dict(self.sfn.describe_execution(executionArn=self.execution_arn(run_id)))
+        except ClientError as error:
+            if _code(error) == "ExecutionDoesNotExist":
+                raise OperatorError(f"no run {run_id} in the bulk workflow") from error
+            raise
+
+    def start(self, run_id: str, manifest: bytes, suffix: str, defaults: Mapping[str, Any]) -> str:
+        """Upload the manifest under the run's id and start the run; returns the manifest's key. A run id already
+        taken is refused before its manifest could be overwritten."""
+        arn = self.execution_arn(run_id)
+        try:
+            self.sfn.describe_execution(executionArn=arn)
+        except ClientError as error:
+            if _code(error) != "ExecutionDoesNotExist":
+                raise
+        else:
+            raise _taken(run_id)
+        key = f"{MANIFEST_PREFIX}{run_id}{suffix}"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=manifest)
+        run_input = {MANIFEST_KEY: key, DEFAULTS: dict(defaults)}
+        try:
+            self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(run_input))
+        except ClientError as error:
+            if _code(error) == "ExecutionAlreadyExists":
+                raise _taken(run_id) from error
+            raise
+        return key
+
+    def progress(self, run_id: str) -> Progress:
+        execution = self.describe(run_id)
+        arn = execution["executionArn"]
+        map_runs = self.sfn.list_map_runs(executionArn=arn).get("mapRuns", [])
+        base = Progress(run_id, arn, execution["status"], execution=execution, stopped=execution.get("stopDate"))
+        if not map_runs:
+            return base
+        latest = max(map_runs, key=lambda run: run["startDate"])
+        map_run = self.sfn.describe_map_run(mapRunArn=latest["mapRunArn"])
+        items = map_run.get("itemCounts", {})
+        return Progress(
+            run_id,
+            arn,
+            execution["status"],
+            total=items.get("total", 0),
+            succeeded=items.get("succeeded", 0),
+            failed=items.get("failed", 0) + items.get("timedOut", 0) + items.get("aborted", 0),
+            pending=items.get("pending", 0),
+            running=items.get("running", 0),
+            started=map_run.get("startDate"),
+            stopped=map_run.get("stopDate"),
+            map_run_arn=latest["mapRunArn"],
+            execution=execution,
+        )
+
+    def watch(
+        self,
+        run_id: str,
+        show: Callable[[Progress], None],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        interval: float = POLL_SECONDS,
+    ) -> Progress:
+        """Poll the run until it ends, showing each reading; returns the last."""
+        while True:
+            progress = self.progress(run_id)
+            show(progress)
+            if progress.ended:
+                return progress
+            sleep(interval)
+
+    def redrive(self, run_id: str, now: datetime) -> None:
+        """Redrive a failed, aborted or timed-out run: its unfinished users are tried again, none reset twice."""
+        execution = self.describe(run_id)
+        status, stopped = execution["status"], execution.get("stopDate")
+        if status in {RUNNING, "PENDING_REDRIVE"}:
+            raise OperatorError(f"run {run_id} is still running: nothing to redrive yet")
+        if status == SUCCEEDED:
+            raise OperatorError(
+                f"run {run_id} succeeded: nothing to redrive (a new --run-id starts a new run, which resets its "
+                "users again)"
+            )
+        if stopped is not None and now - stopped > timedelta(days=REDRIVE_WINDOW_DAYS):
+            raise OperatorError(
+                f"run {run_id} stopped {stopped:%Y-%m-%d %H:%M} UTC, more than {REDRIVE_WINDOW_DAYS} days ago: Step "
+                "Functions no longer redrives it (a new --run-id starts a new run, which resets its users again)"
+            )
+        if execution.get("redriveStatus") == "NOT_REDRIVABLE":
+            reason = execution.get("redriveStatusReason") or "Step Functions says it is not redrivable"
+            raise OperatorError(f"run {run_id} cannot be redriven: {reason}")
+        try:
+            self.sfn.redrive_execution(executionArn=execution["executionArn"])
+        except ClientError as error:
+            if _code(error) == "ExecutionNotRedrivable":
+                message = error.response.get("Error", {}).get("Message", "")
+                raise OperatorError(f"run {run_id} cannot be redriven: {message}") from error
+            raise
+
+    def results_folder(self, summary: RunSummary) -> tuple[str, str] | None:
+        """Where ResultWriter wrote the run's results (bucket, folder ending in '/'): as the summary says, or, for a run
+        without one (it failed), under the results prefix in the folder named after the Map Run."""
+        if summary.results:
+            bucket, folder = parse_s3_uri(summary.results)
+            return bucket, folder.rstrip("/") + "/"
+        if summary.progress.map_run_arn:
+            return self.bucket, f"{RESULTS_PREFIX}/{summary.progress.map_run_arn.rsplit(':', 1)[-1]}/"
+        return None
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise OperatorError("the run's summary names no S3 location")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+def _taken(run_id: str) -> OperatorError:
+    return OperatorError(
+        f"run id {run_id} is taken: see it with `cognito-reset status {run_id}`; a new --run-id starts a new run on "
+        "purpose (its users are reset again)"
+    )
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _counted(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count:,}" for name, count in sorted(counts.items()) if count)
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

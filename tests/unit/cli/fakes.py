@@ -1,0 +1,284 @@
+"""In-memory stand-ins for the AWS clients the operator CLI uses (CloudFormation, Step Functions, S3, Cognito), shaped
+as boto3 answers them, and a clock that moves only when something waits on it."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from contracts import stack as outputs
+from contracts.bulk import RESULTS_PREFIX, SUMMARY_OBJECT
+
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+MACHINE_NAME = "BulkReset"
+MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE_NAME}"
+BUCKET = "bulk-bucket"
+POOL = "eu-west-1_Pool1"
+STARTED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def client_error(code: str, message: str = "", operation: str = "Call") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+@dataclass
+class Clock:
+    """Monotonic time that only sleeping moves; every sleep is recorded. Kept in whole nanoseconds: as on a real clock,
+    a sleep moves it by at least its resolution, where a float sum could leave it where it was."""
+
+    nanoseconds: int = 1_000_000_000_000
+    sleeps: list[float] = field(default_factory=list)
+
+    @property
+    def now(self) -> float:
+        return self.nanoseconds / 1e9
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.nanoseconds += max(1, math.ceil(seconds * 1e9))
+
+
+@dataclass
+class Reading:
+    """The run at one poll: the execution's status, the Map Run's item counts, and the output once it ended."""
+
+    status: str = "RUNNING"
+    items: dict[str, int] = field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class FakeExecution:
+    arn: str
+    name: str
+    input: dict[str, Any]
+    readings: list[Reading]
+    start: datetime = STARTED
+    stop: datetime | None = None
+    redrive_status: str | None = None
+    redrives: int = 0
+    polled: int = 0  # how many times DescribeExecution has read it
+
+    def current(self) -> Reading:
+        return self.readings[min(max(self.polled - 1, 0), len(self.readings) - 1)]
+
+
+class FakeStepFunctions:
+    """The bulk workflow's executions. A run goes through its readings, one per DescribeExecution, staying at the last
+    (ListMapRuns and DescribeMapRun answer from the reading DescribeExecution last gave); a run the CLI starts or
+    redrives goes through `timeline`."""
+
+    def __init__(self, timeline: Iterable[Reading] = ()) -> None:
+        self.timeline = list(timeline) or [Reading("SUCCEEDED", {"total": 0}, output={})]
+        self.executions: dict[str, FakeExecution] = {}
+        self.started: list[FakeExecution] = []
+        self.redriven: list[str] = []
+
+    def add(self, name: str, readings: list[Reading], **details: Any) -> FakeExecution:
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"
+        execution = FakeExecution(arn, name, {}, list(readings), **details)
+        self.executions[arn] = execution
+        return execution
+
+    def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:  # noqa: N803
+        assert stateMachineArn == MACHINE_ARN
+        execution = self.add(name, list(self.timeline))
+        execution.input = json.loads(input)
+        self.started.append(execution)
+        return {"executionArn": execution.arn, "startDate": execution.start}
+
+    def _execution(self, arn: str) -> FakeExecution:
+        if arn not in self.executions:
+            raise client_error("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'", "DescribeExecution")
+        return self.executions[arn]
+
+    def describe_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        execution = self._execution(executionArn)
+        execution.polled += 1
+        reading = execution.current()
+        answer: dict[str, Any] = {
+            "executionArn": execution.arn,
+            "stateMachineArn": MACHINE_ARN,
+            "name": execution.name,
+            "status": reading.status,
+            "startDate": execution.start,
+            "input": json.dumps(execution.input),
+        }
+        if reading.status != "RUNNING":
+            answer["stopDate"] = execution.stop or execution.start + timedelta(minutes=5)
+        if reading.output is not None:
+            answer["output"] = json.dumps(reading.output)
+        if reading.error:
+            answer["error"] = reading.error
+        if execution.redrive_status:
+            answer["redriveStatus"] = execution.redrive_status
+        return answer
+
+    def list_map_runs(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        execution = self._execution(executionArn)
+        if not execution.current().items:
+            return {"mapRuns": []}
+        map_run = f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{MACHINE_NAME}/Reset:{execution.name}-map"
+        return {"mapRuns": [{"executionArn": execution.arn, "mapRunArn": map_run, "startDate": execution.start}]}
+
+    def describe_map_run(self, *, mapRunArn: str) -> dict[str, Any]:  # noqa: N803
+        name = mapRunArn.rsplit(":", 1)[1].removesuffix("-map")
+        execution = self.executions[f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"]
+        items = {"pending": 0, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0, "total": 0}
+        return {"mapRunArn": mapRunArn, "startDate": execution.start, "itemCounts": items | execution.current().items}
+
+    def redrive_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        execution = self._execution(executionArn)
+        self.redriven.append(execution.name)
+        execution.redrives += 1
+        execution.readings, execution.polled = list(self.timeline), 0
+        return {"redriveDate": STARTED}
+
+
+class FakeS3:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.refusal: ClientError | None = None  # what every PutObject answers, when set
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> dict[str, Any]:  # noqa: N803
+        if self.refusal is not None:
+            raise self.refusal
+        self.objects[Bucket, Key] = Body
+        return {}
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+        if (Bucket, Key) not in self.objects:
+            raise client_error("NoSuchKey", "The specified key does not exist.", "GetObject")
+        body = self.objects[Bucket, Key]
+        return {"Body": StreamingBody(io.BytesIO(body), len(body))}
+
+    def write_results(self, folder: str, batches: list[list[dict[str, Any]]], per_file: int = 2) -> None:
+        """ResultWriter's layout as the stack writes it (OutputType JSONL): manifest.json and SUCCEEDED_n.json files of
+        child executions, `per_file` each."""
+        children = [
+            {"Name": f"child-{n}", "Status": "SUCCEEDED", "Output": json.dumps({"results": batch})}
+            for n, batch in enumerate(batches)
+        ]
+        files = []
+        for n in range(0, len(children), per_file):
+            key = f"{folder}SUCCEEDED_{n // per_file}.json"
+            body = "".join(json.dumps(child) + "\n" for child in children[n : n + per_file]).encode()
+            self.objects[BUCKET, key] = body
+            files.append({"Key": key, "Size": len(body)})
+        listing = {"DestinationBucket": BUCKET, "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": files}}
+        self.objects[BUCKET, folder + "manifest.json"] = json.dumps(listing).encode()
+
+
+@dataclass
+class FakeCognito:
+    """Users by pool (username → status), groups, ListUsers filters on username with = and ^=, and throttling that a
+    test can queue."""
+
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    throttle: int = 0
+    calls: list[str] = field(default_factory=list)
+
+    def _enter(self, operation: str, pool: str) -> dict[str, str]:
+        self.calls.append(operation)
+        if self.throttle:
+            self.throttle -= 1
+            raise client_error("TooManyRequestsException", "Too many requests", operation)
+        if pool not in self.users:
+            raise client_error("ResourceNotFoundException", "User pool does not exist.", operation)
+        return self.users[pool]
+
+    @staticmethod
+    def _page(names: list[str], token: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        start = int(token or 0)
+        following = start + limit
+        return [{"Username": name} for name in names[start:following]], (
+            str(following) if following < len(names) else None
+        )
+
+    def list_users_in_group(self, *, UserPoolId: str, GroupName: str, Limit: int, NextToken: str | None = None) -> Any:  # noqa: N803
+        self._enter("ListUsersInGroup", UserPoolId)
+        if GroupName not in self.groups:
+            raise client_error("ResourceNotFoundException", "Group not found.", "ListUsersInGroup")
+        users, token = self._page(self.groups[GroupName], NextToken, Limit)
+        return {"Users": users} | ({"NextToken": token} if token else {})
+
+    def list_users(self, *, UserPoolId: str, Filter: str, Limit: int, PaginationToken: str | None = None) -> Any:  # noqa: N803
+        pool = self._enter("ListUsers", UserPoolId)
+        attribute, operator, quoted = [*Filter.split(" ", 2), "", ""][:3]
+        if attribute != "username" or operator not in {"=", "^="} or not quoted.startswith('"'):
+            raise client_error("InvalidParameterException", "Error while parsing filter.", "ListUsers")
+        value = quoted.strip('"')
+        names = [n for n in pool if (n.startswith(value) if operator == "^=" else n == value)]
+        users, token = self._page(names, PaginationToken, Limit)
+        return {"Users": users} | ({"PaginationToken": token} if token else {})
+
+    def admin_get_user(self, *, UserPoolId: str, Username: str) -> Any:  # noqa: N803
+        pool = self._enter("AdminGetUser", UserPoolId)
+        if Username not in pool:
+            raise client_error("UserNotFoundException", "User does not exist.", "AdminGetUser")
+        return {"Username": Username, "UserStatus": pool[Username], "Enabled": True}
+
+
+class FakeCloudFormation:
+    def __init__(self, stack_outputs: dict[str, str]) -> None:
+        self.outputs = stack_outputs
+
+    def describe_stacks(self, *, StackName: str) -> Any:  # noqa: N803
+        return {"Stacks": [{"Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]}]}
+
+
+@dataclass
+class FakeAws:
+    """The CLI's AWS access: one fake client per service, the stack's outputs as the bulk workflow has them."""
+
+    sfn: FakeStepFunctions = field(default_factory=FakeStepFunctions)
+    s3: FakeS3 = field(default_factory=FakeS3)
+    cognito: FakeCognito = field(default_factory=FakeCognito)
+    stack_name: str = outputs.STACK_NAME
+    requested: list[str] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        self.requested.append(service)
+        stack_outputs = {
+            outputs.BULK_RESET_STATE_MACHINE_ARN: MACHINE_ARN,
+            outputs.BULK_BUCKET_NAME: BUCKET,
+            outputs.USER_POOL_ID: POOL,
+        }
+        clients = {
+            "cloudformation": FakeCloudFormation(stack_outputs),
+            "stepfunctions": self.sfn,
+            "s3": self.s3,
+            "cognito-idp": self.cognito,
+        }
+        return clients[service]
+
+
+def results_folder(run_id: str) -> str:
+    return f"{RESULTS_PREFIX}/{run_id}-map/"
+
+
+def summary_output(run_id: str, statuses: dict[str, int], **more: Any) -> dict[str, Any]:
+    """The execution's output, in contracts.bulk's shape, as the run's summary step writes it."""
+    folder = results_folder(run_id)
+    return {
+        "runId": run_id,
+        "total": sum(statuses.values()) + sum(more.get("unfinished", {}).values()),
+        "statuses": statuses,
+        "reasons": more.get("reasons", {}),
+        "unfinished": more.get("unfinished", {}),
+        "results": f"s3://{BUCKET}/{folder}",
+        "summary": f"s3://{BUCKET}/{folder}{SUMMARY_OBJECT}",
+    }

@@ -1,0 +1,208 @@
+"""A bulk run through the workflow's API: started under its run id with its manifest as given, watched until it ends,
+summed up from its output, and redriven only when Step Functions still can."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cognito_reset.runs import BulkWorkflow, RunSummary, execution_arn, new_run_id
+from cognito_reset.stack import OperatorError
+from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, REDRIVE_WINDOW_DAYS, RESULTS_PREFIX, RUN_ID
+from tests.unit.cli.fakes import (
+    BUCKET,
+    MACHINE_ARN,
+    STARTED,
+    Clock,
+    FakeS3,
+    FakeStepFunctions,
+    Reading,
+    results_folder,
+    summary_output,
+)
+
+
+def workflow(sfn: FakeStepFunctions | None = None, s3: FakeS3 | None = None) -> BulkWorkflow:
+    return BulkWorkflow(sfn or FakeStepFunctions(), s3 or FakeS3(), MACHINE_ARN, BUCKET)
+
+
+def test_a_new_run_id_says_when_it_started_and_is_a_valid_execution_name() -> None:
+    run_id = new_run_id(STARTED, "3fa9")
+
+    assert run_id == "bulk-20261130T1200Z-3fa9"
+    assert RUN_ID.fullmatch(run_id)
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_the_runs_execution_arn_is_derived_from_the_state_machines(partition: str) -> None:
+    machine = f"arn:{partition}:states:eu-west-1:123456789012:stateMachine:BulkReset"
+
+    assert execution_arn(machine, "run-1") == f"arn:{partition}:states:eu-west-1:123456789012:execution:BulkReset:run-1"
+    with pytest.raises(OperatorError):
+        execution_arn("arn:aws:lambda:eu-west-1:123456789012:function:f", "run-1")
+
+
+def test_a_run_uploads_the_manifest_as_it_is_and_starts_under_its_run_id() -> None:
+    sfn, s3 = FakeStepFunctions(), FakeS3()
+    manifest = b"username,reason\r\nalice,security_incident\r\n"
+
+    key = workflow(sfn, s3).start("run-1", manifest, ".csv", {"clientMetadata": {"locale": "de"}})
+
+    assert key == f"{MANIFEST_PREFIX}run-1.csv"
+    assert s3.objects == {(BUCKET, key): manifest}
+    (started,) = sfn.started
+    assert started.name == "run-1"
+    assert started.input == {MANIFEST_KEY: key, DEFAULTS: {"clientMetadata": {"locale": "de"}}}
+
+
+def test_a_run_id_that_is_taken_is_refused_before_its_manifest_is_touched() -> None:
+    sfn, s3 = FakeStepFunctions(), FakeS3()
+    sfn.add("run-1", [Reading("SUCCEEDED", output={})])
+    s3.objects[BUCKET, f"{MANIFEST_PREFIX}run-1.csv"] = b"the first run's evidence"
+
+    with pytest.raises(OperatorError, match=r"^run id run-1 is taken: .* a new --run-id starts a new run on purpose"):
+        workflow(sfn, s3).start("run-1", b"username\nbob\n", ".csv", {})
+
+    assert s3.objects == {(BUCKET, f"{MANIFEST_PREFIX}run-1.csv"): b"the first run's evidence"}
+    assert sfn.started == []
+
+
+def test_progress_reads_the_map_runs_item_counts() -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [Reading(items={"total": 100, "succeeded": 40, "failed": 5, "timedOut": 1, "running": 20})])
+
+    progress = workflow(sfn).progress("run-1")
+
+    assert (progress.status, progress.total, progress.done, progress.failed, progress.ended) == (
+        "RUNNING",
+        100,
+        46,
+        6,
+        False,
+    )
+    assert progress.line(STARTED + timedelta(seconds=23)) == (
+        "run run-1: RUNNING, 46 of 100 users done, 6 in failed batches, 2.0 users/s, about 27 s left"
+    )
+
+
+def test_progress_before_the_map_run_has_started_is_zero() -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [Reading()])
+
+    progress = workflow(sfn).progress("run-1")
+
+    assert (progress.total, progress.done, progress.map_run_arn) == (0, 0, None)
+
+
+def test_an_unknown_run_is_the_operators_to_fix() -> None:
+    with pytest.raises(OperatorError, match=r"^no run nope in the bulk workflow$"):
+        workflow().progress("nope")
+    with pytest.raises(OperatorError, match=r"^a run id is 1-80 letters"):
+        workflow().progress("not a run id")
+
+
+def test_watching_polls_every_second_until_the_run_ends() -> None:
+    sfn, clock = FakeStepFunctions(), Clock()
+    sfn.add(
+        "run-1",
+        [
+            Reading(),
+            Reading(items={"total": 4, "succeeded": 2}),
+            Reading(items={"total": 4, "succeeded": 4}),
+            Reading("SUCCEEDED", {"total": 4, "succeeded": 4}, output=summary_output("run-1", {"reset": 4})),
+        ],
+    )
+    shown: list[int] = []
+
+    final = workflow(sfn).watch("run-1", lambda progress: shown.append(progress.done), sleep=clock.sleep)
+
+    assert (final.status, shown, clock.sleeps) == ("SUCCEEDED", [0, 2, 4, 4], [1.0, 1.0, 1.0])
+
+
+def summary_of(reading: Reading) -> RunSummary:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [reading])
+    return RunSummary.of(workflow(sfn).progress("run-1"))
+
+
+def test_a_clean_run_exits_0_and_its_summary_is_the_executions_output() -> None:
+    output = summary_output("run-1", {"reset": 7, "skipped": 1})
+    summary = summary_of(Reading("SUCCEEDED", {"total": 8, "succeeded": 8}, output=output))
+
+    assert summary.exit_code == 0
+    document = summary.document()
+    assert document["statuses"] == {"reset": 7, "skipped": 1}
+    assert (document["results"], document["summary"]) == (output["results"], output["summary"])
+    assert summary.lines() == [
+        "run run-1: SUCCEEDED",
+        "  8 users: reset 7, skipped 1",
+        f"  results: {output['results']}",
+        f"  summary: {output['summary']}",
+    ]
+
+
+def test_failed_users_or_unfinished_ones_exit_1() -> None:
+    failed = summary_output("run-1", {"reset": 7, "failed": 2}, reasons={"USER_NOT_FOUND": 2})
+    unfinished = summary_output("run-1", {"reset": 7}, unfinished={"TransientResetError": 10})
+
+    failing = summary_of(Reading("SUCCEEDED", {"total": 9}, output=failed))
+    stuck = summary_of(Reading("SUCCEEDED", {"total": 17}, output=unfinished))
+
+    assert (failing.exit_code, stuck.exit_code) == (1, 1)
+    assert "  failed because: USER_NOT_FOUND 2" in failing.lines()
+    assert "  unfinished (their batch failed): TransientResetError 10" in stuck.lines()
+
+
+def test_a_failed_execution_has_no_output_and_says_how_to_redrive_it() -> None:
+    summary = summary_of(
+        Reading("FAILED", {"total": 50, "succeeded": 20, "failed": 30}, error="States.ExceedToleratedFailureThreshold")
+    )
+
+    assert summary.exit_code == 1
+    assert summary.document()["progress"]["failed"] == 30
+    assert summary.lines() == [
+        "run run-1: FAILED",
+        "  50 of 50 users done, 30 in failed batches",
+        "  error: States.ExceedToleratedFailureThreshold",
+        f"  redrive it (within {REDRIVE_WINDOW_DAYS} days): cognito-reset redrive run-1",
+    ]
+
+
+def test_the_results_folder_is_beside_the_summary_or_named_after_the_map_run() -> None:
+    with_output = summary_of(Reading("SUCCEEDED", {"total": 1}, output=summary_output("run-1", {"reset": 1})))
+    without = summary_of(Reading("FAILED", {"total": 1, "failed": 1}))
+
+    assert workflow().results_folder(with_output) == (BUCKET, results_folder("run-1"))
+    assert workflow().results_folder(without) == (BUCKET, f"{RESULTS_PREFIX}/run-1-map/")
+
+
+def test_a_failed_run_is_redriven() -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [Reading("FAILED", {"total": 1, "failed": 1})], redrive_status="REDRIVABLE")
+
+    workflow(sfn).redrive("run-1", STARTED + timedelta(days=1))
+
+    assert sfn.redriven == ["run-1"]
+
+
+@pytest.mark.parametrize(
+    ("reading", "details", "refusal"),
+    [
+        (Reading(), {}, "^run run-1 is still running: nothing to redrive yet$"),
+        (Reading("SUCCEEDED", output={}), {}, "^run run-1 succeeded: nothing to redrive"),
+        (
+            Reading("FAILED"),
+            {"stop": STARTED - timedelta(days=REDRIVE_WINDOW_DAYS, minutes=1)},
+            f"^run run-1 stopped 2026-11-16 11:59 UTC, more than {REDRIVE_WINDOW_DAYS} days ago",
+        ),
+        (Reading("ABORTED"), {"redrive_status": "NOT_REDRIVABLE"}, "^run run-1 cannot be redriven"),
+    ],
+)
+def test_a_run_that_cannot_be_redriven_is_refused(reading: Reading, details: dict[str, object], refusal: str) -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [reading], **details)
+
+    with pytest.raises(OperatorError, match=refusal):
+        workflow(sfn).redrive("run-1", STARTED)
+    assert sfn.redriven == []
