@@ -80,7 +80,7 @@ preview: $(STAMP) ## render every custom message (brand x locale x message) into
 
 bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota (lines + bench/results/)
 	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000
-	@PYTHONPATH=functions:. $(PY) -m bench.bulk_speed --users 2000 --quota 25
+	@PYTHONPATH=functions:. $(PY) -m bench.bulk_speed
 
 browser: ## install Debian's chromium for the preview test, if it is missing
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }

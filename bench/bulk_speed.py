@@ -1,43 +1,60 @@
 """Resets at Cognito's speed limit: 2,000 users through a quota emulator (bench/quota.py) in front of the local Cognito.
 
-Modes, each against a fresh pool of verified users:
+Modes, in this order, each against a fresh local account and pool of verified users:
 - `loop`: one thread, a boto3 client with its default retries, AdminResetUserPassword for each user in turn;
 - `threads`: the same from a thread pool (--workers, 16 by default);
-- `bulk-under`, `bulk-over`: the stack's bulk workflow on the local system, its rate budget set under the quota and
+- `bulk-under`, `bulk-over`: the stack's bulk workflow on the local system, its rateBudget set under the quota and
   (misconfigured) over it (see run_bulk_mode).
 
 For each mode one line
 `bulk: mode=... budget=... quota=... users=... achieved_ratio=... throttled=... reset=... failed=... lost=...
-duplicated=... wall_s=...` and the same, with the calls per operation, as bench/results/bulk-<mode>.json (one file per
-mode, so a mode run alone replaces only its own). achieved_ratio is resets per second over min(budget, quota); the
-baselines have no budget ("none"), so theirs is over the quota. reset counts the pool's users in RESET_REQUIRED at the
-end (ListUsers straight at the local Cognito, not through the quota); failed, the users the caller was told failed;
-lost, the users neither reset nor reported failed; duplicated, the users whose AdminResetUserPassword succeeded more
-than once at the local Cognito (each success sends a code). Targets (issue 11): achieved_ratio >= 0.95 under the
-quota, throttled <= 2% of calls when misconfigured, 0 lost and 0 duplicated everywhere.
+duplicated=... wall_s=...` and the same, with the calls and throttles per operation and the process's CPU time, as
+bench/results/bulk-<mode>.json (one file per mode, so a mode run alone replaces only its own; the bulk modes' function
+logs go beside it, bulk-<mode>.log). achieved_ratio is resets per second over min(budget, quota); the baselines have
+no budget ("none"), so theirs is over the quota. reset counts the pool's users in RESET_REQUIRED at the end (ListUsers
+straight at the local Cognito, not through the quota); failed, the users the caller was told failed; lost, the users
+neither reset nor reported failed; duplicated, the users whose AdminResetUserPassword succeeded more than once at the
+local Cognito (each success sends a code). Targets (issue 11): achieved_ratio >= 0.95 under the quota, throttled <= 2%
+of calls when misconfigured, 0 lost and 0 duplicated everywhere.
 
-Usage: python -m bench.bulk_speed [--users 2000] [--quota 25] [--modes loop,threads] [--strict]
+The quota R is 12 requests per second in every category, not Cognito's 30: the whole local system (moto, the
+workflows, the functions, the quota) runs in this one Python process, which on a 2-core machine tops out near 20
+resets per second; a quota the local system cannot exceed would never throttle the misconfigured run. The budgets are
+10 (under) and 20 (over). A run of 2,000 users at these rates takes about three minutes.
+
+Usage: python -m bench.bulk_speed [--users 2000] [--quota 12] [--budget-under 10] [--budget-over 20]
+       [--modes loop,threads,bulk-under,bulk-over] [--workers 16] [--out DIR] [--strict]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from unittest import mock
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bench.quota import DEFAULT_BURST_SECONDS, QuotaCounts, running_quota_emulator, uniform_quota
+from contracts.bulk import batch_items, batch_results, child_executions
+from contracts.results import ResetStatus
 from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws, running_local_aws
+from local_aws.synth import synthesize
+from local_aws.system import LocalSystem, running_system
+from tests.faults.harness import COGNITO_ENDPOINT
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -50,8 +67,6 @@ BULK_MODES: Final = ("bulk-under", "bulk-over")
 # Targets of issue 11.
 ACHIEVED_RATIO_TARGET: Final = 0.95
 THROTTLED_SHARE_TARGET: Final = 0.02
-# Threads that create the users at the local Cognito before a mode starts (not measured).
-SETUP_WORKERS: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +122,42 @@ class ModeResult:
         return missed
 
 
+@dataclass(slots=True)
+class Stopwatch:
+    """Wall time and the process's CPU time (every thread's; user + system) of what runs between start and stop: the
+    whole local system runs in this process, so CPU seconds near wall seconds mean the machine, not the quota, set
+    the pace."""
+
+    _wall: float = 0.0
+    _cpu: float = 0.0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    def start(self) -> None:
+        self._wall, self._cpu = time.monotonic(), time.process_time()
+
+    def stop(self) -> None:
+        self.wall_s, self.cpu_s = time.monotonic() - self._wall, time.process_time() - self._cpu
+
+
 def usernames(count: int) -> list[str]:
     return [f"user-{number:05d}" for number in range(count)]
 
 
 def populate_pool(aws: LocalAws, name: str, users: Sequence[str]) -> str:
-    """A fresh pool of confirmed users with verified e-mail addresses, straight at the local Cognito."""
-    cognito = aws.client("cognito-idp")
-    pool_id = create_user_pool(cognito, name)
-    with ThreadPoolExecutor(SETUP_WORKERS) as executor:
-        list(executor.map(lambda user: add_user(cognito, pool_id, user, email=f"{user}@example.com"), users))
+    """A fresh pool (as the stack creates one) of `users`."""
+    pool_id = create_user_pool(aws.client("cognito-idp"), name)
+    populate_users(aws, pool_id, users)
     return pool_id
+
+
+def populate_users(aws: LocalAws, pool_id: str, users: Sequence[str]) -> None:
+    """Confirmed users with verified e-mail addresses, created straight at the local Cognito (not through the quota),
+    one at a time: the local system's username lookup (local_aws/wiring/cognito.py) walks the pool's users, and a user
+    created on another thread meanwhile breaks the walk."""
+    cognito = aws.client("cognito-idp")
+    for user in users:
+        add_user(cognito, pool_id, user, email=f"{user}@example.com")
 
 
 def pool_statuses(aws: LocalAws, pool_id: str) -> dict[str, str]:
@@ -139,7 +179,7 @@ def judge(
     statuses: Mapping[str, str],
     reported_failed: Iterable[str],
     counts: QuotaCounts,
-    wall_s: float,
+    stopwatch: Stopwatch,
     details: Mapping[str, Any],
 ) -> ModeResult:
     """The mode's figures: the pool's final statuses against what the caller reported and the quota counted."""
@@ -158,9 +198,10 @@ def judge(
         duplicated=len(duplicated),
         throttled=counts.total_throttled,
         calls=counts.total_calls,
-        wall_s=wall_s,
+        wall_s=stopwatch.wall_s,
         details={
             **details,
+            "process_cpu_s": round(stopwatch.cpu_s, 1),
             "calls_per_operation": dict(counts.calls),
             "throttled_per_operation": dict(counts.throttled),
             "failed_and_reset": len(failed & reset),  # told it failed, yet reset at the end
@@ -171,10 +212,9 @@ def judge(
 
 
 def _reset_all(
-    client: CognitoIdentityProviderClient, pool_id: str, users: Sequence[str], workers: int
-) -> tuple[dict[str, str], float]:
-    """AdminResetUserPassword for every user, one thread or `workers`; the users that failed (with the error code)
-    and the wall time."""
+    client: CognitoIdentityProviderClient, pool_id: str, users: Sequence[str], workers: int, stopwatch: Stopwatch
+) -> dict[str, str]:
+    """AdminResetUserPassword for every user, one thread or `workers`; the users that failed, with the error code."""
     failed: dict[str, str] = {}
 
     def reset(user: str) -> None:
@@ -183,14 +223,15 @@ def _reset_all(
         except ClientError as error:
             failed[user] = str(error.response.get("Error", {}).get("Code", "unknown"))
 
-    started = time.monotonic()
+    stopwatch.start()
     if workers == 1:
         for user in users:
             reset(user)
     else:
         with ThreadPoolExecutor(workers) as executor:
             list(executor.map(reset, users))
-    return failed, time.monotonic() - started
+    stopwatch.stop()
+    return failed
 
 
 def run_baseline(mode: str, aws: LocalAws, *, users: int, quota: float, workers: int) -> ModeResult:
@@ -210,7 +251,8 @@ def run_baseline(mode: str, aws: LocalAws, *, users: int, quota: float, workers:
             aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
             config=config,
         )
-        failed, wall_s = _reset_all(client, pool_id, names, threads)
+        stopwatch = Stopwatch()
+        failed = _reset_all(client, pool_id, names, threads, stopwatch)
         counts = emulator.counts()
         retries = vars(client.meta.config).get("retries")  # what botocore settled on (the stubs do not declare it)
     return judge(
@@ -221,7 +263,7 @@ def run_baseline(mode: str, aws: LocalAws, *, users: int, quota: float, workers:
         statuses=pool_statuses(aws, pool_id),
         reported_failed=failed,
         counts=counts,
-        wall_s=wall_s,
+        stopwatch=stopwatch,
         details={
             "threads": threads,
             "client_retries": dict(retries or {}),
@@ -231,10 +273,108 @@ def run_baseline(mode: str, aws: LocalAws, *, users: int, quota: float, workers:
     )
 
 
-def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float) -> ModeResult:
+def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float, log: Path) -> ModeResult:
     """`bulk-under` or `bulk-over`: `users` users through the stack's bulk workflow on the local system, the stack
-    synthesized with rateBudget `budget`, the quota emulator between the reset function and the local Cognito."""
-    raise NotImplementedError(f"{mode}: the local system cannot run the bulk workflow yet (LocalSystem.run_bulk)")
+    synthesized with rateBudget `budget`, the quota emulator between the reset function and the local Cognito.
+
+    The reset function builds its Cognito client from the environment when a container starts, so the quota goes in
+    through botocore's per-service endpoint variable before every container is started afresh. Step Functions' Retry
+    waits and the function's own backoff take their real time. What the functions print (their structured logs and
+    metrics) goes to `log`, not the terminal."""
+    synthesized = synthesize({"rateBudget": budget})
+    names = usernames(users)
+    with (
+        _stdout_into(log),
+        tempfile.TemporaryDirectory(prefix="bench-outbox-") as outbox,
+        running_system(Path(outbox), synthesized=synthesized) as system,
+    ):
+        pool_id = system.stack.user_pool_id
+        populate_users(system.aws, pool_id, names)
+        manifest = "username\n" + "".join(f"{name}\n" for name in names)
+        with (
+            running_quota_emulator(system.aws.endpoint_url, uniform_quota(quota)) as emulator,
+            mock.patch.dict(os.environ, {COGNITO_ENDPOINT: emulator.url}),
+        ):
+            system.stack.functions.start_cold()
+            stopwatch = Stopwatch()
+            stopwatch.start()
+            execution = system.run_bulk(
+                manifest,
+                run_id=f"bench-{mode}",
+                csv=True,
+                defaults={"clientMetadata": {"reason": "security_incident"}},
+                timeout_seconds=max(900.0, 10 * users / min(budget, quota)),
+            )
+            stopwatch.stop()
+            counts = emulator.counts()
+        reported_failed, summary = _run_report(system, execution)
+        delivered = Counter(message.username for message in system.outbox.messages)
+        return judge(
+            mode,
+            budget=budget,
+            quota=quota,
+            users=names,
+            statuses=pool_statuses(system.aws, pool_id),
+            reported_failed=reported_failed,
+            counts=counts,
+            stopwatch=stopwatch,
+            details={
+                "execution_status": execution["status"],
+                "summary_statuses": summary.get("statuses", {}),
+                "summary_reasons": summary.get("reasons", {}),
+                "summary_unfinished": summary.get("unfinished", {}),
+                "reserved_concurrency": {
+                    function.name: function.reserved_concurrency
+                    for function in system.stack.functions
+                    if function.reserved_concurrency is not None
+                },
+                "codes_delivered": sum(delivered.values()),
+                "users_sent_two_codes": sum(1 for sent in delivered.values() if sent > 1),
+                "burst_s": DEFAULT_BURST_SECONDS,
+                "functions_log": log.name,  # beside this file
+            },
+        )
+
+
+@contextmanager
+def _stdout_into(path: Path) -> Iterator[None]:
+    """File descriptor 1 into a file: the functions' loggers hold the process's stdout, whatever sys.stdout is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with path.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _run_report(system: LocalSystem, execution: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
+    """The users the run reported failed (a failed result row, or a batch that never finished) and its summary,
+    read from ResultWriter's files as an operator would."""
+    if execution["status"] != "SUCCEEDED":
+        return set(), {}
+    summary: dict[str, Any] = json.loads(execution["output"])
+    s3 = system.aws.client("s3")
+    bucket, _, folder = str(summary["results"]).removeprefix("s3://").partition("/")
+    written = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}manifest.json")["Body"].read())
+    failed: set[str] = set()
+    for status, files in written["ResultFiles"].items():
+        for file in files:
+            body = s3.get_object(Bucket=bucket, Key=file["Key"])["Body"].read().decode()
+            for child in child_executions(body.splitlines()):
+                if status == "SUCCEEDED":
+                    failed |= {
+                        str(row.get("username"))
+                        for row in batch_results(child)
+                        if row.get("status") == ResetStatus.FAILED
+                    }
+                else:  # the batch did not finish: the summary counts its users as unfinished
+                    failed |= {str(item.get("username")) for item in batch_items(child) if isinstance(item, dict)}
+    return failed, summary
 
 
 def write_result(result: ModeResult, directory: Path) -> Path:
@@ -250,7 +390,8 @@ def run_mode(mode: str, arguments: argparse.Namespace) -> ModeResult:
         with running_local_aws() as aws:
             return run_baseline(mode, aws, users=arguments.users, quota=arguments.quota, workers=arguments.workers)
     budget = arguments.budget_under if mode == "bulk-under" else arguments.budget_over
-    return run_bulk_mode(mode, users=arguments.users, quota=arguments.quota, budget=budget)
+    log = arguments.out / f"bulk-{mode}.log"
+    return run_bulk_mode(mode, users=arguments.users, quota=arguments.quota, budget=budget, log=log)
 
 
 def _modes(value: str) -> list[str]:
@@ -264,11 +405,11 @@ def _modes(value: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--quota", type=float, default=25.0, help="R: requests per second of each Cognito category")
-    parser.add_argument("--budget-under", type=float, default=20.0, help="bulk-under's rateBudget (below R)")
-    parser.add_argument("--budget-over", type=float, default=40.0, help="bulk-over's rateBudget (above R)")
+    parser.add_argument("--quota", type=float, default=12.0, help="R: requests per second of each Cognito category")
+    parser.add_argument("--budget-under", type=float, default=10.0, help="bulk-under's rateBudget (below R)")
+    parser.add_argument("--budget-over", type=float, default=20.0, help="bulk-over's rateBudget (above R)")
     parser.add_argument("--workers", type=int, default=16, help="the threads mode's pool")
-    parser.add_argument("--modes", type=_modes, default=list(BASELINES), help="comma-separated, in order")
+    parser.add_argument("--modes", type=_modes, default=[*BASELINES, *BULK_MODES], help="comma-separated, in order")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     arguments = parser.parse_args(argv)
