@@ -19,6 +19,7 @@ from contracts.results import ResetStatus
 
 RUN_ID_PREFIX: Final = "bulk"
 RUNNING: Final = "RUNNING"
+PENDING_REDRIVE: Final = "PENDING_REDRIVE"  # redriven, not running again yet
 SUCCEEDED: Final = "SUCCEEDED"
 POLL_SECONDS: Final = 1.0
 
@@ -70,7 +71,7 @@ class Progress:
 
     @property
     def ended(self) -> bool:
-        return self.status != RUNNING
+        return self.status not in {RUNNING, PENDING_REDRIVE}
 
     def rate(self, now: datetime) -> float | None:
         """Users done per second since the Map Run started."""
@@ -272,7 +273,7 @@ class BulkWorkflow:
         """Redrive a failed, aborted or timed-out run: its unfinished users are tried again, none reset twice."""
         execution = self.describe(run_id)
         status, stopped = execution["status"], execution.get("stopDate")
-        if status in {RUNNING, "PENDING_REDRIVE"}:
+        if status in {RUNNING, PENDING_REDRIVE}:
             raise OperatorError(f"run {run_id} is still running: nothing to redrive yet")
         if status == SUCCEEDED:
             raise OperatorError(

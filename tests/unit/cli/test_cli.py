@@ -277,6 +277,7 @@ def test_redrive_refuses_a_run_that_succeeded() -> None:
 
 def test_redrive_tries_a_failed_run_again_and_reports_like_bulk() -> None:
     aws = FakeAws(sfn=finishing("run-1", {"reset": 4}))
+    aws.sfn.timeline.insert(0, Reading("PENDING_REDRIVE", {"total": 4, "succeeded": 2, "pending": 2}))
     aws.sfn.add("run-1", [Reading("FAILED", {"total": 4, "succeeded": 2, "failed": 2})])
 
     done = invoke(aws, "redrive", "run-1")
