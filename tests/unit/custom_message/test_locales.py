@@ -31,7 +31,7 @@ def messages_of(locale: str) -> set[tuple[str, str]]:
 
 
 def test_the_locales_are_found_on_disk() -> None:
-    assert {"en", "de", "fr", "es", "it"} <= set(LOCALES)
+    assert {"en", "de", "fr", "es", "it", "pt-BR", "nl", "ja"} <= set(LOCALES)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -51,6 +51,9 @@ GREETINGS = {
     "fr": ("Bonjour Alice,", "Bonjour,"),
     "es": ("Hola, Alice:", "Hola:"),
     "it": ("Gentile Alice,", "Gentile utente,"),
+    "pt-BR": ("Olá, Alice,", "Olá,"),
+    "nl": ("Beste Alice,", "Goedendag,"),
+    "ja": ("Alice 様", "ご利用者様"),
 }
 
 
