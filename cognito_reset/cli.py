@@ -241,7 +241,10 @@ def status(
     run: Annotated[str, typer.Argument(help="The run id.")],
     completion: Annotated[
         bool,
-        typer.Option(help="When the run has ended, look up each user it reset (AdminGetUser, at --rate per second)."),
+        typer.Option(
+            help="When the run has ended, read the status of each user it reset, at --rate calls per second: one "
+            "AdminGetUser each, or for a large run ListUsers by status (the cheaper)."
+        ),
     ] = True,
     rate: Rate = DEFAULT_RATE,
 ) -> None:

@@ -1,6 +1,10 @@
 """Whether a run's users have finished what the reset started: each user the run reset, read from ResultWriter's
-output, looked up in the pool (AdminGetUser, paced): CONFIRMED has chosen a new password since, RESET_REQUIRED is
-still waiting.
+output, and their status in the pool now: CONFIRMED has chosen a new password since, RESET_REQUIRED is still waiting.
+
+The statuses come the cheaper of two ways, both paced: one AdminGetUser per user the run reset, or, for a run large
+against its pool, a listing of the pool's users in each of those two statuses (ListUsers with a
+`cognito:user_status` filter, 60 users a call), matched with the run's users. A million users take 55 hours one by
+one at 5 calls a second, and under two hours as two listings of a million-user pool.
 
 ResultWriter's layout (Step Functions Developer Guide, "ResultWriter (Map)"): `<results folder>/manifest.json` lists
 `ResultFiles` by child status (SUCCEEDED, FAILED, PENDING), each `{"Key", "Size"}`; only succeeded children hold
@@ -10,6 +14,7 @@ results, which contracts.bulk reads (`child_executions`, `batch_results`), as th
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +22,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from cognito_reset.selection import PacedCognito
+from cognito_reset.selection import PAGE_SIZE, PacedCognito, filtered_users
 from cognito_reset.stack import OperatorError
 from contracts.bulk import batch_results, child_executions
 from contracts.results import ResetStatus
@@ -91,8 +96,38 @@ def reset_users(s3: Any, bucket: str, folder: str) -> Iterator[tuple[str | None,
 
 
 def check_completion(paced: PacedCognito, users: Iterator[tuple[str | None, str]], default_pool: str) -> Completion:
-    """Each user's status now, one paced AdminGetUser each."""
+    """Each user's status now, the cheaper way (module docstring)."""
+    by_pool: dict[str, set[str]] = {}
+    for pool, username in users:
+        by_pool.setdefault(pool or default_pool, set()).add(username)
     completion = Completion()
+    for pool, usernames in by_pool.items():
+        if len(usernames) > 2 * math.ceil(_estimated_users(paced, pool) / PAGE_SIZE):
+            _listed_statuses(paced, pool, usernames, completion)
+        else:
+            _looked_up(paced, ((pool, username) for username in sorted(usernames)), default_pool, completion)
+    return completion
+
+
+def _estimated_users(paced: PacedCognito, pool: str) -> int:
+    described = paced.call("describe_user_pool", UserPoolId=pool)["UserPool"]
+    return int(described.get("EstimatedNumberOfUsers") or 0)
+
+
+def _listed_statuses(paced: PacedCognito, pool: str, usernames: set[str], completion: Completion) -> None:
+    """The run's users among the pool's users in each status; those in neither are looked up one by one."""
+    unaccounted = set(usernames)
+    for status in (RESET_REQUIRED, CONFIRMED):
+        matched = usernames & set(filtered_users(paced, pool, f'cognito:user_status = "{status}"'))
+        completion.by_status[status] += len(matched)
+        unaccounted -= matched
+    _looked_up(paced, ((pool, username) for username in sorted(unaccounted)), pool, completion)
+
+
+def _looked_up(
+    paced: PacedCognito, users: Iterator[tuple[str | None, str]], default_pool: str, completion: Completion
+) -> None:
+    """One paced AdminGetUser each."""
     for pool, username in users:
         try:
             user = paced.call("admin_get_user", UserPoolId=pool or default_pool, Username=username)
@@ -102,7 +137,6 @@ def check_completion(paced: PacedCognito, users: Iterator[tuple[str | None, str]
             completion.by_status[NOT_FOUND] += 1
             continue
         completion.by_status[str(user.get("UserStatus"))] += 1
-    return completion
 
 
 def _lines(s3: Any, bucket: str, key: str) -> Iterator[bytes]:

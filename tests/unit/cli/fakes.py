@@ -218,12 +218,19 @@ class FakeCognito:
     def list_users(self, *, UserPoolId: str, Filter: str, Limit: int, PaginationToken: str | None = None) -> Any:  # noqa: N803
         pool = self._enter("ListUsers", UserPoolId)
         attribute, operator, quoted = [*Filter.split(" ", 2), "", ""][:3]
-        if attribute != "username" or operator not in {"=", "^="} or not quoted.startswith('"'):
+        if attribute not in {"username", "cognito:user_status"} or operator not in {"=", "^="}:
+            raise client_error("InvalidParameterException", "Error while parsing filter.", "ListUsers")
+        if not quoted.startswith('"'):
             raise client_error("InvalidParameterException", "Error while parsing filter.", "ListUsers")
         value = quoted.strip('"')
-        names = [n for n in pool if (n.startswith(value) if operator == "^=" else n == value)]
+        field = (lambda name: name) if attribute == "username" else (lambda name: pool[name])
+        names = [n for n in pool if (field(n).startswith(value) if operator == "^=" else field(n) == value)]
         users, token = self._page(names, PaginationToken, Limit)
         return {"Users": users} | ({"PaginationToken": token} if token else {})
+
+    def describe_user_pool(self, *, UserPoolId: str) -> Any:  # noqa: N803
+        pool = self._enter("DescribeUserPool", UserPoolId)
+        return {"UserPool": {"Id": UserPoolId, "EstimatedNumberOfUsers": len(pool)}}
 
     def admin_get_user(self, *, UserPoolId: str, Username: str) -> Any:  # noqa: N803
         pool = self._enter("AdminGetUser", UserPoolId)
