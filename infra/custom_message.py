@@ -83,3 +83,9 @@ class CustomMessageTrigger(Construct):
         """The pool's EmailSendingAccount (a value, or a token read from an existing pool at deploy time). Only under
         DEVELOPER may the trigger answer with an e-mail subject and body (contracts/cognito.py has the rule)."""
         self.function.add_environment(env.EMAIL_SENDING_ACCOUNT, mode)
+
+    def tell_email_verification_option(self, option: str) -> None:
+        """The pool's VerificationMessageTemplate.DefaultEmailOption (a value, or a token read from an existing pool at
+        deploy time). Only under CONFIRM_WITH_LINK do sign-up e-mails carry Cognito's link placeholder
+        (contracts/cognito.py has the rule)."""
+        self.function.add_environment(env.EMAIL_VERIFICATION_OPTION, option)

@@ -6,7 +6,8 @@ serves three resource types:
 - ``Custom::CognitoCustomMessageTrigger`` (a pool this stack does not own): attach the trigger by writing the pool's
   whole configuration back with only LambdaConfig.CustomMessage changed; on delete, put the previous value back.
 - ``Custom::CognitoUserPoolEmailSendingAccount`` (a pool this stack does not own): read the pool's EmailSendingAccount
-  at deploy time, for the trigger's EMAIL_SENDING_ACCOUNT.
+  and VerificationMessageTemplate.DefaultEmailOption at deploy time, for the trigger's EMAIL_SENDING_ACCOUNT and
+  EMAIL_VERIFICATION_OPTION (one DescribeUserPool: nothing beyond the permission every resource here has).
 - ``Custom::CognitoCustomMessageTriggerDetachment`` (the pool this stack creates and retains on delete): writes
   nothing until the stack lets go of the pool; then detaches the trigger, so the retained pool does not call a deleted
   function (every message of the pool would fail).
@@ -84,7 +85,7 @@ def pool_custom_resource(
 
 
 class PoolTriggerAttachment(Construct):
-    """A pool this stack does not own: its e-mail sending mode read at deploy time, the trigger attached."""
+    """A pool this stack does not own: how it sends and verifies e-mail read at deploy time, the trigger attached."""
 
     def __init__(
         self,
@@ -104,15 +105,21 @@ class PoolTriggerAttachment(Construct):
         )
         # Read before the trigger is deployed (the trigger's environment depends on it; it depends on nothing of the
         # trigger's, so there is no cycle). CloudFormation runs it again only when its properties change: a change of
-        # the pool's e-mail configuration reaches the trigger through a new configuration revision (README, Deploy).
-        mode = pool_custom_resource(
+        # the pool's e-mail configuration reaches the trigger through a new configuration revision (README, Deploy),
+        # and a key added to its answer through Answers (contracts/custom_resources.py).
+        settings = pool_custom_resource(
             self,
             "EmailSendingAccount",
             handler=handler,
             resource_type=resources.EMAIL_SENDING_ACCOUNT,
-            properties={resources.USER_POOL_ID: user_pool_id, resources.REVISION: configuration_revision},
+            properties={
+                resources.USER_POOL_ID: user_pool_id,
+                resources.REVISION: configuration_revision,
+                resources.ANSWERS: ",".join(resources.ANSWER_KEYS),
+            },
         )
-        self.email_sending_account = mode.get_att_string(resources.EMAIL_SENDING_ACCOUNT_KEY)
+        self.email_sending_account = settings.get_att_string(resources.EMAIL_SENDING_ACCOUNT_KEY)
+        self.email_verification_option = settings.get_att_string(resources.DEFAULT_EMAIL_OPTION_KEY)
         # Cognito may invoke the trigger only on behalf of this pool, in this account.
         permission = lambda_.CfnPermission(
             self,

@@ -34,6 +34,7 @@ class PasswordResetStack(cdk.Stack):
         trigger = CustomMessageTrigger(self, "CustomMessage", settings=settings)
         pool = ResetUserPool(self, "UserPool", settings=settings, custom_message=trigger.function)
         trigger.tell_email_sending_account(pool.email_sending_account)
+        trigger.tell_email_verification_option(pool.email_verification_option)
         failed_requests = FailedRequestQueue(self, "FailedRequests", key=key)
         bus = request_bus(self, "RequestBus", settings)
         reset = ResetFunction(

@@ -31,7 +31,8 @@ NO_SES_WARNING: Final = (
 
 
 class ResetUserPool(Construct):
-    """Exposes `user_pool_id`, `user_pool_arn` and `email_sending_account` whichever way the pool came to be."""
+    """Exposes `user_pool_id`, `user_pool_arn`, `email_sending_account` and `email_verification_option` whichever way
+    the pool came to be."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, settings: Settings, custom_message: lambda_.IFunction
@@ -42,6 +43,7 @@ class ResetUserPool(Construct):
             self.user_pool_id = pool.user_pool_id
             self.user_pool_arn = pool.user_pool_arn
             self.email_sending_account = DEVELOPER if settings.sends_email_through_ses else COGNITO_DEFAULT
+            self.email_verification_option = default_email_option(pool)
             self._detach_trigger_when_released(pool, custom_message, settings)
         else:
             self.user_pool_id = settings.existing_user_pool_id
@@ -57,6 +59,7 @@ class ResetUserPool(Construct):
                 log_retention_days=settings.log_retention_days,
             )
             self.email_sending_account = attachment.email_sending_account
+            self.email_verification_option = attachment.email_verification_option
 
     def _detach_trigger_when_released(
         self, pool: cognito.UserPool, custom_message: lambda_.IFunction, settings: Settings
@@ -144,3 +147,19 @@ class ResetUserPool(Construct):
             "this stack uses (admin resets, the CustomMessage trigger, SES e-mail).",
         )
         return pool
+
+
+def default_email_option(pool: cognito.UserPool) -> str:
+    """The DefaultEmailOption the construct writes into the pool's VerificationMessageTemplate: CDK's UserPool always
+    writes one, from userVerification's emailStyle (CODE, i.e. CONFIRM_WITH_CODE, unless set). Read back from the
+    pool resource so that the trigger is told what the template deploys, not a second copy of CDK's default."""
+    resource = pool.node.default_child
+    template = resource.verification_message_template if isinstance(resource, cognito.CfnUserPool) else None
+    option = (
+        template.default_email_option
+        if isinstance(template, cognito.CfnUserPool.VerificationMessageTemplateProperty)
+        else None
+    )
+    if option is None:
+        raise ValueError("the user pool construct wrote no VerificationMessageTemplate.DefaultEmailOption")
+    return option

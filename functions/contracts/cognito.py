@@ -63,5 +63,15 @@ DEVELOPER: Final = "DEVELOPER"
 COGNITO_DEFAULT: Final = "COGNITO_DEFAULT"
 EMAIL_SENDING_ACCOUNTS: Final = (DEVELOPER, COGNITO_DEFAULT)
 
+# How a pool's verification e-mail confirms a sign-up (API Reference, VerificationMessageTemplateType,
+# DefaultEmailOption): with the code ({####}), or with a link that Cognito builds, for which the message "must contain
+# link text in the format {##Click here##}" (the CustomMessage event's request.linkParameter). The reference names no
+# default; an absent option is read as CONFIRM_WITH_CODE (CDK's UserPool writes it unless told otherwise), because an
+# e-mail without the link still confirms with its code, whereas a placeholder nothing replaces reaches the user as it
+# is.
+CONFIRM_WITH_CODE: Final = "CONFIRM_WITH_CODE"
+CONFIRM_WITH_LINK: Final = "CONFIRM_WITH_LINK"
+EMAIL_VERIFICATION_OPTIONS: Final = (CONFIRM_WITH_CODE, CONFIRM_WITH_LINK)
+
 # API Reference, AdminResetUserPassword: UserPoolId is 1-55 characters of [\w-]+_[0-9a-zA-Z]+.
 USER_POOL_ID_MAX_LENGTH: Final = 55

@@ -9,7 +9,7 @@ from typing import Final
 CUSTOM_MESSAGE_TRIGGER: Final = "Custom::CognitoCustomMessageTrigger"
 # For a pool the stack creates and retains: Delete takes the stack's trigger off it.
 CUSTOM_MESSAGE_TRIGGER_DETACHMENT: Final = "Custom::CognitoCustomMessageTriggerDetachment"
-# Reads the pool's e-mail sending account; its answer's Data carries it under EMAIL_SENDING_ACCOUNT_KEY.
+# Reads how the pool sends and verifies e-mail; its answer's Data carries them under ANSWER_KEYS.
 EMAIL_SENDING_ACCOUNT: Final = "Custom::CognitoUserPoolEmailSendingAccount"
 
 # ResourceProperties.
@@ -17,6 +17,13 @@ USER_POOL_ID: Final = "UserPoolId"
 TRIGGER_ARN: Final = "TriggerArn"
 # Changing it makes CloudFormation run the resource again (it re-reads only when a property changed).
 REVISION: Final = "Revision"
+# The EMAIL_SENDING_ACCOUNT resource's: the keys its answer carries (ANSWER_KEYS, comma-separated). The handler reads
+# every key whatever this says; the property is there so that a key added in a release changes the resource's
+# properties, and CloudFormation asks the resource again on the stack's update. Otherwise an existing stack keeps the
+# answer of its first deploy, and Fn::GetAtt of the new key fails the update (the stored answer lacks it).
+ANSWERS: Final = "Answers"
 
 # Data of the EMAIL_SENDING_ACCOUNT resource's answer, read with Fn::GetAtt.
 EMAIL_SENDING_ACCOUNT_KEY: Final = "EmailSendingAccount"
+DEFAULT_EMAIL_OPTION_KEY: Final = "DefaultEmailOption"
+ANSWER_KEYS: Final = (EMAIL_SENDING_ACCOUNT_KEY, DEFAULT_EMAIL_OPTION_KEY)

@@ -44,11 +44,15 @@ DEFAULT_LOCALE: Final = "DEFAULT_LOCALE"
 DEFAULT_BRAND: Final = "DEFAULT_BRAND"
 # The pool's EmailSendingAccount (contracts.cognito.DEVELOPER or COGNITO_DEFAULT), set by the stack.
 EMAIL_SENDING_ACCOUNT: Final = "EMAIL_SENDING_ACCOUNT"
+# The pool's VerificationMessageTemplate.DefaultEmailOption (contracts.cognito.CONFIRM_WITH_CODE or
+# CONFIRM_WITH_LINK), set by the stack.
+EMAIL_VERIFICATION_OPTION: Final = "EMAIL_VERIFICATION_OPTION"
 CUSTOM_MESSAGE_VARIABLES: Final = _POWERTOOLS | {
     ALLOWED_LINK_HOSTS,
     DEFAULT_LOCALE,
     DEFAULT_BRAND,
     EMAIL_SENDING_ACCOUNT,
+    EMAIL_VERIFICATION_OPTION,
 }
 
 # The run summary function (the bulk workflow's last step): its logs only; what it reads comes in its event.

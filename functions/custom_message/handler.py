@@ -9,9 +9,11 @@ Who asked decides the wording of CustomMessage_ForgotPassword: an administrator'
 reset reasons' messages, a user's own ForgotPassword the self-service one (see ``MessageRequest.from_administrator``).
 How the pool sends e-mail decides what may be answered: e-mail subject and body only when EMAIL_SENDING_ACCOUNT is
 DEVELOPER; otherwise the SMS alone is tailored and Cognito sends its own e-mail (see ``Settings.tailors_email``).
+How the pool confirms a sign-up decides whether its e-mails carry Cognito's link placeholder: only when
+EMAIL_VERIFICATION_OPTION is CONFIRM_WITH_LINK (see ``Settings.confirms_with_link``).
 
-Environment (all optional): EMAIL_SENDING_ACCOUNT, ALLOWED_LINK_HOSTS, DEFAULT_LOCALE, DEFAULT_BRAND,
-POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See docs/custom-message.md.
+Environment (all optional): EMAIL_SENDING_ACCOUNT, EMAIL_VERIFICATION_OPTION, ALLOWED_LINK_HOSTS, DEFAULT_LOCALE,
+DEFAULT_BRAND, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL. See docs/custom-message.md.
 """
 
 from __future__ import annotations

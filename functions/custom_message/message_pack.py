@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Final
 
 from contracts.client_metadata import ResetMetadata
-from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    CONFIRM_WITH_CODE,
+    DEVELOPER,
+    EMAIL_VERIFICATION_OPTIONS,
+    USERNAME_PLACEHOLDER,
+)
 from custom_message.brands import BRANDS_FILE, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
@@ -37,7 +44,7 @@ BRANDS: Final = "brands.json"
 LOGOS: Final = "logos"
 TEMPLATE_SUFFIXES: Final = (".html", ".txt")
 # What a pack's check hands the trigger for each message: Cognito's placeholders, and a link placeholder for the
-# messages that carry one (Cognito's own example value).
+# messages that carry one in a pool that confirms with a link (the value real events carry).
 LINK_PLACEHOLDER: Final = "{##Click Here##}"
 APP_CLIENT: Final = "pack-check-app-client"
 
@@ -144,7 +151,12 @@ def check(merged: MergedSet) -> list[Problem]:
     library = merged.library()
     book = load_brand_book(merged.brands)
     problems = [Problem(BRANDS, problem) for problem in book.problems]
-    settings = Settings(email_sending_account=DEVELOPER)
+    # A pack does not know which pool it will serve: a sign-up e-mail is checked as a pool that confirms with a link
+    # sends it (the link placeholder required) and as one that confirms with a code sends it (no placeholder given).
+    by_option = {
+        option: Settings(email_sending_account=DEVELOPER, email_verification_option=option)
+        for option in EMAIL_VERIFICATION_OPTIONS
+    }
     for key in sorted(library.variants()):
         kind = MESSAGE_KINDS.get(key.message)
         if kind is None:
@@ -158,14 +170,18 @@ def check(merged: MergedSet) -> list[Problem]:
                 )
             )
             continue
+        options = EMAIL_VERIFICATION_OPTIONS if kind.takes_link_parameter else (CONFIRM_WITH_CODE,)
         for brand in sorted(book.brands):
-            composed = compose_messages(_request(kind, key, brand), library=library, brands=book, settings=settings)
-            problems.extend(
-                Problem(fallback.template, f"{_CAUSES.get(fallback.cause, fallback.cause)} (brand {brand})")
-                for fallback in composed.fallbacks
-            )
-            if composed.locale != key.locale and not composed.fallbacks:
-                problems.append(Problem(_directory(key), f"the {kind.generic_variant} variant is missing"))
+            for option in options:
+                composed = compose_messages(
+                    _request(kind, key, brand), library=library, brands=book, settings=by_option[option]
+                )
+                problems.extend(
+                    Problem(fallback.template, f"{_CAUSES.get(fallback.cause, fallback.cause)} (brand {brand})")
+                    for fallback in composed.fallbacks
+                )
+                if composed.locale != key.locale and not composed.fallbacks:
+                    problems.append(Problem(_directory(key), f"the {kind.generic_variant} variant is missing"))
     return _first_per_file(problems)
 
 

@@ -46,7 +46,7 @@ class MessageKind(NamedTuple):
     # Reset links carry the code; a welcome link must not carry a temporary password.
     link_carries_code: bool = True
     # Cognito's request.linkParameter goes into the e-mail, which must then contain it: sign-up confirmation
-    # (SignUp, ResendCode) in a pool that confirms with a link (DefaultEmailOption CONFIRM_WITH_LINK).
+    # (SignUp, ResendCode), and only in a pool that confirms with a link (Settings.confirms_with_link).
     takes_link_parameter: bool = False
     needs_username: bool = False
     # clientMetadata's reason picks the variant: only for an administrator's reset, whose reasons every locale ships.
@@ -160,7 +160,7 @@ def compose_messages(
             return MessageSet(locale=locale, variant=chosen.variant, brand=brand.id, fallbacks=tuple(fallbacks))
         required.append(request.username_parameter)
     # Cognito replaces its link placeholder in the e-mail only; the SMS keeps the code alone.
-    link_parameter = message_link_parameter(request, kind)
+    link_parameter = message_link_parameter(request, kind, settings)
     email_required = [*required, link_parameter] if link_parameter is not None else required
 
     context = message_context(request, kind=kind, key=chosen, brand=brand, settings=settings)
@@ -197,17 +197,20 @@ def message_kind(request: MessageRequest) -> MessageKind | None:
     return _ONLY_KIND_OF.get(request.trigger_source)
 
 
-def message_link_parameter(request: MessageRequest, kind: MessageKind) -> str | None:
+def message_link_parameter(request: MessageRequest, kind: MessageKind, settings: Settings) -> str | None:
     """Cognito's link placeholder, where this message's e-mail must carry it; None elsewhere.
 
     ``request.linkParameter`` (``{##Click Here##}`` in real events and in the example events of the Developer Guide,
     "Custom message Lambda trigger") has the form a pool's link-type verification message must contain, and Cognito
     replaces it with the confirmation link (API Reference, VerificationMessageTemplateType: with DefaultEmailOption
     CONFIRM_WITH_LINK the message "must contain link text in the format {##Click here##}"). That link confirms a
-    sign-up, so only SignUp and ResendCode e-mails carry it. The trigger cannot see the pool's option: whenever such an
-    event holds the placeholder, the e-mail holds it too, beside the code.
+    sign-up, so only SignUp and ResendCode e-mails carry it, and only in a pool that confirms with a link: real events
+    carry the placeholder whatever the pool's option, and in a pool that confirms with a code nothing replaces it.
+    The event does not say the option; the stack does (EMAIL_VERIFICATION_OPTION, read into ``settings``).
     """
-    return request.link_parameter if kind.takes_link_parameter else None
+    if not (kind.takes_link_parameter and settings.confirms_with_link):
+        return None
+    return request.link_parameter
 
 
 def message_context(
@@ -227,7 +230,7 @@ def message_context(
         )
         if kind.takes_link
         else None,
-        "link_parameter": message_link_parameter(request, kind),
+        "link_parameter": message_link_parameter(request, kind, settings),
         "brand": brand,
         "reason": key.variant,
         **_locale_context(key.locale),

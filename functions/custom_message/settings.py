@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from contracts import environment as env
-from contracts.cognito import DEVELOPER, EMAIL_SENDING_ACCOUNTS
+from contracts.cognito import (
+    CONFIRM_WITH_CODE,
+    CONFIRM_WITH_LINK,
+    DEVELOPER,
+    EMAIL_SENDING_ACCOUNTS,
+    EMAIL_VERIFICATION_OPTIONS,
+)
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 
 DEFAULT_LOCALE: Final = "en"
@@ -28,11 +34,20 @@ class Settings:
     # or unknown, which is treated as COGNITO_DEFAULT: an e-mail left to Cognito never breaks a reset, one set
     # against the pool's mode breaks every reset.
     email_sending_account: str | None = None
+    # The pool's VerificationMessageTemplate.DefaultEmailOption (contracts.cognito has the rule and its source);
+    # CONFIRM_WITH_CODE when the variable is missing or unknown: an e-mail without the link still confirms with its
+    # code, one with a placeholder Cognito does not replace shows the user "{##Click Here##}".
+    email_verification_option: str = CONFIRM_WITH_CODE
 
     @property
     def tailors_email(self) -> bool:
         """Whether the trigger may answer with emailMessage/emailSubject (the SMS is tailored in every mode)."""
         return self.email_sending_account == DEVELOPER
+
+    @property
+    def confirms_with_link(self) -> bool:
+        """Whether Cognito replaces its link placeholder in this pool's sign-up e-mails with a confirmation link."""
+        return self.email_verification_option == CONFIRM_WITH_LINK
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -54,12 +69,18 @@ class Settings:
                 or "INFO"
             ).upper(),
             email_sending_account=_email_sending_account(environ.get(env.EMAIL_SENDING_ACCOUNT, "")),
+            email_verification_option=_email_verification_option(environ.get(env.EMAIL_VERIFICATION_OPTION, "")),
         )
 
 
 def _email_sending_account(value: str) -> str | None:
     mode = value.strip().upper()
     return mode if mode in EMAIL_SENDING_ACCOUNTS else None
+
+
+def _email_verification_option(value: str) -> str:
+    option = value.strip().upper()
+    return option if option in EMAIL_VERIFICATION_OPTIONS else CONFIRM_WITH_CODE
 
 
 def _normalise_locale(value: str) -> str:

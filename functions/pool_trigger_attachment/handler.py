@@ -5,9 +5,9 @@
 - Custom::CognitoCustomMessageTriggerDetachment (UserPoolId, TriggerArn): for a pool the stack creates and retains;
   Create and Update write nothing, Delete takes the trigger off the pool if it is still the stack's. Physical id: the
   pool id.
-- Custom::CognitoUserPoolEmailSendingAccount (UserPoolId; other properties, such as a Revision, only make
-  CloudFormation run an Update): Data {"EmailSendingAccount": "DEVELOPER" | "COGNITO_DEFAULT"}. Physical id:
-  "<pool id>/EmailSendingAccount".
+- Custom::CognitoUserPoolEmailSendingAccount (UserPoolId; other properties, such as a Revision or Answers, only make
+  CloudFormation run an Update): Data {"EmailSendingAccount": "DEVELOPER" | "COGNITO_DEFAULT", "DefaultEmailOption":
+  "CONFIRM_WITH_CODE" | "CONFIRM_WITH_LINK"}. Physical id: "<pool id>/EmailSendingAccount".
 
 CloudFormation always gets an answer, even on an unexpected error: a custom resource that never answers stalls the
 stack for its whole timeout.
@@ -42,7 +42,7 @@ from pool_trigger_attachment.attachment import (
     release,
 )
 from pool_trigger_attachment.cloudformation import send_response
-from pool_trigger_attachment.email_sending_account import email_sending_account
+from pool_trigger_attachment.email_sending_account import pool_email_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -125,8 +125,8 @@ def _email_sending_account(event: Mapping[str, Any], client_for: ClientFor) -> O
     if event["RequestType"] == "Delete":
         return Outcome(str(event["PhysicalResourceId"]))  # reading wrote nothing: nothing to undo
     user_pool_id = str(event["ResourceProperties"][USER_POOL_ID])
-    account = email_sending_account(client_for(user_pool_id), user_pool_id)
-    return Outcome(f"{user_pool_id}/{EMAIL_SENDING_ACCOUNT_KEY}", {EMAIL_SENDING_ACCOUNT_KEY: account})
+    settings = pool_email_settings(client_for(user_pool_id), user_pool_id)
+    return Outcome(f"{user_pool_id}/{EMAIL_SENDING_ACCOUNT_KEY}", settings.answer())
 
 
 _RESOURCE_TYPES: Final[Mapping[str, Callable[[Mapping[str, Any], ClientFor], Outcome]]] = {

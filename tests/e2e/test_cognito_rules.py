@@ -1,4 +1,5 @@
-"""Cognito's documented rules, played by the local system: who asked for a code, and how the pool sends e-mail.
+"""Cognito's documented rules, played by the local system: who asked for a code, how the pool sends e-mail, and how
+it confirms a sign-up.
 
 The local Cognito refuses what AWS refuses (an e-mail from the trigger of a pool that is not DEVELOPER fails the
 caller's request with InvalidLambdaResponseException), so each test here fails if the product breaks the rule.
@@ -13,7 +14,7 @@ from unittest import mock
 import pytest
 
 from contracts import environment as env
-from contracts.cognito import COGNITO_DEFAULT, DEVELOPER, FORGOT_PASSWORD
+from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, DEVELOPER, FORGOT_PASSWORD
 from local_aws.demo import SECURITY_INCIDENT
 from local_aws.pool import create_app_client
 from local_aws.system import LocalSystem
@@ -83,3 +84,15 @@ def test_the_ses_deployment_tells_the_trigger_developer(ses_system: LocalSystem)
     assert ses_system.stack.environment[env.EMAIL_SENDING_ACCOUNT] == DEVELOPER
     pool = ses_system.cognito.describe_user_pool(UserPoolId=ses_system.stack.user_pool_id)["UserPool"]
     assert pool["EmailConfiguration"]["EmailSendingAccount"] == DEVELOPER
+
+
+@pytest.mark.parametrize("deployment", ["system", "ses_system"])
+def test_the_trigger_is_told_how_the_pool_it_serves_confirms_a_sign_up(
+    deployment: str, request: pytest.FixtureRequest
+) -> None:
+    # The pool is created from the synthesized template: what it says is what the trigger was told.
+    system: LocalSystem = request.getfixturevalue(deployment)
+    pool = system.cognito.describe_user_pool(UserPoolId=system.stack.user_pool_id)["UserPool"]
+
+    option = pool["VerificationMessageTemplate"]["DefaultEmailOption"]
+    assert system.stack.environment[env.EMAIL_VERIFICATION_OPTION] == option == CONFIRM_WITH_CODE

@@ -82,10 +82,12 @@ def test_custom_message_function_fits_cognitos_budget_and_gets_its_settings(vari
         env.POWERTOOLS_SERVICE_NAME: CUSTOM_MESSAGE_SERVICE,
         env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         env.POWERTOOLS_LOG_LEVEL: "INFO",
-        # The new pool's own setting, or the existing pool's actual one read at deploy time (both tested apart).
+        # The new pool's own settings, or the existing pool's actual ones read at deploy time (both tested apart).
         env.EMAIL_SENDING_ACCOUNT: variables[env.EMAIL_SENDING_ACCOUNT],
+        env.EMAIL_VERIFICATION_OPTION: variables[env.EMAIL_VERIFICATION_OPTION],
     }
     assert variables[env.EMAIL_SENDING_ACCOUNT]
+    assert variables[env.EMAIL_VERIFICATION_OPTION]
     assert "ReservedConcurrentExecutions" not in properties, "Cognito must never be throttled by the trigger"
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from contracts import environment as env
-from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER, EMAIL_SENDING_ACCOUNT
+from contracts.custom_resources import ANSWER_KEYS, CUSTOM_MESSAGE_TRIGGER, EMAIL_SENDING_ACCOUNT
 from tests.infra.conftest import (
     EXISTING_POOL_ID,
     OTHER_POOL_ID,
@@ -50,7 +51,9 @@ def test_custom_resource_attaches_our_trigger_to_that_pool(existing_pool: Synthe
     assert resource_id == ATTACHMENT_LOGICAL_ID
 
 
-def test_the_trigger_is_told_the_pools_e_mail_sending_account_read_at_deploy_time(existing_pool: Synthesized) -> None:
+def test_the_trigger_is_told_how_the_pool_sends_and_verifies_e_mail_read_at_deploy_time(
+    existing_pool: Synthesized,
+) -> None:
     reader_id = existing_pool.logical_id("UserPool/TriggerAttachment/EmailSendingAccount")
     reader = existing_pool.resources[reader_id]
     handler_id = existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Function")
@@ -61,9 +64,15 @@ def test_the_trigger_is_told_the_pools_e_mail_sending_account_read_at_deploy_tim
         "ServiceTimeout": "300",
         "UserPoolId": EXISTING_POOL_ID,
         "Revision": "1",
+        # The keys of its answer: a key added in a release changes this, so the upgrade reads the pool again.
+        "Answers": "EmailSendingAccount,DefaultEmailOption",
     }
     variables = render(existing_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"])
     assert variables[env.EMAIL_SENDING_ACCOUNT] == "${" + reader_id + ".EmailSendingAccount}"
+    assert variables[env.EMAIL_VERIFICATION_OPTION] == "${" + reader_id + ".DefaultEmailOption}"
+    # Every attribute the stack reads is one the answer carries (tests/integration: the handler answers each).
+    read = re.findall(r'"Fn::GetAtt": \["' + reader_id + r'", "(\w+)"\]', json.dumps(existing_pool.template))
+    assert set(read) == set(ANSWER_KEYS)
     # No cycle: the reader needs nothing of the trigger's (the attachment, which does, comes after the trigger).
     assert trigger_id not in json.dumps(reader)
 

@@ -7,15 +7,16 @@ import re
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from contracts import environment as env
-from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
+from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, CONFIRM_WITH_LINK, DEVELOPER
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT as DETACHMENT_TYPE
 from contracts.telemetry import NAMESPACE, RESET_SERVICE
 from infra.settings import Settings
-from infra.user_pool import NO_SES_WARNING, ResetUserPool
+from infra.user_pool import NO_SES_WARNING, ResetUserPool, default_email_option
 from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, render
 
 
@@ -86,6 +87,26 @@ def test_the_trigger_is_told_the_new_pools_e_mail_sending_account(new_pool: Synt
     variables = new_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"]
     assert variables[env.EMAIL_SENDING_ACCOUNT] == pool(new_pool)["EmailConfiguration"]["EmailSendingAccount"]
     assert variables[env.EMAIL_SENDING_ACCOUNT] == COGNITO_DEFAULT
+
+
+def test_the_trigger_is_told_how_the_new_pool_confirms_a_sign_up(new_pool: Synthesized) -> None:
+    # CDK's UserPool writes a VerificationMessageTemplate whose DefaultEmailOption follows userVerification's
+    # emailStyle, CODE unless set; the trigger is told what the template deploys.
+    variables = new_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"]
+    template = pool(new_pool)["VerificationMessageTemplate"]
+    assert variables[env.EMAIL_VERIFICATION_OPTION] == template["DefaultEmailOption"] == CONFIRM_WITH_CODE
+
+
+def test_the_verification_option_is_read_from_the_pool_construct() -> None:
+    stack = cdk.Stack(cdk.App(), "PoolOnly")
+    link_pool = cognito.UserPool(
+        stack,
+        "LinkPool",
+        user_verification=cognito.UserVerificationConfig(email_style=cognito.VerificationEmailStyle.LINK),
+    )
+
+    assert default_email_option(link_pool) == CONFIRM_WITH_LINK
+    assert default_email_option(cognito.UserPool(stack, "CodePool")) == CONFIRM_WITH_CODE
 
 
 def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from contracts import environment as env
 from contracts import telemetry
-from contracts.cognito import DEVELOPER
+from contracts.cognito import CONFIRM_WITH_LINK, DEVELOPER
 from custom_message.settings import Settings
 from reset_password import observability
 from reset_password.settings import ResetSettings
@@ -19,6 +19,7 @@ CUSTOM_MESSAGE_SAMPLES = {
     env.DEFAULT_LOCALE: "de",
     env.DEFAULT_BRAND: "acme",
     env.EMAIL_SENDING_ACCOUNT: DEVELOPER,
+    env.EMAIL_VERIFICATION_OPTION: CONFIRM_WITH_LINK,
     env.POWERTOOLS_SERVICE_NAME: "renamed",
     env.POWERTOOLS_METRICS_NAMESPACE: "Renamed",
     env.POWERTOOLS_LOG_LEVEL: "DEBUG",

@@ -1,12 +1,13 @@
-"""Custom::CognitoUserPoolEmailSendingAccount: the stack learns, at deploy time, how the pool sends e-mail."""
+"""Custom::CognitoUserPoolEmailSendingAccount: the stack learns, at deploy time, how the pool sends e-mail and how it
+confirms a sign-up (VerificationMessageTemplate.DefaultEmailOption)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
-from contracts.custom_resources import EMAIL_SENDING_ACCOUNT
+from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, CONFIRM_WITH_LINK, DEVELOPER
+from contracts.custom_resources import ANSWER_KEYS, ANSWERS, EMAIL_SENDING_ACCOUNT
 from local_aws.server import ACCOUNT_ID, REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
@@ -22,7 +23,7 @@ def read(
     revision: str = "1",
     physical_id: str | None = None,
 ) -> dict[str, Any]:
-    properties = {"UserPoolId": pool_id, "Revision": revision}
+    properties = {"UserPoolId": pool_id, "Revision": revision, ANSWERS: ",".join(ANSWER_KEYS)}
     return run(resource_event(EMAIL_SENDING_ACCOUNT, request_type, responses, properties, physical_id), responses)
 
 
@@ -39,7 +40,7 @@ def test_a_pool_sending_through_ses_reports_developer(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": DEVELOPER}
+    assert response["Data"] == {"EmailSendingAccount": DEVELOPER, "DefaultEmailOption": CONFIRM_WITH_CODE}
     assert response["PhysicalResourceId"] == f"{pool_id}/EmailSendingAccount"
     assert proxy.requests("UpdateUserPool") == []
 
@@ -55,7 +56,61 @@ def test_a_pool_with_cognitos_own_sender_reports_cognito_default(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
+    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_CODE}
+
+
+def test_the_answer_carries_every_key_the_stack_reads(cognito: Any, cloudformation: CloudFormationResponses) -> None:
+    pool_id = cognito.create_user_pool(PoolName="default")["UserPool"]["Id"]
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert set(response["Data"]) == set(ANSWER_KEYS)  # each one the stack reads with Fn::GetAtt
+
+
+def test_a_pool_that_confirms_with_a_link_reports_it(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    template = {
+        "DefaultEmailOption": CONFIRM_WITH_LINK,
+        "EmailMessageByLink": "Confirm your account: {##Click here##}",
+        "EmailSubjectByLink": "Confirm your account",
+    }
+    pool_id = cognito.create_user_pool(PoolName="link", VerificationMessageTemplate=template)["UserPool"]["Id"]
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_LINK}
+    assert [exchange.operation for exchange in proxy.exchanges] == ["DescribeUserPool"]  # one read, nothing written
+
+
+def test_a_pool_that_confirms_with_a_code_reports_it(cognito: Any, cloudformation: CloudFormationResponses) -> None:
+    template = {"DefaultEmailOption": CONFIRM_WITH_CODE, "EmailMessage": "Your code is {####}"}
+    pool_id = cognito.create_user_pool(PoolName="code", VerificationMessageTemplate=template)["UserPool"]["Id"]
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Data"]["DefaultEmailOption"] == CONFIRM_WITH_CODE
+
+
+def test_a_pool_without_a_verification_message_template_confirms_with_a_code(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    pool_id = cognito.create_user_pool(PoolName="bare")["UserPool"]["Id"]
+
+    def without_verification_template(document: dict[str, Any]) -> dict[str, Any]:
+        rewritten = copy.deepcopy(document)
+        rewritten["UserPool"].pop("VerificationMessageTemplate", None)
+        return rewritten
+
+    proxy.rewrite_responses("DescribeUserPool", without_verification_template)
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"]["DefaultEmailOption"] == CONFIRM_WITH_CODE
+    [exchange] = proxy.exchanges
+    assert b"VerificationMessageTemplate" not in exchange.response_body
 
 
 def test_a_pool_without_email_configuration_reports_cognito_default(
@@ -73,7 +128,7 @@ def test_a_pool_without_email_configuration_reports_cognito_default(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
+    assert response["Data"]["EmailSendingAccount"] == COGNITO_DEFAULT
     [exchange] = proxy.exchanges
     assert b"EmailConfiguration" not in exchange.response_body
 
@@ -84,14 +139,19 @@ def test_update_reads_the_pool_again_and_keeps_the_physical_id(
     pool_id = cognito.create_user_pool(PoolName="moving-to-ses")["UserPool"]["Id"]
     created = read("Create", cloudformation, pool_id)
     cognito.update_user_pool(
-        UserPoolId=pool_id, EmailConfiguration={"EmailSendingAccount": DEVELOPER, "SourceArn": SES_IDENTITY}
+        UserPoolId=pool_id,
+        EmailConfiguration={"EmailSendingAccount": DEVELOPER, "SourceArn": SES_IDENTITY},
+        VerificationMessageTemplate={
+            "DefaultEmailOption": CONFIRM_WITH_LINK,
+            "EmailMessageByLink": "Confirm your account: {##Click here##}",
+        },
     )
 
     updated = read("Update", cloudformation, pool_id, revision="2", physical_id=created["PhysicalResourceId"])
 
-    assert created["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT}
+    assert created["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_CODE}
     assert updated["Status"] == "SUCCESS", updated["Reason"]
-    assert updated["Data"] == {"EmailSendingAccount": DEVELOPER}
+    assert updated["Data"] == {"EmailSendingAccount": DEVELOPER, "DefaultEmailOption": CONFIRM_WITH_LINK}
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
 
 

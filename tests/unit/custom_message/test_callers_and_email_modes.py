@@ -1,4 +1,5 @@
-"""Who asked (an administrator or the user) and how the pool sends e-mail decide what the trigger may answer."""
+"""Who asked (an administrator or the user), how the pool sends e-mail and how it confirms a sign-up decide what the
+trigger may answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 import pytest
 
 from contracts import environment as env
-from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, COGNITO_DEFAULT, DEVELOPER
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    COGNITO_DEFAULT,
+    CONFIRM_WITH_CODE,
+    CONFIRM_WITH_LINK,
+    DEVELOPER,
+)
 from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook
 from custom_message.handler import Container
@@ -191,6 +199,27 @@ def test_the_mode_is_read_from_the_environment_and_anything_unknown_is_the_safe_
 
     assert (settings.email_sending_account, settings.tailors_email) == (mode, tailors_email)
     assert Settings.from_environment({}).tailors_email is False
+
+
+@pytest.mark.parametrize(
+    ("value", "option", "confirms_with_link"),
+    [
+        (CONFIRM_WITH_LINK, CONFIRM_WITH_LINK, True),
+        (" confirm_with_link ", CONFIRM_WITH_LINK, True),
+        (CONFIRM_WITH_CODE, CONFIRM_WITH_CODE, False),
+        ("", CONFIRM_WITH_CODE, False),
+        ("LINK", CONFIRM_WITH_CODE, False),
+    ],
+)
+def test_the_verification_option_is_read_from_the_environment_and_anything_unknown_confirms_with_a_code(
+    value: str, option: str, confirms_with_link: bool
+) -> None:
+    # A missing or unknown option must not put a placeholder that nothing replaces in front of the user.
+    settings = Settings.from_environment({env.EMAIL_VERIFICATION_OPTION: value})
+
+    assert (settings.email_verification_option, settings.confirms_with_link) == (option, confirms_with_link)
+    assert Settings.from_environment({}).confirms_with_link is False
+    assert Settings().email_verification_option == CONFIRM_WITH_CODE
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,23 @@ def test_the_check_names_each_file_that_would_not_reach_a_user(tmp_path: Path) -
     assert "en/newsletter: not a message Cognito sends" in message
 
 
+def test_a_sign_up_e_mail_is_checked_for_a_pool_of_either_verification_option(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    # Fine where the pool confirms with a code; where it confirms with a link, Cognito's placeholder is missing.
+    write(pack, "en/sign_up/default/body.html", "<p>Your code: {{ code }}</p>")
+    write(pack, "en/sign_up/default/body.txt", "Your code: {{ code }}")
+    # Fine where the pool confirms with a link; where it confirms with a code there is no placeholder to work on.
+    write(pack, "en/resend_code/default/body.html", "<p>{{ code }} {{ link_parameter.strip() }}</p>")
+
+    with pytest.raises(MessagePackError) as raised:
+        merged_and_checked(pack, tmp_path / "merged")
+
+    message = str(raised.value)
+    assert "en/sign_up/default/body.html: does not contain the code (or the username or link" in message
+    assert "en/sign_up/default/body.txt: does not contain the code (or the username or link" in message
+    assert "en/resend_code/default/body.html: does not render" in message
+
+
 def test_a_brand_name_too_long_for_the_sms_is_caught(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     brand = {"name": "The Very Long Brand Name of an International Holding Company Limited", "logo_url": None}

@@ -14,6 +14,8 @@ from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
     CODE_PLACEHOLDER,
     COGNITO_DEFAULT,
+    CONFIRM_WITH_CODE,
+    CONFIRM_WITH_LINK,
     DEVELOPER,
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
@@ -33,8 +35,13 @@ from custom_message.templates import TemplateLibrary
 MARKER = "<zz>"
 
 STREAM = io.StringIO()
+# Everything tailored, Cognito's link placeholder included (a pool that confirms sign-ups with a link).
 DEPENDENCIES = Dependencies(
-    settings=Settings(allowed_link_hosts=frozenset({"reset.example.com"}), email_sending_account=DEVELOPER),
+    settings=Settings(
+        allowed_link_hosts=frozenset({"reset.example.com"}),
+        email_sending_account=DEVELOPER,
+        email_verification_option=CONFIRM_WITH_LINK,
+    ),
     library=TemplateLibrary(),
     brands=load_brand_book(),
     telemetry=Telemetry(service=CUSTOM_MESSAGE_SERVICE, namespace=NAMESPACE, stream=STREAM),
@@ -42,6 +49,10 @@ DEPENDENCIES = Dependencies(
 # The same trigger on a pool that sends e-mail through Cognito's default sender (or with the mode unset).
 COGNITO_DEFAULT_DEPENDENCIES = replace(
     DEPENDENCIES, settings=replace(DEPENDENCIES.settings, email_sending_account=COGNITO_DEFAULT)
+)
+# The same trigger on a pool that confirms sign-ups with a code (or with the option unset).
+CONFIRM_WITH_CODE_DEPENDENCIES = replace(
+    DEPENDENCIES, settings=replace(DEPENDENCIES.settings, email_verification_option=CONFIRM_WITH_CODE)
 )
 
 json_values = st.recursive(
@@ -125,7 +136,7 @@ def run(event: object, dependencies: Dependencies = DEPENDENCIES) -> tuple[objec
     return result, [json.loads(line) for line in STREAM.getvalue().splitlines()]
 
 
-def assert_cognito_accepts(event: Any) -> None:
+def assert_cognito_accepts(event: Any, *, confirms_with_link: bool = True) -> None:
     request = event.get("request")
     code = request.get("codeParameter") if isinstance(request, dict) else None
     response = event.get("response")
@@ -135,10 +146,11 @@ def assert_cognito_accepts(event: Any) -> None:
     if event.get("triggerSource") == "CustomMessage_AdminCreateUser":
         required.append(request.get("usernameParameter"))
     link = request.get("linkParameter")
-    # Cognito replaces its link placeholder in a sign-up confirmation's e-mail: there, the e-mail must hold it.
-    link_required = (
-        [link] if event.get("triggerSource") in (SIGN_UP, RESEND_CODE) and isinstance(link, str) and link else []
-    )
+    # Cognito replaces its link placeholder in a sign-up confirmation's e-mail of a pool that confirms with a link:
+    # there, the e-mail must hold it; in a pool that confirms with a code, nothing replaces it.
+    is_sign_up = event.get("triggerSource") in (SIGN_UP, RESEND_CODE)
+    link_required = [link] if confirms_with_link and is_sign_up and isinstance(link, str) and link else []
+    link_refused = [link] if not confirms_with_link and link == "{##Click Here##}" else []
     limits = {"emailMessage": EMAIL_MESSAGE_LIMIT, "emailSubject": EMAIL_SUBJECT_LIMIT, "smsMessage": SMS_MESSAGE_LIMIT}
     for field, limit in limits.items():
         value = response.get(field)
@@ -151,6 +163,7 @@ def assert_cognito_accepts(event: Any) -> None:
             assert all(isinstance(p, str) and p in value for p in required)
         if field == "emailMessage":
             assert all(p in value for p in link_required)
+            assert not any(p in value for p in link_refused)
     subject = response.get("emailSubject")
     if subject is not None:
         assert "\n" not in subject
@@ -181,6 +194,16 @@ def test_under_cognito_default_no_event_ever_gets_an_email_answer(event: dict[st
     if isinstance(response, dict) and isinstance(event.get("request"), dict):
         assert response.get("emailMessage") is None
         assert response.get("emailSubject") is None
+    assert all("errorType" not in line for line in lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event=cognito_like_events())
+def test_where_the_pool_confirms_with_a_code_no_e_mail_carries_the_link_placeholder(event: dict[str, Any]) -> None:
+    result, lines = run(event, CONFIRM_WITH_CODE_DEPENDENCIES)
+
+    assert result is event
+    assert_cognito_accepts(event, confirms_with_link=False)
     assert all("errorType" not in line for line in lines)
 
 

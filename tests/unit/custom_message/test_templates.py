@@ -14,6 +14,8 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
     CODE_PLACEHOLDER,
+    CONFIRM_WITH_CODE,
+    CONFIRM_WITH_LINK,
     DEVELOPER,
     EMAIL_MESSAGE_LIMIT,
     EMAIL_SUBJECT_LIMIT,
@@ -68,6 +70,8 @@ def test_the_shipped_set_is_complete() -> None:
 
 
 @pytest.mark.parametrize(("brand", "key"), COMBINATIONS, ids=[f"{b}-{'/'.join(k)}" for b, k in COMBINATIONS])
+# "link+reference+name": everything a message can carry, Cognito's link placeholder in a pool that confirms with a link
+# included; "bare": none of it, in a pool that confirms with a code.
 @pytest.mark.parametrize("with_extras", [True, False], ids=["link+reference+name", "bare"])
 def test_every_template_renders_for_every_brand_locale_and_reason(
     brand: str, key: TemplateKey, with_extras: bool
@@ -89,7 +93,11 @@ def test_every_template_renders_for_every_brand_locale_and_reason(
             link=f"https://{LINK_HOST}/password" if with_extras else None,
         ),
     )
-    settings = Settings(allowed_link_hosts=frozenset({LINK_HOST}), email_sending_account=DEVELOPER)
+    settings = Settings(
+        allowed_link_hosts=frozenset({LINK_HOST}),
+        email_sending_account=DEVELOPER,
+        email_verification_option=CONFIRM_WITH_LINK if with_extras else CONFIRM_WITH_CODE,
+    )
 
     result = compose_messages(request, library=SHIPPED_LIBRARY, brands=SHIPPED_BRANDS, settings=settings)
 

@@ -1,6 +1,7 @@
 """Sign-up, resent code, attribute update and verification, sign-in code: Cognito's real events get tailored messages
-in English and German, with the code in every part, Cognito's link placeholder where it confirms a sign-up, each SMS
-within Cognito's limit, and English wherever a German template is missing."""
+in English and German, with the code in every part, Cognito's link placeholder where it confirms a sign-up in a pool
+that confirms with a link (and nowhere in one that confirms with a code), each SMS within Cognito's limit, and English
+wherever a German template is missing."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
     AUTHENTICATION,
     CODE_PLACEHOLDER,
+    CONFIRM_WITH_CODE,
+    CONFIRM_WITH_LINK,
     RESEND_CODE,
     SIGN_UP,
     SMS_MESSAGE_LIMIT,
@@ -135,6 +138,12 @@ LINK_SENTENCE = {
 }
 
 
+@pytest.fixture
+def link_pool(settings: Settings) -> Settings:
+    """A pool that confirms sign-ups with Cognito's link (VerificationMessageTemplate.DefaultEmailOption)."""
+    return replace(settings, email_verification_option=CONFIRM_WITH_LINK)
+
+
 def event_in(message: str, locale: str) -> dict[str, Any]:
     """The real event of one message, from a user whose locale attribute is ``locale``."""
     event = load_event(EVENTS[message])
@@ -227,28 +236,102 @@ def test_no_message_offers_a_link_cognito_does_not_provide(invoke: Invoke) -> No
 
 # --- Cognito's link placeholder -----------------------------------------------------------------------------------
 
+SIGN_UP_MESSAGES = ["sign_up", "resend_code"]
 
-@pytest.mark.parametrize("message", ["sign_up", "resend_code"])
+
+@pytest.mark.parametrize("message", SIGN_UP_MESSAGES)
 @pytest.mark.parametrize("locale", sorted(LINK_SENTENCE))
-def test_a_sign_up_e_mail_carries_cognitos_link_placeholder_and_the_sms_the_code_alone(
-    invoke: Invoke, library: TemplateLibrary, brands: BrandBook, settings: Settings, message: str, locale: str
+def test_in_a_pool_that_confirms_with_a_link_the_e_mail_carries_the_placeholder_and_the_sms_the_code_alone(
+    invoke: Invoke,
+    library: TemplateLibrary,
+    brands: BrandBook,
+    link_pool: Settings,
+    message: str,
+    locale: str,
 ) -> None:
     event = event_in(message, locale)
     assert event["request"]["linkParameter"] == LINK_PLACEHOLDER
 
-    response = invoke(event)["response"]
+    response = invoke(event, settings_override=link_pool)["response"]
 
     assert f"{LINK_SENTENCE[locale]} {LINK_PLACEHOLDER}" in response["emailMessage"]
     assert CODE_PLACEHOLDER in response["emailMessage"]
-    assert LINK_PLACEHOLDER in plain_text(event, library, brands, settings)
+    assert LINK_PLACEHOLDER in plain_text(event, library, brands, link_pool)
     assert LINK_PLACEHOLDER not in response["smsMessage"]
     assert CODE_PLACEHOLDER in response["smsMessage"]
 
 
-@pytest.mark.parametrize("message", ["sign_up", "resend_code"])
+@pytest.mark.parametrize("message", SIGN_UP_MESSAGES)
+@pytest.mark.parametrize("locale", sorted(LINK_SENTENCE))
+def test_in_a_pool_that_confirms_with_a_code_the_e_mail_carries_the_code_alone(
+    invoke: Invoke,
+    captured: Captured,
+    library: TemplateLibrary,
+    brands: BrandBook,
+    settings: Settings,
+    message: str,
+    locale: str,
+) -> None:
+    # Real events carry the placeholder whatever the pool's option; in this pool nothing would replace it.
+    event = event_in(message, locale)
+    assert event["request"]["linkParameter"] == LINK_PLACEHOLDER
+    assert settings.email_verification_option == CONFIRM_WITH_CODE
+
+    response = invoke(event)["response"]
+
+    assert LINK_PLACEHOLDER not in response["emailMessage"]
+    assert LINK_SENTENCE[locale] not in response["emailMessage"]
+    assert CODE_PLACEHOLDER in response["emailMessage"]
+    text = plain_text(event, library, brands, settings)
+    assert LINK_PLACEHOLDER not in text
+    assert CODE_PLACEHOLDER in text
+    assert response["smsMessage"] is not None
+    assert LINK_PLACEHOLDER not in response["smsMessage"]
+    assert captured.lines[0]["fallbacks"] == []
+
+
+def sign_up_keys() -> list[TemplateKey]:
+    """Every locale's sign-up and resent-code messages on disk, translations added since this test was written too."""
+    return sorted(key for key in TemplateLibrary().variants() if key.message in SIGN_UP_MESSAGES)
+
+
+def paragraphs(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
+
+
+@pytest.mark.parametrize("key", sign_up_keys(), ids=["/".join(key) for key in sign_up_keys()])
+def test_every_locales_sign_up_e_mail_renders_for_either_option_and_differs_only_by_the_link_sentence(
+    library: TemplateLibrary, brands: BrandBook, settings: Settings, link_pool: Settings, key: TemplateKey
+) -> None:
+    event = load_event(EVENTS[key.message])
+    event["request"]["userAttributes"]["locale"] = key.locale
+    request = read_message_request(event)
+    assert request is not None
+    assert request.link_parameter == LINK_PLACEHOLDER
+
+    rendered = {}
+    for pool in (settings, link_pool):
+        result = compose_messages(request, library=library, brands=brands, settings=pool)
+        assert (result.locale, result.email_variant, result.fallbacks) == (key.locale, "html", ())
+        assert result.email_message is not None
+        rendered[pool.email_verification_option] = (result.email_message, plain_text(event, library, brands, pool))
+
+    (code_html, code_text), (link_html, link_text) = rendered[CONFIRM_WITH_CODE], rendered[CONFIRM_WITH_LINK]
+    for with_link, without in ((link_html, code_html), (link_text, code_text)):
+        assert with_link.count(LINK_PLACEHOLDER) == 1
+        assert LINK_PLACEHOLDER not in without
+        assert "None" not in without  # the template tests link_parameter, never prints an absent one
+        assert CODE_PLACEHOLDER in with_link
+        assert CODE_PLACEHOLDER in without
+    # Only the link's own line (its paragraph in the plain text) differs between the two e-mails.
+    assert [line for line in link_html.splitlines() if LINK_PLACEHOLDER not in line] == code_html.splitlines()
+    assert [part for part in paragraphs(link_text) if LINK_PLACEHOLDER not in part] == paragraphs(code_text)
+
+
+@pytest.mark.parametrize("message", SIGN_UP_MESSAGES)
 @pytest.mark.parametrize("link_parameter", ["absent", None, ""])
 def test_without_a_link_placeholder_the_sign_up_e_mail_offers_no_link(
-    invoke: Invoke, message: str, link_parameter: str | None
+    invoke: Invoke, link_pool: Settings, message: str, link_parameter: str | None
 ) -> None:
     event = event_in(message, "en")
     if link_parameter == "absent":
@@ -256,7 +339,7 @@ def test_without_a_link_placeholder_the_sign_up_e_mail_offers_no_link(
     else:
         event["request"]["linkParameter"] = link_parameter
 
-    response = invoke(event)["response"]
+    response = invoke(event, settings_override=link_pool)["response"]
 
     assert LINK_SENTENCE["en"] not in response["emailMessage"]
     assert "##}" not in response["emailMessage"].replace(CODE_PLACEHOLDER, "")
@@ -264,13 +347,13 @@ def test_without_a_link_placeholder_the_sign_up_e_mail_offers_no_link(
 
 
 @pytest.mark.parametrize("message", ["update_user_attribute", "verify_user_attribute", "authentication"])
-def test_other_messages_leave_the_link_placeholder_out_even_when_the_event_carries_it(
-    invoke: Invoke, message: str
+def test_other_messages_leave_the_link_placeholder_out_even_in_a_pool_that_confirms_with_a_link(
+    invoke: Invoke, link_pool: Settings, message: str
 ) -> None:
     event = event_in(message, "en")
     event["request"]["linkParameter"] = LINK_PLACEHOLDER
 
-    response = invoke(event)["response"]
+    response = invoke(event, settings_override=link_pool)["response"]
 
     assert LINK_PLACEHOLDER not in response["emailMessage"]
     assert CODE_PLACEHOLDER in response["emailMessage"]
@@ -290,12 +373,12 @@ def sign_up_templates(**overrides: str) -> dict[str, str]:
     return {SIGN_UP_DIRECTORY + name: text for name, text in files.items()}
 
 
-def test_a_sign_up_template_without_the_link_placeholder_is_not_sent(
-    tmp_path: Path, invoke: Invoke, captured: Captured
+def test_a_sign_up_template_without_the_link_placeholder_is_not_sent_where_the_pool_confirms_with_a_link(
+    tmp_path: Path, invoke: Invoke, captured: Captured, link_pool: Settings
 ) -> None:
     library = write_templates(tmp_path, sign_up_templates(**{"body.html": "HTML {{ code }} only"}))
 
-    response = invoke(load_event("sign_up.json"), library_override=library)["response"]
+    response = invoke(load_event("sign_up.json"), library_override=library, settings_override=link_pool)["response"]
 
     assert response["emailMessage"] == f"<p>Text {CODE_PLACEHOLDER} {LINK_PLACEHOLDER}</p>"
     assert response["smsMessage"] == f"SMS {CODE_PLACEHOLDER}"
@@ -306,26 +389,48 @@ def test_a_sign_up_template_without_the_link_placeholder_is_not_sent(
 
 
 def test_with_no_e_mail_template_holding_the_link_placeholder_cognito_sends_its_own_e_mail(
-    tmp_path: Path, invoke: Invoke, captured: Captured
+    tmp_path: Path, invoke: Invoke, captured: Captured, link_pool: Settings
 ) -> None:
     library = write_templates(
         tmp_path, sign_up_templates(**{"body.html": "HTML {{ code }}", "body.txt": "Text {{ code }}"})
     )
 
-    response = invoke(load_event("sign_up.json"), library_override=library)["response"]
+    response = invoke(load_event("sign_up.json"), library_override=library, settings_override=link_pool)["response"]
 
     assert (response["emailSubject"], response["emailMessage"]) == (None, None)
     assert response["smsMessage"] == f"SMS {CODE_PLACEHOLDER}"  # the SMS needs the code alone
     assert captured.lines[0]["fallbackCauses"] == ["missing_placeholder"]
 
 
-def test_a_link_placeholder_html_would_alter_is_never_sent_altered(tmp_path: Path, invoke: Invoke) -> None:
+@pytest.mark.parametrize("message", SIGN_UP_MESSAGES)
+def test_where_the_pool_confirms_with_a_code_the_link_placeholder_is_not_required(
+    tmp_path: Path, invoke: Invoke, captured: Captured, message: str
+) -> None:
+    directory = f"en/{message}/default/"
+    files = {
+        "subject.txt": "Confirm",
+        "body.html": "HTML {{ code }}{% if link_parameter %} {{ link_parameter }}{% endif %}",
+        "body.txt": "Text {{ code }}",
+        "sms.txt": "SMS {{ code }}",
+    }
+    library = write_templates(tmp_path, {directory + name: text for name, text in files.items()})
+
+    response = invoke(load_event(EVENTS[message]), library_override=library)["response"]
+
+    assert response["emailMessage"] == f"HTML {CODE_PLACEHOLDER}"
+    assert captured.lines[0]["fallbacks"] == []
+
+
+def test_a_link_placeholder_html_would_alter_is_never_sent_altered(
+    tmp_path: Path, invoke: Invoke, link_pool: Settings
+) -> None:
     # Escaping would change it, and Cognito could no longer find it: the plain-text variant escapes it too, so the
     # e-mail is left to Cognito rather than sent with a broken placeholder.
     event = load_event("sign_up.json")
     event["request"]["linkParameter"] = "{##Click & go##}"
 
-    response = invoke(event, library_override=write_templates(tmp_path, sign_up_templates()))["response"]
+    library = write_templates(tmp_path, sign_up_templates())
+    response = invoke(event, library_override=library, settings_override=link_pool)["response"]
 
     assert response["emailMessage"] is None
     assert response["smsMessage"] == f"SMS {CODE_PLACEHOLDER}"
