@@ -128,6 +128,49 @@ EXPECTED = {
         "Confermi il suo indirizzo e-mail",
     ),
     ("authentication", "it"): ("completare l\u2019accesso", "il suo codice di accesso è", "Il suo codice di accesso"),
+    ("sign_up", "pt-BR"): ("Agradecemos seu cadastro na", "confirmar sua nova conta", "Confirme sua nova conta"),
+    ("resend_code", "pt-BR"): ("Você solicitou um novo código", "seu novo código para", "Novo código de confirmação"),
+    ("update_user_attribute", "pt-BR"): (
+        "informado como o novo endereço",
+        "seu novo número de celular",
+        "Confirme o novo e-mail",
+    ),
+    ("verify_user_attribute", "pt-BR"): (
+        "Você solicitou a confirmação do endereço",
+        "confirmar seu número de celular",
+        "Confirme o e-mail da sua conta",
+    ),
+    ("authentication", "pt-BR"): ("concluir o login", "seu código de acesso é", "Seu código de acesso"),
+    ("sign_up", "nl"): ("Bedankt voor uw registratie", "uw nieuwe account te bevestigen", "Bevestig uw nieuwe account"),
+    ("resend_code", "nl"): ("U hebt een nieuwe code aangevraagd", "uw nieuwe code om", "Uw nieuwe bevestigingscode"),
+    ("update_user_attribute", "nl"): (
+        "opgegeven als het nieuwe adres",
+        "uw nieuwe telefoonnummer",
+        "Bevestig uw nieuwe e-mailadres",
+    ),
+    ("verify_user_attribute", "nl"): (
+        "U hebt gevraagd om het e-mailadres",
+        "uw telefoonnummer te bevestigen",
+        "Bevestig uw e-mailadres",
+    ),
+    ("authentication", "nl"): ("het inloggen op uw account", "uw inlogcode is", "Uw inlogcode"),
+    ("sign_up", "ja"): ("にご登録いただき", "アカウント登録の確認コード", "アカウント登録確認のお願い"),
+    ("resend_code", "ja"): (
+        "新しいコードのリクエスト",
+        "アカウント登録の新しい確認コード",
+        "新しい確認コードのお知らせ",
+    ),
+    ("update_user_attribute", "ja"): (
+        "新しいメールアドレスとして指定されました",
+        "新しい電話番号の確認コード",
+        "新しいメールアドレスの確認",
+    ),
+    ("verify_user_attribute", "ja"): (
+        "メールアドレス確認のリクエスト",
+        "】電話番号の確認コード",
+        "】メールアドレスの確認",
+    ),
+    ("authentication", "ja"): ("ログインを完了するための認証コード", "】認証コード\uff1a", "ログイン用の認証コード"),
 }
 LINK_SENTENCE = {
     "en": "Or confirm your account with this link:",
@@ -135,6 +178,10 @@ LINK_SENTENCE = {
     "fr": "Vous pouvez aussi confirmer votre compte avec ce lien\u00a0:",
     "es": "También puede confirmar su cuenta con este enlace:",
     "it": "In alternativa, può confermare il suo account con questo link:",
+    "pt-BR": "Ou confirme sua conta por este link:",
+    "nl": "U kunt uw account ook bevestigen via deze link:",
+    # ja puts no space after its full-width colon (U+FF1A) before the placeholder; the test of every locale's sign-up
+    # e-mail below covers it.
 }
 
 
@@ -217,6 +264,9 @@ def test_the_sign_in_code_is_labelled_as_one(invoke: Invoke) -> None:
         ("fr", "Votre code de connexion"),
         ("es", "Su código de inicio de sesión"),
         ("it", "Il suo codice di accesso"),
+        ("pt-BR", "Seu código de acesso"),
+        ("nl", "Uw inlogcode"),
+        ("ja", "認証コード"),
     ):
         assert f"{label}</div>" in invoke(event_in("authentication", locale))["response"]["emailMessage"]
 
