@@ -12,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from contracts.client_metadata import ResetMetadata
-from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from contracts.cognito import (
+    ADMINISTRATOR_CLIENT_ID,
+    CODE_PLACEHOLDER,
+    DEVELOPER,
+    FORGOT_PASSWORD,
+    USERNAME_PLACEHOLDER,
+)
 from custom_message.brands import load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.messages import ADMINISTRATOR_RESET, compose_messages, message_context
+from custom_message.messages import ADMINISTRATOR_RESET, MESSAGE_KINDS, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
 
@@ -112,3 +118,40 @@ def test_spanish_questions_and_exclamations_open_with_their_inverted_mark(path: 
 @pytest.mark.parametrize("path", email_templates("it"), ids=lambda path: os.path.relpath(path, ROOT))
 def test_italian_e_mails_use_the_typographic_apostrophe(path: Path) -> None:
     assert "'" not in visible_text(path), "Italian e-mails use the typographic apostrophe (U+2019)"
+
+
+# GSM 03.38's basic character set: an SMS written only in it travels as 7-bit text, 160 characters to a segment; a
+# single character outside it (ã, ç, ó, any Japanese) sends the whole SMS as UCS-2, 70 characters to a segment.
+GSM_7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Locales whose SMS fit one segment: Portuguese and Dutch in GSM-7 (pt-BR words its SMS around ã, ç, ó, í, ú and ê),
+# Japanese in UCS-2.
+ONE_SEGMENT_SMS = {"pt-BR": (GSM_7, 160), "nl": (GSM_7, 160), "ja": (None, 70)}
+ONE_SEGMENT_KEYS = sorted(key for key in LIBRARY.variants() if key.locale in ONE_SEGMENT_SMS)
+
+
+@pytest.mark.parametrize("key", ONE_SEGMENT_KEYS, ids=["/".join(key) for key in ONE_SEGMENT_KEYS])
+def test_an_sms_fits_one_segment_with_the_longest_brand_and_a_six_digit_code(key: TemplateKey) -> None:
+    kind = MESSAGE_KINDS[key.message]
+    longest_brand = max(BRANDS.brands.values(), key=lambda brand: len(brand.name))
+    request = MessageRequest(
+        trigger_source=kind.trigger_source,
+        client_id=ADMINISTRATOR_CLIENT_ID if kind.from_administrator else "app-client",
+        code_parameter=CODE_PLACEHOLDER,
+        username_parameter=USERNAME_PLACEHOLDER if kind.needs_username else None,
+        user_name="alice",
+        metadata=ResetMetadata(reason=key.variant, locale=key.locale, brand=longest_brand.id),
+    )
+    result = compose_messages(
+        request, library=LIBRARY, brands=BRANDS, settings=Settings(email_sending_account=DEVELOPER)
+    )
+    assert (result.locale, result.variant, result.fallbacks) == (key.locale, key.variant, ())
+    # What the phone receives: Cognito puts the code (and, in the welcome, the user name) in place of its placeholders.
+    sms = (result.sms_message or "").replace(CODE_PLACEHOLDER, "483920").replace(USERNAME_PLACEHOLDER, "alice")
+
+    alphabet, segment = ONE_SEGMENT_SMS[key.locale]
+    if alphabet is not None:
+        assert sorted(set(sms) - alphabet) == [], "outside GSM-7: the SMS would go out as UCS-2"
+    assert len(sms) <= segment, sms

@@ -129,18 +129,18 @@ EXPECTED = {
     ),
     ("authentication", "it"): ("completare l\u2019accesso", "il suo codice di accesso è", "Il suo codice di accesso"),
     ("sign_up", "pt-BR"): ("Agradecemos seu cadastro na", "confirmar sua nova conta", "Confirme sua nova conta"),
-    ("resend_code", "pt-BR"): ("Você solicitou um novo código", "seu novo código para", "Novo código de confirmação"),
+    ("resend_code", "pt-BR"): ("Você solicitou um novo código", "conforme solicitado", "Novo código de confirmação"),
     ("update_user_attribute", "pt-BR"): (
         "informado como o novo endereço",
-        "seu novo número de celular",
+        "confirmar seu novo celular",
         "Confirme o novo e-mail",
     ),
     ("verify_user_attribute", "pt-BR"): (
         "Você solicitou a confirmação do endereço",
-        "confirmar seu número de celular",
+        "confirmar seu celular.",
         "Confirme o e-mail da sua conta",
     ),
-    ("authentication", "pt-BR"): ("concluir o login", "seu código de acesso é", "Seu código de acesso"),
+    ("authentication", "pt-BR"): ("concluir o login", "para entrar na sua conta", "Seu código de acesso"),
     ("sign_up", "nl"): ("Bedankt voor uw registratie", "uw nieuwe account te bevestigen", "Bevestig uw nieuwe account"),
     ("resend_code", "nl"): ("U hebt een nieuwe code aangevraagd", "uw nieuwe code om", "Uw nieuwe bevestigingscode"),
     ("update_user_attribute", "nl"): (
