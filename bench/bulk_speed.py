@@ -54,6 +54,7 @@ from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import synthesize
 from local_aws.system import LocalSystem, running_system
+from reset_password.logic import RESET_REQUIRED
 from tests.faults.harness import COGNITO_ENDPOINT
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = ROOT / "bench" / "results"
-RESET_REQUIRED: Final = "RESET_REQUIRED"
 BASELINES: Final = ("loop", "threads")
 BULK_MODES: Final = ("bulk-under", "bulk-over")
 # Targets of issue 11.
