@@ -5,9 +5,14 @@ counts against account recovery, AdminGetUser and ListUsers against reading user
 updating them; Amazon Cognito Developer Guide, "Quotas", API request rate quotas), and every pool and app in the
 account shares them. The stack has a budget per category, caps the function's concurrency, and hands each container
 `budget / concurrency` calls per second of each category (RESET_, LOOKUP_ and SIGN_OUT_CALLS_PER_SECOND); a token
-bucket per category holds the container to it. A
-throttled call halves that category's rate, down to an eighth of it; every call that goes through wins back a
-little, up to the share again (additive increase, multiplicative decrease).
+bucket per category holds the container to it.
+
+When Cognito throttles a category anyway (the budget is set above the quota, or other apps spend it), the container
+halves that category's rate (down to an eighth of the share) and wins it back call by call (additive increase,
+multiplicative decrease), but for a minute only up to just under the rate that was throttled: it probes the quota
+again once a minute, not every few calls. Against a quota below the budget, one or two calls in a hundred are
+throttled rather than one in twenty (tests/unit/reset_password/test_pacing.py simulates it), and a quota that was
+raised, or spent by others only for a while, is found again within the minute.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ class CallCategory(StrEnum):
 # through: about 20 calls from the floor back to the share).
 SLOWEST_SHARE = 0.125
 RECOVERY_STEP = 0.05
+# For LIMIT_MEMORY_SECONDS after a throttle, the rate recovers only to BELOW_LIMIT of the rate that was throttled.
+BELOW_LIMIT = 0.9
+_ROUNDING = 1e-9
+LIMIT_MEMORY_SECONDS = 60.0
 
 
 @dataclass(slots=True)
@@ -39,6 +48,8 @@ class TokenBucket:
     clock: Callable[[], float] = time.monotonic
     tokens: float = field(init=False)
     current_rate: float = field(init=False)
+    limit: float | None = field(init=False, default=None)  # the rate Cognito throttled, remembered for a while
+    _limit_until: float = field(init=False, default=0.0)
     _last: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,16 +60,24 @@ class TokenBucket:
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self._last) * self.current_rate)
         self._last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        # A token refilled to within rounding of whole counts as whole: waiting out 1e-17 s would never end.
+        if self.tokens >= 1.0 - _ROUNDING:
+            self.tokens = max(0.0, self.tokens - 1.0)
             return 0.0
         return (1.0 - self.tokens) / self.current_rate
 
     def throttled(self) -> None:
-        self.current_rate = max(self.rate * SLOWEST_SHARE, self.current_rate / 2)
+        floor = self.rate * SLOWEST_SHARE
+        self.limit, self._limit_until = max(floor, self.current_rate), self.clock() + LIMIT_MEMORY_SECONDS
+        self.current_rate = max(floor, self.current_rate / 2)
 
     def went_through(self) -> None:
-        self.current_rate = min(self.rate, self.current_rate + self.rate * RECOVERY_STEP)
+        if self.limit is not None and self.clock() >= self._limit_until:
+            self.limit = None  # probe the quota again
+        ceiling = self.rate if self.limit is None else max(self.rate * SLOWEST_SHARE, self.limit * BELOW_LIMIT)
+        self.current_rate = max(
+            min(self.current_rate, ceiling), min(ceiling, self.current_rate + self.rate * RECOVERY_STEP)
+        )
 
 
 @dataclass(slots=True)

@@ -216,7 +216,7 @@ def usernames_resolved_as_cognito_does() -> Iterator[None]:
         ignores_case = (pool.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive") is False
         aliases = pool.extended_config.get("AliasAttributes") or []
         wanted = username.lower() if ignores_case else username
-        for user in pool.users.values():
+        for user in list(pool.users.values()):  # a snapshot: other threads may be adding users
             if ignores_case and user.username.lower() == wanted:
                 return user
             attributes = {item["Name"]: item["Value"] for item in user.attributes}

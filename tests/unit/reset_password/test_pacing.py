@@ -8,7 +8,7 @@ import pytest
 
 from contracts.results import ResetStatus
 from reset_password.logic import ResetDependencies, reset_user
-from reset_password.pacing import SLOWEST_SHARE, CallCategory, Pacer
+from reset_password.pacing import BELOW_LIMIT, LIMIT_MEMORY_SECONDS, SLOWEST_SHARE, CallCategory, Pacer
 from reset_password.requests import ResetRequest
 from reset_password.retry import Deadline
 from tests.unit.reset_password.conftest import POOL
@@ -48,21 +48,60 @@ def test_a_category_is_held_to_its_rate(clock: Clock) -> None:
     assert clock.now == pytest.approx(2.0)
 
 
+def interval(pacer: Pacer, clock: Clock) -> float:
+    """Seconds between two calls at the category's current rate (a fresh bucket's burst spent first)."""
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    start = clock.now
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    return clock.now - start
+
+
 def test_throttling_halves_the_rate_down_to_an_eighth_and_calls_that_go_through_win_it_back(clock: Clock) -> None:
     pacer = Pacer(rates=every_category(8.0), clock=clock, sleep=clock.sleep)
     pacer.wait_for(CallCategory.RESET, at_most=60.0)
 
     for _ in range(5):
         pacer.throttled(CallCategory.RESET)
-    start = clock.now
-    pacer.wait_for(CallCategory.RESET, at_most=60.0)
-    assert clock.now - start == pytest.approx(1 / (8.0 * SLOWEST_SHARE))  # one call a second at the floor
+    assert interval(pacer, clock) == pytest.approx(1 / (8.0 * SLOWEST_SHARE))  # one call a second at the floor
 
+    clock.now += LIMIT_MEMORY_SECONDS  # the throttled rate is forgotten after a while
     for _ in range(100):
         pacer.went_through(CallCategory.RESET)
-    start = clock.now
+    assert interval(pacer, clock) == pytest.approx(1 / 8.0)
+
+
+def test_after_a_throttle_the_rate_stays_just_under_the_throttled_one_for_a_while(clock: Clock) -> None:
+    pacer = Pacer(rates=every_category(10.0), clock=clock, sleep=clock.sleep)
     pacer.wait_for(CallCategory.RESET, at_most=60.0)
-    assert clock.now - start == pytest.approx(1 / 8.0)
+
+    pacer.throttled(CallCategory.RESET)  # at 10 a second: now 5
+    assert interval(pacer, clock) == pytest.approx(1 / 5.0)
+    for _ in range(100):
+        pacer.went_through(CallCategory.RESET)
+    assert interval(pacer, clock) == pytest.approx(1 / (10.0 * BELOW_LIMIT))  # not back to the rate Cognito refused
+
+    clock.now += LIMIT_MEMORY_SECONDS
+    for _ in range(20):
+        pacer.went_through(CallCategory.RESET)
+    assert interval(pacer, clock) == pytest.approx(1 / 10.0)  # a minute later it tries the full share again
+
+
+def test_against_a_quota_below_the_budget_few_calls_are_throttled(clock: Clock) -> None:
+    """A container with a share of 10 a second against a quota of 6: the sawtooth probes once a minute."""
+    pacer = Pacer(rates=every_category(10.0), clock=clock, sleep=clock.sleep)
+    quota, tokens, last, calls, throttled = 6.0, 6.0, 0.0, 0, 0
+    while clock.now < 600:
+        pacer.wait_for(CallCategory.RESET, at_most=60.0)
+        tokens, last = min(quota, tokens + (clock.now - last) * quota), clock.now
+        calls += 1
+        if tokens >= 1.0:
+            tokens -= 1.0
+            pacer.went_through(CallCategory.RESET)
+        else:
+            throttled += 1
+            pacer.throttled(CallCategory.RESET)
+    assert throttled / calls < 0.02  # the issue's target for a budget set above the quota
+    assert calls / 600 > 0.95 * quota
 
 
 def test_no_wait_runs_past_what_the_invocation_can_spare(clock: Clock) -> None:
