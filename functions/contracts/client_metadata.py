@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 from contracts.patterns import (
     BRAND_ID,
@@ -112,8 +111,7 @@ def _recognised(raw: dict[object, object], key: str) -> str | None:
     return item if _SHAPES[key][0].fullmatch(item) and is_safe_text(item) else None
 
 
-@dataclass(frozen=True, slots=True)
-class ResetMetadata:
+class ResetMetadata(NamedTuple):
     """The recognised keys of a ClientMetadata map, each None when absent or malformed."""
 
     reason: str | None = None

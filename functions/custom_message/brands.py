@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS
 
@@ -24,8 +23,7 @@ _LOGO_FILE: Final = re.compile(r"logos/[a-z0-9][a-z0-9_-]{0,63}\.(?:png|svg|jpg|
 _NAME_LENGTH: Final = 80
 
 
-@dataclass(frozen=True, slots=True)
-class Brand:
+class Brand(NamedTuple):
     """One brand as templates see it: ``brand.name``, ``brand.primary_colour``, ``brand.logo_url``, ..."""
 
     id: str
@@ -43,8 +41,7 @@ class Brand:
 FALLBACK_BRAND: Final = Brand(id="default", name="Account security")
 
 
-@dataclass(frozen=True, slots=True)
-class BrandBook:
+class BrandBook(NamedTuple):
     """Every valid brand by id, plus the problems found in the file (worded for the deployer, never shown to users)."""
 
     brands: dict[str, Brand]

@@ -8,14 +8,14 @@ becomes "absent", never an exception. No Powertools data classes here: they cost
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, EMAIL_MESSAGE, EMAIL_SUBJECT, SMS_MESSAGE
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRequest:
+class MessageRequest(NamedTuple):
     """The parts of a CustomMessage event the trigger uses. Every text field is untrusted except the placeholders."""
 
     trigger_source: str
@@ -25,8 +25,8 @@ class MessageRequest:
     # verification messages carry a link (VerificationMessageTemplate.DefaultEmailOption CONFIRM_WITH_LINK).
     link_parameter: str | None = None
     user_name: str = ""
-    user_attributes: Mapping[str, str] = field(default_factory=dict)
-    metadata: ResetMetadata = field(default_factory=ResetMetadata)
+    user_attributes: Mapping[str, str] = MappingProxyType({})
+    metadata: ResetMetadata = ResetMetadata()
     client_id: str | None = None  # callerContext.clientId: an app client's id, or ADMINISTRATOR_CLIENT_ID
 
     @property

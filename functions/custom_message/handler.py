@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from contracts.telemetry import MESSAGE_RENDERED, TEMPLATE_FALLBACK
 from custom_message.brands import BrandBook, load_brand_book
@@ -32,8 +32,7 @@ from custom_message.telemetry import Telemetry
 from custom_message.templates import TemplateLibrary
 
 
-@dataclass(frozen=True, slots=True)
-class Dependencies:
+class Dependencies(NamedTuple):
     """What one invocation needs; built once per container, or handed in by a test."""
 
     settings: Settings

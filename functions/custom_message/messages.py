@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from jinja2 import TemplateError, TemplateNotFound
@@ -100,8 +99,7 @@ class Fallback(NamedTuple):
     cause: str
 
 
-@dataclass(frozen=True, slots=True)
-class MessageSet:
+class MessageSet(NamedTuple):
     """The three response fields (None = Cognito's default) and the choices made, for logs and metrics."""
 
     email_subject: str | None = None
@@ -112,7 +110,7 @@ class MessageSet:
     variant: str | None = None
     brand: str | None = None
     email_variant: str | None = None
-    fallbacks: tuple[Fallback, ...] = field(default=())
+    fallbacks: tuple[Fallback, ...] = ()
 
 
 def compose_messages(

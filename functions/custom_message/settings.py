@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from contracts import environment as env
 from contracts.cognito import (
@@ -20,8 +19,7 @@ DEFAULT_LOCALE: Final = "en"
 DEFAULT_BRAND: Final = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """What a deployer can set on the function; every field has a safe default."""
 
     allowed_link_hosts: frozenset[str] = frozenset()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -96,8 +95,8 @@ def test_a_bare_language_finds_its_only_regional_locale(
 def test_the_default_locale_may_be_a_bare_language_too(tmp_path: Path, brands: BrandBook, settings: Settings) -> None:
     library = tree(tmp_path, "pt-br")
 
-    assert sign_up_locale(library, brands, replace(settings, default_locale="pt")) == "pt-br"
-    assert sign_up_locale(library, brands, replace(settings, default_locale="pt-PT")) == "en"
+    assert sign_up_locale(library, brands, settings._replace(default_locale="pt")) == "pt-br"
+    assert sign_up_locale(library, brands, settings._replace(default_locale="pt-PT")) == "en"
 
 
 def test_two_regional_locales_of_one_language_are_never_guessed_between(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -47,12 +46,12 @@ DEPENDENCIES = Dependencies(
     telemetry=Telemetry(service=CUSTOM_MESSAGE_SERVICE, namespace=NAMESPACE, stream=STREAM),
 )
 # The same trigger on a pool that sends e-mail through Cognito's default sender (or with the mode unset).
-COGNITO_DEFAULT_DEPENDENCIES = replace(
-    DEPENDENCIES, settings=replace(DEPENDENCIES.settings, email_sending_account=COGNITO_DEFAULT)
+COGNITO_DEFAULT_DEPENDENCIES = DEPENDENCIES._replace(
+    settings=DEPENDENCIES.settings._replace(email_sending_account=COGNITO_DEFAULT)
 )
 # The same trigger on a pool that confirms sign-ups with a code (or with the option unset).
-CONFIRM_WITH_CODE_DEPENDENCIES = replace(
-    DEPENDENCIES, settings=replace(DEPENDENCIES.settings, email_verification_option=CONFIRM_WITH_CODE)
+CONFIRM_WITH_CODE_DEPENDENCIES = DEPENDENCIES._replace(
+    settings=DEPENDENCIES.settings._replace(email_verification_option=CONFIRM_WITH_CODE)
 )
 
 json_values = st.recursive(

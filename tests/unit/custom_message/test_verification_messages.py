@@ -5,7 +5,6 @@ wherever a German template is missing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +187,7 @@ LINK_SENTENCE = {
 @pytest.fixture
 def link_pool(settings: Settings) -> Settings:
     """A pool that confirms sign-ups with Cognito's link (VerificationMessageTemplate.DefaultEmailOption)."""
-    return replace(settings, email_verification_option=CONFIRM_WITH_LINK)
+    return settings._replace(email_verification_option=CONFIRM_WITH_LINK)
 
 
 def event_in(message: str, locale: str) -> dict[str, Any]:
@@ -638,7 +637,7 @@ def test_the_fallback_language_is_the_configured_default(
     event = event_in("authentication", "en")  # no linkParameter
     event["triggerSource"] = SIGN_UP
 
-    response = invoke(event, library_override=library, settings_override=replace(settings, default_locale="de"))
+    response = invoke(event, library_override=library, settings_override=settings._replace(default_locale="de"))
 
     assert response["response"]["smsMessage"] == f"English SMS {CODE_PLACEHOLDER}"  # the user asked for English
     assert "Deutsch" in response["response"]["emailMessage"]  # English has no e-mail: the default language's
