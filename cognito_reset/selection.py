@@ -57,23 +57,25 @@ class PacedCognito:
 def group_members(paced: PacedCognito, user_pool_id: str, group: str) -> Iterator[str]:
     """The usernames of the group's members, page by page."""
     parameters: dict[str, Any] = {"UserPoolId": user_pool_id, "GroupName": group, "Limit": PAGE_SIZE}
-    while True:
-        page = _listed(paced, "list_users_in_group", parameters, f"group {group} in pool {user_pool_id}")
-        yield from (user["Username"] for user in page.get("Users", []))
-        if not page.get("NextToken"):
-            return
-        parameters["NextToken"] = page["NextToken"]
+    yield from _usernames(
+        paced, "list_users_in_group", "NextToken", parameters, f"group {group} in pool {user_pool_id}"
+    )
 
 
 def filtered_users(paced: PacedCognito, user_pool_id: str, expression: str) -> Iterator[str]:
     """The usernames of the users a ListUsers filter (such as `email ^= "a"`) matches, page by page."""
     parameters: dict[str, Any] = {"UserPoolId": user_pool_id, "Filter": expression, "Limit": PAGE_SIZE}
+    yield from _usernames(paced, "list_users", "PaginationToken", parameters, f"--filter in pool {user_pool_id}")
+
+
+def _usernames(paced: PacedCognito, operation: str, token: str, parameters: dict[str, Any], what: str) -> Iterator[str]:
+    """Every page of a listing (each operation names its page token its own way)."""
     while True:
-        page = _listed(paced, "list_users", parameters, f"--filter in pool {user_pool_id}")
+        page = _listed(paced, operation, parameters, what)
         yield from (user["Username"] for user in page.get("Users", []))
-        if not page.get("PaginationToken"):
+        if not page.get(token):
             return
-        parameters["PaginationToken"] = page["PaginationToken"]
+        parameters = {**parameters, token: page[token]}
 
 
 def _listed(paced: PacedCognito, operation: str, parameters: dict[str, Any], what: str) -> Any:
