@@ -35,9 +35,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -52,7 +51,7 @@ from contracts.bulk import batch_items, batch_results, child_executions
 from contracts.results import ResetStatus
 from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws, running_local_aws
-from local_aws.synth import synthesize
+from local_aws.synth import descriptor_into, synthesize
 from local_aws.system import LocalSystem, running_system
 from reset_password.logic import RESET_REQUIRED
 from tests.faults.harness import COGNITO_ENDPOINT
@@ -284,7 +283,7 @@ def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float, log: Pa
     synthesized = synthesize({"rateBudget": budget})
     names = usernames(users)
     with (
-        _stdout_into(log),
+        descriptor_into(1, log),
         tempfile.TemporaryDirectory(prefix="bench-outbox-") as outbox,
         running_system(Path(outbox), synthesized=synthesized) as system,
     ):
@@ -334,22 +333,6 @@ def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float, log: Pa
                 "functions_log": log.name,  # beside this file
             },
         )
-
-
-@contextmanager
-def _stdout_into(path: Path) -> Iterator[None]:
-    """File descriptor 1 into a file: the functions' loggers hold the process's stdout, whatever sys.stdout is."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with path.open("wb") as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def _run_report(system: LocalSystem, execution: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:

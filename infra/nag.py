@@ -13,3 +13,10 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     form is preferred so that a new, different finding of the same rule still fails the synth.
     """
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The logical id of an L2 construct's resource: how cdk-nag names a Ref or Fn::GetAtt in a finding's detail."""
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnResource)  # noqa: S101  (an L2's default child is its L1 resource)
+    return cdk.Stack.of(construct).get_logical_id(resource)

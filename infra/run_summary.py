@@ -14,7 +14,7 @@ from contracts import environment as env
 from contracts.bulk import RESULTS_PREFIX, SUMMARY_OBJECT
 from contracts.telemetry import RUN_SUMMARY_SERVICE
 from infra.bundling import FunctionSource
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 from infra.python_function import PythonFunction
 
 SOURCE: Final = FunctionSource(packages=("run_summary", "contracts"), requirements=("aws-lambda-powertools", "boto3"))
@@ -47,7 +47,7 @@ class RunSummaryFunction(Construct):
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[results]),
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[summaries]),
         )
-        bucket_arn = f"<{cdk.Stack.of(self).get_logical_id(_l1(bucket))}.Arn>"
+        bucket_arn = f"<{logical_id(bucket)}.Arn>"
         for resource, why in (
             (f"{RESULTS_PREFIX}/*", "reads the result files of whichever map run it summarizes"),
             (f"{RESULTS_PREFIX}/*/{SUMMARY_OBJECT}", "writes the summary beside them"),
@@ -57,9 +57,3 @@ class RunSummaryFunction(Construct):
                 f"AwsSolutions-IAM5[Resource::{bucket_arn}/{resource}]",
                 f"The run summary {why}; ResultWriter names the folder per map run, in the bulk bucket only.",
             )
-
-
-def _l1(bucket: s3.IBucket) -> cdk.CfnResource:
-    resource = bucket.node.default_child
-    assert isinstance(resource, cdk.CfnResource)  # noqa: S101  (an L2's default child is its L1 resource)
-    return resource

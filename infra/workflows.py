@@ -15,11 +15,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from contracts.bulk import BULK_EXECUTION_DAYS, CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, RESULTS_PREFIX, RUN_ID_FIELD
 from contracts.results import TRANSIENT_RESET_ERROR
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 from infra.python_function import log_group
 from infra.run_summary import RunSummaryFunction
 
@@ -127,7 +127,7 @@ def state_machine(
 def acknowledge_function_versions(machine: sfn.StateMachine, function: lambda_.IFunction) -> None:
     acknowledge(
         machine.role,
-        f"AwsSolutions-IAM5[Resource::<{_logical_id_hint(function)}.Arn>:*]",
+        f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]",
         "Invoking the reset function's versions and aliases (<function ARN>:*) is CDK's grant for LambdaInvoke; it "
         "names that one function only.",
     )
@@ -290,13 +290,13 @@ class BulkResetWorkflow(Construct):
         acknowledge_function_versions(self.state_machine, self.summary.function.function)
         acknowledge(
             self.state_machine,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{_logical_id_hint(bucket)}>/*]",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{logical_id(bucket)}>/*]",
             "The workflow reads whichever manifest key it is given and writes result objects, all in the bulk bucket "
             "this construct owns; object names are chosen per execution.",
         )
         # CDK scopes the Distributed Map's DescribeExecution/StopExecution grant to this state machine's executions
         # (<name>:*) and their child executions (<name>/*:*); the execution names are generated per run.
-        name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + _logical_id_hint(self.state_machine) + '"}]}]}'
+        name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id(self.state_machine) + '"}]}]}'
         # cdk-nag spells a pseudo parameter as <AWS::...>, a value the stack knows (a set Region) as itself.
         stack = cdk.Stack.of(self)
         partition, region, account = (
@@ -352,10 +352,3 @@ class BulkResetWorkflow(Construct):
                 )
             ],
         )
-
-
-def _logical_id_hint(construct: IConstruct) -> str:
-    """cdk-nag names a GetAtt by the resource's logical id."""
-    resource = construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource)  # noqa: S101  (an L2's default child is its L1 resource)
-    return cdk.Stack.of(construct).get_logical_id(resource)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
     """
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     shipped = json.loads(CDK_JSON.read_text())["context"]
-    with tempfile.TemporaryDirectory(prefix="local-synth-") as outdir, _stderr_into(Path(outdir) / "stderr.txt"):
+    with tempfile.TemporaryDirectory(prefix="local-synth-") as outdir, descriptor_into(2, Path(outdir) / "stderr.txt"):
         from infra.application import STACK_NAME, build_app  # noqa: PLC0415 - CDK loads only when synthesizing
         from infra.settings import Settings  # noqa: PLC0415
 
@@ -49,13 +50,17 @@ def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
 
 
 @contextmanager
-def _stderr_into(path: Path) -> Iterator[None]:
-    """File descriptor 2 into a file: the CDK's Node process (started on first import) writes there directly."""
-    saved = os.dup(2)
+def descriptor_into(descriptor: int, path: Path) -> Iterator[None]:
+    """A file descriptor (1 or 2) into a file, for writers that hold the process's own stream: the CDK's Node process
+    (started on first import) writes to 2, the functions' loggers to 1."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    saved = os.dup(descriptor)
     with path.open("wb") as sink:
-        os.dup2(sink.fileno(), 2)
+        os.dup2(sink.fileno(), descriptor)
         try:
             yield
         finally:
-            os.dup2(saved, 2)
+            sys.stdout.flush()
+            os.dup2(saved, descriptor)
             os.close(saved)

@@ -17,9 +17,9 @@ from unittest import mock
 
 from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
-from custom_message.brands import BRANDS_FILE, load_brand_book, local_logos
+from custom_message.brands import BRANDS_FILE, load_brand_book
 from custom_message.handler import Container
-from custom_message.message_pack import MergedSet, merge
+from custom_message.message_pack import MergedSet, local_logos, merge
 from local_aws.account import LocalStack, provision
 from local_aws.outbox import Outbox
 from local_aws.server import REGION, LocalAws, running_local_aws

@@ -54,16 +54,6 @@ class BrandBook(NamedTuple):
         return self.brands.get(default_id) or self.brands.get("default") or FALLBACK_BRAND
 
 
-def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
-    """Each brand's logo_url with the local copy that stands in for it where the URL cannot be fetched (the preview,
-    the local outbox): only brands that have both, and whose file exists."""
-    return {
-        brand.logo_url: brands_file.parent / brand.logo_file
-        for brand in book.brands.values()
-        if brand.logo_url and brand.logo_file and (brands_file.parent / brand.logo_file).is_file()
-    }
-
-
 def load_brand_book(path: Path = BRANDS_FILE) -> BrandBook:
     """Read and validate the brand file. A missing or unreadable file leaves only the built-in brand."""
     try:

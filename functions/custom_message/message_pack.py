@@ -34,7 +34,7 @@ from contracts.cognito import (
     EMAIL_VERIFICATION_OPTIONS,
     USERNAME_PLACEHOLDER,
 )
-from custom_message.brands import BRANDS_FILE, load_brand_book
+from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
 from custom_message.settings import Settings
@@ -217,6 +217,16 @@ def _first_per_file(problems: list[Problem]) -> list[Problem]:
     for problem in problems:
         seen.setdefault((problem.file, problem.reason.split(" (brand ")[0]), problem)
     return list(seen.values())
+
+
+def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
+    """Each brand's logo_url with the local copy that stands in for it where the URL cannot be fetched (the preview,
+    the local outbox): only brands that have both, and whose file exists."""
+    return {
+        brand.logo_url: brands_file.parent / brand.logo_file
+        for brand in book.brands.values()
+        if brand.logo_url and brand.logo_file and (brands_file.parent / brand.logo_file).is_file()
+    }
 
 
 def merged_and_checked(pack: Path | None, target: Path) -> MergedSet:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
-from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book, local_logos
+from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import MessagePackError, merged_and_checked
+from custom_message.message_pack import MessagePackError, local_logos, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary

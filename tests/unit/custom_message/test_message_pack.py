@@ -9,9 +9,9 @@ import pytest
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
-from custom_message.brands import load_brand_book, local_logos
+from custom_message.brands import load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import MessagePackError, check, merge, merged_and_checked
+from custom_message.message_pack import MessagePackError, check, local_logos, merge, merged_and_checked
 from custom_message.messages import compose_messages
 from custom_message.settings import Settings
 from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
