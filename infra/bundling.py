@@ -4,12 +4,20 @@ The dependencies are installed from a wheelhouse of Lambda-platform wheels (many
 `make wheels` downloads once from functions/requirements.txt, so synth itself needs no network, and every version in
 the bundle is the version the tests ran against (pip resolves with the requirements file as constraints and from
 the wheelhouse only; a dependency missing from the pins fails the build instead of floating).
+
+When synth runs on the runtime's Python (3.14), the bundle also carries bytecode for every module (``byte_compile``),
+so that a cold start on Lambda loads code instead of compiling it: Lambda's code directory is read-only, so without
+bytecode in the bundle every cold start compiles every module it imports, Jinja2's ~10,000 lines included. Any other
+Python's bytecode would be ignored by the runtime (a ``.pyc`` names the minor version that wrote it), so then the
+bundle carries source only and synth says so.
 """
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -28,13 +36,17 @@ REQUIREMENTS: Final = FUNCTIONS_DIR / "requirements.txt"
 # The newest Python runtime Lambda offers (cdk-nag AwsSolutions-L1 checks for exactly that).
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+# "3.14": the Python version the runtime runs, which the wheels and the bytecode are for.
+RUNTIME_PYTHON: Final = RUNTIME.name.removeprefix("python")
 # pip's view of Lambda's python3.14 arm64 environment (Amazon Linux 2023, glibc 2.34). The Makefile's `wheels` target
 # downloads for the same platform into the same folder.
-PIP_PLATFORM: Final = ("manylinux2014_aarch64", "3.14", "cp")
+PIP_PLATFORM: Final = ("manylinux2014_aarch64", RUNTIME_PYTHON, "cp")
+# Where Lambda unpacks the bundle (the runtime's LAMBDA_TASK_ROOT): the file names tracebacks show from bytecode.
+TASK_ROOT: Final = "/var/task"
 WHEELHOUSE: Final = PROJECT_ROOT / "build" / "lambda-wheels" / "cp314-manylinux2014_aarch64"
 
 # Bump when the recipe below changes, so assets are rebuilt even if no source file did.
-_RECIPE_VERSION: Final = "2"
+_RECIPE_VERSION: Final = "3"
 _SKIPPED_NAMES: Final = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 _SKIPPED_SUFFIXES: Final = (".pyc", ".pyo")
 
@@ -51,14 +63,15 @@ class FunctionSource:
     requirements: top-level distributions the function imports; their dependencies come from the same pins.
     tooling: files (or directories, ending in /) under functions/ that are for building or previewing, not for running:
         left out of the bundle.
-    build_step: generates files into the bundle after the copy.
+    build_step: generates files into the bundle after the copy; told whether the bundle carries bytecode for the
+        Python running the build (see ``builds_bytecode``), so it can add its own.
     inputs: directories outside functions/ the build step reads (a message pack); their files count in the hash.
     """
 
     packages: tuple[str, ...]
     requirements: tuple[str, ...]
     tooling: tuple[str, ...] = ()
-    build_step: Callable[[Path], None] | None = None
+    build_step: Callable[[Path, bool], None] | None = None
     inputs: tuple[Path, ...] = ()
 
     def files(self) -> Iterable[Path]:
@@ -77,7 +90,8 @@ class FunctionSource:
     def asset_hash(self) -> str:
         """Changes when a source file, the pins, the requested distributions, the platform or the recipe change."""
         digest = hashlib.sha256()
-        for part in (_RECIPE_VERSION, *PIP_PLATFORM, *self.packages, *self.requirements):
+        bytecode = f"bytecode={builds_bytecode()}"
+        for part in (_RECIPE_VERSION, bytecode, *PIP_PLATFORM, *self.packages, *self.requirements):
             digest.update(part.encode() + b"\0")
         digest.update(REQUIREMENTS.read_bytes())
         for path in self.files():
@@ -90,15 +104,53 @@ class FunctionSource:
         return digest.hexdigest()
 
 
-def assemble_code(source: FunctionSource, output: Path) -> None:
+def builds_bytecode() -> bool:
+    """Whether this synth's Python writes bytecode the runtime will load: only the runtime's own minor version does.
+
+    CPython refuses a ``.pyc`` whose magic number names another version and compiles the source instead, in memory,
+    at every cold start (Python documentation, "Cached bytecode invalidation"; PEP 3147).
+    """
+    return f"{sys.version_info.major}.{sys.version_info.minor}" == RUNTIME_PYTHON
+
+
+# What synth says when it cannot add bytecode: the stack still works, its cold starts compile every module.
+SOURCE_ONLY_NOTE: Final = (
+    f"The Lambda bundles carry source only: synth runs on Python {sys.version_info.major}.{sys.version_info.minor}, "
+    f"the runtime on {RUNTIME_PYTHON}, whose bytecode only Python {RUNTIME_PYTHON} can write. Every cold start then "
+    f"compiles the modules it imports (for the CustomMessage trigger, Jinja2's among them). Synth on Python "
+    f"{RUNTIME_PYTHON} for faster cold starts."
+)
+
+
+def assemble_code(source: FunctionSource, output: Path, *, bytecode: bool) -> None:
     """The function's own code as the bundle holds it: its packages without tooling, then its build step's files
-    (the benchmark measures the trigger from exactly this)."""
+    (the benchmark measures the trigger from exactly this). ``bytecode``: the build step adds its own bytecode for
+    the Python running this (``byte_compile`` does the modules, once the dependencies are in)."""
     for path in source.files():
         target = output / path.relative_to(FUNCTIONS_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     if source.build_step is not None:
-        source.build_step(output)
+        source.build_step(output, bytecode)
+
+
+def byte_compile(bundle: Path) -> None:
+    """Bytecode for every module in the bundle, for the Python running this (the caller knows it is the runtime's).
+
+    Checked-hash ``.pyc`` files (PEP 552): valid by a hash of their source, not by its modification time, which the
+    asset does not keep (the CDK CLI zips every file with the same date, 1980-01-01, so that equal content gives
+    an equal hash). A source that changes after the build is recompiled rather than shadowed by stale bytecode.
+    Tracebacks name the files where Lambda has them (/var/task/...), not this build's temporary directory.
+    """
+    compiled = compileall.compile_dir(
+        str(bundle),
+        quiet=2,
+        stripdir=str(bundle),
+        prependdir=TASK_ROOT,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
+    if not compiled:
+        raise BundlingError(f"a module in the bundle does not compile for Python {RUNTIME_PYTHON}")
 
 
 def _skipped(relative: Path) -> bool:
@@ -115,9 +167,12 @@ class _PinnedLocalBundling:
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
         output = Path(output_dir)
-        assemble_code(self._source, output)
+        bytecode = builds_bytecode()
+        assemble_code(self._source, output, bytecode=bytecode)
         if self._source.requirements:
             self._install_requirements(output)
+        if bytecode:
+            byte_compile(output)
         return True
 
     def _install_requirements(self, output: Path) -> None:
@@ -131,6 +186,7 @@ class _PinnedLocalBundling:
             sys.executable, "-m", "pip", "install", "--isolated", "--disable-pip-version-check", "--no-input",
             "--quiet", "--no-index", "--find-links", str(self._wheelhouse), "--only-binary=:all:",
             "--platform", platform, "--python-version", python_version, "--implementation", implementation,
+            # No .pyc from pip: timestamp-checked ones, which the zipped asset invalidates (see byte_compile).
             "--no-compile", "--target", str(output), "--constraint", str(REQUIREMENTS),
             *self._source.requirements,
         ]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -40,7 +41,7 @@ def trigger_source(pack: Path | None) -> FunctionSource:
     without one. The pack's files are inputs of the asset: changing a word changes the asset."""
     if pack is None:
         return SOURCE
-    return replace(SOURCE, inputs=(pack,), build_step=lambda bundle: overlay_and_compile(pack, bundle))
+    return replace(SOURCE, inputs=(pack,), build_step=partial(overlay_and_compile, pack))
 
 
 def checked_message_pack(pack: Path | None) -> None:

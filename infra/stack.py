@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from contracts import stack as outputs
+from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
 from infra.custom_message import CustomMessageTrigger
 from infra.event_ingress import RequestRule, request_bus
 from infra.failed_requests import FailedRequestQueue
@@ -78,6 +79,8 @@ class PasswordResetStack(cdk.Stack):
             key=key,
             alarm_email=settings.alarm_email,
         )
+        if not builds_bytecode():
+            cdk.Annotations.of(self).add_info(SOURCE_ONLY_NOTE)
         self._output(outputs.USER_POOL_ID, pool.user_pool_id, "The user pool whose users this stack resets")
         self._output(outputs.EVENT_BUS_NAME, bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
         self._output(

@@ -12,9 +12,12 @@ Layout (see docs/custom-message.md)::
 Templates compile on first use and stay compiled for the life of the container (``auto_reload=False``), so a cold
 start pays only for the handful of files one message needs. Jinja2's own lexing, parsing and code generation cost
 ~20 ms for those files, so the deployed bundle carries ``compiled_templates/``: the Python source Jinja2 generates for
-every template, written when the bundle is built (infra/template_compilation.py; never in git). A file is used only
-while the SHA-1 of its template still matches, so a template is never shadowed by a copy of another version: it is
-compiled the slow way instead, which is also what happens locally and in the tests, where no compiled copy exists.
+every template, written when the bundle is built (infra/template_compilation.py; never in git), and, when the build
+ran on the runtime's Python, that source compiled to bytecode too (``.j2bc``, Jinja2's own bytecode cache format,
+which names the Python version it is for). A file is used only while the SHA-1 of its template still matches, so a
+template is never shadowed by a copy of another version: it is compiled the slow way instead, which is also what
+happens locally and in the tests, where no compiled copy exists. Bytecode for another Python is passed over for
+the generated source.
 ``StrictUndefined`` turns a misspelt variable into an error, which the render-everything test catches before a
 deployment does.
 """
@@ -35,6 +38,8 @@ TEMPLATES_DIR: Final = os.path.join(_HERE, "templates")
 COMPILED_DIR: Final = os.path.join(_HERE, "compiled_templates")
 # Not ".py": generated code is neither linted, type-checked nor imported as a module; it is compile()d on demand.
 COMPILED_SUFFIX: Final = ".j2py"
+# The same code as bytecode for one Python version, in Jinja2's bytecode cache format, after the same header line.
+BYTECODE_SUFFIX: Final = ".j2bc"
 # Beside the compiled templates: every variant directory, one `locale/message/variant` per line, written by the same
 # build step, so that a cold start reads one file instead of walking every locale's directories.
 VARIANTS_FILE: Final = "variants.txt"
@@ -72,7 +77,7 @@ class TemplateLibrary:
         self._variants = _read_variants(compiled, root) or _scan(root)
         self._locales = {key.locale.lower(): key.locale for key in self._variants}
         self.precompiled = PrecompiledTemplates(compiled) if compiled else None
-        self._environment = Environment(
+        self.environment = Environment(
             loader=FileSystemLoader(root, encoding="utf-8"),
             bytecode_cache=self.precompiled,
             # HTML escapes every value; subject, plain text and SMS are not HTML (their values are only stripped of
@@ -103,57 +108,66 @@ class TemplateLibrary:
 
     def render(self, key: TemplateKey, part: Part, context: dict[str, object]) -> str:
         """Render one part. Raises jinja2's TemplateNotFound / TemplateError; the caller turns those into fallbacks."""
-        template = self._environment.get_template(self._on_disk(key).path(part))
+        template = self.environment.get_template(self._on_disk(key).path(part))
         return template.render(context)
-
-    def template_names(self) -> list[str]:
-        """Every template file, as loader names (layouts included)."""
-        return sorted(self._environment.list_templates(filter_func=_is_template))
-
-    def generated_source(self, name: str) -> tuple[str, str]:
-        """``(source SHA-1, Python source Jinja2 generates)`` for one template: what the bundle's build writes."""
-        source, _, _ = self._environment.loader.get_source(self._environment, name)  # type: ignore[union-attr]
-        return _sha1(source), str(self._environment.compile(source, name, raw=True))
 
 
 class PrecompiledTemplates(BytecodeCache):
-    """A read-only Jinja2 bytecode cache over generated Python source, keyed by template name, checked by SHA-1.
+    """A read-only Jinja2 bytecode cache over what the bundle's build compiled, keyed by template name, checked by
+    SHA-1: bytecode where it is for this Python, else the generated Python source.
 
-    Jinja2's own file cache stores marshalled code objects, which only the exact Python version that wrote them can
-    read; this project builds on one Python and runs on Lambda's, so it ships version-independent source instead.
+    Jinja2's own file cache stores marshalled code objects only, which only the exact Python version that wrote them
+    can read; this project may build on one Python and run on Lambda's, so the build always writes the
+    version-independent source, and adds bytecode when it runs on the runtime's version.
     """
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self.hits: list[str] = []
         self.misses: list[str] = []
+        self.bytecode_hits: list[str] = []  # the hits loaded as bytecode rather than compiled from generated source
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         # By name only: Jinja2's default mixes in the absolute file path, which differs between build and Lambda.
-        return compiled_file_stem(name)
+        return _sha1(name)
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        path = os.path.join(self.directory, bucket.key + COMPILED_SUFFIX)
-        try:
-            with open(path, encoding="utf-8") as file:
-                header = file.readline()
-                source = file.read()
-        except OSError:
+        stem = os.path.join(self.directory, bucket.key)
+        if _load_bytecode(bucket, stem + BYTECODE_SUFFIX):
+            self.bytecode_hits.append(bucket.key)
+        elif not _load_generated_source(bucket, stem + COMPILED_SUFFIX):
             self.misses.append(bucket.key)
             return
-        if not header.startswith(compiled_header_prefix(bucket.checksum)):
-            self.misses.append(bucket.key)
-            return
-        bucket.code = compile(source, path, "exec")
         self.hits.append(bucket.key)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         """Nothing: the function's code directory is read-only on Lambda; the bundle's build writes the files."""
 
 
-def compiled_file_stem(name: str) -> str:
-    """The file name (without suffix) under compiled_templates/ for a template's loader name."""
-    return _sha1(name)
+def _load_bytecode(bucket: Bucket, path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            if not file.readline().decode("utf-8").startswith(compiled_header_prefix(bucket.checksum)):
+                return False
+            # Jinja2 checks its own magic (its format and the Python version) and the checksum again; on any
+            # mismatch it leaves the bucket empty.
+            bucket.load_bytecode(file)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bucket.code is not None
+
+
+def _load_generated_source(bucket: Bucket, path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as file:
+            header = file.readline()
+            source = file.read()
+    except OSError:
+        return False
+    if not header.startswith(compiled_header_prefix(bucket.checksum)):
+        return False
+    bucket.code = compile(source, path, "exec")
+    return True
 
 
 def compiled_header_prefix(source_sha1: str) -> str:
@@ -164,15 +178,6 @@ def compiled_header_prefix(source_sha1: str) -> str:
 def _sha1(text: str) -> str:
     # Not for security: Jinja2 itself identifies template sources by SHA-1 (Bucket.checksum), so this matches it.
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def _is_template(name: str) -> bool:
-    return name.endswith((".html", ".txt"))
-
-
-def variants_listing(variants: frozenset[TemplateKey]) -> str:
-    """What VARIANTS_FILE holds for these variants."""
-    return "".join(f"{key.locale}/{key.message}/{key.variant}\n" for key in sorted(variants))
 
 
 def _read_variants(compiled: str | None, root: str) -> frozenset[TemplateKey] | None:

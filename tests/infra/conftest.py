@@ -68,6 +68,13 @@ class Synthesized:
     def template_path(self) -> Path:
         return self.outdir / f"{STACK_NAME}.template.json"
 
+    def annotations(self, kind: str) -> list[str]:
+        """What synth tells the deployer, by kind ("warning", "info"): the stack's construct annotations."""
+        metadata = json.loads((self.outdir / f"{STACK_NAME}.metadata.json").read_text())
+        return [
+            entry["data"] for entries in metadata.values() for entry in entries if entry["type"] == f"aws:cdk:{kind}"
+        ]
+
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: body for name, body in self.resources.items() if body["Type"] == resource_type}
 

@@ -3,13 +3,20 @@ test_cli_synth.py, on the assets the pinned CLI writes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
 from infra import bundling, custom_message, pool_trigger_attachment, reset_function
-from infra.bundling import BundlingError, FunctionSource
+from infra.bundling import SOURCE_ONLY_NOTE, BundlingError, FunctionSource, assemble_code, builds_bytecode, byte_compile
+from tests.infra.conftest import Synthesized
+
+# The header of a .pyc (PEP 552): magic, then flags; 0b11 = checked against a hash of its source.
+CHECKED_HASH_FLAGS = (0b11).to_bytes(4, "little")
 
 
 def test_asset_hashes_are_stable_and_differ_per_function() -> None:
@@ -36,6 +43,9 @@ def test_tooling_stays_out_of_the_bundle_and_the_build_step_adds_the_compiled_te
     assert (out / "custom_message" / "handler.py").is_file()
     assert not (out / "custom_message" / "preview.py").exists()
     assert list((out / "custom_message" / "compiled_templates").glob("*.j2py"))
+    # Bytecode, of modules and templates, only from a synth on the runtime's Python.
+    assert bool(list((out / "custom_message" / "compiled_templates").glob("*.j2bc"))) == builds_bytecode()
+    assert bool(list(out.rglob("*.pyc"))) == builds_bytecode()
     assert not (bundling.FUNCTIONS_DIR / "custom_message" / "compiled_templates").exists()
 
 
@@ -48,3 +58,58 @@ def test_a_missing_wheelhouse_says_how_to_get_it(tmp_path: Path) -> None:
 def test_a_function_package_must_exist() -> None:
     with pytest.raises(BundlingError, match="functions/no_such_function is not a Python package"):
         FunctionSource(packages=("no_such_function",), requirements=()).asset_hash()
+
+
+def _imports(bundle: Path, statement: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter running one statement with the bundle first on its path, verbose about what it loads."""
+    environment = {**os.environ, "PYTHONPATH": str(bundle)}
+    return subprocess.run(  # noqa: S603 - this interpreter, a fixed statement
+        [sys.executable, "-v", "-c", statement], env=environment, capture_output=True, text=True, check=True
+    )
+
+
+def test_a_byte_compiled_bundle_loads_every_module_of_its_own_from_checked_bytecode(tmp_path: Path) -> None:
+    source = FunctionSource(custom_message.SOURCE.packages, requirements=(), tooling=custom_message.SOURCE.tooling)
+    assemble_code(source, tmp_path, bytecode=True)
+    byte_compile(tmp_path)
+
+    modules = sorted(tmp_path.rglob("*.py"))
+    loaded = _imports(tmp_path, "import custom_message.handler").stderr
+    # Every module the handler imports came from its .pyc, checked against its source's hash, not compiled.
+    imported = [path for path in modules if f"matches {path}" in loaded]
+    assert {path.relative_to(tmp_path).as_posix() for path in imported} >= {
+        "custom_message/handler.py",
+        "custom_message/messages.py",
+        "contracts/client_metadata.py",
+    }
+    for path in imported:
+        cached = path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc"
+        assert f"code object from '{cached}'" in loaded
+        assert cached.read_bytes()[4:8] == CHECKED_HASH_FLAGS
+        # No path of the build inside: the asset's bytes do not depend on where it was built.
+        assert str(tmp_path).encode() not in cached.read_bytes()
+
+
+def test_a_source_changed_after_the_build_is_run_not_shadowed_by_its_bytecode(tmp_path: Path) -> None:
+    source = FunctionSource(("contracts",), requirements=())
+    assemble_code(source, tmp_path, bytecode=True)
+    byte_compile(tmp_path)
+    module = tmp_path / "contracts" / "results.py"
+    module.write_text(module.read_text() + "\nEDITED_AFTER_THE_BUILD = True\n")
+
+    completed = _imports(tmp_path, "import contracts.results as r; print(r.EDITED_AFTER_THE_BUILD)")
+
+    assert completed.stdout.strip() == "True"
+
+
+def test_a_module_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("def broken(:\n")
+    with pytest.raises(BundlingError, match="does not compile"):
+        byte_compile(tmp_path)
+
+
+def test_synth_tells_the_deployer_when_the_bundles_carry_source_only(new_pool: Synthesized) -> None:
+    notes = new_pool.annotations("info")
+    assert (SOURCE_ONLY_NOTE in notes) == (not builds_bytecode()), notes
+    if not builds_bytecode():
+        assert f"Synth on Python {bundling.RUNTIME_PYTHON}" in SOURCE_ONLY_NOTE

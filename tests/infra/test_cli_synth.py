@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra.application import STACK_NAME
-from infra.bundling import REQUIREMENTS, WHEELHOUSE
+from infra.bundling import REQUIREMENTS, WHEELHOUSE, builds_bytecode
 from tests.infra.conftest import PROJECT_ROOT, nag_findings, render
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
@@ -118,11 +118,13 @@ def test_custom_message_asset_has_its_packages_and_only_light_pinned_dependencie
     assert all(f"# jinja2 {versions['jinja2']} " in path.read_text().splitlines()[0] for path in compiled)
     assert not (asset / "custom_message" / "preview.py").exists()
     assert not (asset / "custom_message" / "precompile.py").exists()
-    # No SDK, no pydantic and no Powertools on the trigger's cold-start path; no caches or scripts in the zip.
+    # No SDK, no pydantic and no Powertools on the trigger's cold-start path; no scripts in the zip.
     assert not (asset / "aws_lambda_powertools").exists()
     assert not (asset / "boto3").exists()
     assert not (asset / "pydantic").exists()
-    assert not list(asset.rglob("__pycache__"))
+    # Bytecode only where synth runs on the runtime's Python (another's would be ignored on Lambda).
+    assert bool(list(asset.rglob("__pycache__"))) == builds_bytecode()
+    assert bool(list(asset.rglob("*.j2bc"))) == builds_bytecode()
     assert not (asset / "bin").exists()
     [speedups] = (asset / "markupsafe").glob("_speedups*.so")
     assert speedups.name.endswith("cpython-314-aarch64-linux-gnu.so")

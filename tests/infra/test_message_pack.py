@@ -57,7 +57,7 @@ def test_the_bundle_holds_the_merged_messages_compiled(tmp_path: Path) -> None:
     source = custom_message.trigger_source(pack)
     assert source.asset_hash() != custom_message.SOURCE.asset_hash()
 
-    assemble_code(source, tmp_path)
+    assemble_code(source, tmp_path, bytecode=False)
 
     package = tmp_path / "custom_message"
     sms = "en/forgot_password/security_incident/sms.txt"

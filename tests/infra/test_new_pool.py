@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -73,13 +72,7 @@ def test_the_custom_message_trigger_is_attached_and_only_this_pool_may_invoke_it
 
 def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_means(new_pool: Synthesized) -> None:
     assert pool(new_pool)["EmailConfiguration"] == {"EmailSendingAccount": COGNITO_DEFAULT}
-    metadata = new_pool.outdir / "CognitoPasswordReset.metadata.json"
-    warnings = [
-        entry["data"]
-        for entries in json.loads(metadata.read_text()).values()
-        for entry in entries
-        if entry["type"] == "aws:cdk:warning"
-    ]
+    warnings = new_pool.annotations("warning")
     assert any(NO_SES_WARNING in warning for warning in warnings), warnings
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import pickle
+import sys
 from pathlib import Path
 
 import pytest
+from jinja2.bccache import bc_magic
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import (
@@ -26,10 +29,12 @@ from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, compose_messages, message_context
 from custom_message.settings import Settings
-from custom_message.templates import COMPILED_DIR, VARIANTS_FILE, TemplateKey, TemplateLibrary
-from infra.template_compilation import compile_templates
+from custom_message.templates import BYTECODE_SUFFIX, COMPILED_DIR, VARIANTS_FILE, TemplateKey, TemplateLibrary
+from infra.template_compilation import compile_templates, template_names
 from tests.unit.custom_message.conftest import LINK_HOST
 
+# The end of Jinja2's bytecode magic: the Python version that wrote the code, as Jinja2 pickles it.
+PYTHON_VERSION_PICKLE = pickle.dumps((sys.version_info[0] << 24) | sys.version_info[1], 2)
 SHIPPED_LIBRARY = TemplateLibrary()
 SHIPPED_BRANDS = load_brand_book()
 APP_CLIENT_ID = "4ns1ll0l2q9c5bdbm7l4t9r3qk"
@@ -147,20 +152,28 @@ def message_context_for_sms() -> dict[str, object]:
     return {"code": CODE_PLACEHOLDER, "brand": SHIPPED_BRANDS.brands["default"], "given_name": None}
 
 
-def test_what_the_build_compiles_is_what_production_loads(tmp_path: Path) -> None:
-    compiled = tmp_path / "compiled_templates"
-    written = compile_templates(compiled)
-    library = TemplateLibrary(compiled=str(compiled))
+def compose_a_reset(library: TemplateLibrary) -> str | None:
+    """The administrator's reset e-mail, as the trigger composes it with this library; its HTML body."""
     request = MessageRequest(
         trigger_source=FORGOT_PASSWORD,
         code_parameter=CODE_PLACEHOLDER,
         client_id=ADMINISTRATOR_CLIENT_ID,
     )
-    compose_messages(
+    result = compose_messages(
         request, library=library, brands=SHIPPED_BRANDS, settings=Settings(email_sending_account=DEVELOPER)
     )
+    return result.email_message
 
-    assert written == len(library.template_names())
+
+@pytest.mark.parametrize("bytecode", [False, True], ids=["source only", "with bytecode"])
+def test_what_the_build_compiles_is_what_production_loads(tmp_path: Path, bytecode: bool) -> None:
+    compiled = tmp_path / "compiled_templates"
+    written = compile_templates(compiled, bytecode=bytecode)
+    library = TemplateLibrary(compiled=str(compiled))
+    message = compose_a_reset(library)
+
+    assert message == compose_a_reset(TemplateLibrary(compiled=None))
+    assert written == len(template_names(library))
     # The variant directories come from the build's listing: one file, however many locales ship.
     assert (compiled / VARIANTS_FILE).read_text().splitlines() == [
         f"{key.locale}/{key.message}/{key.variant}" for key in sorted(TemplateLibrary(compiled=None).variants())
@@ -169,6 +182,24 @@ def test_what_the_build_compiles_is_what_production_loads(tmp_path: Path) -> Non
     assert library.precompiled is not None
     assert len(library.precompiled.hits) == 5  # shared layout, en layout, body.html, subject, sms
     assert library.precompiled.misses == []
+    # Built on the Python that runs it, the code is loaded as it was compiled, not compiled again.
+    assert library.precompiled.bytecode_hits == (library.precompiled.hits if bytecode else [])
+
+
+def test_bytecode_for_another_python_is_passed_over_for_the_generated_source(tmp_path: Path) -> None:
+    compiled = tmp_path / "compiled_templates"
+    compile_templates(compiled, bytecode=True)
+    for path in compiled.glob(f"*{BYTECODE_SUFFIX}"):
+        header, _, body = path.read_bytes().partition(b"\n")
+        # Jinja2's magic ends with the Python version that wrote the code: as a build on Python 2.7 would have it.
+        other_python = body.replace(bc_magic, bc_magic[: -len(PYTHON_VERSION_PICKLE)] + pickle.dumps((2 << 24) | 7, 2))
+        path.write_bytes(header + b"\n" + other_python)
+    library = TemplateLibrary(compiled=str(compiled))
+
+    assert compose_a_reset(library) == compose_a_reset(TemplateLibrary(compiled=None))
+    assert library.precompiled is not None
+    assert library.precompiled.bytecode_hits == []
+    assert len(library.precompiled.hits) == 5
 
 
 def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_path: Path) -> None:
@@ -177,7 +208,7 @@ def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_
     sms = root / "en" / "forgot_password" / "admin_request" / "sms.txt"
     sms.parent.mkdir(parents=True)
     sms.write_text("Old {{ code }}", encoding="utf-8")
-    compile_templates(compiled, templates=str(root))
+    compile_templates(compiled, templates=str(root), bytecode=True)
     sms.write_text("New {{ code }}", encoding="utf-8")
 
     library = TemplateLibrary(str(root), compiled=str(compiled))
@@ -186,6 +217,7 @@ def test_an_edited_template_is_never_shadowed_by_its_stale_precompiled_copy(tmp_
     assert rendered == "New {####}"
     assert library.precompiled is not None
     assert len(library.precompiled.misses) == 1
+    assert library.precompiled.bytecode_hits == []
 
 
 def test_the_shipped_brand_file_is_valid() -> None:
