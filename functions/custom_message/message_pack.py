@@ -10,9 +10,10 @@ A pack is a directory outside the product's code with the built-in layout (docs/
 
 Every other file overlays the built-in file of the same path, file by file; a pack may add locales, reasons (variants
 of the administrator's reset), brands and messages. `merge` writes the merged set; `check` renders every template x
-brand x locale through the trigger's own composition and names each file that would not reach a user (a template
-error, a missing code or username placeholder, a part over Cognito's limit), so a broken pack stops synth instead of
-falling back in production.
+brand x locale through the trigger's own composition (the plain-text body too, as the trigger sends it when the
+HTML body fails) and names each file that would not reach a user as written (a template error, a missing code or
+username placeholder, a part over Cognito's limit, a value the message can lack printed outside an ``{% if %}``), so
+a broken pack stops synth instead of falling back in production.
 
 Build-time tooling (synth, the preview, the local system): not part of the function's bundle.
 """
@@ -23,7 +24,9 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
+
+from jinja2 import TemplateNotFound
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import (
@@ -38,7 +41,7 @@ from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
 from custom_message.settings import Settings
-from custom_message.templates import PART_FILES, TEMPLATES_DIR, TemplateKey, TemplateLibrary
+from custom_message.templates import PART_FILES, TEMPLATES_DIR, Part, TemplateKey, TemplateLibrary
 
 BRANDS: Final = "brands.json"
 LOGOS: Final = "logos"
@@ -61,8 +64,8 @@ class MergedSet:
     templates: Path
     brands: Path
 
-    def library(self) -> TemplateLibrary:
-        return TemplateLibrary(str(self.templates), compiled=None)
+    def library(self, *, absent_values: Literal["blank", "refuse"] = "blank") -> TemplateLibrary:
+        return TemplateLibrary(str(self.templates), compiled=None, absent_values=absent_values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,9 @@ def _read_json(path: Path) -> dict[str, object]:
 
 def check(merged: MergedSet) -> list[Problem]:
     """Every template x brand x locale of the merged set, rendered as the trigger renders it for Cognito."""
-    library = merged.library()
+    # A printed value the message lacks is a problem here; in production it would print as nothing.
+    library = merged.library(absent_values="refuse")
+    plain_text = _PlainTextBodies(str(merged.templates), compiled=None, absent_values="refuse")
     book = load_brand_book(merged.brands)
     problems = [Problem(BRANDS, problem) for problem in book.problems]
     # A pack does not know which pool it will serve: a sign-up e-mail is checked as a pool that confirms with a link
@@ -173,21 +178,36 @@ def check(merged: MergedSet) -> list[Problem]:
         options = EMAIL_VERIFICATION_OPTIONS if kind.takes_link_parameter else (CONFIRM_WITH_CODE,)
         for brand in sorted(book.brands):
             for option in options:
-                composed = compose_messages(
-                    _request(kind, key, brand), library=library, brands=book, settings=by_option[option]
-                )
+                request, settings = _request(kind, key, brand), by_option[option]
+                composed = compose_messages(request, library=library, brands=book, settings=settings)
+                # The plain-text body is sent only when the HTML one cannot be: composed again as in that case.
+                plain = compose_messages(request, library=plain_text, brands=book, settings=settings)
+                fallbacks = [*composed.fallbacks, *(f for f in plain.fallbacks if f.part != "body.html")]
                 problems.extend(
                     Problem(fallback.template, f"{_CAUSES.get(fallback.cause, fallback.cause)} (brand {brand})")
-                    for fallback in composed.fallbacks
+                    for fallback in fallbacks
                 )
                 if composed.locale != key.locale and not composed.fallbacks:
                     problems.append(Problem(_directory(key), f"the {kind.generic_variant} variant is missing"))
     return _first_per_file(problems)
 
 
+class _PlainTextBodies(TemplateLibrary):
+    """The merged set as the trigger sees it when an HTML body cannot be used, so that it sends the plain-text one."""
+
+    def render(self, key: TemplateKey, part: Part, context: dict[str, object]) -> str:
+        if part == "body.html":
+            raise TemplateNotFound(key.path(part))
+        return super().render(key, part, context)
+
+
 _CAUSES: Final = {
     "template_missing": "missing",
     "template_error": "does not render (a Jinja2 error, or a variable the trigger does not provide)",
+    "absent_value": (
+        "prints a value this message can lack (given_name, reference, link, link_parameter, username, or a brand's "
+        "optional field) outside {% if %}: it would show as blank"
+    ),
     "missing_placeholder": "does not contain the code (or the username or link Cognito requires here)",
     "over_limit": "longer than Cognito accepts",
     "empty": "renders empty",

@@ -21,7 +21,7 @@ from custom_message.brands import Brand, BrandBook
 from custom_message.event import MessageRequest
 from custom_message.links import build_reset_link
 from custom_message.settings import Settings
-from custom_message.templates import Part, TemplateKey, TemplateLibrary
+from custom_message.templates import AbsentValueError, Part, TemplateKey, TemplateLibrary
 
 # How much of an untrusted value a message shows: enough to recognise it, never enough to break a layout.
 REFERENCE_DISPLAY_LENGTH: Final = 64
@@ -288,7 +288,13 @@ class _PartRenderer:
         try:
             text = self._library.render(key, part, self._context_for(key))
         except TemplateError as error:
-            cause = "template_missing" if isinstance(error, TemplateNotFound) else "template_error"
+            cause = (
+                "template_missing"
+                if isinstance(error, TemplateNotFound)
+                else "absent_value"
+                if isinstance(error, AbsentValueError)
+                else "template_error"
+            )
             self._fallbacks.append(Fallback(part, name, cause))
             return None
         text = _normalise(part, text)

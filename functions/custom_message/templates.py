@@ -19,7 +19,9 @@ template is never shadowed by a copy of another version: it is compiled the slow
 happens locally and in the tests, where no compiled copy exists. Bytecode for another Python is passed over for
 the generated source.
 ``StrictUndefined`` turns a misspelt variable into an error, which the render-everything test catches before a
-deployment does.
+deployment does. A value this message lacks (no given_name, no link, a brand without support_email: ``None``) prints
+as nothing, never as "None"; the message pack check renders with ``absent_values="refuse"`` instead, so a template
+that prints one outside an ``{% if %}`` stops synth (``AbsentValueError``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ import os
 import re
 from typing import Final, Literal, NamedTuple
 
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateRuntimeError,
+    select_autoescape,
+)
 from jinja2 import __version__ as jinja2_version
 from jinja2.bccache import Bucket
 
@@ -69,10 +78,30 @@ class TemplateKey(NamedTuple):
         return f"{self.locale}/{self.message}/{self.variant}/{PART_FILES[part]}"
 
 
+class AbsentValueError(TemplateRuntimeError):
+    """A template printed a value that this message lacks (``None``); raised only under ``absent_values="refuse"``."""
+
+
+def _blank_if_absent(value: object) -> object:
+    return "" if value is None else value
+
+
+def _refuse_absent(value: object) -> object:
+    if value is None:
+        raise AbsentValueError("printed a value that this message lacks")
+    return value
+
+
 class TemplateLibrary:
     """The templates directory, scanned once; renders parts with one shared, caching Jinja2 environment."""
 
-    def __init__(self, root: str = TEMPLATES_DIR, compiled: str | None = COMPILED_DIR) -> None:
+    def __init__(
+        self,
+        root: str = TEMPLATES_DIR,
+        compiled: str | None = COMPILED_DIR,
+        *,
+        absent_values: Literal["blank", "refuse"] = "blank",
+    ) -> None:
         self.root = root
         self._variants = _read_variants(compiled, root) or _scan(root)
         self._locales = {key.locale.lower(): key.locale for key in self._variants}
@@ -84,6 +113,9 @@ class TemplateLibrary:
             # control characters, and the plain-text body is escaped as a whole when it is sent as the e-mail).
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
             undefined=StrictUndefined,
+            # Called on every printed value ({{ ... }}); the generated code calls whichever function the loading
+            # environment has, so compiled templates serve both.
+            finalize=_refuse_absent if absent_values == "refuse" else _blank_if_absent,
             auto_reload=False,
             cache_size=-1,
             trim_blocks=True,

@@ -101,6 +101,45 @@ def test_the_check_names_each_file_that_would_not_reach_a_user(tmp_path: Path) -
     assert "en/newsletter: not a message Cognito sends" in message
 
 
+def test_the_plain_text_body_is_checked_though_only_sent_when_the_html_one_fails(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "en/forgot_password/security_incident/body.txt", "Your password was reset.")  # no code
+    write(pack, "de/forgot_password/policy_rotation/body.txt", "{{ brand.slogan }} {{ code }}")  # no such variable
+
+    with pytest.raises(MessagePackError) as raised:
+        merged_and_checked(pack, tmp_path / "merged")
+
+    message = str(raised.value)
+    assert "en/forgot_password/security_incident/body.txt: does not contain the code" in message
+    assert "de/forgot_password/policy_rotation/body.txt: does not render" in message
+    # The HTML bodies beside them are fine, and are not blamed.
+    assert "body.html" not in message
+
+
+def test_a_value_the_message_can_lack_printed_outside_an_if_is_caught(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "en/forgot_password/admin_request/sms.txt", "Hello {{ given_name }}, code {{ code }}")
+    # Cognito's link placeholder exists only where the pool confirms with a link; elsewhere it would print as blank.
+    write(pack, "de/sign_up/default/body.txt", "Ihr Code: {{ code }}. {{ link_parameter }}")
+    write(pack, "fr/sign_up/default/sms.txt", "{% if given_name %}Bonjour {{ given_name }}. {% endif %}Code {{ code }}")
+
+    with pytest.raises(MessagePackError) as raised:
+        merged_and_checked(pack, tmp_path / "merged")
+
+    message = str(raised.value)
+    assert "en/forgot_password/admin_request/sms.txt: prints a value this message can lack" in message
+    assert "de/sign_up/default/body.txt: prints a value this message can lack" in message
+    assert "fr/sign_up" not in message  # guarded: fine
+
+
+def test_in_production_a_value_the_message_lacks_prints_as_nothing(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "en/forgot_password/admin_request/sms.txt", "Hello {{ given_name }}, code {{ code }}")
+    merge(pack, tmp_path / "merged")
+
+    assert reset_sms(tmp_path / "merged", locale="en", brand="acme", reason="admin_request") == "Hello , code {####}"
+
+
 def test_a_sign_up_e_mail_is_checked_for_a_pool_of_either_verification_option(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     # Fine where the pool confirms with a code; where it confirms with a link, Cognito's placeholder is missing.
