@@ -41,7 +41,7 @@ from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
 from custom_message.settings import Settings
-from custom_message.templates import PART_FILES, TEMPLATES_DIR, Part, TemplateKey, TemplateLibrary
+from custom_message.templates import PART_FILES, TEMPLATES_DIR, TEXT_ENCODING, Part, TemplateKey, TemplateLibrary
 
 BRANDS: Final = "brands.json"
 LOGOS: Final = "logos"
@@ -81,13 +81,15 @@ def pack_files(pack: Path) -> list[Path]:
     """The pack's files, relative to it; refuses what the layout has no place for."""
     if not pack.is_dir():
         raise MessagePackError(f"messagePack: {pack} is not a directory")
-    files, unexpected = [], []
+    files, unexpected, not_text = [], [], []
     for path in sorted(pack.rglob("*")):
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(pack).parts):
             continue
         relative = path.relative_to(pack)
         if relative.as_posix() == BRANDS or _is_template_path(relative) or _is_logo_path(relative):
             files.append(relative)
+            if not _is_logo_path(relative) and (fault := _not_utf8(path)) is not None:
+                not_text.append(f"{relative.as_posix()}: {fault}")
         else:
             unexpected.append(relative.as_posix())
     if unexpected:
@@ -95,7 +97,18 @@ def pack_files(pack: Path) -> list[Path]:
             "messagePack: files outside the layout (brands.json, logos/<file>, layout.html, <locale>/layout.html, "
             f"<locale>/<message>/<variant>/{{{','.join(PART_FILES.values())}}}): {', '.join(unexpected)}"
         )
+    if not_text:
+        raise MessagePackError("messagePack: files that are not UTF-8 text:\n" + "\n".join(f"  {f}" for f in not_text))
     return files
+
+
+def _not_utf8(path: Path) -> str | None:
+    """Why a pack's text file cannot be read as the trigger reads it (UTF-8; a leading byte order mark is dropped)."""
+    try:
+        path.read_bytes().decode(TEXT_ENCODING)
+    except UnicodeDecodeError as error:
+        return f"byte 0x{error.object[error.start]:02x} at offset {error.start} is not UTF-8; save the file as UTF-8"
+    return None
 
 
 def _is_logo_path(relative: Path) -> bool:
@@ -141,7 +154,7 @@ def merge(
 
 def _read_json(path: Path) -> dict[str, object]:
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        loaded = json.loads(path.read_text(encoding=TEXT_ENCODING))
     except (OSError, ValueError) as error:
         raise MessagePackError(f"messagePack: {path.name}: not readable JSON ({error})") from None
     if not isinstance(loaded, dict):

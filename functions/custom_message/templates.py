@@ -53,6 +53,10 @@ BYTECODE_SUFFIX: Final = ".j2bc"
 # build step, so that a cold start reads one file instead of walking every locale's directories.
 VARIANTS_FILE: Final = "variants.txt"
 
+# Templates are UTF-8; a byte order mark that an editor put at the start of a file is dropped rather than sent (an
+# invisible character that would also turn an SMS into UCS-2, at 70 characters a part).
+TEXT_ENCODING: Final = "utf-8-sig"
+
 Part = Literal["subject", "body.html", "body.txt", "sms"]
 PART_FILES: Final[dict[Part, str]] = {
     "subject": "subject.txt",
@@ -107,7 +111,7 @@ class TemplateLibrary:
         self._locales = {key.locale.lower(): key.locale for key in self._variants}
         self.precompiled = PrecompiledTemplates(compiled) if compiled else None
         self.environment = Environment(
-            loader=FileSystemLoader(root, encoding="utf-8"),
+            loader=FileSystemLoader(root, encoding=TEXT_ENCODING),
             bytecode_cache=self.precompiled,
             # HTML escapes every value; subject, plain text and SMS are not HTML (their values are only stripped of
             # control characters, and the plain-text body is escaped as a whole when it is sent as the e-mail).

@@ -189,6 +189,32 @@ def test_a_pack_outside_the_layout_is_refused_naming_the_file(
         merge(pack, tmp_path / "merged")
 
 
+def test_a_pack_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "de/forgot_password/admin_request/subject.txt", "Ihr Passwort")
+    (pack / "de" / "forgot_password" / "admin_request" / "sms.txt").write_bytes("Code für {{ code }}".encode("cp1252"))
+
+    with pytest.raises(MessagePackError) as raised:
+        merge(pack, tmp_path / "merged")
+
+    assert str(raised.value).splitlines()[1:] == [
+        "  de/forgot_password/admin_request/sms.txt: byte 0xfc at offset 6 is not UTF-8; save the file as UTF-8"
+    ]
+
+
+def test_a_byte_order_mark_and_windows_line_ends_from_an_editor_never_reach_the_user(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    sms = pack / "en" / "forgot_password" / "admin_request" / "sms.txt"
+    sms.parent.mkdir(parents=True)
+    sms.write_bytes("\ufeff{{ brand.name }}: code {{ code }}.\r\nThank you.".encode())
+    (pack / "brands.json").write_bytes('\ufeff{"brands": {}}'.encode())
+
+    merged_and_checked(pack, tmp_path / "merged")
+
+    sent = reset_sms(tmp_path / "merged", locale="en", brand="acme", reason="admin_request")
+    assert sent == "ACME Industries: code {####}.\nThank you."
+
+
 def test_a_missing_pack_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MessagePackError, match="is not a directory"):
         merge(tmp_path / "nowhere", tmp_path / "merged")
