@@ -41,7 +41,7 @@ RUNTIME_PYTHON: Final = RUNTIME.name.removeprefix("python")
 # pip's view of Lambda's python3.14 arm64 environment (Amazon Linux 2023, glibc 2.34). The Makefile's `wheels` target
 # downloads for the same platform into the same folder.
 PIP_PLATFORM: Final = ("manylinux2014_aarch64", RUNTIME_PYTHON, "cp")
-# Where Lambda unpacks the bundle (the runtime's LAMBDA_TASK_ROOT): the file names tracebacks show from bytecode.
+# Where Lambda unpacks the bundle (the runtime's LAMBDA_TASK_ROOT): the file names the bytecode records.
 TASK_ROOT: Final = "/var/task"
 WHEELHOUSE: Final = PROJECT_ROOT / "build" / "lambda-wheels" / "cp314-manylinux2014_aarch64"
 
@@ -140,7 +140,7 @@ def byte_compile(bundle: Path) -> None:
     Checked-hash ``.pyc`` files (PEP 552): valid by a hash of their source, not by its modification time, which the
     asset does not keep (the CDK CLI zips every file with the same date, 1980-01-01, so that equal content gives
     an equal hash). A source that changes after the build is recompiled rather than shadowed by stale bytecode.
-    Tracebacks name the files where Lambda has them (/var/task/...), not this build's temporary directory.
+    The bytecode names each file where Lambda has it (/var/task/...), never this build's temporary directory.
     """
     compiled = compileall.compile_dir(
         str(bundle),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from custom_message.message_pack import merge
+from custom_message.message_pack import TEMPLATE_SUFFIXES, merge
 from custom_message.templates import (
     BYTECODE_SUFFIX,
     COMPILED_SUFFIX,
@@ -55,7 +55,7 @@ def compile_templates(target: Path, templates: str = TEMPLATES_DIR, *, bytecode:
 
 def template_names(library: TemplateLibrary) -> list[str]:
     """Every template file of the library, as loader names (layouts included)."""
-    return sorted(library.environment.list_templates(filter_func=lambda name: name.endswith((".html", ".txt"))))
+    return sorted(library.environment.list_templates(filter_func=lambda name: name.endswith(TEMPLATE_SUFFIXES)))
 
 
 def variants_listing(variants: frozenset[TemplateKey]) -> str:

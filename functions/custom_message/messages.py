@@ -288,14 +288,7 @@ class _PartRenderer:
         try:
             text = self._library.render(key, part, self._context_for(key))
         except TemplateError as error:
-            cause = (
-                "template_missing"
-                if isinstance(error, TemplateNotFound)
-                else "absent_value"
-                if isinstance(error, AbsentValueError)
-                else "template_error"
-            )
-            self._fallbacks.append(Fallback(part, name, cause))
+            self._fallbacks.append(Fallback(part, name, _cause(error)))
             return None
         text = _normalise(part, text)
         if to_html:
@@ -311,6 +304,14 @@ class _PartRenderer:
         if key.locale == self._context["locale"]:
             return self._context
         return {**self._context, **_locale_context(key.locale)}
+
+
+def _cause(error: TemplateError) -> str:
+    if isinstance(error, TemplateNotFound):
+        return "template_missing"
+    if isinstance(error, AbsentValueError):  # only where the library refuses absent values: the message pack check
+        return "absent_value"
+    return "template_error"
 
 
 def _normalise(part: Part, text: str) -> str:
