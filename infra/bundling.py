@@ -14,8 +14,8 @@ bundle carries source only and synth says so.
 
 from __future__ import annotations
 
-import compileall
 import hashlib
+import importlib.util
 import os
 import py_compile
 import shutil
@@ -142,15 +142,21 @@ def byte_compile(bundle: Path) -> None:
     an equal hash). A source that changes after the build is recompiled rather than shadowed by stale bytecode.
     The bytecode names each file where Lambda has it (/var/task/...), never this build's temporary directory.
     """
-    compiled = compileall.compile_dir(
-        str(bundle),
-        quiet=2,
-        stripdir=str(bundle),
-        prependdir=TASK_ROOT,
-        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-    )
-    if not compiled:
-        raise BundlingError(f"a module in the bundle does not compile for Python {RUNTIME_PYTHON}")
+    broken = []
+    for module in sorted(bundle.rglob("*.py")):
+        relative = module.relative_to(bundle).as_posix()
+        try:
+            py_compile.compile(
+                str(module),
+                cfile=importlib.util.cache_from_source(str(module)),
+                dfile=f"{TASK_ROOT}/{relative}",
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+            )
+        except py_compile.PyCompileError as error:
+            broken.append(f"{relative}: {error.exc_type_name}")
+    if broken:
+        raise BundlingError(f"modules in the bundle do not compile for Python {RUNTIME_PYTHON}: {', '.join(broken)}")
 
 
 def _skipped(relative: Path) -> bool:

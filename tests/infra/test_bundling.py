@@ -103,8 +103,10 @@ def test_a_source_changed_after_the_build_is_run_not_shadowed_by_its_bytecode(tm
 
 
 def test_a_module_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
-    (tmp_path / "broken.py").write_text("def broken(:\n")
-    with pytest.raises(BundlingError, match="does not compile"):
+    (tmp_path / "fine.py").write_text("FINE = True\n")
+    (tmp_path / "package").mkdir()
+    (tmp_path / "package" / "broken.py").write_text("def broken(:\n")
+    with pytest.raises(BundlingError, match=r"do not compile for Python 3\.14: package/broken\.py: SyntaxError$"):
         byte_compile(tmp_path)
 
 
