@@ -10,7 +10,7 @@ beside it as pip puts them, and this machine's Python standing in for Lambda's, 
 - built on another Python: source only, every module compiled at every cold start (synth says so when it happens).
 The baseline imports its packages from the environment, where pip installed them with their bytecode.
 
-Budgets (issue 12), for the bundle with bytecode: cold <= 60 ms (median), <= 0.25 of the baseline's (median vs
+Budgets, for the bundle with bytecode: cold <= 60 ms (median), <= 0.25 of the baseline's (median vs
 median), warm p99 <= 0.5 ms. Usage: python bench/custom_message_speed.py [--runs 5] [--warm-calls 2000] [--strict]
 """
 
