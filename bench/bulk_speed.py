@@ -14,7 +14,7 @@ logs go beside it, bulk-<mode>.log). achieved_ratio is resets per second over mi
 no budget ("none"), so theirs is over the quota. reset counts the pool's users in RESET_REQUIRED at the end (ListUsers
 straight at the local Cognito, not through the quota); failed, the users the caller was told failed; lost, the users
 neither reset nor reported failed; duplicated, the users whose AdminResetUserPassword succeeded more than once at the
-local Cognito (each success sends a code). Targets (issue 11): achieved_ratio >= 0.95 under the quota, throttled <= 2%
+local Cognito (each success sends a code). Targets: achieved_ratio >= 0.95 under the quota, throttled <= 2%
 of calls when misconfigured, 0 lost and 0 duplicated everywhere.
 
 The quota R is 12 requests per second in every category, not Cognito's 30: the whole local system (moto, the
@@ -63,7 +63,7 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = ROOT / "bench" / "results"
 BASELINES: Final = ("loop", "threads")
 BULK_MODES: Final = ("bulk-under", "bulk-over")
-# Targets of issue 11.
+# The targets.
 ACHIEVED_RATIO_TARGET: Final = 0.95
 THROTTLED_SHARE_TARGET: Final = 0.02
 
