@@ -41,7 +41,16 @@ from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
 from custom_message.settings import Settings
-from custom_message.templates import PART_FILES, TEMPLATES_DIR, TEXT_ENCODING, Part, TemplateKey, TemplateLibrary
+from custom_message.templates import (
+    LOCALE_DIRECTORY,
+    NAME_DIRECTORY,
+    PART_FILES,
+    TEMPLATES_DIR,
+    TEXT_ENCODING,
+    Part,
+    TemplateKey,
+    TemplateLibrary,
+)
 
 BRANDS: Final = "brands.json"
 LOGOS: Final = "logos"
@@ -81,15 +90,16 @@ def pack_files(pack: Path) -> list[Path]:
     """The pack's files, relative to it; refuses what the layout has no place for."""
     if not pack.is_dir():
         raise MessagePackError(f"messagePack: {pack} is not a directory")
-    files, unexpected, not_text = [], [], []
+    files, unexpected, faults = [], [], []
     for path in sorted(pack.rglob("*")):
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(pack).parts):
             continue
         relative = path.relative_to(pack)
         if relative.as_posix() == BRANDS or _is_template_path(relative) or _is_logo_path(relative):
             files.append(relative)
-            if not _is_logo_path(relative) and (fault := _not_utf8(path)) is not None:
-                not_text.append(f"{relative.as_posix()}: {fault}")
+            fault = None if _is_logo_path(relative) else _misnamed(relative) or _not_utf8(path)
+            if fault is not None:
+                faults.append(f"{relative.as_posix()}: {fault}")
         else:
             unexpected.append(relative.as_posix())
     if unexpected:
@@ -97,9 +107,24 @@ def pack_files(pack: Path) -> list[Path]:
             "messagePack: files outside the layout (brands.json, logos/<file>, layout.html, <locale>/layout.html, "
             f"<locale>/<message>/<variant>/{{{','.join(PART_FILES.values())}}}): {', '.join(unexpected)}"
         )
-    if not_text:
-        raise MessagePackError("messagePack: files that are not UTF-8 text:\n" + "\n".join(f"  {f}" for f in not_text))
+    if faults:
+        raise MessagePackError("messagePack: files the trigger could not use:\n" + "\n".join(f"  {f}" for f in faults))
     return files
+
+
+def _misnamed(relative: Path) -> str | None:
+    """Why the library would not see a template file where the pack puts it (it would be left out without a word)."""
+    parts = relative.parts
+    if len(parts) > 1 and not LOCALE_DIRECTORY.fullmatch(_spelt_with_lower_case_language(parts[0])):
+        return f"{parts[0]} is not a locale directory: name it with a language tag such as de, pt-BR or de-AT"
+    if len(parts) == 4 and not all(NAME_DIRECTORY.fullmatch(name) for name in parts[1:3]):
+        return "message and variant directories have lower-case names, such as forgot_password/security_incident"
+    return None
+
+
+def _spelt_with_lower_case_language(locale: str) -> str:
+    language, separator, rest = locale.partition("-")
+    return language.lower() + separator + rest
 
 
 def _not_utf8(path: Path) -> str | None:
@@ -137,6 +162,9 @@ def merge(
         if built_in.is_dir():
             shutil.copytree(built_in, directory)
     book = json.loads(brands.read_text(encoding="utf-8"))
+    # Locale tags are case-insensitive: a pack's pt-br or DE overlays the built-in pt-BR or de, never beside it.
+    on_disk = merged.templates.iterdir() if merged.templates.is_dir() else iter(())
+    spellings = {entry.name.lower(): entry.name for entry in on_disk if entry.is_dir()}
     for relative in pack_files(pack) if pack is not None else []:
         source = pack / relative  # type: ignore[operator]  # pack is set whenever there are files
         if relative.as_posix() == BRANDS:
@@ -145,7 +173,13 @@ def merge(
                 raise MessagePackError(f'messagePack: {BRANDS}: must hold an object "brands" of brand id to brand')
             book["brands"] = {**book.get("brands", {}), **own}
             continue
-        destination = (target if _is_logo_path(relative) else merged.templates) / relative
+        if _is_logo_path(relative):
+            destination = target / relative
+        elif len(relative.parts) > 1:
+            locale = _spelt_with_lower_case_language(relative.parts[0])
+            destination = merged.templates / spellings.setdefault(locale.lower(), locale) / Path(*relative.parts[1:])
+        else:
+            destination = merged.templates / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
     merged.brands.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

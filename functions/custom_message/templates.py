@@ -64,10 +64,11 @@ PART_FILES: Final[dict[Part, str]] = {
     "body.txt": "body.txt",
     "sms": "sms.txt",
 }
-# A BCP 47 tag as a directory name, region in either case (pt-BR, as the tag is usually written, or pt-br); looked
-# up without regard to case.
-_LOCALE_DIR: Final = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
-_NAME_DIR: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# What the library takes for a locale directory: a BCP 47 tag with a lower-case language, region in either case
+# (pt-BR, as the tag is usually written, or pt-br); looked up without regard to case.
+LOCALE_DIRECTORY: Final = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+# And for a message or variant directory: a lower-case name (forgot_password, security_incident).
+NAME_DIRECTORY: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class TemplateKey(NamedTuple):
@@ -233,9 +234,9 @@ def _read_variants(compiled: str | None, root: str) -> frozenset[TemplateKey] | 
 def _scan(root: str) -> frozenset[TemplateKey]:
     # Three levels of small directories: a few dozen stat calls, once per container.
     found: set[TemplateKey] = set()
-    for locale in _subdirectories(root, _LOCALE_DIR):
-        for message in _subdirectories(os.path.join(root, locale), _NAME_DIR):
-            variants = _subdirectories(os.path.join(root, locale, message), _NAME_DIR)
+    for locale in _subdirectories(root, LOCALE_DIRECTORY):
+        for message in _subdirectories(os.path.join(root, locale), NAME_DIRECTORY):
+            variants = _subdirectories(os.path.join(root, locale, message), NAME_DIRECTORY)
             found.update(TemplateKey(locale, message, variant) for variant in variants)
     return frozenset(found)
 

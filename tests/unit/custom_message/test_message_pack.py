@@ -215,6 +215,45 @@ def test_a_byte_order_mark_and_windows_line_ends_from_an_editor_never_reach_the_
     assert sent == "ACME Industries: code {####}.\nThank you."
 
 
+def test_a_locale_directory_spelt_in_another_case_overlays_the_built_in_one(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "pt-br/forgot_password/admin_request/sms.txt", "{{ brand.name }}: codigo {{ code }} (pacote).")
+    write(pack, "DE/forgot_password/admin_request/sms.txt", "{{ brand.name }}: Code {{ code }} (Paket).")
+
+    merged = merged_and_checked(pack, tmp_path / "merged")
+
+    locales = sorted(path.name for path in merged.templates.iterdir() if path.is_dir())
+    assert "pt-br" not in locales
+    assert "DE" not in locales
+    assert {"pt-BR", "de"} <= set(locales)
+    assert reset_sms(tmp_path / "merged", locale="pt-BR", brand="acme", reason="admin_request") == (
+        "ACME Industries: codigo {####} (pacote)."
+    )
+    assert reset_sms(tmp_path / "merged", locale="de", brand="acme", reason="admin_request") == (
+        "ACME Industries: Code {####} (Paket)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("relative", "reason"),
+    [
+        ("pt_BR/forgot_password/admin_request/sms.txt", "pt_BR is not a locale directory"),
+        ("de/Forgot_Password/admin_request/sms.txt", "message and variant directories have lower-case names"),
+        ("de/forgot_password/Security Incident/sms.txt", "message and variant directories have lower-case names"),
+    ],
+)
+def test_a_template_the_trigger_would_never_see_is_refused_naming_it(
+    tmp_path: Path, relative: str, reason: str
+) -> None:
+    pack = tmp_path / "pack"
+    write(pack, relative, "{{ code }}")
+
+    with pytest.raises(MessagePackError) as raised:
+        merge(pack, tmp_path / "merged")
+
+    assert f"  {relative}: {reason}" in str(raised.value)
+
+
 def test_a_missing_pack_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MessagePackError, match="is not a directory"):
         merge(tmp_path / "nowhere", tmp_path / "merged")
