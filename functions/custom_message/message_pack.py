@@ -203,6 +203,11 @@ def check(merged: MergedSet) -> list[Problem]:
     plain_text = _PlainTextBodies(str(merged.templates), compiled=None, absent_values="refuse")
     book = load_brand_book(merged.brands)
     problems = [Problem(BRANDS, problem) for problem in book.problems]
+    problems.extend(
+        Problem(BRANDS, f"brands.{brand.id}.logo_file: {brand.logo_file} is in neither the pack nor the built-in logos")
+        for brand in book.brands.values()
+        if brand.logo_file and not (merged.brands.parent / brand.logo_file).is_file()
+    )
     # A pack does not know which pool it will serve: a sign-up e-mail is checked as a pool that confirms with a link
     # sends it (the link placeholder required) and as one that confirms with a code sends it (no placeholder given).
     by_option = {

@@ -254,6 +254,18 @@ def test_a_template_the_trigger_would_never_see_is_refused_naming_it(
     assert f"  {relative}: {reason}" in str(raised.value)
 
 
+def test_a_brand_logo_file_the_pack_does_not_hold_is_caught(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    brand = {"name": "Initech", "logo_url": "https://initech.example/logo.png", "logo_file": "logos/initech.png"}
+    write(pack, "brands.json", json.dumps({"brands": {"initech": brand}}))
+
+    problems = [str(problem) for problem in check(merge(pack, tmp_path / "merged"))]
+
+    assert problems == [
+        "brands.json: brands.initech.logo_file: logos/initech.png is in neither the pack nor the built-in logos"
+    ]
+
+
 def test_a_missing_pack_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MessagePackError, match="is not a directory"):
         merge(tmp_path / "nowhere", tmp_path / "merged")
