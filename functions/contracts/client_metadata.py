@@ -46,10 +46,13 @@ class Reason(StrEnum):
 KNOWN_REASONS: Final = frozenset(reason.value for reason in Reason)
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# A reason: a lower-case identifier. A deployer's own reasons (a message pack's variants) must have this shape too, or
+# no request could name them.
+REASON: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Each recognised key has a shape; a value outside it is rejected by the reset side and ignored by the trigger. Every
 # value must also be safe text, so the shapes need not exclude control characters themselves.
 _SHAPES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
-    "reason": (re.compile(r"[a-z][a-z0-9_]{0,63}"), "a lower-case identifier such as 'security_incident'"),
+    "reason": (REASON, "a lower-case identifier such as 'security_incident'"),
     "locale": (LOCALE, "a BCP 47 language tag such as 'de-AT'"),
     "brand": (BRAND_ID, "a lower-case brand id such as 'acme'"),
     "reference": (re.compile(r".{1,128}"), "1-128 printable characters"),

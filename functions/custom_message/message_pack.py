@@ -28,7 +28,7 @@ from typing import Final, Literal
 
 from jinja2 import TemplateNotFound
 
-from contracts.client_metadata import ResetMetadata
+from contracts.client_metadata import REASON, ResetMetadata
 from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
     CODE_PLACEHOLDER,
@@ -219,6 +219,15 @@ def check(merged: MergedSet) -> list[Problem]:
         if kind is None:
             known = ", ".join(sorted(MESSAGE_KINDS))
             problems.append(Problem(f"{key.locale}/{key.message}", f"not a message Cognito sends (one of: {known})"))
+            continue
+        if kind.takes_reasons and not REASON.fullmatch(key.variant):
+            problems.append(
+                Problem(
+                    _directory(key),
+                    "a reason is a lower-case identifier (letters, digits and _, starting with a letter); "
+                    "no request can name this one",
+                )
+            )
             continue
         if not kind.takes_reasons and key.variant != kind.generic_variant:
             problems.append(

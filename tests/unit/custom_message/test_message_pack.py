@@ -90,6 +90,7 @@ def test_the_check_names_each_file_that_would_not_reach_a_user(tmp_path: Path) -
     write(pack, "en/forgot_password/policy_rotation/sms.txt", "{{ brand.slogan }} {{ code }}")  # no such variable
     write(pack, "en/forgot_password/admin_request/subject.txt", "x" * 141)  # over Cognito's 140 characters
     write(pack, "en/newsletter/default/sms.txt", "{{ code }}")  # not a message Cognito sends
+    write(pack, "en/forgot_password/vendor-breach/sms.txt", "{{ code }}")  # no request can name this reason
 
     with pytest.raises(MessagePackError) as raised:
         merged_and_checked(pack, tmp_path / "merged")
@@ -99,6 +100,7 @@ def test_the_check_names_each_file_that_would_not_reach_a_user(tmp_path: Path) -
     assert "en/forgot_password/policy_rotation/sms.txt: does not render" in message
     assert "en/forgot_password/admin_request/subject.txt: longer than Cognito accepts" in message
     assert "en/newsletter: not a message Cognito sends" in message
+    assert "en/forgot_password/vendor-breach: a reason is a lower-case identifier" in message
 
 
 def test_the_plain_text_body_is_checked_though_only_sent_when_the_html_one_fails(tmp_path: Path) -> None:
