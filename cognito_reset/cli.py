@@ -30,7 +30,7 @@ from cognito_reset.manifest import (
     run_defaults,
     selection_manifest,
 )
-from cognito_reset.preview import preview_administrator_reset
+from cognito_reset.preview import deployed_message_pack, preview_administrator_reset
 from cognito_reset.progress import ProgressBar
 from cognito_reset.runs import BulkWorkflow, Progress, RunSummary, new_run_id, require_run_id, s3_uri
 from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
@@ -39,6 +39,7 @@ from contracts import stack as outputs
 from contracts.client_metadata import metadata_errors
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import ResetStatus
+from custom_message.message_pack import MessagePackError
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130
@@ -67,6 +68,8 @@ class Runtime:
     random_hex: Callable[[], str] = _four_hex_digits
     terminal: bool | None = None  # whether stdout can show a progress bar; None: ask the console
     stdout: Console = field(default_factory=Console)
+    # Where `preview` looks for the CDK app's cdk.json (the deployment's messagePack): the working directory.
+    app_directory: Callable[[], Path] = Path.cwd
 
 
 class Options:
@@ -296,17 +299,25 @@ def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: No
 
 
 @app.command()
-def preview(
+def preview(  # noqa: PLR0917 - typer reads the command's options from its signature
     reason: Reason = None,
     locale: Locale = None,
     brand: Brand = None,
     reference: Reference = None,
     html: Annotated[Path | None, typer.Option(help="Also write the e-mail's HTML body to this file.")] = None,
+    message_pack: Annotated[
+        Path | None,
+        typer.Option(
+            help="The deployment's message pack (default: the messagePack of ./cdk.json, if it names one).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """What users will receive for an administrator's reset with these options.
 
     The e-mail's subject and plain-text body (as a pool that sends through its own SES identity sends them) and the
-    SMS, rendered by the custom message trigger's own code.
+    SMS, rendered by the custom message trigger's own code from the deployment's messages: the built-in ones, with
+    the deployment's message pack over them.
     """
     metadata = {
         key: value
@@ -316,8 +327,12 @@ def preview(
     problems = metadata_errors(metadata)
     if problems:
         fail(OPERATOR, *(f"options: {problem}" for problem in problems))
-    shown = preview_administrator_reset(metadata)
-    document = shown.document()
+    pack = message_pack or deployed_message_pack(Options.runtime.app_directory())
+    try:
+        shown = preview_administrator_reset(metadata, message_pack=pack)
+    except MessagePackError as error:
+        fail(OPERATOR, str(error))
+    document = {"messagePack": str(pack) if pack else None, **shown.document()}
     if html is not None:
         if shown.html_body is None:
             fail(OPERATOR, "preview: the trigger rendered no e-mail for these options, so there is no HTML to write")
@@ -328,6 +343,7 @@ def preview(
         document["html"] = str(html)
     messages = shown.messages
     lines = [
+        f"messages: built-in, with the message pack {pack} over them" if pack else "messages: built-in",
         f"locale {messages.locale}, variant {messages.variant}, brand {messages.brand}"
         " (the e-mail as a pool that sends through its own SES identity sends it; under Cognito's own sender only the"
         " SMS is the trigger's)",

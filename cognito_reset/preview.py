@@ -1,16 +1,23 @@
 """What a run's users will receive: the CustomMessage event Cognito sends for an administrator's reset
 (CustomMessage_ForgotPassword, from no app client, with the run's clientMetadata), read and rendered by the trigger's
 own code, as for a pool that sends e-mail through its own SES identity (under Cognito's own sender only the SMS is
-the trigger's). Cognito's code placeholder is shown replaced by a sample code, as Cognito replaces it."""
+the trigger's), from the deployment's messages: the built-in ones with its message pack over them, merged and checked
+as synth merges and checks them. Cognito's code placeholder is shown replaced by a sample code, as Cognito replaces
+it."""
 
 from __future__ import annotations
 
+import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
-from custom_message.brands import load_brand_book
+from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
+from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
+from custom_message.message_pack import merged_and_checked
 from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
@@ -71,11 +78,29 @@ def administrator_reset_event(client_metadata: dict[str, str]) -> dict[str, Any]
     }
 
 
-def preview_administrator_reset(client_metadata: dict[str, str]) -> MessagePreview:
+def deployed_message_pack(app_directory: Path) -> Path | None:
+    """The message pack the CDK app in `app_directory` deploys, as its cdk.json names it; None without one."""
+    try:
+        context = json.loads((app_directory / "cdk.json").read_text(encoding="utf-8")).get("context")
+    except (OSError, ValueError, AttributeError):
+        return None
+    value = context.get(MESSAGE_PACK_SETTING) if isinstance(context, dict) else None
+    return message_pack_path(value, app_directory) if isinstance(value, str) and value.strip() else None
+
+
+def preview_administrator_reset(client_metadata: dict[str, str], *, message_pack: Path | None = None) -> MessagePreview:
+    """Raises MessagePackError, naming each file, for a pack synth would refuse."""
+    if message_pack is None:
+        return _preview(client_metadata, TemplateLibrary(), load_brand_book())
+    with tempfile.TemporaryDirectory(prefix="message-pack-") as directory:
+        merged = merged_and_checked(message_pack, Path(directory))
+        return _preview(client_metadata, merged.library(), load_brand_book(merged.brands))
+
+
+def _preview(client_metadata: dict[str, str], library: TemplateLibrary, brands: BrandBook) -> MessagePreview:
     request = read_message_request(administrator_reset_event(client_metadata))
     if request is None:
         raise AssertionError("unreachable: the event carries a code placeholder")
-    library, brands = TemplateLibrary(), load_brand_book()
     settings = Settings(email_sending_account=DEVELOPER)
     messages = compose_messages(request, library=library, brands=brands, settings=settings)
     text_body = None

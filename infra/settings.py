@@ -29,6 +29,7 @@ from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.environment import DEFAULT_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
+from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
 
 # The CDK app's directory (app.py, cdk.json): what a relative messagePack is relative to.
 APP_DIRECTORY: Final = Path(__file__).resolve().parent.parent
@@ -203,7 +204,9 @@ class Settings(BaseModel):
     )
     # A directory of the deployer's own messages and brands, overlaid on the built-in ones (docs/custom-message.md,
     # "Message packs"); relative paths are relative to the CDK app (where cdk.json is).
-    message_pack: str | None = Field(default=None, min_length=1, description="a directory path")
+    message_pack: str | None = Field(
+        default=None, alias=MESSAGE_PACK_SETTING, min_length=1, description="a directory path"
+    )
     alarm_email: str | None = Field(default=None, pattern=anchored(EMAIL_ADDRESS), description="an e-mail address")
     log_retention_days: Annotated[int, Number, AfterValidator(_retention_period)] = DEFAULT_LOG_RETENTION_DAYS
     bulk_batch_size: Annotated[int, Number] = Field(
@@ -218,10 +221,7 @@ class Settings(BaseModel):
 
     @property
     def message_pack_path(self) -> Path | None:
-        if self.message_pack is None:
-            return None
-        path = Path(self.message_pack).expanduser()
-        return path if path.is_absolute() else APP_DIRECTORY / path
+        return None if self.message_pack is None else message_pack_path(self.message_pack, APP_DIRECTORY)
 
     @property
     def creates_user_pool(self) -> bool:

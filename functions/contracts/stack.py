@@ -1,8 +1,9 @@
 """The deployed stack as its users find it: its name and the outputs the operator CLI reads (CloudFormation
-DescribeStacks on AWS; the local system registers the same outputs)."""
+DescribeStacks on AWS; the local system registers the same outputs), and the setting that names its messages."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 STACK_NAME: Final = "CognitoPasswordReset"
@@ -16,3 +17,12 @@ FAILED_REQUEST_QUEUE_URL: Final = "FailedRequestQueueUrl"
 RESET_FUNCTION_NAME: Final = "ResetFunctionName"
 ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
 DASHBOARD_NAME: Final = "DashboardName"
+
+# The stack setting (cdk.json context) naming the deployer's message pack, which the operator CLI's preview renders too.
+MESSAGE_PACK_SETTING: Final = "messagePack"
+
+
+def message_pack_path(value: str, app_directory: Path) -> Path:
+    """Where a messagePack setting points: a relative path is relative to the CDK app (the directory of cdk.json)."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else app_directory / path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +32,12 @@ from tests.unit.cli.fakes import (
 RUN = "bulk-20261130T1201Z-3fa9"  # the run id the CLI makes at the runtime's time, with its four hex digits
 
 
-def invoke(aws: FakeAws, *args: str, stdout: Console | None = None) -> Result:
+# Where the CLI looks for a cdk.json (and the messagePack it names): by default a directory that has none.
+NO_APP = Path(__file__).resolve().parent
+EXAMPLE_PACK = Path(__file__).resolve().parents[3] / "examples" / "message-pack"
+
+
+def invoke(aws: FakeAws, *args: str, stdout: Console | None = None, app_directory: Path = NO_APP) -> Result:
     clock = Clock()
     runtime = Runtime(
         aws=aws,
@@ -40,6 +46,7 @@ def invoke(aws: FakeAws, *args: str, stdout: Console | None = None) -> Result:
         now=lambda: STARTED + timedelta(minutes=1),
         random_hex=lambda: "3fa9",
         terminal=stdout is not None,
+        app_directory=lambda: app_directory,
     )
     if stdout is not None:
         runtime.stdout = stdout
@@ -303,6 +310,45 @@ def test_preview_prints_what_the_trigger_renders_and_writes_the_html(tmp_path: P
     assert "Ihr Bestätigungscode: 483920" in done.stdout
     assert "SMS (113 characters): ACME Industries Sicherheitshinweis" in done.stdout
     assert html.read_text().startswith("<!DOCTYPE html>")
+
+
+GLOBEX_SECURITY_SMS = "Globex: we reset your password after a security incident. Code 483920, valid 1 hour."
+
+
+def test_preview_renders_the_deployments_message_pack() -> None:
+    options = ("preview", "--reason", "security_incident", "--locale", "en", "--brand", "globex")
+    built_in = invoke(FakeAws(), *options)
+    with_pack = invoke(FakeAws(), *options, "--message-pack", str(EXAMPLE_PACK))
+
+    assert with_pack.exit_code == 0, with_pack.output
+    assert f"messages: built-in, with the message pack {EXAMPLE_PACK} over them" in with_pack.stdout
+    assert GLOBEX_SECURITY_SMS in with_pack.stdout
+    # Without the pack there is no Globex brand: the default one stands in.
+    assert built_in.stdout.startswith("messages: built-in\n")
+    assert GLOBEX_SECURITY_SMS not in built_in.stdout
+
+
+def test_preview_finds_the_message_pack_the_cdk_app_deploys(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE_PACK, tmp_path / "messages")
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": {"messagePack": "messages"}}))
+
+    done = invoke(
+        FakeAws(), "--json", "preview", "--reason", "security_incident", "--brand", "globex", app_directory=tmp_path
+    )
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["sms"] == GLOBEX_SECURITY_SMS
+
+
+def test_preview_refuses_a_message_pack_synth_would_refuse(tmp_path: Path) -> None:
+    sms = tmp_path / "pack" / "de" / "forgot_password" / "security_incident" / "sms.txt"
+    sms.parent.mkdir(parents=True)
+    sms.write_text("Ihr Passwort wurde zurückgesetzt.", encoding="utf-8")
+
+    done = invoke(FakeAws(), "preview", "--message-pack", str(tmp_path / "pack"))
+
+    assert done.exit_code == 2
+    assert "de/forgot_password/security_incident/sms.txt: does not contain the code" in done.stderr
 
 
 def test_preview_refuses_metadata_the_run_would_refuse() -> None:
