@@ -30,7 +30,7 @@ from cognito_reset.manifest import (
     run_defaults,
     selection_manifest,
 )
-from cognito_reset.preview import deployed_message_pack, preview_administrator_reset
+from cognito_reset.preview import preview_administrator_reset
 from cognito_reset.progress import ProgressBar
 from cognito_reset.runs import BulkWorkflow, Progress, RunSummary, new_run_id, require_run_id, s3_uri
 from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
@@ -39,7 +39,7 @@ from contracts import stack as outputs
 from contracts.client_metadata import metadata_errors
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import ResetStatus
-from custom_message.message_pack import MessagePackError
+from custom_message.message_pack import MessagePackError, deployed_message_pack
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130

@@ -7,14 +7,12 @@ it."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
-from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
 from custom_message.message_pack import merged_and_checked
@@ -76,16 +74,6 @@ def administrator_reset_event(client_metadata: dict[str, str]) -> dict[str, Any]
         },
         "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
     }
-
-
-def deployed_message_pack(app_directory: Path) -> Path | None:
-    """The message pack the CDK app in `app_directory` deploys, as its cdk.json names it; None without one."""
-    try:
-        context = json.loads((app_directory / "cdk.json").read_text(encoding="utf-8")).get("context")
-    except (OSError, ValueError, AttributeError):
-        return None
-    value = context.get(MESSAGE_PACK_SETTING) if isinstance(context, dict) else None
-    return message_pack_path(value, app_directory) if isinstance(value, str) and value.strip() else None
 
 
 def preview_administrator_reset(client_metadata: dict[str, str], *, message_pack: Path | None = None) -> MessagePreview:

@@ -37,6 +37,7 @@ from contracts.cognito import (
     EMAIL_VERIFICATION_OPTIONS,
     USERNAME_PLACEHOLDER,
 )
+from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
@@ -308,6 +309,16 @@ def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
         for brand in book.brands.values()
         if brand.logo_url and brand.logo_file and (brands_file.parent / brand.logo_file).is_file()
     }
+
+
+def deployed_message_pack(app_directory: Path) -> Path | None:
+    """The message pack the CDK app in `app_directory` deploys, as its cdk.json names it; None without one."""
+    try:
+        context = json.loads((app_directory / "cdk.json").read_text(encoding="utf-8")).get("context")
+    except (OSError, ValueError, AttributeError):
+        return None
+    value = context.get(MESSAGE_PACK_SETTING) if isinstance(context, dict) else None
+    return message_pack_path(value, app_directory) if isinstance(value, str) and value.strip() else None
 
 
 def merged_and_checked(pack: Path | None, target: Path) -> MergedSet:

@@ -23,7 +23,7 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import MessagePackError, local_logos, merged_and_checked
+from custom_message.message_pack import MessagePackError, deployed_message_pack, local_logos, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
@@ -217,14 +217,20 @@ def _write(path: str, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render every custom message to files with an index page.")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    parser.add_argument("--pack", help="a message pack to merge over the built-in messages (checked first)")
+    parser.add_argument(
+        "--pack",
+        type=Path,
+        help="a message pack to merge over the built-in messages, checked first (default: the messagePack of "
+        "./cdk.json, if it names one)",
+    )
     arguments = parser.parse_args(argv)
-    if not arguments.pack:
+    pack = arguments.pack or deployed_message_pack(Path.cwd())
+    if pack is None:
         index = render_preview(arguments.out)
     else:
         with tempfile.TemporaryDirectory(prefix="message-pack-") as merged_dir:
             try:
-                merged = merged_and_checked(Path(arguments.pack), Path(merged_dir))
+                merged = merged_and_checked(pack, Path(merged_dir))
             except MessagePackError as error:
                 print(error, file=sys.stderr)
                 return 1

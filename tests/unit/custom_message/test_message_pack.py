@@ -11,7 +11,14 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
 from custom_message.brands import load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import MessagePackError, check, local_logos, merge, merged_and_checked
+from custom_message.message_pack import (
+    MessagePackError,
+    check,
+    deployed_message_pack,
+    local_logos,
+    merge,
+    merged_and_checked,
+)
 from custom_message.messages import compose_messages
 from custom_message.settings import Settings
 from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
@@ -289,3 +296,25 @@ def test_a_logo_file_must_live_under_logos_and_its_copy_stands_in_for_the_url(tm
     assert local_logos(book, merged.brands)[url] == tmp_path / "merged" / "logos" / "initech.png"
     assert "hooli" not in book.brands
     assert any("brands.hooli.logo_file" in problem for problem in book.problems)
+
+
+@pytest.mark.parametrize(
+    ("cdk_json", "expected"),
+    [
+        (None, None),
+        ("not json", None),
+        ('{"app": "python3 app.py"}', None),
+        ('{"context": {"messagePack": ""}}', None),
+        ('{"context": {"messagePack": "../acme-messages"}}', "APP/../acme-messages"),
+        ('{"context": {"messagePack": "/srv/acme-messages"}}', "/srv/acme-messages"),
+    ],
+)
+def test_the_deployed_message_pack_is_the_one_cdk_json_names(
+    tmp_path: Path, cdk_json: str | None, expected: str | None
+) -> None:
+    if cdk_json is not None:
+        (tmp_path / "cdk.json").write_text(cdk_json, encoding="utf-8")
+
+    found = deployed_message_pack(tmp_path)
+
+    assert found == (Path(expected.replace("APP", str(tmp_path))) if expected else None)
