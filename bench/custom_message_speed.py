@@ -56,11 +56,13 @@ WARM_P99_BUDGET_MS = 0.5
 def _environment(bundle: Path | None) -> dict[str, str]:
     """The trigger runs from `bundle` alone (its code and packages as Lambda gets them); the baseline from functions/
     and bench/, with the environment's packages, compiling the same templates the usual way."""
-    environment = dict(os.environ)
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPYCACHEPREFIX"}
     path = [str(bundle)] if bundle is not None else [str(ROOT / "functions"), str(ROOT / "bench")]
     environment.update(
         {
             "PYTHONPATH": os.pathsep.join(path),
+            # As on Lambda, whose code directory is read-only: no process leaves bytecode for the next one.
+            "PYTHONDONTWRITEBYTECODE": "1",
             env.ALLOWED_LINK_HOSTS: "reset.example.com",
             # The heaviest path: a pool on its own SES identity, so the trigger renders the e-mail as well as the SMS.
             env.EMAIL_SENDING_ACCOUNT: DEVELOPER,
@@ -128,6 +130,8 @@ def main() -> int:
                 sample = _sample(module, arguments.warm_calls if round_number else 1, built[kind] if kind else None)
                 if round_number:
                     samples[name].append(sample)
+        if list(built["source"].rglob("__pycache__")):
+            raise SystemExit("the bundle of source only gained bytecode during the runs: its figures are not valid")
 
     def figure(name: str, key: str, how: str) -> float:
         values = [sample[key] for sample in samples[name]]

@@ -12,7 +12,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -39,7 +39,7 @@ from contracts import stack as outputs
 from contracts.client_metadata import metadata_errors
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import ResetStatus
-from custom_message.message_pack import MessagePackError, deployed_message_pack
+from custom_message.message_pack import Deployment, MessagePackError
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130
@@ -308,7 +308,8 @@ def preview(  # noqa: PLR0917 - typer reads the command's options from its signa
     message_pack: Annotated[
         Path | None,
         typer.Option(
-            help="The deployment's message pack (default: the messagePack of ./cdk.json, if it names one).",
+            help="The deployment's message pack (default: the messagePack of ./cdk.json, if it names one; its "
+            "defaultLocale and defaultBrand apply too).",
             file_okay=False,
         ),
     ] = None,
@@ -327,11 +328,15 @@ def preview(  # noqa: PLR0917 - typer reads the command's options from its signa
     problems = metadata_errors(metadata)
     if problems:
         fail(OPERATOR, *(f"options: {problem}" for problem in problems))
-    pack = message_pack or deployed_message_pack(Options.runtime.app_directory())
+    deployment = Deployment.of(Options.runtime.app_directory())
+    if message_pack is not None:
+        deployment = replace(deployment, message_pack=message_pack)
+    pack = deployment.message_pack
     try:
-        shown = preview_administrator_reset(metadata, message_pack=pack)
+        shown = preview_administrator_reset(metadata, deployment)
     except MessagePackError as error:
-        fail(OPERATOR, str(error))
+        named = [] if message_pack is not None else [f"the message pack ./cdk.json names ({pack}) is refused:"]
+        fail(OPERATOR, *named, str(error))
     document = {"messagePack": str(pack) if pack else None, **shown.document()}
     if html is not None:
         if shown.html_body is None:

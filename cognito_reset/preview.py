@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from contracts import environment as env
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
-from custom_message.message_pack import merged_and_checked
+from custom_message.message_pack import Deployment, merged_and_checked
 from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
@@ -76,20 +77,27 @@ def administrator_reset_event(client_metadata: dict[str, str]) -> dict[str, Any]
     }
 
 
-def preview_administrator_reset(client_metadata: dict[str, str], *, message_pack: Path | None = None) -> MessagePreview:
+def preview_administrator_reset(client_metadata: dict[str, str], deployment: Deployment) -> MessagePreview:
     """Raises MessagePackError, naming each file, for a pack synth would refuse."""
-    if message_pack is None:
-        return _preview(client_metadata, TemplateLibrary(), load_brand_book())
+    # The trigger's settings as the stack sets them from this deployment (infra/custom_message.py), read the
+    # trigger's own way.
+    environ = {env.EMAIL_SENDING_ACCOUNT: DEVELOPER}
+    environ |= {env.DEFAULT_LOCALE: deployment.default_locale} if deployment.default_locale else {}
+    environ |= {env.DEFAULT_BRAND: deployment.default_brand} if deployment.default_brand else {}
+    settings = Settings.from_environment(environ)
+    if deployment.message_pack is None:
+        return _preview(client_metadata, TemplateLibrary(), load_brand_book(), settings)
     with tempfile.TemporaryDirectory(prefix="message-pack-") as directory:
-        merged = merged_and_checked(message_pack, Path(directory))
-        return _preview(client_metadata, merged.library(), load_brand_book(merged.brands))
+        merged = merged_and_checked(deployment.message_pack, Path(directory))
+        return _preview(client_metadata, merged.library(), load_brand_book(merged.brands), settings)
 
 
-def _preview(client_metadata: dict[str, str], library: TemplateLibrary, brands: BrandBook) -> MessagePreview:
+def _preview(
+    client_metadata: dict[str, str], library: TemplateLibrary, brands: BrandBook, settings: Settings
+) -> MessagePreview:
     request = read_message_request(administrator_reset_event(client_metadata))
     if request is None:
         raise AssertionError("unreachable: the event carries a code placeholder")
-    settings = Settings(email_sending_account=DEVELOPER)
     messages = compose_messages(request, library=library, brands=brands, settings=settings)
     text_body = None
     if messages.locale and messages.variant:

@@ -15,7 +15,6 @@ bundle carries source only and synth says so.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import py_compile
 import shutil
@@ -145,10 +144,12 @@ def byte_compile(bundle: Path) -> None:
     broken = []
     for module in sorted(bundle.rglob("*.py")):
         relative = module.relative_to(bundle).as_posix()
+        # Beside the module, where the runtime looks (not under a PYTHONPYCACHEPREFIX of this machine).
+        cached = module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc"
         try:
             py_compile.compile(
                 str(module),
-                cfile=importlib.util.cache_from_source(str(module)),
+                cfile=str(cached),
                 dfile=f"{TASK_ROOT}/{relative}",
                 doraise=True,
                 invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
@@ -156,7 +157,8 @@ def byte_compile(bundle: Path) -> None:
         except py_compile.PyCompileError as error:
             broken.append(f"{relative}: {error.exc_type_name}")
     if broken:
-        raise BundlingError(f"modules in the bundle do not compile for Python {RUNTIME_PYTHON}: {', '.join(broken)}")
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        raise BundlingError(f"modules in the bundle do not compile for Python {running}: {', '.join(broken)}")
 
 
 def _skipped(relative: Path) -> bool:

@@ -29,7 +29,7 @@ from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.environment import DEFAULT_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
-from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
+from contracts.stack import DEFAULT_BRAND_SETTING, DEFAULT_LOCALE_SETTING, MESSAGE_PACK_SETTING, message_pack_path
 
 # The CDK app's directory (app.py, cdk.json): what a relative messagePack is relative to.
 APP_DIRECTORY: Final = Path(__file__).resolve().parent.parent
@@ -197,10 +197,16 @@ class Settings(BaseModel):
         default=(), description="a host name (no scheme, port or path)"
     )
     default_locale: str = Field(
-        default="en", pattern=anchored(LOCALE), description="a BCP 47 language tag such as en or de-AT"
+        default="en",
+        alias=DEFAULT_LOCALE_SETTING,
+        pattern=anchored(LOCALE),
+        description="a BCP 47 language tag such as en or de-AT",
     )
     default_brand: str | None = Field(
-        default=None, pattern=anchored(BRAND_ID), description="a lower-case brand id such as acme"
+        default=None,
+        alias=DEFAULT_BRAND_SETTING,
+        pattern=anchored(BRAND_ID),
+        description="a lower-case brand id such as acme",
     )
     # A directory of the deployer's own messages and brands, overlaid on the built-in ones (docs/custom-message.md,
     # "Message packs"); relative paths are relative to the CDK app (where cdk.json is).

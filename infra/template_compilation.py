@@ -70,5 +70,5 @@ def compile_into_bundle(bundle: Path, bytecode: bool) -> None:
 
 def overlay_and_compile(pack: Path, bundle: Path, bytecode: bool) -> None:
     """The bundling step with a message pack: the pack merged over the bundle's built-in messages, then compiled."""
-    merge(pack, bundle / PACKAGE)
+    merge(pack, bundle / PACKAGE, logos=False)
     compile_into_bundle(bundle, bytecode)

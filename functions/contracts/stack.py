@@ -18,8 +18,11 @@ RESET_FUNCTION_NAME: Final = "ResetFunctionName"
 ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
 DASHBOARD_NAME: Final = "DashboardName"
 
-# The stack setting (cdk.json context) naming the deployer's message pack, which the operator CLI's preview renders too.
+# The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
+# too: the deployer's message pack, and the language and brand of a message whose request names none.
 MESSAGE_PACK_SETTING: Final = "messagePack"
+DEFAULT_LOCALE_SETTING: Final = "defaultLocale"
+DEFAULT_BRAND_SETTING: Final = "defaultBrand"
 
 
 def message_pack_path(value: str, app_directory: Path) -> Path:

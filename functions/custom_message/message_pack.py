@@ -37,7 +37,7 @@ from contracts.cognito import (
     EMAIL_VERIFICATION_OPTIONS,
     USERNAME_PLACEHOLDER,
 )
-from contracts.stack import MESSAGE_PACK_SETTING, message_pack_path
+from contracts.stack import DEFAULT_BRAND_SETTING, DEFAULT_LOCALE_SETTING, MESSAGE_PACK_SETTING, message_pack_path
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
@@ -74,8 +74,10 @@ class MergedSet:
     templates: Path
     brands: Path
 
-    def library(self, *, absent_values: Literal["blank", "refuse"] = "blank") -> TemplateLibrary:
-        return TemplateLibrary(str(self.templates), compiled=None, absent_values=absent_values)
+    def library(
+        self, *, absent_values: Literal["blank", "refuse"] = "blank", kind: type[TemplateLibrary] = TemplateLibrary
+    ) -> TemplateLibrary:
+        return kind(str(self.templates), compiled=None, absent_values=absent_values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,15 @@ def pack_files(pack: Path) -> list[Path]:
                 faults.append(f"{relative.as_posix()}: {fault}")
         else:
             unexpected.append(relative.as_posix())
+    spellings: dict[str, set[str]] = {}
+    for relative in files:
+        if len(relative.parts) > 1 and not _is_logo_path(relative):
+            spellings.setdefault(relative.parts[0].lower(), set()).add(relative.parts[0])
+    faults.extend(
+        f"{', '.join(f'{name}/' for name in sorted(names))}: one locale spelt {len(names)} ways; keep one directory"
+        for names in spellings.values()
+        if len(names) > 1
+    )
     if unexpected:
         raise MessagePackError(
             "messagePack: files outside the layout (brands.json, logos/<file>, layout.html, <locale>/layout.html, "
@@ -153,11 +164,18 @@ def _is_template_path(relative: Path) -> bool:
 
 
 def merge(
-    pack: Path | None, target: Path, *, templates: Path = Path(TEMPLATES_DIR), brands: Path = BRANDS_FILE
+    pack: Path | None,
+    target: Path,
+    *,
+    templates: Path = Path(TEMPLATES_DIR),
+    brands: Path = BRANDS_FILE,
+    logos: bool = True,
 ) -> MergedSet:
-    """The built-in templates and brands with `pack` (if any) over them, written under `target`."""
+    """The built-in templates and brands with `pack` (if any) over them, written under `target`; with `logos`, the
+    logo copies too (for the preview and the local outbox: a function's bundle has no use for them)."""
     merged = MergedSet(templates=target / "templates", brands=target / BRANDS)
-    for directory, built_in in ((merged.templates, templates), (target / LOGOS, brands.parent / LOGOS)):
+    copies = [(merged.templates, templates)] + ([(target / LOGOS, brands.parent / LOGOS)] if logos else [])
+    for directory, built_in in copies:
         if directory.exists():
             shutil.rmtree(directory)
         if built_in.is_dir():
@@ -175,6 +193,8 @@ def merge(
             book["brands"] = {**book.get("brands", {}), **own}
             continue
         if _is_logo_path(relative):
+            if not logos:
+                continue
             destination = target / relative
         elif len(relative.parts) > 1:
             locale = _spelt_with_lower_case_language(relative.parts[0])
@@ -201,7 +221,7 @@ def check(merged: MergedSet) -> list[Problem]:
     """Every template x brand x locale of the merged set, rendered as the trigger renders it for Cognito."""
     # A printed value the message lacks is a problem here; in production it would print as nothing.
     library = merged.library(absent_values="refuse")
-    plain_text = _PlainTextBodies(str(merged.templates), compiled=None, absent_values="refuse")
+    plain_text = merged.library(absent_values="refuse", kind=_PlainTextBodies)
     book = load_brand_book(merged.brands)
     problems = [Problem(BRANDS, problem) for problem in book.problems]
     problems.extend(
@@ -281,7 +301,8 @@ def _request(kind: MessageKind, key: TemplateKey, brand: str) -> MessageRequest:
     return MessageRequest(
         trigger_source=kind.trigger_source,
         code_parameter=CODE_PLACEHOLDER,
-        username_parameter=USERNAME_PLACEHOLDER,
+        # As Cognito sends it: the username placeholder only in the message that must carry it (the welcome).
+        username_parameter=USERNAME_PLACEHOLDER if kind.needs_username else None,
         link_parameter=LINK_PLACEHOLDER,
         user_name="pack-check",
         metadata=ResetMetadata(reason=key.variant if kind.takes_reasons else None, locale=key.locale, brand=brand),
@@ -311,14 +332,34 @@ def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
     }
 
 
-def deployed_message_pack(app_directory: Path) -> Path | None:
-    """The message pack the CDK app in `app_directory` deploys, as its cdk.json names it; None without one."""
-    try:
-        context = json.loads((app_directory / "cdk.json").read_text(encoding="utf-8")).get("context")
-    except (OSError, ValueError, AttributeError):
-        return None
-    value = context.get(MESSAGE_PACK_SETTING) if isinstance(context, dict) else None
-    return message_pack_path(value, app_directory) if isinstance(value, str) and value.strip() else None
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What a CDK app deploys to the trigger, as its cdk.json's context says (a `-c` given to the CLI is not seen)."""
+
+    message_pack: Path | None = None
+    default_locale: str | None = None
+    default_brand: str | None = None
+
+    @classmethod
+    def of(cls, app_directory: Path) -> Deployment:
+        """The app in `app_directory`; nothing (the built-in messages, the defaults) without a readable cdk.json."""
+        try:
+            context = json.loads((app_directory / "cdk.json").read_text(encoding="utf-8")).get("context")
+        except (OSError, ValueError, AttributeError):
+            return cls()
+        if not isinstance(context, dict):
+            return cls()
+
+        def text(setting: str) -> str | None:
+            value = context.get(setting)
+            return value.strip() if isinstance(value, str) and value.strip() else None
+
+        pack = text(MESSAGE_PACK_SETTING)
+        return cls(
+            message_pack=message_pack_path(pack, app_directory) if pack else None,
+            default_locale=text(DEFAULT_LOCALE_SETTING),
+            default_brand=text(DEFAULT_BRAND_SETTING),
+        )
 
 
 def merged_and_checked(pack: Path | None, target: Path) -> MergedSet:

@@ -23,7 +23,7 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import MessagePackError, deployed_message_pack, local_logos, merged_and_checked
+from custom_message.message_pack import Deployment, MessagePackError, local_logos, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "./cdk.json, if it names one)",
     )
     arguments = parser.parse_args(argv)
-    pack = arguments.pack or deployed_message_pack(Path.cwd())
+    pack = arguments.pack or Deployment.of(Path.cwd()).message_pack
     if pack is None:
         index = render_preview(arguments.out)
     else:

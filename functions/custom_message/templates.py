@@ -19,9 +19,11 @@ template is never shadowed by a copy of another version: it is compiled the slow
 happens locally and in the tests, where no compiled copy exists. Bytecode for another Python is passed over for
 the generated source.
 ``StrictUndefined`` turns a misspelt variable into an error, which the render-everything test catches before a
-deployment does. A value this message lacks (no given_name, no link, a brand without support_email: ``None``) prints
-as nothing, never as "None"; the message pack check renders with ``absent_values="refuse"`` instead, so a template
-that prints one outside an ``{% if %}`` stops synth (``AbsentValueError``).
+deployment does. A value this message lacks (no given_name, no link, a brand without support_email: ``None``),
+printed as it is (``{{ given_name }}``), prints as nothing rather than "None"; the message pack check renders with
+``absent_values="refuse"`` instead, so a template that prints one outside an ``{% if %}`` stops synth
+(``AbsentValueError``). Jinja2 calls the hook on the printed result only: a filter or a concatenation applied to an
+absent value (``{{ reference|upper }}``) sees None itself, so every use of such a value belongs inside an ``{% if %}``.
 """
 
 from __future__ import annotations

@@ -106,12 +106,11 @@ def test_a_module_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
     (tmp_path / "fine.py").write_text("FINE = True\n")
     (tmp_path / "package").mkdir()
     (tmp_path / "package" / "broken.py").write_text("def broken(:\n")
-    with pytest.raises(BundlingError, match=r"do not compile for Python 3\.14: package/broken\.py: SyntaxError$"):
+    running = rf"{sys.version_info.major}\.{sys.version_info.minor}"
+    with pytest.raises(BundlingError, match=rf"do not compile for Python {running}: package/broken\.py: SyntaxError$"):
         byte_compile(tmp_path)
 
 
 def test_synth_tells_the_deployer_when_the_bundles_carry_source_only(new_pool: Synthesized) -> None:
     notes = new_pool.annotations("info")
     assert (SOURCE_ONLY_NOTE in notes) == (not builds_bytecode()), notes
-    if not builds_bytecode():
-        assert f"Synth on Python {bundling.RUNTIME_PYTHON}" in SOURCE_ONLY_NOTE

@@ -64,5 +64,6 @@ def test_the_bundle_holds_the_merged_messages_compiled(tmp_path: Path) -> None:
     assert (package / "templates" / sms).read_text() == (pack / sms).read_text()
     assert "globex" in json.loads((package / "brands.json").read_text())["brands"]
     assert not (package / "message_pack.py").exists()
+    assert not (package / "logos").exists()  # copies for the preview and the local outbox only
     templates = [path for path in (package / "templates").rglob("*") if path.suffix in {".html", ".txt"}]
     assert len(list((package / "compiled_templates").glob("*.j2py"))) == len(templates)

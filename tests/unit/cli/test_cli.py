@@ -340,6 +340,31 @@ def test_preview_finds_the_message_pack_the_cdk_app_deploys(tmp_path: Path) -> N
     assert json.loads(done.stdout)["sms"] == GLOBEX_SECURITY_SMS
 
 
+def test_preview_applies_the_deployments_default_language_and_brand(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE_PACK, tmp_path / "messages")
+    context = {"messagePack": "messages", "defaultLocale": "de", "defaultBrand": "globex"}
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": context}))
+
+    done = invoke(FakeAws(), "--json", "preview", "--reason", "security_incident", app_directory=tmp_path)
+
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)
+    assert (shown["locale"], shown["brand"]) == ("de", "globex")
+    assert shown["sms"].startswith("Globex:")
+
+
+def test_preview_says_when_the_refused_pack_comes_from_cdk_json(tmp_path: Path) -> None:
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"messagePack": "nowhere"}}))
+
+    done = invoke(FakeAws(), "preview", app_directory=tmp_path)
+
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
+        f"cognito-reset: the message pack ./cdk.json names ({tmp_path / 'nowhere'}) is refused:",
+        f"cognito-reset: messagePack: {tmp_path / 'nowhere'} is not a directory",
+    ]
+
+
 def test_preview_refuses_a_message_pack_synth_would_refuse(tmp_path: Path) -> None:
     sms = tmp_path / "pack" / "de" / "forgot_password" / "security_incident" / "sms.txt"
     sms.parent.mkdir(parents=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,9 @@ from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOP
 from custom_message.brands import load_brand_book
 from custom_message.event import MessageRequest
 from custom_message.message_pack import (
+    Deployment,
     MessagePackError,
     check,
-    deployed_message_pack,
     local_logos,
     merge,
     merged_and_checked,
@@ -131,6 +132,9 @@ def test_a_value_the_message_can_lack_printed_outside_an_if_is_caught(tmp_path: 
     # Cognito's link placeholder exists only where the pool confirms with a link; elsewhere it would print as blank.
     write(pack, "de/sign_up/default/body.txt", "Ihr Code: {{ code }}. {{ link_parameter }}")
     write(pack, "fr/sign_up/default/sms.txt", "{% if given_name %}Bonjour {{ given_name }}. {% endif %}Code {{ code }}")
+    # Cognito's username placeholder comes with the welcome only.
+    write(pack, "it/forgot_password/policy_rotation/sms.txt", "{{ username }}: codice {{ code }}")
+    write(pack, "it/admin_create_user/welcome/sms.txt", "{{ username }}: password {{ code }}")
 
     with pytest.raises(MessagePackError) as raised:
         merged_and_checked(pack, tmp_path / "merged")
@@ -138,7 +142,9 @@ def test_a_value_the_message_can_lack_printed_outside_an_if_is_caught(tmp_path: 
     message = str(raised.value)
     assert "en/forgot_password/admin_request/sms.txt: prints a value this message can lack" in message
     assert "de/sign_up/default/body.txt: prints a value this message can lack" in message
+    assert "it/forgot_password/policy_rotation/sms.txt: prints a value this message can lack" in message
     assert "fr/sign_up" not in message  # guarded: fine
+    assert "it/admin_create_user" not in message  # the welcome always has it
 
 
 def test_in_production_a_value_the_message_lacks_prints_as_nothing(tmp_path: Path) -> None:
@@ -243,6 +249,17 @@ def test_a_locale_directory_spelt_in_another_case_overlays_the_built_in_one(tmp_
     )
 
 
+def test_one_locale_spelt_two_ways_in_a_pack_is_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write(pack, "de/forgot_password/admin_request/sms.txt", "{{ code }}")
+    write(pack, "DE/forgot_password/policy_rotation/sms.txt", "{{ code }}")
+
+    with pytest.raises(MessagePackError) as raised:
+        merge(pack, tmp_path / "merged")
+
+    assert "  DE/, de/: one locale spelt 2 ways; keep one directory" in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("relative", "reason"),
     [
@@ -301,20 +318,22 @@ def test_a_logo_file_must_live_under_logos_and_its_copy_stands_in_for_the_url(tm
 @pytest.mark.parametrize(
     ("cdk_json", "expected"),
     [
-        (None, None),
-        ("not json", None),
-        ('{"app": "python3 app.py"}', None),
-        ('{"context": {"messagePack": ""}}', None),
-        ('{"context": {"messagePack": "../acme-messages"}}', "APP/../acme-messages"),
-        ('{"context": {"messagePack": "/srv/acme-messages"}}', "/srv/acme-messages"),
+        (None, Deployment()),
+        ("not json", Deployment()),
+        ('{"app": "python3 app.py"}', Deployment()),
+        ('{"context": {"messagePack": " ", "defaultLocale": ""}}', Deployment()),
+        (
+            '{"context": {"messagePack": "../acme-messages", "defaultLocale": "de-AT", "defaultBrand": "acme"}}',
+            Deployment(Path("APP/../acme-messages"), "de-AT", "acme"),
+        ),
+        ('{"context": {"messagePack": "/srv/acme-messages"}}', Deployment(Path("/srv/acme-messages"))),
     ],
 )
-def test_the_deployed_message_pack_is_the_one_cdk_json_names(
-    tmp_path: Path, cdk_json: str | None, expected: str | None
-) -> None:
+def test_the_deployment_is_what_cdk_json_says(tmp_path: Path, cdk_json: str | None, expected: Deployment) -> None:
     if cdk_json is not None:
         (tmp_path / "cdk.json").write_text(cdk_json, encoding="utf-8")
 
-    found = deployed_message_pack(tmp_path)
+    found = Deployment.of(tmp_path)
 
-    assert found == (Path(expected.replace("APP", str(tmp_path))) if expected else None)
+    pack = expected.message_pack
+    assert found == replace(expected, message_pack=Path(str(pack).replace("APP", str(tmp_path))) if pack else None)
