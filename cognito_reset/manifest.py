@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from contracts.bulk import METADATA_COLUMNS, RUN_ID_FIELD, is_csv
-from reset_password.requests import REQUEST_FIELDS, InvalidRequest, parse_row
+from contracts.bulk import METADATA_COLUMNS, RUN_ONLY_FIELDS, is_csv
+from reset_password.requests import REQUEST_FIELDS, ROW_REFUSALS, InvalidRequest, parse_row
 
 # How many problems of each kind are listed before the rest are only counted.
 LISTED: Final = 50
@@ -21,7 +21,7 @@ JSONL_SUFFIX: Final = ".jsonl"
 CSV_COLUMNS: Final = frozenset(REQUEST_FIELDS) | frozenset(METADATA_COLUMNS)
 _IDENTIFIERS: Final = ("username", "email", "sub")
 # What a CSV row may set besides the identifier (clientMetadata as a whole is an object, which a cell cannot hold).
-_OVERRIDES: Final = sorted(CSV_COLUMNS - {*_IDENTIFIERS, RUN_ID_FIELD, "clientMetadata"})
+_OVERRIDES: Final = sorted(CSV_COLUMNS - {*_IDENTIFIERS, *RUN_ONLY_FIELDS, "clientMetadata"})
 # The run's defaults are checked on a row that names a user, so that whatever is wrong is the defaults' own.
 _DEFAULTS_PROBE: Final = {"username": "defaults"}
 
@@ -198,8 +198,10 @@ def _header_problems(header: list[str]) -> Iterator[Finding]:
         )
     elif not set(header) & set(_IDENTIFIERS):
         yield Finding(1, f"the header names none of {', '.join(_IDENTIFIERS)}: no row could name a user")
-    if RUN_ID_FIELD in header:
-        yield Finding(1, f"column {RUN_ID_FIELD}: set by the run, never by a manifest row")
+    for field in RUN_ONLY_FIELDS:
+        if field in header:
+            # Refused as a column, even with every cell empty: a dry run, a forced reset and the run id are the run's.
+            yield Finding(1, f"column {ROW_REFUSALS[field]}")
 
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, object] | Finding]:

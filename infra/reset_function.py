@@ -35,10 +35,10 @@ COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:ListUsers",
 )
+# What the ledger does (reset_password/ledger.py): consistent reads, conditional puts and deletes; nothing else.
 IDEMPOTENCY_ACTIONS: Final = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
 # One request per invocation on the event and single-reset paths; the in-function retries of a throttled Cognito call
@@ -76,7 +76,9 @@ class ResetFunction(Construct):
         failed_requests: FailedRequestQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = self._idempotency_table() if settings.dedupe_enabled else None
+        # The table is deployed whatever the window: a cooldown of 0 turns the window off, while claims (one code per
+        # attempt, whatever happens to it) and a bulk run's memory for its redrives still need the table.
+        self.table = self._idempotency_table()
         environment = {
             env.USER_POOL_ID: user_pool_id,
             env.ALLOWED_USER_POOL_IDS: cdk.Fn.join(",", [user_pool_id, *settings.additional_user_pool_ids]),
@@ -89,9 +91,8 @@ class ResetFunction(Construct):
         shares = (budget / settings.reserved_concurrency for budget in settings.rate_budgets)
         variables = (env.RESET_CALLS_PER_SECOND, env.LOOKUP_CALLS_PER_SECOND, env.SIGN_OUT_CALLS_PER_SECOND)
         environment |= {variable: f"{share:g}" for variable, share in zip(variables, shares, strict=True)}
-        if self.table is not None:
-            environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
-            environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)
+        environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
+        environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)
         self.lambda_ = PythonFunction(
             self,
             "ResetPassword",
@@ -112,17 +113,16 @@ class ResetFunction(Construct):
             iam.PolicyStatement(actions=list(COGNITO_ACTIONS), resources=list(user_pool_arns)),
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[audit_bus.event_bus_arn]),
         )
-        if self.table is not None:
-            self.lambda_.add_to_role(
-                iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn])
-            )
+        self.lambda_.add_to_role(
+            iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn])
+        )
         send_failures = failed_requests.send_policy(self, "SendFailedRequests", self.lambda_.role)
         # Lambda checks the role's access to the destination when the async configuration is created.
         invoke_config = self.function.node.find_child("EventInvokeConfig")
         invoke_config.node.add_dependency(send_failures)
 
     def _idempotency_table(self) -> dynamodb.Table:
-        """Powertools idempotency layout: partition key `id`, TTL attribute `expiration`."""
+        """The ledger's table (reset_password/ledger.py): partition key `id`, TTL attribute `expiration`."""
         table = dynamodb.Table(
             self,
             "IdempotencyTable",
@@ -135,7 +135,8 @@ class ResetFunction(Construct):
         acknowledge(
             table,
             "AwsSolutions-DDB3",
-            "The table only remembers which requests were handled within the cooldown window (items expire by TTL); "
-            "restoring it from a backup would not restore anything of value.",
+            "The table holds short-lived records (each user's last reset for the cooldown window, a bulk run's resets "
+            "for as long as it can be redriven; items expire by TTL); a restore from a point in time would bring back "
+            "older claims than the ones it replaces.",
         )
         return table

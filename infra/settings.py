@@ -238,11 +238,6 @@ class Settings(BaseModel):
         return self.ses_from_address is not None
 
     @property
-    def dedupe_enabled(self) -> bool:
-        """A cooldown of 0 turns duplicate suppression (and its DynamoDB table) off."""
-        return self.cooldown_seconds > 0
-
-    @property
     def rate_budgets(self) -> tuple[float, float, float]:
         """Calls per second the stack may spend of Cognito's quotas: resets, lookups, sign-outs."""
         return (

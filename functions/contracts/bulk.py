@@ -36,6 +36,19 @@ DEFAULTS: Final = "defaults"
 # The request field that ties a reset to its run (contract 1): set by the workflow on every batch, from the execution's
 # name; a manifest row cannot set it.
 RUN_ID_FIELD: Final = "runId"
+# The fields a manifest row may never set, whatever the run's defaults say: the run id (the run's own), dryRun (a dry
+# run belongs to the run: no row can turn it off) and force (a second code inside the cooldown is an operator's explicit
+# decision for one user, never a spreadsheet cell's).
+DRY_RUN_FIELD: Final = "dryRun"
+FORCE_FIELD: Final = "force"
+RUN_ONLY_FIELDS: Final = (RUN_ID_FIELD, DRY_RUN_FIELD, FORCE_FIELD)
+
+# What the bulk workflow's ItemSelector hands the batcher for each manifest row: the row as ItemReader read it and its
+# 0-based position among the rows (Step Functions Developer Guide, "ItemSelector (Map)" and "Context object":
+# $$.Map.Item.Value, $$.Map.Item.Index). The position tells a retry of a row (the same position) from a repeated row
+# (another position naming the same user), and gives the summary each row's line in the manifest.
+ITEM_INDEX: Final = "index"
+ITEM_ROW: Final = "row"
 
 # Step Functions keeps a failed, aborted or timed-out Standard execution redrivable for 14 days after it stopped
 # (Step Functions Developer Guide, "Restarting state machine executions with redrive"); a bulk execution runs at most
@@ -51,6 +64,21 @@ METADATA_COLUMNS: Final = RECOGNISED_KEYS
 
 def is_csv(manifest_key: str) -> bool:
     return manifest_key.lower().endswith(CSV_SUFFIX)
+
+
+def manifest_line(manifest_key: str, index: int) -> int:
+    """The 1-based line of the manifest that holds row `index`: a CSV manifest's first line is its header."""
+    return index + (2 if is_csv(manifest_key) else 1)
+
+
+def item_parts(item: object) -> tuple[int | None, object]:
+    """A batch item as (its row's position, the row): the ItemSelector's `{"index": n, "row": {...}}`, or a bare row
+    (a batch put together by hand, or by an older workflow), whose position is unknown."""
+    if isinstance(item, Mapping) and set(item) == {ITEM_INDEX, ITEM_ROW}:
+        index = item[ITEM_INDEX]
+        if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+            return index, item[ITEM_ROW]
+    return None, item
 
 
 def request_from_row(row: object) -> object:

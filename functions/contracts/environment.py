@@ -18,8 +18,11 @@ USER_POOL_ID: Final = "USER_POOL_ID"
 ALLOWED_USER_POOL_IDS: Final = "ALLOWED_USER_POOL_IDS"
 IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
 COOLDOWN_SECONDS: Final = "COOLDOWN_SECONDS"
-# How long a completed reset is remembered (the stack's cooldownSeconds): 15 minutes unless set, at most a day.
-DEFAULT_COOLDOWN_SECONDS: Final = 900
+# The user's cooldown window (the stack's cooldownSeconds): after a reset, no path sends the user another code for this
+# long unless an operator forces it. At least a code's life (a reset code lives one hour: Amazon Cognito Developer
+# Guide, "Forgot password"); 0 turns the window off (the dedupe table still tells retries and keeps claims); at most a
+# day.
+DEFAULT_COOLDOWN_SECONDS: Final = 3600
 MAX_COOLDOWN_SECONDS: Final = 86_400
 AUDIT_EVENT_BUS_NAME: Final = "AUDIT_EVENT_BUS_NAME"
 # Each container's share of the stack's rate budgets: Cognito calls per second, one variable per call category

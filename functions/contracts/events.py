@@ -14,3 +14,8 @@ REQUEST_SOURCE: Final = "cognito-admin-reset.requests"
 AUDIT_SOURCE: Final = "cognito-admin-reset"
 RESET_COMPLETED: Final = "Password Reset Completed"
 RESET_FAILED: Final = "Password Reset Failed"
+# A reset an operator forced inside the user's cooldown window (a second code on purpose), and a reset whose outcome a
+# fault hid (the user may or may not hold a code; nothing was sent again): each has its own event, so a SIEM rule can
+# page on exactly these.
+RESET_FORCED: Final = "Password Reset Forced"
+RESET_UNCONFIRMED: Final = "Password Reset Unconfirmed"

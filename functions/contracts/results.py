@@ -10,6 +10,9 @@ class ResetStatus(StrEnum):
     RESET = "reset"  # Cognito accepted: the user is RESET_REQUIRED and a code is on its way
     FAILED = "failed"  # permanent: retrying the same request cannot help
     SKIPPED = "skipped"  # a duplicate within the cooldown window: nothing was sent again
+    # A fault hid whether Cognito acted on an earlier attempt and the pool cannot tell: nothing is sent again (the
+    # user may hold a code), and the user is listed for the operator. Never `reset`, never a second code.
+    UNCONFIRMED = "unconfirmed"
     DRY_RUN = "dry_run"  # dryRun was asked for: validated and resolved, nothing sent
 
 

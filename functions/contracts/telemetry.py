@@ -19,6 +19,9 @@ REASON_DIMENSION: Final = "Reason"  # a FailureReason value, on RESET_FAILED onl
 RESET_SUCCEEDED: Final = "ResetSucceeded"
 RESET_SKIPPED: Final = "ResetSkipped"
 RESET_DRY_RUN: Final = "ResetDryRun"
+# A fault hid whether Cognito acted and the pool could not tell: the user is listed for the operator.
+RESET_UNCONFIRMED: Final = "ResetUnconfirmed"
+RESET_FORCED: Final = "ResetForced"  # an operator's explicit second reset inside the cooldown window
 RESET_FAILED: Final = "ResetFailed"
 # ...and one per invocation that raised instead of returning results.
 RESET_TRANSIENT_ERROR: Final = "ResetTransientError"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Protocol
 
-from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED
+from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED, RESET_FORCED, RESET_UNCONFIRMED
 from contracts.results import ResetStatus
 from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
@@ -33,6 +33,16 @@ def audit_detail(request: ResetRequest | None, result: ResetResult) -> dict[str,
     return {**outcome, "clientMetadataKeys": sorted(request.client_metadata) if request else []}
 
 
+def audit_detail_type(result: ResetResult) -> str:
+    """Each outcome an auditor acts on differently has its own detail type: a forced second code and an unconfirmed
+    reset are never filed as an ordinary completion."""
+    if result.status is ResetStatus.FAILED:
+        return RESET_FAILED
+    if result.status is ResetStatus.UNCONFIRMED:
+        return RESET_UNCONFIRMED
+    return RESET_FORCED if result.forced and not result.replayed else RESET_COMPLETED
+
+
 class AuditPublishError(Exception):
     """The audit event was not accepted by EventBridge."""
 
@@ -45,7 +55,7 @@ class EventBridgeAuditTrail:
     def record(self, request: ResetRequest | None, result: ResetResult) -> None:
         if result.status is ResetStatus.DRY_RUN:
             return
-        detail_type = RESET_FAILED if result.status is ResetStatus.FAILED else RESET_COMPLETED
+        detail_type = audit_detail_type(result)
         response = self._client.put_events(
             Entries=[
                 {

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError, HTTPClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
-# Codes the wrapper itself uses for failures that never reached Cognito's error model.
+# Codes the wrapper itself uses for failures that never reached Cognito's error model: a connection that was never
+# made (the request cannot have reached Cognito), and a request sent whose answer never came (a read timeout, a dropped
+# connection: Cognito may have acted, or may still be acting).
+CONNECT_ERROR = "ConnectError"
 NETWORK_ERROR = "NetworkError"
 SDK_ERROR = "SdkError"
 
@@ -41,6 +45,9 @@ class DirectoryUser:
     enabled: bool
     status: str
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # UserLastModifiedDate, in epoch seconds: moves whenever Cognito changes the user, a reset included (how a later
+    # attempt tells whether a call whose answer was lost acted: ledger.pool_verdict). None when not told.
+    last_modified: float | None = None
 
     @property
     def sub(self) -> str:
@@ -111,7 +118,13 @@ def _directory_user(user: Mapping[str, Any], attributes: Iterable[Mapping[str, A
         enabled=bool(user.get("Enabled", True)),
         status=str(user.get("UserStatus", "UNKNOWN")),
         attributes={str(item["Name"]): str(item.get("Value", "")) for item in attributes},
+        last_modified=_epoch_seconds(user.get("UserLastModifiedDate")),
     )
+
+
+def _epoch_seconds(value: object) -> float | None:
+    """botocore parses the API's timestamps into aware datetimes."""
+    return value.timestamp() if isinstance(value, datetime) else None
 
 
 def _as_cognito_error(error: ClientError | BotoCoreError) -> CognitoError:
@@ -120,6 +133,8 @@ def _as_cognito_error(error: ClientError | BotoCoreError) -> CognitoError:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         code = details.get("Code") or ("InternalErrorException" if status >= 500 else "UnknownError")
         return CognitoError(code, details.get("Message", ""))
+    if isinstance(error, EndpointConnectionError):  # ConnectTimeoutError among them: nothing was sent
+        return CognitoError(CONNECT_ERROR, type(error).__name__)
     if isinstance(error, ConnectionError | HTTPClientError):
         return CognitoError(NETWORK_ERROR, type(error).__name__)
     return CognitoError(SDK_ERROR, type(error).__name__)

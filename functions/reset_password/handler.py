@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
 from reset_password.clients import AwsClients
-from reset_password.dedupe import Deduplicator, DynamoDBDeduplicator, NoDeduplication
 from reset_password.directory import CognitoUserDirectory
+from reset_password.ledger import COGNITO_ACTING_SECONDS, LEASE_MARGIN_SECONDS, DynamoDBLedgerTable, Ledger
 from reset_password.logic import ResetDependencies, handle_request
 from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
 from reset_password.outcomes import ResetError, ResetResult, TransientResetError, UnclassifiedResetError
@@ -32,18 +32,26 @@ Handler = Callable[[Any, Any], dict[str, Any]]
 
 
 def dependencies_from_environment(
-    environ: Mapping[str, str] = os.environ, *, backoff: Backoff | None = None, clients: AwsClients | None = None
+    environ: Mapping[str, str] = os.environ,
+    *,
+    backoff: Backoff | None = None,
+    clients: AwsClients | None = None,
+    claim_lease_seconds: float | None = None,
 ) -> ResetDependencies:
-    """What the deployed function runs with: its settings, the AWS clients they name, and the backoff."""
+    """What the deployed function runs with: its settings, the AWS clients they name, and the backoff. A claim's
+    lease covers one call and the time Cognito may still act on it (ledger.COGNITO_ACTING_SECONDS) unless given."""
     settings = ResetSettings.from_environment(environ)
     clients = clients or AwsClients.create()
     backoff = backoff or Backoff()
-    dedupe: Deduplicator = NoDeduplication()
+    ledger = None
     if settings.idempotency_table_name:
-        dedupe = DynamoDBDeduplicator(
-            settings.idempotency_table_name,
-            settings.cooldown_seconds,
-            clients.dynamodb,
+        lease = claim_lease_seconds
+        if lease is None:
+            lease = clients.timeouts.per_call + COGNITO_ACTING_SECONDS + LEASE_MARGIN_SECONDS
+        ledger = Ledger(
+            DynamoDBLedgerTable(settings.idempotency_table_name, clients.dynamodb),
+            cooldown_seconds=settings.cooldown_seconds,
+            lease_seconds=lease,
             call_seconds=clients.timeouts.per_call,
             reserve_seconds=backoff.policy.reserve_seconds,
         )
@@ -53,7 +61,7 @@ def dependencies_from_environment(
     return ResetDependencies(
         directory=CognitoUserDirectory(clients.cognito),
         settings=settings,
-        dedupe=dedupe,
+        ledger=ledger,
         audit=audit,
         backoff=backoff,
         call_seconds=clients.timeouts.per_call,
@@ -68,10 +76,16 @@ def dependencies_from_environment(
 
 
 def _process(
-    request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, source: str, delivery: str | None = None
+    request: ParsedRequest,
+    deps: ResetDependencies,
+    deadline: Deadline,
+    source: str,
+    *,
+    delivery: str | None = None,
+    index: int | None = None,
 ) -> ResetResult:
     try:
-        result = handle_request(request, deps, deadline, delivery)
+        result = handle_request(request, deps, deadline, delivery, index)
     except ResetError as error:
         report_error(error, source)
         raise
@@ -90,15 +104,13 @@ def _process(
 
 def handle_invocation(event: object, context: LambdaContext | None, deps: ResetDependencies) -> dict[str, Any]:
     deadline = Deadline.from_context(context)
-    if context is not None:
-        deps.dedupe.register_invocation(context)
     invocation = parse_invocation(event)
     if isinstance(invocation, BatchInvocation):
         return _process_batch(invocation, deps, deadline)
     # An EventBridge event keeps its id through EventBridge's and Lambda's retries: one event is one request.
     delivery = event.get("id") if isinstance(event, dict) and invocation.source == "eventbridge" else None
     return _process(
-        invocation.request, deps, deadline, invocation.source, str(delivery) if delivery else None
+        invocation.request, deps, deadline, invocation.source, delivery=str(delivery) if delivery else None
     ).to_dict()
 
 
@@ -109,18 +121,18 @@ def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadlin
     `reset` (replayed) then, so every item's result says what happened to that user in the run."""
     results: list[dict[str, Any]] = []
     errors: list[ResetError] = []
-    for request in invocation.requests:
+    for item in invocation.items:
         if not deadline.allows(deps.call_seconds + deps.backoff.policy.reserve_seconds):
             report_error(TransientResetError("the batch stopped before the deadline"), "batch")
             break
         try:
-            results.append(_process(request, deps, deadline, "batch").to_dict())
+            results.append(_process(item.request, deps, deadline, "batch", index=item.index).to_dict())
         except ResetError as error:
             errors.append(error)
-    unfinished = len(invocation.requests) - len(results)
+    unfinished = len(invocation.items) - len(results)
     if unfinished:
         kind = UnclassifiedResetError if any(isinstance(e, UnclassifiedResetError) for e in errors) else None
-        message = f"{unfinished} of {len(invocation.requests)} items unfinished; the retry of the batch finishes them"
+        message = f"{unfinished} of {len(invocation.items)} items unfinished; the retry of the batch finishes them"
         raise (kind or TransientResetError)(message)
     return {"results": results, "counts": dict(Counter(result["status"] for result in results))}
 

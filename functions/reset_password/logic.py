@@ -10,16 +10,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Final, TypeVar, cast
 
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
-from reset_password.dedupe import Attempt, Deduplicator, Memory, dedupe_key, request_origin
-from reset_password.directory import NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
+from reset_password.directory import CONNECT_ERROR, NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
+from reset_password.ledger import (
+    Entry,
+    Ledger,
+    LedgerUnavailable,
+    RunRecord,
+    UserRecord,
+    Verdict,
+    origin,
+    pool_verdict,
+    run_key,
+    user_key,
+)
 from reset_password.observability import report_unrecorded_reset
-from reset_password.outcomes import ResetResult, TransientResetError, UnclassifiedResetError
+from reset_password.outcomes import LastReset, ResetResult, TransientResetError, UnclassifiedResetError
 from reset_password.pacing import CallCategory, Pacer
-from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest
+from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest, request_reference
 from reset_password.retry import Backoff, Deadline, OutOfTime
 from reset_password.settings import ResetSettings
 
@@ -28,13 +39,17 @@ T = TypeVar("T")
 # Retrying can help: Cognito's request-rate throttling, its internal errors, a trigger that could not be run,
 # and anything that never got an answer.
 TRANSIENT_CODES = frozenset(
-    {"TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", NETWORK_ERROR}
+    {"TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", CONNECT_ERROR, NETWORK_ERROR}
 )
-# Of those, the ones after which Cognito may have acted although the answer says nothing (a 5xx, a dropped
-# connection, a timeout): a reset is not sent again before the user's status says it did not happen. Throttling is a
-# definite "not done" (the request was refused before it was processed).
+# Throttling and a connection never made are a definite "not done" (the request was refused before it was processed,
+# or never sent). After Cognito's own errors
+# (a 5xx, a trigger it could not run) it may have acted although the answer says nothing: the pool is read before the
+# call is made again. After no answer at all (a timeout, a dropped connection) Cognito may still be at work: the claim
+# stays, and a later attempt reads the pool once the claim's lease has ended (ledger.py).
 THROTTLED = "TooManyRequestsException"
-ANSWER_LOST_CODES = TRANSIENT_CODES - {THROTTLED}
+ANSWER_CAME_CODES = frozenset({"InternalErrorException", "UnexpectedLambdaException"})
+# How often an attempt reads the user's record again after another writer changed it first.
+CLAIM_ROUNDS: Final = 3
 
 # Retrying cannot help. Each code maps to a reason and the words that explain it to the caller.
 PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
@@ -96,7 +111,7 @@ def classify(error: CognitoError) -> tuple[FailureReason, str] | None:
 class ResetDependencies:
     directory: UserDirectory
     settings: ResetSettings
-    dedupe: Deduplicator
+    ledger: Ledger | None  # None: no dedupe table is configured, and every request is acted on
     audit: AuditTrail
     backoff: Backoff
     call_seconds: float = 0.0  # the longest one AWS call can take (clients.Timeouts.per_call)
@@ -109,6 +124,12 @@ class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the po
 
 def _is_transient(error: Exception) -> bool:
     return isinstance(error, CognitoError) and error.code in TRANSIENT_CODES
+
+
+def _may_send_again(error: Exception) -> bool:
+    """A transient error after which the call can be made again at once: not one that got no answer, since Cognito
+    may still be at work on that call."""
+    return _is_transient(error) and cast("CognitoError", error).code != NETWORK_ERROR
 
 
 def _paced(
@@ -202,103 +223,241 @@ def _preflight(user: DirectoryUser) -> None:
         raise _PermanentFailure(FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number")
 
 
+class _Settled(Exception):  # noqa: N818 - carries what came of an attempt out of the call's retries
+    def __init__(self, record: UserRecord) -> None:
+        super().__init__(record.state.value)
+        self.record = record
+
+
 @dataclass(frozen=True, slots=True)
 class _Reset:
-    """One valid request, resolved to the pool's user, and what this invocation has to carry it out with."""
+    """One valid request, resolved to the pool's user, carried out under the ledger's rules (ledger.py): one code per
+    user per cooldown window, whatever path the request came by."""
 
     pool: str
     user: DirectoryUser
     request: ResetRequest
     deps: ResetDependencies
+    ledger: Ledger
     deadline: Deadline
     delivery: str | None = None  # the EventBridge event's id: one event, however often it is delivered
+    index: int | None = None  # the manifest row's position, for a bulk run's item
 
     @property
-    def key(self) -> str:
-        return dedupe_key(self.pool, self.user.sub, self.request.request_id, self.request.run_id)
+    def user_key(self) -> str:
+        return user_key(self.pool, self.user.sub)
 
     @property
-    def memory(self) -> Memory:
-        return Memory.RUN if self.request.run_id else Memory.COOLDOWN
+    def run_key(self) -> str | None:
+        return run_key(self.pool, self.user.sub, self.request.run_id) if self.request.run_id else None
 
     @property
     def origin(self) -> str:
-        """The same request, retried, has the same origin: its earlier reset reads `reset` (replayed), not
-        `skipped`. A retry carries the same content; an EventBridge event also keeps its id through every delivery,
-        and two events are two requests even when their content is the same."""
-        content = json.dumps(self.request.model_dump(mode="json", exclude={"dry_run"}), sort_keys=True)
-        return request_origin(self.pool, content, self.delivery)
+        """Which request this is. The same request again is a retry and replays its result: the same row of the same
+        run (a batch retry, a redrive), the same requestId, the same EventBridge event, or (with none of these) the
+        same content. Anything else is a new request."""
+        if self.request.run_id:
+            if self.index is not None:
+                return origin("run", self.request.run_id, str(self.index))
+            return origin("run", self.request.run_id, self._content)
+        if self.request.request_id:
+            return origin("request", self.pool, self.request.request_id)
+        if self.delivery:
+            return origin("event", self.delivery)
+        return origin("content", self.pool, self._content)
 
-    def happened(self) -> bool | None:
-        """After a call whose answer was lost: did Cognito reset the user? The user's status says so when it was
-        not RESET_REQUIRED before (AdminResetUserPassword sets it: API Reference, AdminResetUserPassword). None when
-        it cannot tell: the user was RESET_REQUIRED already, or the pool could not be read in time."""
-        if self.user.status == RESET_REQUIRED:
-            return None
+    @property
+    def _content(self) -> str:
+        return json.dumps(self.request.model_dump(mode="json", exclude={"dry_run"}), sort_keys=True)
+
+    def _claim(self) -> UserRecord:
+        return UserRecord(
+            state=Entry.CLAIMED,
+            origin=self.origin,
+            at=0.0,
+            before_status=self.user.status,
+            before_modified=self.user.last_modified,
+            run_id=self.request.run_id,
+            request_ref=request_reference(self.request.request_id) if self.request.request_id else None,
+        )
+
+    def carry_out(self, result: ResetResult) -> ResetResult:
+        if not self.deadline.allows(2 * self.deps.call_seconds + self.deps.backoff.policy.reserve_seconds):
+            raise TransientResetError("not enough of the invocation left to claim the user and reset them")
         try:
-            directory, pool, username = self.deps.directory, self.pool, self.user.username
-            now = _cognito(self.deps, self.deadline, CallCategory.LOOKUP, lambda: directory.get_user(pool, username))
-        except (TransientResetError, UnclassifiedResetError, _PermanentFailure):
+            if self.run_key is not None and (done := self.ledger.run(self.run_key, self.deadline)) is not None:
+                return self._told(result, done.state, done.origin, LastReset(done.at, self.request.run_id))
+            for _ in range(CLAIM_ROUNDS):
+                told = self._decide(self.ledger.user(self.user_key, self.deadline), result)
+                if told is not None:
+                    return told
+        except LedgerUnavailable as error:
+            raise TransientResetError(f"dedupe table unavailable: {error}") from error
+        raise TransientResetError(
+            "the user's record changed under every attempt to claim it; another invocation is at work"
+        )
+
+    def _decide(self, record: UserRecord | None, result: ResetResult) -> ResetResult | None:
+        """What the user's record means for this request; None when another writer changed it first (read again)."""
+        if record is not None and record.state is Entry.CLAIMED:
+            if self.ledger.clock() < record.lease_until:
+                raise TransientResetError("another invocation holds the user's claim and may be calling Cognito")
+            verdict = self._pool_says(record)
+            if verdict is Verdict.NOT_ACTED:
+                return self._send(record, result)
+            settled = self.ledger.settle(
+                self.user_key, record, Entry.RESET if verdict is Verdict.ACTED else Entry.UNCONFIRMED, self.deadline
+            )
+            if settled is None:
+                return None
+            record = self._remember_run(settled)
+
+        if record is None or not self.ledger.blocks(record, self.origin):
+            return self._send(record, result)
+        if record.origin != self.origin and self.request.force:
+            return self._send(record, result, forced=True)
+        return self._told(result, record.state, record.origin, _last(record))
+
+    def _told(self, result: ResetResult, state: Entry, by: str, last: LastReset) -> ResetResult:
+        """The answer from a record: a retry of the same request replays it; another request is a duplicate."""
+        if state is Entry.UNCONFIRMED:
+            detail = "an earlier attempt's outcome is unconfirmed (the pool cannot tell); nothing was sent again"
+            return replace(result, status=ResetStatus.UNCONFIRMED, detail=detail, last_reset=last, replayed=True)
+        if by == self.origin:
+            return replace(result, status=ResetStatus.RESET, replayed=True, forced=last.forced)
+        detail = "reset within the cooldown window; nothing was sent again (force sends a second code)"
+        return replace(result, status=ResetStatus.SKIPPED, duplicate=True, detail=detail, last_reset=last)
+
+    def _pool_says(self, claim: UserRecord) -> Verdict:
+        """Whether an earlier attempt, whose claim this is, reset the user. Raises TransientResetError when the pool
+        cannot be read now (the claim stays, and a later attempt asks again), a classified failure when the user is
+        gone."""
+        directory, pool, username = self.deps.directory, self.pool, self.user.username
+        now = _cognito(self.deps, self.deadline, CallCategory.LOOKUP, lambda: directory.get_user(pool, username))
+        return pool_verdict(
+            before_status=claim.before_status,
+            before_modified=claim.before_modified,
+            now_status=now.status,
+            now_modified=now.last_modified,
+        )
+
+    def _remember_run(self, record: UserRecord) -> UserRecord:
+        """A run's reset is also remembered by the run, for as long as it can be redriven (best effort: within the
+        window the user's record answers a redrive too)."""
+        if self.run_key is not None and record.run_id == self.request.run_id:
+            try:
+                self.ledger.remember_run(self.run_key, RunRecord(record.state, record.origin, record.at), self.deadline)
+            except LedgerUnavailable:
+                report_unrecorded_reset()
+        return record
+
+    def _send(self, replacing: UserRecord | None, result: ResetResult, *, forced: bool = False) -> ResetResult | None:
+        """Claim the user, then AdminResetUserPassword, never repeated blindly. An error Cognito answered with after it
+        may have acted (a 5xx) is checked against the pool before the call is made again; an answer that never came (a
+        timeout, a dropped connection) leaves the claim to a later attempt, once Cognito can no longer be acting on
+        the call. None when another writer took the user first."""
+        claim = self.ledger.claim(
+            self.user_key,
+            replace(self._claim(), forced=forced),
+            replacing=replacing.token if replacing else None,
+            deadline=self.deadline,
+        )
+        if claim is None:
             return None
-        return now.status == RESET_REQUIRED
-
-    def send(self) -> bool:
-        """AdminResetUserPassword, never repeated blindly: after an answer that was lost (a timeout, a dropped
-        connection, a 5xx) the pool is read first, and the call is made again only if the user was not reset. True
-        when Cognito reset the user; False when that could not be found out before the deadline."""
-
+        held = [claim]
+        unknown = [False]  # a call's fate is unknown: the claim must stay for a later attempt to judge
+        in_flight = [False]  # a call got no answer: Cognito may still be acting on it until the claim's lease ends
         directory, pool, username = self.deps.directory, self.pool, self.user.username
         metadata = self.request.client_metadata
         reset_password = _paced(
             self.deps, self.deadline, CallCategory.RESET, lambda: directory.reset_password(pool, username, metadata)
         )
 
-        def send_once() -> bool:
+        def send_once() -> None:
+            if self.ledger.clock() + self.deps.call_seconds >= held[-1].lease_until:
+                renewed = self.ledger.renew(self.user_key, held[-1], self.deadline)
+                if renewed is None:
+                    raise TransientResetError("the user's claim was taken over; a later attempt reads the pool")
+                held.append(renewed)
             try:
                 reset_password()
             except CognitoError as error:
-                if error.code not in ANSWER_LOST_CODES:
+                if error.code == NETWORK_ERROR:
+                    unknown[0] = in_flight[0] = True
+                if error.code not in ANSWER_CAME_CODES:
                     raise
-                happened = self.happened()
-                if happened is False:
+                unknown[0] = True
+                verdict = self._pool_says(held[-1])
+                if verdict is Verdict.NOT_ACTED:
+                    unknown[0] = False
                     raise _NotSent from error
-                return happened is True
-            return True
+                raise _Settled(self._settle(held[-1], verdict)) from error
 
         def retry(error: Exception) -> bool:
-            return isinstance(error, _NotSent) or _is_transient(error)
+            # A call that got no answer may still be at work in Cognito: not sent again in this invocation.
+            return isinstance(error, _NotSent) or _may_send_again(error)
 
-        return _retried(self.deps, self.deadline, send_once, retry)
+        try:
+            _retried(self.deps, self.deadline, send_once, retry)
+        except _Settled as settled:
+            return self._outcome(result, settled.record, forced=forced)
+        except (_PermanentFailure, TransientResetError, UnclassifiedResetError):
+            if not unknown[0]:
+                self._release(held[-1])
+            elif not in_flight[0]:
+                # Cognito answered every call: it is done with them, and the next attempt may read the pool at once.
+                self._end_lease(held[-1])
+            raise
+        self._settle(held[-1], Verdict.ACTED)
+        return replace(result, status=ResetStatus.RESET, forced=forced)
 
-    def attempt(self) -> Attempt:
-        return Attempt(confirmed=self.send(), status_before=self.user.status, origin=self.origin)
+    @staticmethod
+    def _outcome(result: ResetResult, record: UserRecord, *, forced: bool) -> ResetResult:
+        """What this attempt did, as the pool told it after an error Cognito answered with."""
+        if record.state is Entry.RESET:
+            return replace(result, status=ResetStatus.RESET, forced=forced)
+        detail = "Cognito's answer was an error and the pool cannot tell whether it acted; nothing was sent again"
+        return replace(result, status=ResetStatus.UNCONFIRMED, detail=detail, last_reset=_last(record))
 
-    def once(self, result: ResetResult) -> ResetResult:
-        """One code per user: the user's key is claimed before Cognito is called, and what happened is remembered."""
-        if not self.deadline.allows(2 * self.deps.call_seconds + self.deps.backoff.policy.reserve_seconds):
-            raise TransientResetError("not enough of the invocation left to claim the user and reset them")
-        outcome = self.deps.dedupe.once(self.key, self.attempt, self.memory)
-        attempt = outcome.attempt
-        if not outcome.recorded:
+    def _settle(self, claim: UserRecord, verdict: Verdict) -> UserRecord:
+        """Replace a held claim with what came of it. Should the table fail, the claim stays, and a later attempt
+        finds what happened in the pool: the answer given now stands."""
+        state = Entry.RESET if verdict is Verdict.ACTED else Entry.UNCONFIRMED
+        settled = replace(claim, state=state, lease_until=0.0)
+        try:
+            written = self.ledger.settle(self.user_key, claim, state, self.deadline)
+        except LedgerUnavailable:
+            written = None
+        if written is None:
             report_unrecorded_reset()
-        if outcome.replayed and not attempt.confirmed:
-            # An earlier attempt lost Cognito's answer and could not read the pool in time: the pool says it now.
-            if RESET_REQUIRED in (attempt.status_before, self.user.status):
-                # Reset then (the status changed), or undecidable (it was RESET_REQUIRED already): one code, not two.
-                attempt = replace(attempt, confirmed=True)
-            else:
-                self.deps.dedupe.forget(self.key, self.memory)
-                outcome = self.deps.dedupe.once(self.key, self.attempt, self.memory)
-                attempt = outcome.attempt
-        if not attempt.confirmed:
-            raise TransientResetError("Cognito's answer was lost; the next attempt reads the user's status first")
-        if outcome.replayed and attempt.origin != self.origin:
-            return replace(result, status=ResetStatus.SKIPPED, duplicate=True)
-        return replace(result, status=ResetStatus.RESET, replayed=outcome.replayed)
+        return self._remember_run(written or settled)
+
+    def _end_lease(self, claim: UserRecord) -> None:
+        """Let the next attempt judge a claim at once (best effort: otherwise it waits for the lease to end)."""
+        try:
+            self.ledger.end_lease(self.user_key, claim, self.deadline)
+        except LedgerUnavailable:
+            return
+
+    def _release(self, claim: UserRecord) -> None:
+        """Give up a claim whose calls are known not to have reset the user (best effort: a claim left behind is
+        judged by the pool once its lease ends)."""
+        try:
+            self.ledger.release(self.user_key, claim, self.deadline)
+        except LedgerUnavailable:
+            return
+
+
+def _last(record: UserRecord) -> LastReset:
+    return LastReset(record.at, record.run_id, record.request_ref, record.forced)
 
 
 def reset_user(
-    request: ResetRequest, deps: ResetDependencies, deadline: Deadline, delivery: str | None = None
+    request: ResetRequest,
+    deps: ResetDependencies,
+    deadline: Deadline,
+    delivery: str | None = None,
+    index: int | None = None,
 ) -> ResetResult:
     """Carry out one valid request and say what happened. Raises only `ResetError`s (see outcomes.py)."""
     pool = request.user_pool_id or deps.settings.default_user_pool_id
@@ -315,12 +474,21 @@ def reset_user(
             if request.global_sign_out:
                 action += " and sign out every session"
             return replace(result, status=ResetStatus.DRY_RUN, detail=f"would {action}; nothing was sent")
-        result = _Reset(pool, user, request, deps, deadline, delivery).once(result)
+        if deps.ledger is None:
+            _cognito(
+                deps,
+                deadline,
+                CallCategory.RESET,
+                lambda: deps.directory.reset_password(pool, user.username, request.client_metadata),
+            )
+            result = replace(result, status=ResetStatus.RESET)
+        else:
+            result = _Reset(pool, user, request, deps, deps.ledger, deadline, delivery, index).carry_out(result)
     except _PermanentFailure as failure:
         return replace(result, status=ResetStatus.FAILED, reason=failure.reason, detail=failure.detail)
     if request.global_sign_out:
-        # After the reset, and also for a duplicate: signing out again is harmless, and it lets a retry that
-        # follows a failed sign-out finish the job without sending the user a second code.
+        # After the reset, and also for a duplicate or an unconfirmed reset: signing out again is harmless, and it
+        # lets a retry that follows a failed sign-out finish the job without sending the user a second code.
         try:
             _cognito(deps, deadline, CallCategory.SIGN_OUT, lambda: deps.directory.global_sign_out(pool, user.username))
             result = replace(result, signed_out=True)
@@ -330,7 +498,11 @@ def reset_user(
 
 
 def handle_request(
-    request: ParsedRequest, deps: ResetDependencies, deadline: Deadline, delivery: str | None = None
+    request: ParsedRequest,
+    deps: ResetDependencies,
+    deadline: Deadline,
+    delivery: str | None = None,
+    index: int | None = None,
 ) -> ResetResult:
     if isinstance(request, InvalidRequest):
         return ResetResult(
@@ -341,4 +513,4 @@ def handle_request(
             detail=request.detail,
             reference=request.reference,
         )
-    return reset_user(request, deps, deadline, delivery)
+    return reset_user(request, deps, deadline, delivery, index)

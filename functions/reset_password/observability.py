@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from contracts import environment as env
 from contracts import telemetry
-from contracts.results import TRANSIENT_RESET_ERROR, ResetStatus
+from contracts.results import TRANSIENT_RESET_ERROR, FailureReason, ResetStatus
 from reset_password.outcomes import ResetResult
 
 SERVICE = os.environ.get(env.POWERTOOLS_SERVICE_NAME, telemetry.RESET_SERVICE)
@@ -48,7 +48,10 @@ _STATUS_METRICS = {
     ResetStatus.RESET: telemetry.RESET_SUCCEEDED,
     ResetStatus.SKIPPED: telemetry.RESET_SKIPPED,
     ResetStatus.DRY_RUN: telemetry.RESET_DRY_RUN,
+    ResetStatus.UNCONFIRMED: telemetry.RESET_UNCONFIRMED,
 }
+# A pool id the function refused is the caller's input, however well-formed: it is never written to a log line.
+_REFUSED_POOL = frozenset({FailureReason.POOL_NOT_ALLOWED, FailureReason.INVALID_REQUEST})
 
 
 def subject_ref(*parts: str | None) -> str | None:
@@ -66,7 +69,7 @@ def report_outcome(result: ResetResult, source: str) -> None:
             "status": result.status.value,
             "reason": result.reason.value if result.reason else None,
             "detail": result.detail,
-            "user_pool_id": result.user_pool_id,
+            "user_pool_id": None if result.reason in _REFUSED_POOL else result.user_pool_id,
             "user_ref": subject_ref(result.user_pool_id, result.username),
             "request_ref": result.reference or subject_ref(result.user_pool_id, result.request_id),
             "signed_out": result.signed_out,
@@ -84,6 +87,8 @@ def report_outcome(result: ResetResult, source: str) -> None:
             )
         return
     metrics.add_metric(name=_STATUS_METRICS[result.status], unit=MetricUnit.Count, value=1)
+    if result.forced:
+        metrics.add_metric(name=telemetry.RESET_FORCED, unit=MetricUnit.Count, value=1)
 
 
 def report_error(error: Exception, source: str) -> None:
@@ -95,8 +100,8 @@ def report_error(error: Exception, source: str) -> None:
 
 def report_unrecorded_reset() -> None:
     logger.warning(
-        "reset done, but the dedupe table did not record it: a new request for this user within the cooldown would "
-        "send another code"
+        "reset done, but the dedupe table did not record it: the user's claim stays, and a later request reads the "
+        "pool before it sends anything"
     )
     metrics.add_metric(name=telemetry.DEDUPE_RECORD_FAILED, unit=MetricUnit.Count, value=1)
 

@@ -7,9 +7,29 @@ the exception class names below, whose names contracts.results states (a test ti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.results import FailureReason, ResetStatus
+
+
+@dataclass(frozen=True, slots=True)
+class LastReset:
+    """When the user was last reset and by what: a bulk run (its id) or a single request (a hash of its requestId,
+    `requests.request_reference`'s recipe over the requestId string). Told with a `skipped` result."""
+
+    at: float  # epoch seconds
+    run_id: str | None = None
+    request_ref: str | None = None
+    forced: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": datetime.fromtimestamp(self.at, UTC).isoformat(timespec="seconds"),
+            "runId": self.run_id,
+            "requestRef": self.request_ref,
+            "forced": self.forced,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +46,8 @@ class ResetResult:
     detail: str | None = None
     replayed: bool = False  # reset by an earlier attempt of this same request (a retry); nothing was sent again
     reference: str | None = None  # a refused request's hashed reference (requests.request_reference), never its values
+    forced: bool = False  # an operator's explicit second reset inside the cooldown window (`force`)
+    last_reset: LastReset | None = None  # skipped or unconfirmed: the reset (or attempt) that speaks for the user
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +61,8 @@ class ResetResult:
             "detail": self.detail,
             "replayed": self.replayed,
             "reference": self.reference,
+            "forced": self.forced,
+            "lastReset": self.last_reset.to_dict() if self.last_reset else None,
         }
 
 

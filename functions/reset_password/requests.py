@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from contracts.bulk import RUN_ID, RUN_ID_FIELD, request_from_row
+from contracts.bulk import DRY_RUN_FIELD, FORCE_FIELD, RUN_ID, RUN_ID_FIELD, item_parts, request_from_row
 from contracts.client_metadata import metadata_errors
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.events import RESET_REQUESTED
@@ -50,7 +50,10 @@ class ResetRequest(BaseModel):
     client_metadata: dict[str, str] = Field(default_factory=dict, alias="clientMetadata")
     global_sign_out: bool = Field(default=False, alias="globalSignOut")
     request_id: RequestId | None = Field(default=None, alias="requestId")
-    dry_run: bool = Field(default=False, alias="dryRun")
+    dry_run: bool = Field(default=False, alias=DRY_RUN_FIELD)
+    # A second code inside the user's cooldown window, on purpose: one operator's decision for one user, taken from a
+    # direct invoke (the CLI, the single-reset workflow) only; an event or a bulk run that sets it is refused.
+    force: bool = Field(default=False, alias=FORCE_FIELD)
     # The bulk run this reset belongs to (contracts.bulk): the workflow sets it on every batch. What the reset did is
     # remembered for as long as the run can be redriven, and a run resets a user once.
     run_id: RunId | None = Field(default=None, alias=RUN_ID_FIELD)
@@ -153,8 +156,21 @@ class SingleInvocation:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One item of a batch: the request its row stands for, and the row's position in the manifest when the workflow
+    says it (contracts.bulk.item_parts)."""
+
+    request: ParsedRequest
+    index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BatchInvocation:
-    requests: tuple[ParsedRequest, ...]
+    items: tuple[BatchItem, ...]
+
+    @property
+    def requests(self) -> tuple[ParsedRequest, ...]:
+        return tuple(item.request for item in self.items)
 
 
 Invocation = SingleInvocation | BatchInvocation
@@ -229,12 +245,28 @@ def with_run_defaults(defaults: dict[str, Any], row: object) -> object:
     return merged
 
 
+# Why a manifest row may not set each of contracts.bulk.RUN_ONLY_FIELDS.
+ROW_REFUSALS: Final = {
+    # A row cannot move a reset into another run (or out of the run's memory).
+    RUN_ID_FIELD: f"{RUN_ID_FIELD}: set by the run, never by a manifest row",
+    # A dry run must never send anything, whatever a row says.
+    DRY_RUN_FIELD: f"{DRY_RUN_FIELD}: a dry run belongs to the whole run (cognito-reset bulk --dry-run), never a row",
+    FORCE_FIELD: f"{FORCE_FIELD}: a second code inside the cooldown is forced for one user (cognito-reset request "
+    "--force), never by a bulk run",
+}
+_FORCE_FROM_AN_EVENT: Final = (
+    f"{FORCE_FIELD}: not accepted from an event (an operator forces a reset with cognito-reset request --force)"
+)
+
+
 def parse_row(defaults: dict[str, Any], row: object) -> ParsedRequest:
-    """Validate one manifest row over the run's defaults; never raises on bad input."""
+    """Validate one manifest row over the run's defaults; never raises on bad input. A row that sets a field only the
+    run may set is refused (INVALID_REQUEST, naming the field), and so is every row of a run whose defaults force."""
     item = request_from_row(row)
-    if isinstance(item, dict) and RUN_ID_FIELD in item:
-        # A row cannot move a reset into another run (or out of the run's memory).
-        return _refused([f"{RUN_ID_FIELD}: set by the run, never by a manifest row"], row)
+    if isinstance(item, dict) and (own := [ROW_REFUSALS[name] for name in ROW_REFUSALS if name in item]):
+        return _refused(own, row)
+    if FORCE_FIELD in defaults:
+        return _refused([ROW_REFUSALS[FORCE_FIELD]], row)
     return _parse(with_run_defaults(defaults, row), row)
 
 
@@ -248,8 +280,13 @@ def parse_invocation(event: object) -> Invocation:
             return SingleInvocation(_refused(["Items: must be a list of requests"], event), source="direct")
         if not isinstance(defaults, dict):
             return SingleInvocation(_refused(["BatchInput: must be a JSON object"], event), source="direct")
-        return BatchInvocation(requests=tuple(parse_row(defaults, item) for item in items))
+        return BatchInvocation(items=tuple(_batch_item(defaults, item) for item in items))
     return SingleInvocation(request=parse_request(event), source="direct")
+
+
+def _batch_item(defaults: dict[str, Any], item: object) -> BatchItem:
+    index, row = item_parts(item)
+    return BatchItem(parse_row(defaults, row), index)
 
 
 def _parse_eventbridge(event: dict[str, Any]) -> ParsedRequest:
@@ -266,4 +303,6 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParsedRequest:
         return _refused([f"{field}: missing or malformed EventBridge field" for field in fields], event)
     if envelope.detail_type != RESET_REQUESTED:
         return _refused([f"detail-type: must be '{RESET_REQUESTED}'"], event)
+    if isinstance(envelope.detail, dict) and FORCE_FIELD in envelope.detail:
+        return _refused([_FORCE_FROM_AN_EVENT], event.get("detail"))
     return _parse(envelope.detail, written=event.get("detail"))

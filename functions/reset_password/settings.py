@@ -51,10 +51,10 @@ class ResetSettings(BaseModel):
     idempotency_table_name: str | None = Field(default=None, validation_alias=env.IDEMPOTENCY_TABLE_NAME)
     cooldown_seconds: int = Field(
         default=env.DEFAULT_COOLDOWN_SECONDS,
-        ge=1,
+        ge=0,
         le=env.MAX_COOLDOWN_SECONDS,
         validation_alias=env.COOLDOWN_SECONDS,
-        description=f"a whole number of seconds from 1 to {env.MAX_COOLDOWN_SECONDS}",
+        description=f"a whole number of seconds from 0 (off) to {env.MAX_COOLDOWN_SECONDS}",
     )
     audit_event_bus_name: str | None = Field(default=None, validation_alias=env.AUDIT_EVENT_BUS_NAME)
     # Unset: the container does not pace that category (the stack always sets all three: infra/reset_function.py).

@@ -112,6 +112,17 @@ def test_a_row_may_not_set_the_run_id() -> None:
     assert "users.csv:1: column runId: set by the run, never by a manifest row" in csv.listing(csv.errors)
 
 
+@pytest.mark.parametrize("field", ["dryRun", "force"])
+def test_a_dry_run_or_a_force_column_is_refused_before_anything_starts_even_when_empty(field: str) -> None:
+    dry_run = run_defaults(reason="security_incident", dry_run=True)
+    csv = check_manifest("users.csv", f"username,{field}\nalice,false\nbob,\n".encode(), dry_run)
+    jsonl = check_manifest("users.jsonl", lines({"username": "alice", field: False}), dry_run)
+
+    assert not csv.ok
+    assert csv.listing(csv.errors)[0].startswith(f"users.csv:1: column {field}: ")
+    assert jsonl.listing(jsonl.errors)[0].startswith(f"users.jsonl:1: {field}: ")
+
+
 def test_a_first_row_that_is_not_a_header_is_reported_without_its_values() -> None:
     check = check_manifest("users.csv", b"alice@example.com,Alice\nbob@example.com,Bob\n", {})
 

@@ -5,10 +5,11 @@ from typing import Any
 import pytest
 
 from contracts.events import RESET_REQUESTED
+from reset_password.ledger import Ledger
 from reset_password.logic import ResetDependencies
 from reset_password.retry import Backoff, Deadline, RetryPolicy
 from reset_password.settings import ResetSettings
-from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryDeduplicator, RecordingAuditTrail
+from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryLedgerTable, RecordingAuditTrail
 
 POOL = "eu-west-1_TestPool1"
 UNCREATED_POOL = "eu-west-1_NeverMade1"  # allowed by the settings, but no such pool exists
@@ -36,12 +37,44 @@ def audit() -> RecordingAuditTrail:
     return RecordingAuditTrail()
 
 
+COOLDOWN_SECONDS = 3600
+LEASE_SECONDS = 30.0
+
+
+class Clock:
+    """The ledger's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def deps(cognito: FakeCognito, sleeps: list[float], audit: RecordingAuditTrail) -> ResetDependencies:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def table() -> InMemoryLedgerTable:
+    return InMemoryLedgerTable()
+
+
+@pytest.fixture
+def ledger(table: InMemoryLedgerTable, clock: Clock) -> Ledger:
+    return Ledger(table, cooldown_seconds=COOLDOWN_SECONDS, lease_seconds=LEASE_SECONDS, clock=clock)
+
+
+@pytest.fixture
+def deps(cognito: FakeCognito, sleeps: list[float], audit: RecordingAuditTrail, ledger: Ledger) -> ResetDependencies:
     return ResetDependencies(
         directory=cognito,
         settings=ResetSettings(default_user_pool_id=POOL, allowed_user_pool_ids=frozenset({POOL, UNCREATED_POOL})),
-        dedupe=InMemoryDeduplicator(),
+        ledger=ledger,
         audit=audit,
         backoff=Backoff(policy=RetryPolicy(max_attempts=4, base_delay=0.1), sleep=sleeps.append, jitter=lambda: 1.0),
     )

@@ -3,12 +3,14 @@ tests assert on the state of the pool (user status, codes sent), not on which me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from reset_password.audit import audit_detail
-from reset_password.dedupe import Attempt, Memory, Outcome
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
+from reset_password.ledger import LedgerUnavailable
 from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
 
@@ -21,6 +23,10 @@ class FakeUser:
     status: str = "CONFIRMED"
     sessions: int = 1
     codes_sent: list[dict[str, str]] = field(default_factory=list)
+    last_modified: float = 1_000_000.0  # UserLastModifiedDate, epoch seconds
+
+    def directory_user(self) -> DirectoryUser:
+        return DirectoryUser(self.username, self.enabled, self.status, dict(self.attributes), self.last_modified)
 
 
 class FakeCognito:
@@ -31,6 +37,7 @@ class FakeCognito:
         self.calls: list[str] = []
         self._failures: dict[str, list[CognitoError | None]] = {}
         self._lost_answers: dict[str, list[CognitoError]] = {}
+        self._clock = itertools.count(1)  # every change of a user moves its UserLastModifiedDate forward
 
     def add_user(
         self, pool: str, username: str, attributes: dict[str, str], enabled: bool = True, status: str = "CONFIRMED"
@@ -72,13 +79,13 @@ class FakeCognito:
         for user in users:
             alias = user.attributes.get("email") if user.attributes.get("email_verified") == "true" else None
             if wanted in (user.username.lower(), (alias or "").lower()):
-                return DirectoryUser(user.username, user.enabled, user.status, dict(user.attributes))
+                return user.directory_user()
         raise CognitoError("UserNotFoundException", "User does not exist.")
 
     def find_users(self, user_pool_id: str, attribute: LookupAttribute, value: str) -> list[DirectoryUser]:
         users = self._enter("find_users", user_pool_id).values()
         matches = [u for u in users if u.attributes.get(attribute) == value]
-        return [DirectoryUser(u.username, u.enabled, u.status, dict(u.attributes)) for u in matches[:2]]
+        return [user.directory_user() for user in matches[:2]]
 
     def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
         users = self._enter("reset_password", user_pool_id)
@@ -94,7 +101,9 @@ class FakeCognito:
                 "InvalidParameterException",
                 "Cannot reset password for the user as there is no registered/verified email or phone_number",
             )
+        # Also for a user who is RESET_REQUIRED already: a new code is sent and the user's record moves.
         user.status = "RESET_REQUIRED"
+        user.last_modified += next(self._clock)
         user.codes_sent.append(dict(client_metadata))
         self._answer("reset_password")
 
@@ -105,28 +114,49 @@ class FakeCognito:
         users[username].sessions = 0
 
 
-class InMemoryDeduplicator:
-    """Same rules as the DynamoDB one: an attempt that returns is remembered, one that raises leaves nothing (the
-    clock never runs out here)."""
+class InMemoryLedgerTable:
+    """The ledger's table with DynamoDB's conditions (absent, or the token the writer names), and faults that can be
+    queued: `fail_next(n)` fails the next n calls before they act, `lose_next_answers(n)` lets the next n writes act and
+    then fail, as a dropped connection does."""
 
     def __init__(self) -> None:
-        self.remembered: dict[str, Attempt] = {}
-        self.memories: dict[str, Memory] = {}  # how long each key would be kept
-        self.invocations: list[object] = []
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls = 0
+        self._failures = 0
+        self._lost_answers = 0
 
-    def register_invocation(self, context: object) -> None:
-        self.invocations.append(context)
+    def fail_next(self, times: int = 1) -> None:
+        self._failures += times
 
-    def once(self, key: str, attempt: Callable[[], Attempt], memory: Memory = Memory.COOLDOWN) -> Outcome:
-        if key in self.remembered:
-            return Outcome(self.remembered[key], replayed=True)
-        self.remembered[key] = attempt()
-        self.memories[key] = memory
-        return Outcome(self.remembered[key])
+    def lose_next_answers(self, times: int = 1) -> None:
+        self._lost_answers += times
 
-    def forget(self, key: str, memory: Memory = Memory.COOLDOWN) -> None:
-        self.remembered.pop(key, None)
-        self.memories.pop(key, None)
+    def _enter(self) -> None:
+        self.calls += 1
+        if self._failures:
+            self._failures -= 1
+            raise LedgerUnavailable("InternalServerError")
+
+    def read(self, key: str) -> dict[str, Any] | None:
+        self._enter()
+        item = self.items.get(key)
+        return None if item is None else dict(item)
+
+    def write(self, key: str, item: Mapping[str, Any], *, token: str, expires: int, replacing: str | None) -> bool:
+        self._enter()
+        current = self.items.get(key)
+        if (current is None and replacing is not None) or (current is not None and current["token"] != replacing):
+            return False
+        self.items[key] = {**item, "token": token, "expiration": expires}
+        if self._lost_answers:
+            self._lost_answers -= 1
+            raise LedgerUnavailable("ReadTimeoutError")
+        return True
+
+    def delete(self, key: str, *, token: str) -> None:
+        self._enter()
+        if self.items.get(key, {}).get("token") == token:
+            del self.items[key]
 
 
 class RecordingAuditTrail:

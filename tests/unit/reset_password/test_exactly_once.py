@@ -14,7 +14,7 @@ from reset_password.logic import ResetDependencies, reset_user
 from reset_password.outcomes import TransientResetError
 from reset_password.requests import ResetRequest
 from reset_password.retry import Deadline
-from tests.unit.reset_password.conftest import POOL
+from tests.unit.reset_password.conftest import LEASE_SECONDS, POOL, Clock
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ def test_what_cognito_would_refuse_is_found_without_spending_a_reset_call(
     assert cognito.calls == ["get_user"]  # no AdminResetUserPassword: the account-recovery quota is not spent
 
 
-@pytest.mark.parametrize("code", ["InternalErrorException", "NetworkError", "UnexpectedLambdaException"])
-def test_an_answer_lost_after_cognito_reset_the_user_is_not_followed_by_a_second_code(
+@pytest.mark.parametrize("code", ["InternalErrorException", "UnexpectedLambdaException"])
+def test_an_error_answered_after_cognito_reset_the_user_is_not_followed_by_a_second_code(
     deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, code: str
 ) -> None:
     cognito.lose_answer("reset_password", code)
@@ -78,6 +78,24 @@ def test_an_answer_lost_after_cognito_reset_the_user_is_not_followed_by_a_second
     assert (result.status, result.replayed) == (ResetStatus.RESET, False)
     assert len(alice.codes_sent) == 1
     assert cognito.calls == ["get_user", "reset_password", "get_user"]  # the pool read before any second call
+
+
+def test_an_answer_that_never_came_is_judged_by_a_later_attempt_once_cognito_cannot_be_acting(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, clock: Clock
+) -> None:
+    cognito.lose_answer("reset_password", "NetworkError")  # Cognito reset alice; the connection dropped
+
+    with pytest.raises(TransientResetError, match="NetworkError"):
+        reset_user(request(username="alice"), deps, deadline)
+    # Straight away, Cognito might still be at work on that call: nothing is sent, nothing is read.
+    with pytest.raises(TransientResetError, match="holds the user's claim"):
+        reset_user(request(username="alice"), deps, deadline)
+    clock.advance(LEASE_SECONDS)
+    retried = reset_user(request(username="alice"), deps, deadline)
+
+    assert (retried.status, retried.replayed) == (ResetStatus.RESET, True)
+    assert len(alice.codes_sent) == 1
+    assert cognito.calls.count("reset_password") == 1
 
 
 def test_an_answer_lost_before_cognito_acted_is_sent_again(
@@ -95,12 +113,13 @@ def test_an_answer_lost_before_cognito_acted_is_sent_again(
 def test_when_the_pool_cannot_be_read_in_time_the_retry_reads_it_first_and_sends_nothing_again(
     deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
 ) -> None:
-    cognito.lose_answer("reset_password", "NetworkError")
+    cognito.lose_answer("reset_password", "InternalErrorException")
     cognito.fail("get_user", "NetworkError", times=4, after=1)  # the lookup works, then every read of the pool fails
-    with pytest.raises(TransientResetError, match="answer was lost"):
+    with pytest.raises(TransientResetError, match="NetworkError persisted"):
         reset_user(request(username="alice"), deps, deadline)
     assert len(alice.codes_sent) == 1
 
+    # Cognito answered (with an error): it is done with the call, so the retry may read the pool at once.
     retried = reset_user(request(username="alice"), deps, deadline)
 
     assert (retried.status, retried.replayed) == (ResetStatus.RESET, True)
@@ -116,7 +135,8 @@ def test_a_batch_stops_before_the_deadline_and_its_retry_finishes_it_without_a_s
         "BatchInput": {"requestId": "run-1"},
         "Items": [{"username": "alice"}, {"username": "bob"}, {"username": "carol"}],
     }
-    remaining = iter([10.0] * 6 + [1.0] * 100)  # alice's item has time; then the invocation is inside its reserve
+    # alice's item has time; once her code is sent, the invocation is inside its reserve
+    remaining = (1.0 if alice.codes_sent else 10.0 for _ in iter(int, 1))
 
     with pytest.raises(TransientResetError, match="2 of 3 items unfinished"):
         handle_invocation(batch, cast("LambdaContext", SlowContext(remaining)), deps)

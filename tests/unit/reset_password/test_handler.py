@@ -66,6 +66,8 @@ def test_a_direct_request_returns_the_result_contract(invoke: Any, alice: FakeUs
         "detail": None,
         "replayed": False,
         "reference": None,
+        "forced": False,
+        "lastReset": None,
     }
 
 
@@ -123,6 +125,8 @@ def test_an_eventbridge_event_is_handled_and_audited(invoke: Any, alice: FakeUse
             "requestId": None,
             "replayed": False,
             "reference": None,
+            "forced": False,
+            "lastReset": None,
             "clientMetadataKeys": ["reason", "reference"],
         }
     ]

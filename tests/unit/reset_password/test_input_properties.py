@@ -23,13 +23,14 @@ from hypothesis import strategies as st
 from contracts.events import RESET_REQUESTED
 from contracts.results import FailureReason, ResetStatus
 from reset_password.handler import build_handler
+from reset_password.ledger import Ledger
 from reset_password.logic import ResetDependencies
 from reset_password.requests import REQUEST_FIELDS
 from reset_password.retry import Backoff, RetryPolicy
 from reset_password.settings import ResetSettings
 from tests.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import POOL, UNCREATED_POOL
-from tests.unit.reset_password.fakes import FakeCognito, InMemoryDeduplicator, RecordingAuditTrail
+from tests.unit.reset_password.fakes import FakeCognito, InMemoryLedgerTable, RecordingAuditTrail
 
 MARKER = "\u2603"  # SNOWMAN: a symbol (So), so it is also allowed inside a username, a requestId or an e-mail
 # Distinctive values without MARKER: must never come back from a refused request either (an e-mail as a pool id).
@@ -205,7 +206,7 @@ def fresh_dependencies() -> ResetDependencies:
     return ResetDependencies(
         directory=cognito,
         settings=ResetSettings(default_user_pool_id=POOL, allowed_user_pool_ids=frozenset({POOL, UNCREATED_POOL})),
-        dedupe=InMemoryDeduplicator(),
+        ledger=Ledger(InMemoryLedgerTable(), cooldown_seconds=3600, lease_seconds=30.0),
         audit=RecordingAuditTrail(),
         backoff=Backoff(policy=RetryPolicy(max_attempts=2, base_delay=0.0), sleep=lambda _: None, jitter=lambda: 1.0),
     )

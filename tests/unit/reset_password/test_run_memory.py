@@ -1,5 +1,6 @@
-"""A bulk run's resets (contracts.bulk): remembered for as long as the run can be redriven and apart from single
-requests; one code per user in a run; a row cannot choose its run; CSV rows read as requests. Over the fakes."""
+"""A bulk run's resets (contracts.bulk): one code per user in a run whatever its rows say, a retry of a row (a batch
+retry, a redrive) replays what the row did for as long as the run can be redriven, a row cannot choose its run or turn
+the run's dry run off, CSV rows read as requests. Over the fakes."""
 
 from __future__ import annotations
 
@@ -7,31 +8,29 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from reset_password.dedupe import Memory, dedupe_key
+from contracts.bulk import RUN_MEMORY_SECONDS
 from reset_password.handler import handle_invocation
 from reset_password.logic import ResetDependencies
 from tests.lambda_context import LambdaContext
-from tests.unit.reset_password.conftest import POOL
-from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryDeduplicator
+from tests.unit.reset_password.conftest import COOLDOWN_SECONDS, Clock
+from tests.unit.reset_password.fakes import FakeCognito, FakeUser
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
 
 @pytest.fixture
-def dedupe(deps: ResetDependencies) -> InMemoryDeduplicator:
-    assert isinstance(deps.dedupe, InMemoryDeduplicator)
-    return deps.dedupe
-
-
-@pytest.fixture
 def bob(cognito: FakeCognito) -> FakeUser:
-    return cognito.add_user(POOL, "bob", attributes={"email": "bob@example.com", "email_verified": "true"})
+    return cognito.add_user(
+        "eu-west-1_TestPool1", "bob", attributes={"email": "bob@example.com", "email_verified": "true"}
+    )
 
 
 @pytest.fixture
 def carol(cognito: FakeCognito) -> FakeUser:
-    return cognito.add_user(POOL, "carol", attributes={"email": "carol@example.com", "email_verified": "true"})
+    return cognito.add_user(
+        "eu-west-1_TestPool1", "carol", attributes={"email": "carol@example.com", "email_verified": "true"}
+    )
 
 
 def invoke(deps: ResetDependencies, event: object) -> dict[str, Any]:
@@ -43,114 +42,125 @@ def batch(run_id: str, *items: object, **defaults: object) -> dict[str, Any]:
     return {"Items": list(items), "BatchInput": {**defaults, "runId": run_id}}
 
 
-def test_a_runs_reset_is_remembered_for_the_run_under_the_runs_key(
-    deps: ResetDependencies, dedupe: InMemoryDeduplicator, alice: FakeUser
+def row(index: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """A manifest row as the workflow's ItemSelector hands it over: with its position in the manifest."""
+    return {"index": index, "row": fields}
+
+
+def test_the_same_user_twice_in_one_run_gets_one_code_and_the_repeat_reads_skipped(
+    deps: ResetDependencies, alice: FakeUser
 ) -> None:
-    invoke(deps, batch("r1", {"username": "alice", "requestId": "row-1"}))
+    results = invoke(deps, batch("r1", row(0, {"username": "alice"}), row(1, {"email": "alice@example.com"})))
 
-    assert dedupe.memories == {dedupe_key(POOL, alice.attributes["sub"], None, "r1"): Memory.RUN}
-
-
-def test_a_single_request_is_remembered_for_the_cooldown(
-    deps: ResetDependencies, dedupe: InMemoryDeduplicator, alice: FakeUser
-) -> None:
-    invoke(deps, {"username": "alice"})
-
-    assert dedupe.memories == {dedupe_key(POOL, alice.attributes["sub"], None): Memory.COOLDOWN}
-
-
-def test_a_single_request_after_a_runs_reset_is_not_skipped_by_the_runs_record(
-    deps: ResetDependencies, dedupe: InMemoryDeduplicator, alice: FakeUser
-) -> None:
-    in_run = invoke(deps, batch("r1", {"username": "alice"}))["results"][0]
-    single = invoke(deps, {"username": "alice"})
-
-    assert (in_run["status"], single["status"], single["duplicate"]) == ("reset", "reset", False)
-    assert len(alice.codes_sent) == 2
-    assert sorted(memory.value for memory in dedupe.memories.values()) == ["cooldown", "run"]
-
-
-def test_a_runs_reset_after_a_single_request_is_not_skipped_by_the_single_record(
-    deps: ResetDependencies, dedupe: InMemoryDeduplicator, alice: FakeUser
-) -> None:
-    single = invoke(deps, {"username": "alice"})
-    in_run = invoke(deps, batch("r1", {"username": "alice"}))["results"][0]
-
-    assert (single["status"], in_run["status"], in_run["duplicate"]) == ("reset", "reset", False)
-    assert len(alice.codes_sent) == 2
-    assert sorted(memory.value for memory in dedupe.memories.values()) == ["cooldown", "run"]
-
-
-def test_the_same_user_twice_in_one_run_gets_one_code(deps: ResetDependencies, alice: FakeUser) -> None:
-    rows = ({"username": "alice", "requestId": "row-1"}, {"email": "alice@example.com", "requestId": "row-2"})
-
-    results = invoke(deps, batch("r1", *rows))["results"]
-
-    assert [(r["username"], r["status"], r["duplicate"], r["requestId"]) for r in results] == [
-        ("alice", "reset", False, "row-1"),
-        ("alice", "skipped", True, "row-2"),
+    assert [(r["username"], r["status"], r["duplicate"]) for r in results["results"]] == [
+        ("alice", "reset", False),
+        ("alice", "skipped", True),
     ]
+    assert results["results"][1]["lastReset"]["runId"] == "r1"
     assert len(alice.codes_sent) == 1
 
 
 def test_the_same_user_in_two_batches_of_one_run_gets_one_code(deps: ResetDependencies, alice: FakeUser) -> None:
-    first = invoke(deps, batch("r1", {"username": "alice", "requestId": "row-1"}))["results"][0]
-    second = invoke(deps, batch("r1", {"username": "ALICE", "requestId": "row-900"}))["results"][0]
+    first = invoke(deps, batch("r1", row(0, {"username": "alice"})))["results"][0]
+    second = invoke(deps, batch("r1", row(900, {"username": "ALICE"})))["results"][0]
 
     assert (first["status"], second["status"], second["duplicate"]) == ("reset", "skipped", True)
     assert len(alice.codes_sent) == 1
 
 
-def test_a_batch_run_again_in_the_same_run_replays_what_it_did(deps: ResetDependencies, alice: FakeUser) -> None:
-    # What a redrive (or Step Functions' retry of the batch) does: the same batch, in the same run.
-    event = batch("r1", {"username": "alice", "requestId": "row-1"}, clientMetadata={"reason": "security_incident"})
+def test_a_batch_run_again_replays_each_row_long_after_the_users_window(
+    deps: ResetDependencies, alice: FakeUser, bob: FakeUser, clock: Clock
+) -> None:
+    # What a redrive (or Step Functions' retry of the batch) does: the same rows, in the same run, maybe days later.
+    event = batch("r1", row(0, {"username": "alice"}), row(1, {"username": "bob"}), clientMetadata={"reason": "x"})
 
-    first = invoke(deps, event)["results"][0]
-    again = invoke(deps, event)["results"][0]
+    first = invoke(deps, event)["results"]
+    clock.advance(COOLDOWN_SECONDS * 24)
+    again = invoke(deps, event)["results"]
+    clock.advance(RUN_MEMORY_SECONDS)
+    after_the_runs_memory = invoke(deps, event)["results"]
 
-    assert (first["status"], first["replayed"]) == ("reset", False)
-    assert (again["status"], again["replayed"], again["duplicate"]) == ("reset", True, False)
-    assert len(alice.codes_sent) == 1
+    assert [(r["status"], r["replayed"]) for r in first] == [("reset", False), ("reset", False)]
+    assert [(r["status"], r["replayed"], r["duplicate"]) for r in again] == [("reset", True, False)] * 2
+    assert [(r["status"], r["replayed"]) for r in after_the_runs_memory] == [("reset", False)] * 2
+    assert (len(alice.codes_sent), len(bob.codes_sent)) == (2, 2)
 
 
-def test_a_new_run_resets_the_user_again(deps: ResetDependencies, alice: FakeUser) -> None:
-    first = invoke(deps, batch("r1", {"username": "alice"}))["results"][0]
-    second = invoke(deps, batch("r2", {"username": "alice"}))["results"][0]
+def test_a_new_run_inside_the_users_window_sends_nothing_and_says_which_run_did(
+    deps: ResetDependencies, alice: FakeUser, clock: Clock
+) -> None:
+    invoke(deps, batch("r1", row(0, {"username": "alice"})))
+    clock.advance(240)  # the same manifest started again four minutes later
+    second = invoke(deps, batch("r2", row(0, {"username": "alice"})))["results"][0]
+    clock.advance(COOLDOWN_SECONDS)
+    third = invoke(deps, batch("r3", row(0, {"username": "alice"})))["results"][0]
 
-    assert (first["status"], second["status"], second["replayed"]) == ("reset", "reset", False)
+    assert (second["status"], second["duplicate"], second["lastReset"]["runId"]) == ("skipped", True, "r1")
+    assert (third["status"], third["replayed"]) == ("reset", False)  # the window is over: a new decision
     assert len(alice.codes_sent) == 2
 
 
-@pytest.mark.parametrize("row_run_id", ["r2", "r1", "not a run id"])
-def test_a_row_that_sets_its_run_is_refused_while_the_other_rows_run(
-    deps: ResetDependencies, dedupe: InMemoryDeduplicator, alice: FakeUser, bob: FakeUser, carol: FakeUser,
-    row_run_id: str,
-) -> None:  # fmt: skip
-    event = batch("r1", {"username": "alice"}, {"username": "bob", "runId": row_run_id}, {"username": "carol"})
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("runId", "r2"), ("runId", "r1"), ("runId", "not a run id"), ("dryRun", False), ("dryRun", "false"),
+     ("dryRun", True), ("force", True)],
+)  # fmt: skip
+def test_a_row_that_sets_what_only_the_run_sets_is_refused_while_the_other_rows_run(  # noqa: PLR0913
+    deps: ResetDependencies, alice: FakeUser, bob: FakeUser, carol: FakeUser, field: str, value: object
+) -> None:
+    event = batch(
+        "r1",
+        row(0, {"username": "alice"}),
+        row(1, {"username": "bob", field: value}),
+        row(2, {"username": "carol"}),
+        dryRun=True,
+    )
 
     result = invoke(deps, event)
 
     alice_result, bob_result, carol_result = result["results"]
     assert (bob_result["status"], bob_result["reason"]) == ("failed", "INVALID_REQUEST")
-    assert bob_result["detail"].startswith("runId:")
-    assert (alice_result["status"], carol_result["status"]) == ("reset", "reset")
-    assert (len(alice.codes_sent), len(bob.codes_sent), len(carol.codes_sent)) == (1, 0, 1)
-    assert result["counts"] == {"reset": 2, "failed": 1}
-    assert set(dedupe.memories.values()) == {Memory.RUN}
+    assert bob_result["detail"].startswith(f"{field}:")
+    assert (alice_result["status"], carol_result["status"]) == ("dry_run", "dry_run")
+    # A dry run sends nothing, whatever a row says.
+    assert (alice.codes_sent, bob.codes_sent, carol.codes_sent) == ([], [], [])
+    assert result["counts"] == {"dry_run": 2, "failed": 1}
 
 
-def test_an_empty_run_id_cell_is_an_absent_field_not_a_refusal(deps: ResetDependencies, alice: FakeUser) -> None:
-    result = invoke(deps, batch("r1", {"username": "alice", "runId": ""}))["results"][0]
+def test_a_run_whose_defaults_force_is_refused_row_by_row(deps: ResetDependencies, alice: FakeUser) -> None:
+    result = invoke(deps, batch("r1", row(0, {"username": "alice"}), force=True))["results"][0]
 
-    assert result["status"] == "reset"
+    assert (result["status"], result["reason"]) == ("failed", "INVALID_REQUEST")
+    assert result["detail"].startswith("force:")
+    assert alice.codes_sent == []
+
+
+def test_an_empty_cell_of_a_run_only_field_is_an_absent_field_not_a_refusal(
+    deps: ResetDependencies, alice: FakeUser
+) -> None:
+    result = invoke(deps, batch("r1", row(0, {"username": "alice", "runId": "", "dryRun": "", "force": ""})))
+
+    assert result["results"][0]["status"] == "reset"
+
+
+def test_a_bare_row_without_its_position_is_still_one_code_per_user(deps: ResetDependencies, alice: FakeUser) -> None:
+    event = batch("r1", {"username": "alice"}, {"username": "alice"})
+
+    results = invoke(deps, event)["results"]
+    again = invoke(deps, event)["results"]
+
+    # Without positions, two identical rows are one request: the second replays the first.
+    assert [r["status"] for r in results] == ["reset", "reset"]
+    assert [r["replayed"] for r in again] == [True, True]
+    assert len(alice.codes_sent) == 1
 
 
 def test_a_csv_row_is_read_as_a_request_with_its_metadata_columns_in_client_metadata(
     deps: ResetDependencies, alice: FakeUser
 ) -> None:
-    row = {"username": "alice", "email": "", "reason": "security_incident", "globalSignOut": "true"}
+    fields = {"username": "alice", "email": "", "reason": "security_incident", "globalSignOut": "true"}
 
-    result = invoke(deps, batch("r1", row, clientMetadata={"reason": "policy_rotation", "locale": "de-AT"}))
+    result = invoke(deps, batch("r1", row(0, fields), clientMetadata={"reason": "policy_rotation", "locale": "de-AT"}))
 
     (only,) = result["results"]
     assert (only["username"], only["status"], only["signedOut"]) == ("alice", "reset", True)

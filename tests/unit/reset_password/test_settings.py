@@ -14,7 +14,7 @@ def test_the_default_pool_alone_is_the_allowlist() -> None:
     assert settings.allowed_user_pool_ids == frozenset({"eu-west-1_Pool1"})
     assert (settings.idempotency_table_name, settings.cooldown_seconds, settings.audit_event_bus_name) == (
         None,
-        900,
+        3600,
         None,
     )
 
@@ -43,7 +43,7 @@ def test_an_allowlist_without_a_default_pool() -> None:
             {env.USER_POOL_ID: "eu-west-1_A1", env.ALLOWED_USER_POOL_IDS: "eu-west-1_B2"},
             "USER_POOL_ID: the default pool",
         ),
-        ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "0"}, "COOLDOWN_SECONDS:"),
+        ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "-1"}, "COOLDOWN_SECONDS:"),
         ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "15m"}, "COOLDOWN_SECONDS:"),
         ({env.USER_POOL_ID: "eu-west-1_A1", env.COOLDOWN_SECONDS: "86401"}, "COOLDOWN_SECONDS:"),
     ],
@@ -61,7 +61,7 @@ def test_every_bad_variable_is_named_at_once() -> None:
 
     assert str(raised.value) == (
         "USER_POOL_ID: 'bad' is not a user pool id (like eu-west-1_AbC123xyz); "
-        "COOLDOWN_SECONDS: must be a whole number of seconds from 1 to 86400"
+        "COOLDOWN_SECONDS: must be a whole number of seconds from 0 (off) to 86400"
     )
 
 
@@ -74,6 +74,6 @@ def test_blank_variables_count_as_unset_and_the_settings_are_frozen() -> None:
         "eu-west-1_A1",
         frozenset({"eu-west-1_A1"}),
     )
-    assert settings.cooldown_seconds == 900
+    assert settings.cooldown_seconds == 3600  # at least a code's life
     with pytest.raises(ValidationError):
         settings.cooldown_seconds = 1
