@@ -184,7 +184,7 @@ def test_force_from_an_event_is_refused_naming_the_field(deps: ResetDependencies
 
 @pytest.mark.parametrize("before", [False, True], ids=["after Cognito answered", "before the call"])
 @pytest.mark.parametrize("status", ["CONFIRMED", "RESET_REQUIRED"])
-def test_a_crashed_attempts_claim_outlives_it_and_the_retry_asks_the_pool(  # noqa: PLR0913
+def test_a_crashed_attempts_claim_outlives_it_and_the_retry_asks_the_pool(
     deps: ResetDependencies,
     cognito: FakeCognito,
     alice: FakeUser,

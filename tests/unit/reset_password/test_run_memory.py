@@ -105,7 +105,7 @@ def test_a_new_run_inside_the_users_window_sends_nothing_and_says_which_run_did(
     [("runId", "r2"), ("runId", "r1"), ("runId", "not a run id"), ("dryRun", False), ("dryRun", "false"),
      ("dryRun", True), ("force", True)],
 )  # fmt: skip
-def test_a_row_that_sets_what_only_the_run_sets_is_refused_while_the_other_rows_run(  # noqa: PLR0913
+def test_a_row_that_sets_what_only_the_run_sets_is_refused_while_the_other_rows_run(
     deps: ResetDependencies, alice: FakeUser, bob: FakeUser, carol: FakeUser, field: str, value: object
 ) -> None:
     event = batch(
