@@ -18,11 +18,13 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
 
 from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
@@ -200,6 +202,12 @@ def _attributes(user: Any, status: object) -> dict[str, str]:
     }
 
 
+def _later_than(moment: datetime) -> datetime:
+    """Now (moto keeps naive UTC times), and at least a millisecond (the API's precision) after `moment`: a change is
+    always seen to move it."""
+    return max(utcnow(), moment + timedelta(milliseconds=1))
+
+
 @contextmanager
 def usernames_resolved_as_cognito_does() -> Iterator[None]:
     """A name given to an admin call (AdminGetUser, AdminResetUserPassword, ...) finds the user as Cognito finds it:
@@ -240,8 +248,12 @@ def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipi
         pool_id, username = response._get_param("UserPoolId"), response._get_param("Username")
         backend = response.backend
         user = backend.admin_get_user(pool_id, username)
-        status_before = user.status
+        status_before, modified_before = user.status, user.last_modified_date
         result = original_admin_reset(response)  # moto's checks and the status change (raises as Cognito would)
+        # Cognito resets a user who is RESET_REQUIRED already too (a new code), where moto does nothing; either way the
+        # user's record changes and UserLastModifiedDate moves (API Reference, AdminResetUserPassword; AdminGetUser's
+        # UserLastModifiedDate): how a caller that lost the answer tells whether the reset happened.
+        user.last_modified_date = _later_than(modified_before)
         event = forgot_password_event(
             region=response.region,
             pool_id=pool_id,
@@ -252,7 +264,7 @@ def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipi
         try:
             trigger.send_code(backend.describe_user_pool(pool_id), user, event)
         except JsonRESTError:
-            user.status = status_before  # the reset did not happen
+            user.status, user.last_modified_date = status_before, modified_before  # the reset did not happen
             raise
         return result
 

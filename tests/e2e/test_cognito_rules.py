@@ -96,3 +96,26 @@ def test_the_trigger_is_told_how_the_pool_it_serves_confirms_a_sign_up(
 
     option = pool["VerificationMessageTemplate"]["DefaultEmailOption"]
     assert system.stack.environment[env.EMAIL_VERIFICATION_OPTION] == option == CONFIRM_WITH_CODE
+
+
+def test_admin_reset_user_password_moves_the_users_last_modified_time_and_resets_a_reset_required_user_again(
+    system: LocalSystem,
+) -> None:
+    """API Reference, AdminResetUserPassword: Cognito sends a new code whatever the user's resettable status, and the
+    change moves AdminGetUser's UserLastModifiedDate, also for a user who was RESET_REQUIRED already (moto leaves such a
+    user untouched and keeps the time). The reset function tells an earlier call that lost its answer by exactly
+    this."""
+    pool, cognito = system.stack.user_pool_id, system.cognito
+
+    def modified() -> object:
+        return cognito.admin_get_user(UserPoolId=pool, Username="lena")["UserLastModifiedDate"]
+
+    before = modified()
+    cognito.admin_reset_user_password(UserPoolId=pool, Username="lena")
+    after_first = modified()
+    cognito.admin_reset_user_password(UserPoolId=pool, Username="lena")
+    after_second = modified()
+
+    assert before < after_first < after_second  # type: ignore[operator]
+    assert system.user_status("lena") == "RESET_REQUIRED"
+    assert [message.username for message in system.outbox.messages] == ["lena", "lena"]

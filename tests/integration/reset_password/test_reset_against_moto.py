@@ -114,7 +114,7 @@ def test_a_batch_with_mixed_outcomes(deployment: Deployment) -> None:
                 {"username": "alice"},
                 {"username": "bob"},
                 {"username": "ghost"},
-                {"email": "carol@example.com", "dryRun": True},
+                {"email": "carol@example.com", "dryRun": False},  # a row cannot choose: refused, nothing sent
                 {"username": "x" * 200},
             ],
         }
@@ -124,10 +124,12 @@ def test_a_batch_with_mixed_outcomes(deployment: Deployment) -> None:
         ("alice", "reset", None),
         ("bob", "failed", "USER_DISABLED"),
         ("ghost", "failed", "USER_NOT_FOUND"),
-        ("carol", "dry_run", None),
+        (None, "failed", "INVALID_REQUEST"),
         (None, "failed", "INVALID_REQUEST"),
     ]
-    assert result["counts"] == {"reset": 1, "failed": 3, "dry_run": 1}
+    assert result["results"][3]["detail"].startswith("dryRun:")
+    assert result["counts"] == {"reset": 1, "failed": 4}
+    assert user_status(deployment.cognito, deployment.pool_id, "carol") == "CONFIRMED"
     statuses = {u: user_status(deployment.cognito, deployment.pool_id, u) for u in ("alice", "bob", "carol")}
     assert statuses == {"alice": "RESET_REQUIRED", "bob": "CONFIRMED", "carol": "CONFIRMED"}
 
