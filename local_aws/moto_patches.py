@@ -21,7 +21,7 @@ from unittest import mock
 
 from moto import settings
 from moto.awslambda.models import LambdaBackend
-from moto.cognitoidp.models import CognitoIdpUserPool
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
@@ -121,6 +121,13 @@ ADMIN_RESET_USER_PASSWORD: Final = MotoPatch(
     reason="moto resets the user but never calls triggers: after moto's own checks, the pool's CustomMessage trigger "
     "is called as Cognito calls it (wiring/cognito.py)",
 )
+ADMIN_RESET_MOVES_THE_USER: Final = MotoPatch(
+    CognitoIdpBackend,
+    "admin_reset_user_password",
+    "(self, user_pool_id: 'str', username: 'str') -> 'None'",
+    reason="moto leaves a RESET_REQUIRED user untouched and never moves UserLastModifiedDate on a reset; Cognito "
+    "resets the user (a new code) and the user's record moves: every local account plays that (wiring/cognito.py)",
+)
 FORGOT_PASSWORD: Final = MotoPatch(
     CognitoIdpResponse,
     "forgot_password",
@@ -157,6 +164,7 @@ PATCHES: Final = (
     EXECUTE_STATE_MACHINES,
     RULE_SEND_TO_TARGETS,
     ADMIN_RESET_USER_PASSWORD,
+    ADMIN_RESET_MOVES_THE_USER,
     FORGOT_PASSWORD,
     USER_LOOKUP,
     LIST_MAP_RUNS,

@@ -60,8 +60,11 @@ def running_local_aws() -> Iterator[LocalAws]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them.
-        with moto_patches.EXECUTE_STATE_MACHINES.applied(True):
+        # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them; Cognito
+        # changes a user on every reset as AWS does (imported here: the wiring itself builds on this module).
+        from local_aws.wiring.cognito import users_changed_as_cognito_does  # noqa: PLC0415
+
+        with moto_patches.EXECUTE_STATE_MACHINES.applied(True), users_changed_as_cognito_does():
             host, port = server.get_host_and_port()
             aws = LocalAws(endpoint_url=f"http://{host}:{port}")
             aws.reset()  # moto keeps its state per process, not per server: every local account starts empty

@@ -209,6 +209,24 @@ def _later_than(moment: datetime) -> datetime:
 
 
 @contextmanager
+def users_changed_as_cognito_does() -> Iterator[None]:
+    """AdminResetUserPassword changes the user whatever its resettable status: Cognito resets a user who is
+    RESET_REQUIRED already too (a new code goes out), where moto does nothing; either way the user's record changes and
+    UserLastModifiedDate moves (API Reference, AdminResetUserPassword; AdminGetUser, UserLastModifiedDate). A caller
+    that lost the answer tells by exactly this whether the reset happened. Every local account plays it (server.py)."""
+    original = moto_patches.ADMIN_RESET_MOVES_THE_USER.original()
+
+    def admin_reset_user_password(backend: Any, user_pool_id: str, username: str) -> None:
+        user = backend.admin_get_user(user_pool_id, username)
+        modified_before = user.last_modified_date
+        original(backend, user_pool_id, username)  # moto's checks (raises as Cognito would)
+        user.last_modified_date = _later_than(modified_before)
+
+    with moto_patches.ADMIN_RESET_MOVES_THE_USER.applied(admin_reset_user_password):
+        yield
+
+
+@contextmanager
 def usernames_resolved_as_cognito_does() -> Iterator[None]:
     """A name given to an admin call (AdminGetUser, AdminResetUserPassword, ...) finds the user as Cognito finds it:
     in any case where the pool's UsernameConfiguration has CaseSensitive false (API Reference,
@@ -249,11 +267,7 @@ def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipi
         backend = response.backend
         user = backend.admin_get_user(pool_id, username)
         status_before, modified_before = user.status, user.last_modified_date
-        result = original_admin_reset(response)  # moto's checks and the status change (raises as Cognito would)
-        # Cognito resets a user who is RESET_REQUIRED already too (a new code), where moto does nothing; either way the
-        # user's record changes and UserLastModifiedDate moves (API Reference, AdminResetUserPassword; AdminGetUser's
-        # UserLastModifiedDate): how a caller that lost the answer tells whether the reset happened.
-        user.last_modified_date = _later_than(modified_before)
+        result = original_admin_reset(response)  # moto's checks and the change (raises as Cognito would)
         event = forgot_password_event(
             region=response.region,
             pool_id=pool_id,

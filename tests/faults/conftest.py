@@ -22,6 +22,10 @@ BUDGET_SECONDS: Final = 4.0
 TIMEOUTS: Final = Timeouts(connect=0.2, read=0.3)
 # A stall only has to outlast the client's read timeout.
 STALL_SECONDS: Final = 2 * TIMEOUTS.read
+# How long a claim's owner may still be calling Cognito. Deployed: one call and the 15 s Cognito may still act on it
+# (reset_password/ledger.py). Here Cognito (moto behind the proxy) acts within the call or never (the proxy forwards
+# nothing late), so a few calls' time is the same margin.
+CLAIM_LEASE_SECONDS: Final = 3 * TIMEOUTS.per_call
 # Concurrent executions (the moto server and the proxy are threaded; this machine has two cores).
 WORKERS: Final = 6
 DEFAULT_SEED: Final = 20261123

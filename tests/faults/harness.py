@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from contracts import environment as env
+from contracts.environment import DEFAULT_COOLDOWN_SECONDS
 from contracts.results import ResetStatus
 from reset_password import handler
 from reset_password.clients import AwsClients, Timeouts
@@ -217,6 +218,7 @@ class Deployment:
     timeouts: Timeouts
     budget_seconds: float
     seed: int
+    claim_lease_seconds: float
 
     @classmethod
     def of(
@@ -228,7 +230,8 @@ class Deployment:
         budget_seconds: float,
         timeouts: Timeouts,
         seed: int,
-        cooldown_seconds: int = 900,
+        claim_lease_seconds: float,
+        cooldown_seconds: int = DEFAULT_COOLDOWN_SECONDS,
     ) -> Deployment:
         return cls(
             function_environment={
@@ -241,6 +244,7 @@ class Deployment:
             timeouts=timeouts,
             budget_seconds=budget_seconds,
             seed=seed,
+            claim_lease_seconds=claim_lease_seconds,
         )
 
 
@@ -259,7 +263,10 @@ class ResetFunction:
         backoff = Backoff(jitter=seeded(self.deployment.seed, "container", index).random)
         clients = AwsClients.create(timeouts=self.deployment.timeouts)
         dependencies = handler.dependencies_from_environment(
-            self.deployment.function_environment, backoff=backoff, clients=clients
+            self.deployment.function_environment,
+            backoff=backoff,
+            clients=clients,
+            claim_lease_seconds=self.deployment.claim_lease_seconds,
         )
         return handler.build_handler(lambda: dependencies)
 

@@ -17,7 +17,7 @@ from typing import Final
 import pytest
 
 from contracts.results import TRANSIENT_RESET_ERROR
-from tests.faults.conftest import BUDGET_SECONDS, TABLE_NAME, TIMEOUTS, Pool
+from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, TABLE_NAME, TIMEOUTS, Pool
 from tests.faults.harness import (
     COGNITO_ENDPOINT,
     Deployment,
@@ -56,6 +56,7 @@ def test_concurrent_duplicates_from_separate_processes_reach_cognito_once(
             budget_seconds=BUDGET_SECONDS,
             timeouts=TIMEOUTS,
             seed=seed,
+            claim_lease_seconds=CLAIM_LEASE_SECONDS,
         )
         jobs = [
             ProcessExecution(deployment, workflow, request, f"process-{index}", tmp_path / f"process-{index}.log")

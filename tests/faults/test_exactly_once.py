@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from local_aws.server import LocalAws
-from tests.faults.conftest import BUDGET_SECONDS, STALL_SECONDS, TIMEOUTS, WORKERS, Pool
+from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, STALL_SECONDS, TIMEOUTS, WORKERS, Pool
 from tests.faults.harness import (
     COGNITO_ENDPOINT,
     DYNAMODB_ENDPOINT,
@@ -113,6 +113,7 @@ def _run(
             budget_seconds=BUDGET_SECONDS,
             timeouts=TIMEOUTS,
             seed=seed,
+            claim_lease_seconds=CLAIM_LEASE_SECONDS,
         )
         started = time.monotonic()
         with function_output(log):

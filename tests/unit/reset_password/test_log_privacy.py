@@ -36,13 +36,25 @@ LINK = "https://reset.example.com/zq7-link-path"
 CODE = "zq7-code-913377"  # a reset code never passes through the function; here it rides in Cognito's error texts
 REFUSED_POOL = "zq7.pool@mail.example"  # an e-mail where the pool id should be
 REFUSED_WELL_FORMED_POOL = "eu-west-1_Zq7Refused"  # a pool id that is fine, in a request refused for another reason
+NOT_ALLOWED_POOL = "eu-west-1_zq7NotAllowed"  # a well-formed pool id that is not on the allowlist
 UNKNOWN_FIELD = "zq7.field@mail.example"
 BOB, CAROL, DAVE, GHOST = "zq7-bob-username", "zq7-carol-username", "zq7-dave-username", "zq7-ghost-username"
 SHARED_EMAIL = "zq7.shared@mail.example"
 SURROGATE_USERNAME = "zq7-\ud800-username"
 SECRETS = (
     *(USERNAME, EMAIL, PHONE, SUB, REQUEST_ID, REFERENCE, TICKET, LINK, CODE),
-    *(REFUSED_POOL, REFUSED_WELL_FORMED_POOL, UNKNOWN_FIELD, BOB, CAROL, DAVE, GHOST, SHARED_EMAIL, SURROGATE_USERNAME),
+    *(
+        REFUSED_POOL,
+        REFUSED_WELL_FORMED_POOL,
+        NOT_ALLOWED_POOL,
+        UNKNOWN_FIELD,
+        BOB,
+        CAROL,
+        DAVE,
+        GHOST,
+        SHARED_EMAIL,
+        SURROGATE_USERNAME,
+    ),
     "zq7",  # the common stem: no part of any of them either
 )
 METADATA = {"reason": "security_incident", "locale": "de-AT", "reference": REFERENCE, "ticket": TICKET, "link": LINK}
@@ -102,9 +114,7 @@ SCENARIOS: dict[str, Scenario] = {
     "disabled": Scenario(({**FULL, "username": CAROL},), (FAILED, FailureReason.USER_DISABLED)),
     "user-state": Scenario(({**FULL, "username": DAVE},), (FAILED, FailureReason.INVALID_USER_STATE)),
     "no-verified-contact": Scenario(({**FULL, "username": BOB},), (FAILED, FailureReason.NO_VERIFIED_CONTACT)),
-    "pool-not-allowed": Scenario(
-        ({**FULL, "userPoolId": "eu-west-1_NotAllowed1"},), (FAILED, FailureReason.POOL_NOT_ALLOWED)
-    ),
+    "pool-not-allowed": Scenario(({**FULL, "userPoolId": NOT_ALLOWED_POOL},), (FAILED, FailureReason.POOL_NOT_ALLOWED)),
     "pool-not-found": Scenario(({**FULL, "userPoolId": UNCREATED_POOL},), (FAILED, FailureReason.POOL_NOT_FOUND)),
     "trigger-rejected": Scenario(
         (FULL,),
