@@ -300,7 +300,7 @@ class _Reset:
     def _decide(self, record: UserRecord | None, result: ResetResult) -> ResetResult | None:
         """What the user's record means for this request; None when another writer changed it first (read again)."""
         if record is not None and record.state is Entry.CLAIMED:
-            if self.ledger.clock() < record.lease_until:
+            if not self._lease_over(record):
                 raise TransientResetError("another invocation holds the user's claim and may be calling Cognito")
             verdict = self._pool_says(record)
             if verdict is Verdict.NOT_ACTED:
@@ -327,6 +327,17 @@ class _Reset:
             return replace(result, status=ResetStatus.RESET, replayed=True, forced=last.forced)
         detail = "reset within the cooldown window; nothing was sent again (force sends a second code)"
         return replace(result, status=ResetStatus.SKIPPED, duplicate=True, detail=detail, last_reset=last)
+
+    def _lease_over(self, claim: UserRecord) -> bool:
+        """Whether nobody can be calling Cognito under the claim any more: its lease is over, or ends soon enough to be
+        waited out in this invocation, with time left to read the pool and act."""
+        wait = claim.lease_until - self.ledger.clock()
+        if wait <= 0:
+            return True
+        if not self.deadline.allows(wait + 2 * self.deps.call_seconds + self.deps.backoff.policy.reserve_seconds):
+            return False
+        self.deps.backoff.sleep(wait)
+        return True
 
     def _pool_says(self, claim: UserRecord) -> Verdict:
         """Whether an earlier attempt, whose claim this is, reset the user. Raises TransientResetError when the pool
@@ -384,7 +395,12 @@ class _Reset:
             except CognitoError as error:
                 if error.code == NETWORK_ERROR:
                     unknown[0] = in_flight[0] = True
-                if error.code not in ANSWER_CAME_CODES:
+                    # Cognito may still be acting on the call until the claim's lease ends: wait it out if there is
+                    # time, then read the pool; otherwise a later attempt does.
+                    if not self._lease_over(held[-1]):
+                        raise
+                    in_flight[0] = False
+                elif error.code not in ANSWER_CAME_CODES:
                     raise
                 unknown[0] = True
                 verdict = self._pool_says(held[-1])

@@ -185,6 +185,7 @@ def test_force_from_an_event_is_refused_naming_the_field(deps: ResetDependencies
 @pytest.mark.parametrize("before", [False, True], ids=["after Cognito answered", "before the call"])
 @pytest.mark.parametrize("status", ["CONFIRMED", "RESET_REQUIRED"])
 def test_a_crashed_attempts_claim_outlives_it_and_the_retry_asks_the_pool(
+    sleeps: list[float],
     deps: ResetDependencies,
     cognito: FakeCognito,
     alice: FakeUser,
@@ -198,16 +199,19 @@ def test_a_crashed_attempts_claim_outlives_it_and_the_retry_asks_the_pool(
         reset_user(request(username="alice"), crashing(deps, cognito, before=before), deadline)
     sent = len(alice.codes_sent)
 
-    # While the dead attempt's lease runs, nobody calls Cognito for alice: not a retry, not a new request.
+    # While the dead attempt's lease runs, nobody calls Cognito for alice: not a retry, not a new request. An attempt
+    # with the time waits the lease out, then asks the pool; one without gives up for now.
+    short = Deadline(lambda: LEASE_SECONDS / 2)
     with pytest.raises(TransientResetError, match="holds the user's claim"):
-        reset_user(request(username="alice"), deps, deadline)
+        reset_user(request(username="alice"), deps, short)
     with pytest.raises(TransientResetError, match="holds the user's claim"):
-        reset_user(request(username="alice", requestId="another"), deps, deadline)
-    clock.advance(LEASE_SECONDS)
+        reset_user(request(username="alice", requestId="another"), deps, short)
     retried = reset_user(request(username="alice"), deps, deadline)
+    clock.advance(LEASE_SECONDS)
     other = reset_user(request(username="alice", requestId="another"), deps, deadline)
 
     assert (sent, len(alice.codes_sent)) == ((0, 1) if before else (1, 1))
+    assert sleeps == [LEASE_SECONDS]  # the retry waited out the dead attempt's lease
     assert retried.status is ResetStatus.RESET
     assert retried.replayed is (not before)  # the crashed attempt reset alice; or nothing had been sent, and now is
     assert other.status is ResetStatus.SKIPPED

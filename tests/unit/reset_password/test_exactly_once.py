@@ -80,18 +80,33 @@ def test_an_error_answered_after_cognito_reset_the_user_is_not_followed_by_a_sec
     assert cognito.calls == ["get_user", "reset_password", "get_user"]  # the pool read before any second call
 
 
-def test_an_answer_that_never_came_is_judged_by_a_later_attempt_once_cognito_cannot_be_acting(
-    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, clock: Clock
+def test_an_answer_that_never_came_is_judged_once_cognito_cannot_be_acting_on_the_call(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, sleeps: list[float]
 ) -> None:
     cognito.lose_answer("reset_password", "NetworkError")  # Cognito reset alice; the connection dropped
 
+    result = reset_user(request(username="alice"), deps, deadline)
+
+    # The invocation had the time to wait out the claim's lease, then read the pool: nothing sent twice.
+    assert (result.status, result.replayed) == (ResetStatus.RESET, False)
+    assert sleeps == [LEASE_SECONDS]
+    assert len(alice.codes_sent) == 1
+    assert cognito.calls == ["get_user", "reset_password", "get_user"]
+
+
+def test_an_answer_that_never_came_is_judged_by_a_later_attempt_when_the_invocation_has_no_time_to_wait(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, clock: Clock
+) -> None:
+    cognito.lose_answer("reset_password", "NetworkError")
+    short = Deadline(remaining=lambda: LEASE_SECONDS / 2)
+
     with pytest.raises(TransientResetError, match="NetworkError"):
-        reset_user(request(username="alice"), deps, deadline)
+        reset_user(request(username="alice"), deps, short)
     # Straight away, Cognito might still be at work on that call: nothing is sent, nothing is read.
     with pytest.raises(TransientResetError, match="holds the user's claim"):
-        reset_user(request(username="alice"), deps, deadline)
+        reset_user(request(username="alice"), deps, short)
     clock.advance(LEASE_SECONDS)
-    retried = reset_user(request(username="alice"), deps, deadline)
+    retried = reset_user(request(username="alice"), deps, short)
 
     assert (retried.status, retried.replayed) == (ResetStatus.RESET, True)
     assert len(alice.codes_sent) == 1
