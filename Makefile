@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e test-faults test-faults-table check-security bench clean
+.PHONY: help setup demo local test lint format typecheck test-unit test-integration test-e2e test-faults check-security bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,14 +58,9 @@ test-integration: $(STAMP) ## the real handlers against a moto server over HTTP 
 test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigger, Step Functions Retry/Catch, DLQ
 	@$(PYTEST) tests/e2e
 
-test-faults: $(STAMP) ## exactly once under faults: 1,100 resets through a fault-injecting proxy, concurrent duplicates
-	@$(PYTEST) tests/faults -k "not dynamodb"
-
-# Not in `make test`: with the dedupe table faulted too, how long a claim whose answer was lost blocks the retries
-# depends on timing, so a seed can end one user in TransientResetError although Cognito reset them (see README,
-# Guarantees). FAULTS_SEED=<n> replays a seed.
-test-faults-table: $(STAMP) ## the same with 20% of the dedupe table's calls faulted too (fails closed)
-	@$(PYTEST) tests/faults -k dynamodb
+# FAULTS_SEED=<n> replays a seed.
+test-faults: $(STAMP) ## exactly once under faults: resets through a fault-injecting proxy (Cognito and the dedupe table), concurrent duplicates
+	@$(PYTEST) tests/faults
 
 check-security: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk-nag, cfn-lint, IAM, faults, any input, log privacy: one line per suite
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) tests/security_report.py

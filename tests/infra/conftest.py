@@ -178,7 +178,7 @@ def new_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def existing_pool(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """An existing pool with an SMS role and a second allowed pool, the default bus, dedupe off."""
+    """An existing pool with an SMS role and a second allowed pool, the default bus, the cooldown window off."""
     return synthesize(
         tmp_path_factory.mktemp("existing-pool"),
         region="eu-west-1",  # the pool's Region is the stack's

@@ -125,11 +125,12 @@ def test_attachment_role_reads_and_writes_that_pool_only_and_passes_only_its_sms
     )
 
 
-def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(existing_pool: Synthesized) -> None:
+def test_reset_role_covers_every_allowed_pool_the_default_bus_and_its_table(existing_pool: Synthesized) -> None:
     role_id = existing_pool.logical_id("Reset/ResetPassword/Role")
     log_group = existing_pool.logical_id("Reset/ResetPassword/LogGroup")
     queue = existing_pool.logical_id("FailedRequests/Queue")
     key = existing_pool.logical_id("MessageKey")
+    table = existing_pool.logical_id("Reset/IdempotencyTable")
     assert existing_pool.role_permissions(role_id) == grants(
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
         allow(
@@ -142,6 +143,7 @@ def test_reset_role_covers_every_allowed_pool_and_the_default_bus_and_no_table(e
             [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)],
         ),
         allow(["events:PutEvents"], ["arn:aws:events:eu-west-1:${AWS::AccountId}:event-bus/default"]),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], ["${" + table + ".Arn}"]),
         allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
     )
@@ -158,15 +160,16 @@ def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> Non
     }
 
 
-def test_reset_function_without_dedupe_and_with_both_pools_allowed(existing_pool: Synthesized) -> None:
+def test_reset_function_with_the_window_off_keeps_its_table_and_allows_both_pools(existing_pool: Synthesized) -> None:
     properties = render(existing_pool.properties("Reset/ResetPassword/Function"))
     variables = properties["Environment"]["Variables"]
     assert variables[env.USER_POOL_ID] == EXISTING_POOL_ID
     assert variables[env.ALLOWED_USER_POOL_IDS] == f"{EXISTING_POOL_ID},{OTHER_POOL_ID}"
     assert variables[env.AUDIT_EVENT_BUS_NAME] == "default"
-    assert env.IDEMPOTENCY_TABLE_NAME not in variables
-    assert env.COOLDOWN_SECONDS not in variables
-    assert not existing_pool.of_type("AWS::DynamoDB::Table")
+    # cooldownSeconds 0 turns the window off, not the table: claims and a run's memory still need it.
+    assert variables[env.COOLDOWN_SECONDS] == "0"
+    assert variables[env.IDEMPOTENCY_TABLE_NAME] == "${" + existing_pool.logical_id("Reset/IdempotencyTable") + "}"
+    assert len(existing_pool.of_type("AWS::DynamoDB::Table")) == 1
     # ceil(50 resets/s x 0.25 s) = 13, each container's share 50/13 calls/s: together at most the budget
     assert properties["ReservedConcurrentExecutions"] == 13
     assert variables[env.RESET_CALLS_PER_SECOND] == "3.84615"

@@ -159,7 +159,7 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         ),
         allow(["events:PutEvents"], [arn["RequestBus"]]),
         allow(
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
             [arn["Reset/IdempotencyTable"]],
         ),
         allow(["sqs:SendMessage"], [arn["FailedRequests/Queue"]]),
@@ -196,7 +196,7 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
         env.ALLOWED_USER_POOL_IDS: pool_ref,
         env.AUDIT_EVENT_BUS_NAME: "${" + new_pool.logical_id("RequestBus") + "}",
         env.IDEMPOTENCY_TABLE_NAME: "${" + new_pool.logical_id("Reset/IdempotencyTable") + "}",
-        env.COOLDOWN_SECONDS: "900",
+        env.COOLDOWN_SECONDS: "3600",
         env.POWERTOOLS_SERVICE_NAME: RESET_SERVICE,
         env.POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         env.POWERTOOLS_LOG_LEVEL: "INFO",
@@ -210,7 +210,7 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
     assert properties["Timeout"] == 60
 
 
-def test_idempotency_table_has_the_powertools_layout(new_pool: Synthesized) -> None:
+def test_the_ledgers_table_has_its_key_and_ttl(new_pool: Synthesized) -> None:
     table = new_pool.properties("Reset/IdempotencyTable")
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]

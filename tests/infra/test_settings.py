@@ -23,8 +23,7 @@ def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_pe
     assert settings.allowed_event_sources == DEFAULT_EVENT_SOURCES
     assert settings.rate_budget == 20
     assert settings.rate_budgets == (20.0, 20.0, 20.0)  # lookups and sign-outs default to rateBudget
-    assert settings.cooldown_seconds == 900
-    assert settings.dedupe_enabled
+    assert settings.cooldown_seconds == 3600  # a reset code's life
     assert settings.default_locale == "en"
     assert settings.log_retention_days == 90
     assert not settings.sends_email_through_ses
@@ -46,7 +45,7 @@ def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
         }
     )
     assert settings.rate_budget == 12.5
-    assert not settings.dedupe_enabled
+    assert settings.cooldown_seconds == 0
     assert settings.allowed_event_sources == ("com.example.siem", "com.example.hr")
     assert settings.allowed_link_hosts == ("reset.example.com", "id.example.com")
     assert settings.additional_user_pool_ids == ("eu-west-1_Second123",)
