@@ -28,7 +28,7 @@ from contracts.environment import DEFAULT_COOLDOWN_SECONDS
 from contracts.results import ResetStatus
 from reset_password import handler
 from reset_password.clients import AwsClients, Timeouts
-from reset_password.retry import Backoff
+from reset_password.retry import Backoff, RetryPolicy
 from tests.lambda_context import CountdownLambdaContext
 
 # Lambda reports a function that ran out of time as this error (older runtimes: Lambda.Unknown); Step Functions
@@ -219,6 +219,7 @@ class Deployment:
     budget_seconds: float
     seed: int
     claim_lease_seconds: float
+    reserve_seconds: float  # what the invocation keeps for reporting (RetryPolicy.reserve_seconds)
 
     @classmethod
     def of(
@@ -231,6 +232,7 @@ class Deployment:
         timeouts: Timeouts,
         seed: int,
         claim_lease_seconds: float,
+        reserve_seconds: float,
         cooldown_seconds: int = DEFAULT_COOLDOWN_SECONDS,
     ) -> Deployment:
         return cls(
@@ -245,6 +247,7 @@ class Deployment:
             budget_seconds=budget_seconds,
             seed=seed,
             claim_lease_seconds=claim_lease_seconds,
+            reserve_seconds=reserve_seconds,
         )
 
 
@@ -260,7 +263,10 @@ class ResetFunction:
 
     def _container(self, index: int) -> handler.Handler:
         # The in-function backoff sleeps for real (its waits count against the budget); its jitter is seeded.
-        backoff = Backoff(jitter=seeded(self.deployment.seed, "container", index).random)
+        backoff = Backoff(
+            policy=RetryPolicy(reserve_seconds=self.deployment.reserve_seconds),
+            jitter=seeded(self.deployment.seed, "container", index).random,
+        )
         clients = AwsClients.create(timeouts=self.deployment.timeouts)
         dependencies = handler.dependencies_from_environment(
             self.deployment.function_environment,

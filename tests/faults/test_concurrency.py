@@ -17,7 +17,7 @@ from typing import Final
 import pytest
 
 from contracts.results import TRANSIENT_RESET_ERROR
-from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, TABLE_NAME, TIMEOUTS, Pool
+from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, RESERVE_SECONDS, TABLE_NAME, TIMEOUTS, Pool
 from tests.faults.harness import (
     COGNITO_ENDPOINT,
     Deployment,
@@ -57,6 +57,7 @@ def test_concurrent_duplicates_from_separate_processes_reach_cognito_once(
             timeouts=TIMEOUTS,
             seed=seed,
             claim_lease_seconds=CLAIM_LEASE_SECONDS,
+            reserve_seconds=RESERVE_SECONDS,
         )
         jobs = [
             ProcessExecution(deployment, workflow, request, f"process-{index}", tmp_path / f"process-{index}.log")

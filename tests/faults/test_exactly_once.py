@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 
 from local_aws.server import LocalAws
-from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, STALL_SECONDS, TIMEOUTS, WORKERS, Pool
+from tests.faults.conftest import (
+    BUDGET_SECONDS,
+    CLAIM_LEASE_SECONDS,
+    RESERVE_SECONDS,
+    STALL_SECONDS,
+    TIMEOUTS,
+    WORKERS,
+    Pool,
+)
 from tests.faults.harness import (
     COGNITO_ENDPOINT,
     DYNAMODB_ENDPOINT,
@@ -114,6 +122,7 @@ def _run(
             timeouts=TIMEOUTS,
             seed=seed,
             claim_lease_seconds=CLAIM_LEASE_SECONDS,
+            reserve_seconds=RESERVE_SECONDS,
         )
         started = time.monotonic()
         with function_output(log):
