@@ -47,7 +47,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bench.quota import DEFAULT_BURST_SECONDS, QuotaCounts, running_quota_emulator, uniform_quota
-from contracts.bulk import batch_items, batch_results, child_executions
+from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_executions, item_parts
 from contracts.results import ResetStatus
 from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws, running_local_aws
@@ -336,12 +336,17 @@ def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float, log: Pa
 
 
 def _run_report(system: LocalSystem, execution: Mapping[str, Any]) -> tuple[set[str], dict[str, Any]]:
-    """The users the run reported failed (a failed result row, or a batch that never finished) and its summary,
-    read from ResultWriter's files as an operator would."""
-    if execution["status"] != "SUCCEEDED":
-        return set(), {}
-    summary: dict[str, Any] = json.loads(execution["output"])
+    """The users the run reported failed (a failed result row, or a batch that never finished) and its summary (the
+    execution's output, or the summary object a run that ended with rows unfinished names as its cause), read from
+    ResultWriter's files as an operator would."""
     s3 = system.aws.client("s3")
+    if execution["status"] == "SUCCEEDED":
+        summary: dict[str, Any] = json.loads(execution["output"])
+    elif execution.get("error") == RUN_UNFINISHED:
+        summary_bucket, _, summary_key = str(execution["cause"]).removeprefix("s3://").partition("/")
+        summary = json.loads(s3.get_object(Bucket=summary_bucket, Key=summary_key)["Body"].read())
+    else:
+        return set(), {}
     bucket, _, folder = str(summary["results"]).removeprefix("s3://").partition("/")
     written = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}manifest.json")["Body"].read())
     failed: set[str] = set()
@@ -355,8 +360,9 @@ def _run_report(system: LocalSystem, execution: Mapping[str, Any]) -> tuple[set[
                         for row in batch_results(child)
                         if row.get("status") == ResetStatus.FAILED
                     }
-                else:  # the batch did not finish: the summary counts its users as unfinished
-                    failed |= {str(item.get("username")) for item in batch_items(child) if isinstance(item, dict)}
+                else:  # the batch did not finish: the summary counts its rows as unfinished
+                    rows = (item_parts(item)[1] for item in batch_items(child))
+                    failed |= {str(row.get("username")) for row in rows if isinstance(row, dict)}
     return failed, summary
 
 

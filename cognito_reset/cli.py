@@ -110,6 +110,13 @@ def request(  # noqa: PLR0917 - typer reads the command's options from its signa
     global_sign_out: Annotated[bool, typer.Option(help="Also sign the user out everywhere.")] = False,
     request_id: Annotated[str | None, typer.Option(help="An idempotency key of your own.")] = None,
     dry_run: Annotated[bool, typer.Option(help="Validate and resolve the user; send nothing.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Send a second code although the user was reset inside their cooldown window: on purpose, audited as "
+            "'Password Reset Forced'. Goes through the single-reset workflow (implies --wait)."
+        ),
+    ] = False,
     wait: Annotated[
         bool,
         typer.Option(help="Run the single-reset workflow and print its result (default: put the request on the bus)."),
@@ -133,9 +140,13 @@ def request(  # noqa: PLR0917 - typer reads the command's options from its signa
         detail["clientMetadata"] = metadata
     if request_id:
         detail["requestId"] = request_id
+    if force:
+        # The request bus refuses force (an event never overrides the window): a forced reset is this operator's call,
+        # made through the single-reset workflow.
+        detail["force"] = True
     resources = found()
     try:
-        if wait:
+        if wait or force:
             result = run_single_reset(resources, detail)
             say(result, f"{result.get('status')}: {describe(result)}")
             raise typer.Exit(FAILED if result.get("status") == ResetStatus.FAILED else DONE)
@@ -261,7 +272,7 @@ def status(
     if not progress.ended:
         say(progress.document(), progress.line(Options.runtime.now()))
         return
-    summary = RunSummary.of(progress)
+    summary: RunSummary = aws_call(lambda: workflow.summary(progress))
     document, lines = summary.document(), summary.lines()
     folder = workflow.results_folder(summary) if completion else None
     if folder is not None:
@@ -422,7 +433,7 @@ def watch_to_the_end(workflow: BulkWorkflow, run_id: str) -> NoReturn:
             final = aws_call(lambda: workflow.watch(run_id, ignore, sleep=runtime.sleep))
     except KeyboardInterrupt:
         fail(INTERRUPTED, f"stopped watching; run {run_id} goes on: cognito-reset status {run_id}")
-    summary = RunSummary.of(final)
+    summary: RunSummary = aws_call(lambda: workflow.summary(final))
     say(summary.document(), "\n".join(summary.lines()))
     raise typer.Exit(summary.exit_code)
 
@@ -488,7 +499,11 @@ def aws_call(call: Any) -> Any:
 
 def describe(result: dict[str, Any]) -> str:
     parts = [f"{key}={result[key]}" for key in ("username", "reason", "detail") if result.get(key)]
-    flags = [name for name in ("signedOut", "duplicate", "replayed") if result.get(name)]
+    flags = [name for name in ("signedOut", "duplicate", "replayed", "forced") if result.get(name)]
+    last = result.get("lastReset")
+    if isinstance(last, dict):
+        by = f"run {last['runId']}" if last.get("runId") else f"request {last.get('requestRef') or '(no requestId)'}"
+        parts.append(f"lastReset={last.get('at')} by {by}{' (forced)' if last.get('forced') else ''}")
     return " ".join(parts + flags)
 
 

@@ -1,6 +1,8 @@
 """A bulk run as the operator handles it: started under its run id (the bulk workflow's execution name) with its
-manifest in the bulk bucket, watched through its Map Run's item counts until it ends, summed up from the execution's
-output (contracts.bulk's summary), and redriven while Step Functions still can."""
+manifest in the bulk bucket, watched through its Map Run's item counts until it ends, summed up from its summary
+(contracts.bulk: the execution's output, or for a run that ended with rows unfinished the summary object its failure
+names), and redriven while Step Functions still can. Only the summary's counts are read: the rows it lists name users,
+and stay in the bucket."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from cognito_reset.stack import OperatorError
-from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, REDRIVE_WINDOW_DAYS, RESULTS_PREFIX, RUN_ID
+from contracts.bulk import (
+    DEFAULTS,
+    MANIFEST_KEY,
+    MANIFEST_PREFIX,
+    REDRIVE_WINDOW_DAYS,
+    RESULTS_PREFIX,
+    RUN_ID,
+    RUN_UNFINISHED,
+    SUMMARY_FIELDS,
+)
 from contracts.results import ResetStatus
 
 RUN_ID_PREFIX: Final = "bulk"
@@ -108,17 +119,27 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """How a run ended: the execution's output (contracts.bulk.SUMMARY_FIELDS) when it succeeded; otherwise its status,
-    error and Map Run counts, since a failed execution has no output."""
+    """How a run ended: its summary's counts (contracts.bulk.SUMMARY_FIELDS), from the execution's output when it
+    succeeded or from the summary object when it failed with RUN_UNFINISHED; otherwise its status, error and Map Run
+    counts, since a failed execution has no output."""
 
     progress: Progress
     counts: Mapping[str, Any] | None
 
     @classmethod
-    def of(cls, progress: Progress) -> RunSummary:
+    def of(cls, progress: Progress, summary_object: Mapping[str, Any] | None = None) -> RunSummary:
+        """From the execution's output, or from `summary_object` (the run's summary.json) for a run without one: its
+        counts only, never the rows it lists."""
         output = progress.execution.get("output")
-        counts = json.loads(output) if progress.status == SUCCEEDED and output else None
-        return cls(progress, counts if isinstance(counts, dict) else None)
+        summary = json.loads(output) if progress.status == SUCCEEDED and output else summary_object
+        if not isinstance(summary, Mapping):
+            return cls(progress, None)
+        return cls(progress, {name: summary[name] for name in SUMMARY_FIELDS if name in summary})
+
+    @property
+    def error(self) -> str | None:
+        error = self.progress.execution.get("error")
+        return str(error) if error else None
 
     @property
     def statuses(self) -> Mapping[str, int]:
@@ -127,6 +148,10 @@ class RunSummary:
     @property
     def unfinished(self) -> Mapping[str, int]:
         return dict((self.counts or {}).get("unfinished") or {})
+
+    @property
+    def unfinished_rows(self) -> int:
+        return sum(self.unfinished.values())
 
     @property
     def results(self) -> str | None:
@@ -140,11 +165,13 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0: every user was reset, dry-run, or skipped as a duplicate; 1: some failed or are unfinished."""
+        """0: every user was reset, dry-run, or skipped as a duplicate; 1: some failed, are unconfirmed or are
+        unfinished (or the run failed)."""
         if self.counts is None:
             return 1
-        clean = not self.statuses.get(ResetStatus.FAILED) and not any(self.unfinished.values())
-        return 0 if clean else 1
+        to_act_on = (ResetStatus.FAILED, ResetStatus.UNCONFIRMED)
+        clean = not any(self.statuses.get(status) for status in to_act_on) and not self.unfinished_rows
+        return 0 if clean and self.progress.status == SUCCEEDED else 1
 
     def document(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -153,8 +180,9 @@ class RunSummary:
             "status": self.progress.status,
         }
         if self.counts is not None:
-            for name in ("total", "statuses", "reasons", "unfinished", "results", "summary"):
-                document[name] = self.counts.get(name)
+            document |= {name: self.counts.get(name) for name in SUMMARY_FIELDS if name != "runId"}
+            if self.error:
+                document["error"] = self.error
         else:
             document |= {
                 "error": self.progress.execution.get("error"),
@@ -164,21 +192,37 @@ class RunSummary:
         return document
 
     def lines(self) -> list[str]:
+        """Counts, and where the rows to act on are listed: never a user's identifier."""
         progress = self.progress
-        lines = [f"run {progress.run_id}: {progress.status}"]
         if self.counts is None:
-            error = progress.execution.get("error")
+            lines = [f"run {progress.run_id}: {progress.status}"]
             lines.append(f"  {progress.done:,} of {progress.total:,} users done, {progress.failed:,} in failed batches")
-            if error:
-                lines.append(f"  error: {error}")
+            if self.error:
+                lines.append(f"  error: {self.error}")
             lines.append(f"  redrive it (within {REDRIVE_WINDOW_DAYS} days): cognito-reset redrive {progress.run_id}")
             return lines
-        lines.append(f"  {self.counts.get('total', 0):,} users: {_counted(self.statuses) or 'none'}")
-        reasons = dict(self.counts.get("reasons") or {})
+        counts = self.counts
+        lines = [f"run {progress.run_id}: {progress.status}" + (f" ({self.error})" if self.error else "")]
+        rows, users = counts.get("rows", 0), counts.get("users", 0)
+        lines.append(f"  {rows:,} rows, {users:,} users: {_counted(self.statuses) or 'none'}")
+        duplicates = counts.get("duplicateRows") or 0
+        if duplicates:
+            lines.append(f"  {duplicates:,} duplicate rows (a user another row named: counted once, never reset twice)")
+        reasons = dict(counts.get("reasons") or {})
         if reasons:
             lines.append(f"  failed because: {_counted(reasons)}")
-        if any(self.unfinished.values()):
-            lines.append(f"  unfinished (their batch failed): {_counted(self.unfinished)}")
+        listed = f"listed in {self.summary_object}" if self.summary_object else "listed in the run's summary"
+        unconfirmed = self.statuses.get(ResetStatus.UNCONFIRMED)
+        if unconfirmed:
+            lines.append(
+                f"  {unconfirmed:,} unconfirmed (a fault hid whether Cognito sent their code; none was sent again): "
+                f"{listed}"
+            )
+        if self.unfinished_rows:
+            lines.append(
+                f"  {self.unfinished_rows:,} rows unfinished (their batch failed: {_counted(self.unfinished)}): "
+                f"{listed}; start a new run with them"
+            )
         if self.results:
             lines.append(f"  results: {self.results}")
         if self.summary_object:
@@ -197,6 +241,15 @@ class BulkWorkflow:
 
     def execution_arn(self, run_id: str) -> str:
         return execution_arn(self.state_machine_arn, require_run_id(run_id))
+
+    def summary(self, progress: Progress) -> RunSummary:
+        """How the run ended. A run that ended with rows unfinished failed with RUN_UNFINISHED, its cause the summary
+        object's s3:// URI: its counts are read from there."""
+        execution = progress.execution
+        if progress.status == SUCCEEDED or execution.get("error") != RUN_UNFINISHED:
+            return RunSummary.of(progress)
+        bucket, key = parse_s3_uri(str(execution.get("cause") or ""))
+        return RunSummary.of(progress, json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
     def describe(self, run_id: str) -> dict[str, Any]:
         try:
@@ -279,6 +332,13 @@ class BulkWorkflow:
             raise OperatorError(
                 f"run {run_id} succeeded: nothing to redrive (a new --run-id starts a new run, which resets its "
                 "users again)"
+            )
+        if execution.get("error") == RUN_UNFINISHED:
+            # Step Functions redrives the states that did not finish (Step Functions Developer Guide, "Redriving Map
+            # Runs"); the map did, so its failed batches would stay failed.
+            raise OperatorError(
+                f"run {run_id} ended with rows unfinished: a redrive would not run them again (the run's map "
+                f"finished); they are listed in {execution.get('cause')}: start a new run with them"
             )
         if stopped is not None and now - stopped > timedelta(days=REDRIVE_WINDOW_DAYS):
             raise OperatorError(

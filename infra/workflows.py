@@ -1,9 +1,9 @@
 """Step Functions: the single-reset workflow (one request in, the reset function's result out).
 
 Uses the `arn:aws:states:::lambda:invoke` integration, so the reset function's error type names reach Retry and Catch
-unchanged. Transient failures are retried with exponential backoff and full jitter (many executions retrying in step
-would otherwise hit Cognito's quota together); whatever still fails is caught into a failure state that keeps the
-request next to the error.
+unchanged. Transient failures, and invocations cut short (a timeout, a crashed runtime), are retried with exponential
+backoff and full jitter (many executions retrying in step would otherwise hit Cognito's quota together); whatever still
+fails is caught into a failure state that keeps the request next to the error.
 """
 
 from __future__ import annotations
@@ -17,7 +17,17 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from contracts.bulk import BULK_EXECUTION_DAYS, CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, RESULTS_PREFIX, RUN_ID_FIELD
+from contracts.bulk import (
+    BULK_EXECUTION_DAYS,
+    CSV_SUFFIX,
+    DEFAULTS,
+    ITEM_INDEX,
+    ITEM_ROW,
+    MANIFEST_KEY,
+    RESULTS_PREFIX,
+    RUN_ID_FIELD,
+    RUN_UNFINISHED,
+)
 from contracts.results import TRANSIENT_RESET_ERROR
 from infra.nag import acknowledge, logical_id
 from infra.python_function import log_group
@@ -25,6 +35,14 @@ from infra.run_summary import RunSummaryFunction
 
 # Raised by the reset function once its own retries of a throttled or failing Cognito call are used up.
 TRANSIENT_RESET_ERRORS: Final = (TRANSIENT_RESET_ERROR,)
+# An invocation cut short, retried as TRANSIENT_RESET_ERRORS are (in the same retrier, so sharing its attempts): the
+# function ran past its timeout (Lambda reports errorType Sandbox.Timedout, "Task timed out after N seconds"; Lambda
+# Developer Guide, "Configure Lambda function timeout"), the task past its own TimeoutSeconds (States.Timeout; Step
+# Functions Developer Guide, "Handling errors in Step Functions workflows"), or the runtime process exited, a crash
+# (Runtime.ExitError; Lambda Developer Guide, "Understanding the Lambda execution environment lifecycle": a function
+# that crashes or times out gets a new execution environment). Running the batch again is safe: a user's claim
+# outlives the invocation, so a retry replays what was done and never sends a second code.
+INTERRUPTED_INVOCATION_ERRORS: Final = ("Sandbox.Timedout", "States.Timeout", "Runtime.ExitError")
 # The Lambda service's own failures, including the throttle when the reserved concurrency is in use.
 LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.TooManyRequestsException",
@@ -36,6 +54,9 @@ LAMBDA_SERVICE_ERRORS: Final = (
 TASK_TIMEOUT: Final = cdk.Duration.minutes(2)
 TRANSIENT_RETRY: Final = {"interval": 5, "backoff_rate": 2, "max_attempts": 6, "max_delay": 120}  # seconds
 SERVICE_RETRY: Final = {"interval": 1, "backoff_rate": 2, "max_attempts": 8, "max_delay": 30}  # seconds
+# The run summary's own failures (an S3 error its client's retries did not get past surfaces as the function's error):
+# a few more tries, spread out, before the run ends without its summary.
+SUMMARY_RETRY: Final = {"interval": 10, "backoff_rate": 2, "max_attempts": 3, "max_delay": 60}  # seconds
 
 
 def _waits(interval: int, backoff_rate: int, max_attempts: int, max_delay: int) -> int:
@@ -43,7 +64,8 @@ def _waits(interval: int, backoff_rate: int, max_attempts: int, max_delay: int) 
 
 
 # The longest a reset task can take with its retries: every try up to the task timeout, every wait at its cap (full
-# jitter only shortens them): (1 + 6 + 8) tries x 120 s + 275 s + 121 s of waits = 2,196 s.
+# jitter only shortens them). A transient error and an interrupted invocation share one retrier's attempts:
+# (1 + 6 + 8) tries x 120 s + 275 s + 121 s of waits = 2,196 s.
 TASK_WORST_CASE_SECONDS: Final = (
     (1 + TRANSIENT_RETRY["max_attempts"] + SERVICE_RETRY["max_attempts"]) * int(TASK_TIMEOUT.to_seconds())
     + _waits(**TRANSIENT_RETRY)
@@ -82,7 +104,7 @@ def reset_task(
         retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
     )
-    retried(task, TRANSIENT_RESET_ERRORS, TRANSIENT_RETRY)
+    retried(task, TRANSIENT_RESET_ERRORS + INTERRUPTED_INVOCATION_ERRORS, TRANSIENT_RETRY)
     return retried(task, LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)
 
 
@@ -162,7 +184,11 @@ class BulkResetWorkflow(Construct):
 
     Input: {"manifestKey": "manifests/<run id>.csv", "defaults": {...}}. The run id is the execution's name: every
     batch carries it (with the defaults, as its BatchInput), so what the run did to a user is remembered by the run,
-    across redrives. Output: the summary (counts per status and reason, where the results are).
+    across redrives. Each item a batch gets is its row with the row's position in the manifest (ItemSelector), so that
+    the summary names every row by its line. Output: the summary (users per status and reason, where the results and
+    the list of rows to act on are). A run with any row unfinished ends FAILED (RUN_UNFINISHED, the cause naming its
+    summary), never SUCCEEDED with users left over. A redrive does not run those rows again (Step Functions redrives
+    only the states that did not finish, and the map did): a new run with the rows its summary lists does.
     """
 
     def __init__(
@@ -189,6 +215,8 @@ class BulkResetWorkflow(Construct):
             payload=sfn.TaskInput.from_object(
                 {
                     "runId": sfn.JsonPath.string_at(f"$.{RUN_ID_FIELD}"),
+                    # The manifest's format gives each row's line (contracts.bulk.manifest_line).
+                    "manifestKey": sfn.JsonPath.string_at(f"$.{MANIFEST_KEY}"),
                     "resultWriterDetails": sfn.JsonPath.object_at("$.mapRun.ResultWriterDetails"),
                 }
             ),
@@ -196,6 +224,16 @@ class BulkResetWorkflow(Construct):
             retry_on_service_exceptions=False,
         )
         retried(summarize, LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)
+        # After the service's own errors: States.TaskFailed matches any error but States.Timeout, so it comes last.
+        retried(summarize, ("States.TaskFailed",), SUMMARY_RETRY)
+        # A finished run's output is its summary. A run with unfinished rows fails instead, its cause the summary
+        # object's s3:// URI: the list of rows is there, never in the execution's history.
+        ended = (
+            sfn.Choice(self, "Every row finished?")
+            .when(sfn.Condition.boolean_equals("$.complete", True), sfn.Succeed(self, "Run finished"))
+            .otherwise(sfn.Fail(self, "Run unfinished", error=RUN_UNFINISHED, cause_path="$.summary"))
+        )
+        summarize.next(ended)
 
         def resets(kind: str, reader: sfn.IItemReader) -> sfn.DistributedMap:
             reset_batch = reset_task(
@@ -214,6 +252,11 @@ class BulkResetWorkflow(Construct):
                 self,
                 f"Reset every user in the {kind} manifest",
                 item_reader=reader,
+                # The row and its position: a retried row keeps its position, a repeated row has another one.
+                item_selector={
+                    ITEM_INDEX: sfn.JsonPath.number_at("$$.Map.Item.Index"),
+                    ITEM_ROW: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                },
                 item_batcher=sfn.ItemBatcher(
                     max_items_per_batch=batch_size, batch_input={"defaults.$": "$.batchInput"}
                 ),

@@ -96,10 +96,10 @@ def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> N
 
 def duplicate_inside_the_cooldown(system: LocalSystem, say: Terminal) -> None:
     cooldown = system.stack.environment.get(env.COOLDOWN_SECONDS)
-    say.line(f"3. The same finding arrives again, inside the {cooldown}-second cooldown window:")
+    say.line(f"3. Another finding names lena, inside her {cooldown}-second cooldown window:")
     seen, sent = len(system.wiring.events.delivered), len(system.outbox.messages)
     system.put_reset_request(
-        {"username": "lena", "requestId": "SEC-4211-lena", "clientMetadata": {"reason": "security_incident"}}
+        {"username": "lena", "requestId": "SIEM-9317-lena", "clientMetadata": {"reason": "security_incident"}}
     )
     for _, invocation in _delivered_since(system, seen):
         say.result("result", invocation.payload)

@@ -95,10 +95,20 @@ def request_from_row(row: object) -> object:
     return request
 
 
-# The summary: the execution's output, and SUMMARY_OBJECT beside the results. Counts per result status and, for
-# failures, per reason; users whose batch did not finish (its child execution failed, or never ran) are counted as
-# unfinished, per error.
-SUMMARY_FIELDS: Final = ("runId", "total", "statuses", "reasons", "unfinished", "results", "summary")
+# The summary: the execution's output, and SUMMARY_OBJECT beside the results. It counts users, not rows: `rows` (every
+# manifest row), `users` (distinct users with a result), `statuses` (users per status, a user named by several rows
+# under the strongest of their statuses), `reasons` (failed users per reason), `duplicateRows` (a user's rows beyond
+# the first), `unfinished` (rows whose batch did not finish, per error), `complete` (no row unfinished), and
+# where the `results` and the `summary` object are. Counts only: never a user's identifier. SUMMARY_OBJECT also lists
+# the rows an operator acts on (failed, unconfirmed, unfinished), each by its manifest line and its identifier as the
+# row gave it.
+SUMMARY_FIELDS: Final = (
+    "runId", "rows", "users", "statuses", "reasons", "duplicateRows", "unfinished", "complete", "results", "summary",
+)  # fmt: skip
+# The bulk execution's error when a row is unfinished (its cause: the summary object's s3:// URI): the run ends FAILED,
+# never SUCCEEDED with users left over; its summary lists those rows, for a new run (which resends nothing to a user
+# inside their cooldown window).
+RUN_UNFINISHED: Final = "RunUnfinished"
 
 
 def child_executions(lines: Iterable[str]) -> Iterator[dict[str, Any]]:

@@ -1,8 +1,12 @@
 """Lambda entry point of the run summary function: the bulk workflow's last step, after the Distributed Map.
 
-Event: `{"runId": "<execution name>", "resultWriterDetails": {"Bucket": ..., "Key": ".../manifest.json"}}` (the Map
-state's ResultWriterDetails). Returns the summary (contracts.bulk.SUMMARY_FIELDS), which becomes the execution's
-output. Logs the counts only: never a user's identifier.
+Event: `{"runId": "<execution name>", "manifestKey": "manifests/<run id>.csv", "resultWriterDetails": {"Bucket": ...,
+"Key": ".../manifest.json"}}` (the run's manifest, and the Map state's ResultWriterDetails). Returns the summary's
+counts (contracts.bulk.SUMMARY_FIELDS), which become the execution's output. Logs the counts only: never a user's
+identifier.
+
+S3 calls are retried by the client (botocore's standard mode, more attempts than its default); an S3 error that
+outlasts them is raised, and the workflow's Retry runs the summary again.
 """
 
 from __future__ import annotations
@@ -10,17 +14,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
+from contracts.bulk import MANIFEST_KEY
 from contracts.environment import POWERTOOLS_SERVICE_NAME
 from contracts.telemetry import RUN_SUMMARY_SERVICE
 from run_summary.summary import ObjectStore, summarize
 
 # The stack sets POWERTOOLS_SERVICE_NAME to the same name; this default names the service wherever it runs.
 logger = Logger(service=os.environ.get(POWERTOOLS_SERVICE_NAME) or RUN_SUMMARY_SERVICE)
+# Throttling (503 SlowDown) and transient S3 errors, retried with backoff by botocore (Boto3 documentation, "Retries":
+# standard mode): 10 attempts in all instead of its default 3, before the error reaches the workflow's Retry.
+S3_RETRIES: Final = Config(retries={"mode": "standard", "total_max_attempts": 10})
+# What the log line says: the counts, never the run's names or locations.
+LOGGED: Final = ("rows", "users", "statuses", "reasons", "duplicateRows", "unfinished", "complete")
 
 
 class S3Store:
@@ -40,13 +51,22 @@ def build_handler(store: Callable[[], ObjectStore]) -> Callable[[dict[str, Any],
     @logger.inject_lambda_context(log_event=False)
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - Lambda passes it
         details = event["resultWriterDetails"]
-        summary = summarize(str(event["runId"]), details["Bucket"], details["Key"], store())
-        logger.info(
-            "run summarized", extra={key: summary[key] for key in ("total", "statuses", "reasons", "unfinished")}
+        manifest_key = event.get(MANIFEST_KEY)
+        summary = summarize(
+            str(event["runId"]),
+            details["Bucket"],
+            details["Key"],
+            store(),
+            manifest_key=manifest_key if isinstance(manifest_key, str) else None,
         )
+        logger.info("run summarized", extra={key: summary[key] for key in LOGGED})
         return summary
 
     return handle
 
 
-lambda_handler = build_handler(cache(lambda: S3Store(boto3.client("s3"))))
+def s3_client() -> Any:
+    return boto3.client("s3", config=S3_RETRIES)
+
+
+lambda_handler = build_handler(cache(lambda: S3Store(s3_client())))

@@ -8,15 +8,17 @@ player (a local function, run in-process like the product's). Everything else in
 intrinsic functions, the summary task, Retry and Catch) stays moto's.
 
 The player (`MapRunPlayer`) reads the manifest as ItemReader says (CSV with its header row or given headers, JSON
-Lines, a JSON array), batches it as ItemBatcher says (MaxItemsPerBatch, BatchInput), runs one child execution per batch
-through moto's interpreter, at most MaxConcurrency at a time, stops once more than ToleratedFailurePercentage of the
-items failed (`States.ExceedToleratedFailureThreshold`), and writes ResultWriter's layout (Developer Guide,
-"ResultWriter (Map)"): `<Prefix>/<map run id>/manifest.json` listing `SUCCEEDED_n`, `FAILED_n`, `PENDING_n` files,
-in the WriterConfig's OutputType. The Map state's output is `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`.
-ListMapRuns and DescribeMapRun answer from the player's map runs (their item and execution counts, live).
+Lines, a JSON array), makes each item what ItemSelector says (its template resolved per item, `$$.Map.Item.Index` and
+`$$.Map.Item.Value` in the context object), batches them as ItemBatcher says (MaxItemsPerBatch, BatchInput), runs one
+child execution per batch through moto's interpreter, at most MaxConcurrency at a time, stops once more than
+ToleratedFailurePercentage of the items failed (`States.ExceedToleratedFailureThreshold`), and writes ResultWriter's
+layout (Developer Guide, "ResultWriter (Map)"): `<Prefix>/<map run id>/manifest.json` listing `SUCCEEDED_n`,
+`FAILED_n`, `PENDING_n` files, in the WriterConfig's OutputType. The Map state's output is `{"MapRunArn",
+"ResultWriterDetails": {"Bucket", "Key"}}`. ListMapRuns and DescribeMapRun answer from the player's map runs (their
+item and execution counts, live).
 
-Not played: ItemSelector, ItemsPath, ResultSelector, a map without ResultWriter, Distributed Map inside another state,
-and RedriveExecution (moto has none): a definition that needs them is refused at provisioning, by name.
+Not played: ItemsPath, ResultSelector, a map without ResultWriter, Distributed Map inside another state, and
+RedriveExecution (moto has none): a definition that needs them is refused at provisioning, by name.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ EXCEEDED: Final = "States.ExceedToleratedFailureThreshold"
 # What the player plays of a Distributed Map state; any other field refuses the definition.
 PLAYED_FIELDS: Final = frozenset(
     {
-        "Type", "Comment", "ItemProcessor", "ItemReader", "ItemBatcher", "MaxConcurrency", "ToleratedFailurePercentage",
-        "ToleratedFailureCount", "ResultWriter", "ResultPath", "InputPath", "OutputPath", "Next", "End", "Retry",
-        "Catch", "Label",
+        "Type", "Comment", "ItemProcessor", "ItemReader", "ItemSelector", "ItemBatcher", "MaxConcurrency",
+        "ToleratedFailurePercentage", "ToleratedFailureCount", "ResultWriter", "ResultPath", "InputPath", "OutputPath",
+        "Next", "End", "Retry", "Catch", "Label",
     }
 )  # fmt: skip
 POLL_SECONDS: Final = 0.05
@@ -185,6 +187,20 @@ def read_items(body: str, reader_config: Mapping[str, Any]) -> list[Any]:
     return items[: int(max_items)] if max_items else items
 
 
+def select_items(
+    selector: Mapping[str, Any] | None, items: list[Any], document: Any, context: Mapping[str, Any]
+) -> list[Any]:
+    """Each item as ItemSelector makes it (Developer Guide, "ItemSelector (Map)"): its template resolved like
+    Parameters, over the Map state's input, with the context object's `Map.Item.Index` (the item's 0-based position)
+    and `Map.Item.Value` (the item as read) besides the execution's. Without an ItemSelector, the items as read."""
+    if selector is None:
+        return items
+    return [
+        resolve_parameters(selector, document, {**context, "Map": {"Item": {"Index": index, "Value": item}}})
+        for index, item in enumerate(items)
+    ]
+
+
 @dataclass
 class Counts:
     pending: int = 0
@@ -270,7 +286,9 @@ class MapRunPlayer:
         state = self.states[event["mapState"]]
         definition, document, execution_arn = state.definition, event["input"], event["executionArn"]
         context_object = {"Execution": {"Id": execution_arn, "Name": execution_arn.rsplit(":", 1)[-1]}}
-        items = self._items(definition, document, context_object)
+        items = select_items(
+            definition.get("ItemSelector"), self._items(definition, document, context_object), document, context_object
+        )
         batches = self._batches(definition, items, document, context_object)
         machine = execution_arn.split(":execution:", 1)[1].rsplit(":", 1)[0]
         run_id = str(uuid.uuid4())

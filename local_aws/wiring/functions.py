@@ -4,6 +4,17 @@ An invocation gets a deep copy of its payload (as if it had crossed the wire) an
 the function (its name, ARN, memory and the time left before its Timeout, as the template sets them); a raised
 exception becomes Lambda's error payload (`errorType`, `errorMessage`) with function error `Unhandled`, exactly what
 Step Functions and asynchronous invokes see on AWS.
+
+An invocation cut short is reported as Lambda reports it, and its container is not used again: Lambda resets the
+execution environment of a function that crashes or times out during the Invoke phase (Lambda Developer Guide,
+"Understanding the Lambda execution environment lifecycle"), so the next invocation starts a new one.
+- A timeout: a handler still running once the function's Timeout has passed is reported as `Sandbox.Timedout`, "Task
+  timed out after N seconds" (Lambda Developer Guide, "Configure Lambda function timeout"), whatever it then returned
+  or raised. The handler runs in this process and cannot be stopped at the deadline as Lambda stops it: it runs to
+  its end (what it did meanwhile stays done, as calls a function made before Lambda stopped it stay made), and its
+  answer is discarded.
+- A crash: a handler that raises SystemExit (what a runtime process that exits amounts to here) is reported as
+  `Runtime.ExitError`, as Lambda reports a runtime that exited during an invocation.
 """
 
 from __future__ import annotations
@@ -18,11 +29,25 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from local_aws.server import ACCOUNT_ID, REGION
 
 Handler = Callable[[Any, Any], Any]
+# What Lambda reports (see the module's docstring): the function error of an invocation that did not return, and the
+# errorType of one cut short.
+UNHANDLED: Final = "Unhandled"
+TIMED_OUT: Final = "Sandbox.Timedout"
+RUNTIME_EXITED: Final = "Runtime.ExitError"
+
+
+@dataclass(slots=True)
+class Container:
+    """One execution environment for one invocation: its handler, and whether it is lost with the invocation (a crash
+    or a timeout: Lambda resets the environment) or goes back to the idle ones."""
+
+    handler: Handler
+    lost: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +88,17 @@ class LocalFunction:
             self.new_container = module.new_container
 
     @contextmanager
-    def container(self) -> Iterator[Handler]:
-        """A container for one invocation: a warm idle one, a new one while under the limit, or the next one free."""
+    def container(self) -> Iterator[Container]:
+        """A container for one invocation: a warm idle one, a new one while under the limit, or the next one free. A
+        container marked lost is dropped; a function whose containers cannot be told apart starts its one handler
+        afresh (as start_cold does)."""
         if self.new_container is None:
-            yield self.handler
+            shared = Container(self.handler)
+            try:
+                yield shared
+            finally:
+                if shared.lost:
+                    self._reload_handler()
             return
         with self._free:
             while (
@@ -81,13 +113,16 @@ class LocalFunction:
             else:
                 self._containers += 1
                 handler = None
-        handler = handler or self.new_container()
+        current = Container(handler or self.new_container())
         try:
-            yield handler
+            yield current
         finally:
             with self._free:
                 if generation == self._generation:
-                    self._idle.append(handler)
+                    if current.lost:
+                        self._containers -= 1  # its place goes to a new container
+                    else:
+                        self._idle.append(current.handler)
                     self._free.notify()
 
     @property
@@ -107,6 +142,9 @@ class LocalFunction:
                 self._free.notify_all()
             self.handler = self.new_container()
             return
+        self._reload_handler()
+
+    def _reload_handler(self) -> None:
         module_name, _, attribute = self.handler_path.rpartition(".")
         self.handler = getattr(importlib.reload(importlib.import_module(module_name)), attribute)
 
@@ -123,6 +161,9 @@ class InvocationContext:
     @classmethod
     def starting_now(cls, function: LocalFunction) -> InvocationContext:
         return cls(function=function, deadline=time.monotonic() + function.timeout_seconds)
+
+    def timed_out(self) -> bool:
+        return time.monotonic() > self.deadline
 
     @property
     def function_name(self) -> str:
@@ -151,7 +192,7 @@ class InvocationContext:
 @dataclass(frozen=True, slots=True)
 class Invocation:
     payload: Any
-    function_error: str | None = None  # "Unhandled" when the handler raised
+    function_error: str | None = None  # UNHANDLED when the handler raised, timed out or crashed
 
     @property
     def error_type(self) -> str | None:
@@ -185,18 +226,49 @@ class LocalFunctions:
 
     def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
         try:
-            with function.container() as handler:
+            with function.container() as container:
                 context = InvocationContext.starting_now(function)
-                result = handler(copy.deepcopy(payload), context)
-            return Invocation(payload=json.loads(json.dumps(result)))
-        except Exception as error:  # noqa: BLE001 - reported the way Lambda reports it, as a payload
-            return Invocation(
-                payload={
-                    # The class name, as Lambda's Python runtime reports it (the local system's own stand-ins may
-                    # name an ASL error instead).
-                    "errorType": getattr(error, "lambda_error_type", type(error).__name__),
-                    "errorMessage": str(error),
-                    "stackTrace": traceback.format_tb(error.__traceback__),
-                },
-                function_error="Unhandled",
-            )
+                invocation = _run(container, copy.deepcopy(payload), context)
+                if context.timed_out():  # Lambda would have stopped it there, before whatever it did afterwards
+                    container.lost = True
+                    return _timed_out(function)
+        except Exception as error:  # noqa: BLE001 - a container that failed to start, reported as Lambda reports it
+            return _unhandled(error)
+        return invocation
+
+
+def _run(container: Container, payload: Any, context: InvocationContext) -> Invocation:
+    """The handler's answer, or its error as Lambda's error payload; a crash loses the container."""
+    try:
+        return Invocation(payload=json.loads(json.dumps(container.handler(payload, context))))
+    except SystemExit as exited:
+        container.lost = True
+        return _runtime_exited(exited, context)
+    except Exception as error:  # noqa: BLE001 - reported the way Lambda reports it, as a payload
+        return _unhandled(error)
+
+
+def _unhandled(error: Exception) -> Invocation:
+    return Invocation(
+        payload={
+            # The class name, as Lambda's Python runtime reports it (the local system's own stand-ins may name an ASL
+            # error instead).
+            "errorType": getattr(error, "lambda_error_type", type(error).__name__),
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__),
+        },
+        function_error=UNHANDLED,
+    )
+
+
+def _timed_out(function: LocalFunction) -> Invocation:
+    """What Lambda answers for an invocation stopped at the function's Timeout (its log line says the same)."""
+    message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
+    return Invocation(payload={"errorType": TIMED_OUT, "errorMessage": message}, function_error=UNHANDLED)
+
+
+def _runtime_exited(exited: SystemExit, context: InvocationContext) -> Invocation:
+    """What Lambda answers when the runtime process exits during an invocation, with the process's exit status."""
+    status = exited.code if isinstance(exited.code, int) else 0 if exited.code is None else 1
+    message = f"RequestId: {context.aws_request_id} Error: Runtime exited with error: exit status {status}"
+    return Invocation(payload={"errorType": RUNTIME_EXITED, "errorMessage": message}, function_error=UNHANDLED)

@@ -2,8 +2,9 @@
 children run by moto, the real reset function in process), with a Cognito that throttles.
 
 What a security team relies on after a breach: every row of the manifest ends with exactly one result row, no user is
-sent two codes, the summary's counts match the pool, and a rerun of the run's batches (what a redrive does) resets
-nobody again.
+sent two codes, the summary counts users (a repeated row is a duplicate row, not a second reset) and matches the pool,
+it lists every row to act on by its line, and neither a rerun of the run's batches (what a redrive does) nor the same
+manifest started again inside the users' cooldown window sends anybody a second code.
 """
 
 from __future__ import annotations
@@ -96,10 +97,13 @@ def test_a_throttled_bulk_run_ends_with_one_result_per_row_and_one_code_per_user
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     summary = json.loads(execution["output"])
     assert summary["runId"] == "breach-e2e"
-    assert summary["total"] == len(rows)
-    assert summary["statuses"] == {"reset": USERS, "skipped": 1, "failed": 2}
+    assert summary["rows"] == len(rows)
+    # Users, not rows: the user listed twice is one reset user and one duplicate row; each unknown row its own user.
+    assert (summary["users"], summary["duplicateRows"]) == (USERS + 2, 1)
+    assert summary["statuses"] == {"reset": USERS, "failed": 2}
     assert summary["reasons"] == {"USER_NOT_FOUND": 2}
-    assert summary["unfinished"] == {}
+    assert (summary["unfinished"], summary["complete"]) == ({}, True)
+    assert not {*users, *(f"{name}@example.com" for name in users)} & set(json.dumps(summary).split('"'))
 
     result_rows, children = _result_rows(system, summary)
     assert len(result_rows) == len(rows)  # one result row per manifest row
@@ -116,10 +120,16 @@ def test_a_throttled_bulk_run_ends_with_one_result_per_row_and_one_code_per_user
     assert statuses == {"RESET_REQUIRED": USERS}
     delivered = Counter(message.username for message in system.outbox.messages)
     assert delivered == dict.fromkeys(users, 1)
-    # The summary object beside the results says the same as the execution's output.
+    # The summary object beside the results says the same as the execution's output, and lists the rows to act on by
+    # their line in the manifest (JSON Lines: line 1 is the first row) and their identifier as the row gave it.
     bucket, _, key = summary["summary"].removeprefix("s3://").partition("/")
     stored = json.loads(system.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert stored == summary
+    assert {name: stored[name] for name in summary} == summary
+    assert [(row["line"], row["identifier"], row["reason"]) for row in stored["failedRows"]] == [
+        (len(rows) - 1, {"username": "nobody-by-this-name"}, "USER_NOT_FOUND"),
+        (len(rows), {"sub": "00000000-0000-4000-8000-000000000000"}, "USER_NOT_FOUND"),
+    ]
+    assert stored["unconfirmedRows"] == stored["unfinishedRows"] == []
     # The map run's counts, as the operator CLI reads them.
     sfn = system.aws.client("stepfunctions")
     (map_run,) = sfn.list_map_runs(executionArn=execution["executionArn"])["mapRuns"]
@@ -127,9 +137,12 @@ def test_a_throttled_bulk_run_ends_with_one_result_per_row_and_one_code_per_user
     assert counts["total"] == counts["succeeded"] == len(rows)
 
 
-def test_rerunning_a_runs_batches_resets_nobody_twice_but_a_new_run_does(bulk_system: LocalSystem) -> None:
-    """A redrive reruns the batches of a run with the same run id: every user reads `reset` (replayed), and no second
-    code goes out. A new run (another id) is a new decision: its users are reset again."""
+def test_a_rerun_of_a_runs_batches_replays_and_the_same_manifest_again_inside_the_window_sends_nothing(
+    bulk_system: LocalSystem,
+) -> None:
+    """A redrive reruns the batches of a run with the same run id: every row reads `reset` (replayed), and no second
+    code goes out. The same manifest started again as a new run, inside the users' cooldown window, is skipped user by
+    user (each result says which run reset the user): the window belongs to the user, not to the run."""
     system = bulk_system
     users = _add_users(system, 12)
     manifest = "username,reason\n" + "".join(f"{name},policy_rotation\n" for name in users)
@@ -140,14 +153,20 @@ def test_rerunning_a_runs_batches_resets_nobody_twice_but_a_new_run_does(bulk_sy
     rerun = system.stack.functions.invoke(
         reset_function,
         {
-            "Items": [{"username": name, "reason": "policy_rotation"} for name in users],
+            "Items": [{"index": index, "row": {"username": name, "reason": "policy_rotation"}} for index, name in
+                      enumerate(users)],
             "BatchInput": {"runId": "rotation-1"},
         },
-    )
+    )  # fmt: skip
     assert rerun.function_error is None
     assert {result["status"] for result in rerun.payload["results"]} == {"reset"}
     assert all(result["replayed"] for result in rerun.payload["results"])
     assert len(system.outbox.messages) == sent_before == 12
+
     second = system.run_bulk(manifest, run_id="rotation-2", csv=True)
-    assert json.loads(second["output"])["statuses"] == {"reset": 12}
-    assert len(system.outbox.messages) == 24
+
+    summary = json.loads(second["output"])
+    assert (summary["statuses"], summary["complete"]) == ({"skipped": 12}, True)
+    rows, _ = _result_rows(system, summary)
+    assert {row["lastReset"]["runId"] for row in rows} == {"rotation-1"}
+    assert len(system.outbox.messages) == 12

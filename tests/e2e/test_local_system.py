@@ -12,6 +12,7 @@ from local_aws.demo import SECURITY_INCIDENT
 from local_aws.local import outcome_printer
 from local_aws.pool import add_user
 from local_aws.system import LocalSystem
+from reset_password.requests import request_reference
 from tests.cognito_faults import inject_cognito_faults
 
 
@@ -69,13 +70,21 @@ def test_the_single_reset_workflow_reports_a_missing_user_as_its_output(system: 
     assert system.outbox.messages == []
 
 
-def test_the_same_finding_inside_the_cooldown_is_skipped_and_sends_nothing(system: LocalSystem) -> None:
+def test_another_finding_inside_the_cooldown_is_skipped_and_the_same_one_replayed_and_neither_sends(
+    system: LocalSystem,
+) -> None:
     system.put_reset_request(SECURITY_INCIDENT)
-    system.put_reset_request(SECURITY_INCIDENT)
+    system.put_reset_request({**SECURITY_INCIDENT, "requestId": "SIEM-9317-lena"})  # another finding
+    system.put_reset_request(SECURITY_INCIDENT)  # the same finding again (its requestId): a retry
     system.wiring.events.drain()
 
-    statuses = [invocation.payload["status"] for _, invocation in system.wiring.events.delivered]
-    assert statuses == ["reset", "skipped"]
+    results = [invocation.payload for _, invocation in system.wiring.events.delivered]
+    assert [(r["status"], r["duplicate"], r["replayed"]) for r in results] == [
+        ("reset", False, False),
+        ("skipped", True, False),
+        ("reset", False, True),
+    ]
+    assert results[1]["lastReset"]["requestRef"] == request_reference(SECURITY_INCIDENT["requestId"])
     assert len(system.outbox.messages) == 1
 
 

@@ -42,6 +42,21 @@ def test_request_with_wait_runs_the_single_reset_workflow_and_prints_its_result(
     assert len(system.outbox.messages) == 1
 
 
+def test_a_second_request_inside_the_window_is_skipped_and_only_force_sends_another_code(system: LocalSystem) -> None:
+    first = cognito_reset(system, "--json", "request", "--username", "lena", "--request-id", "inc-1", "--wait")
+    again = cognito_reset(system, "request", "--username", "lena", "--request-id", "inc-2", "--wait")
+    forced = cognito_reset(system, "--json", "request", "--username", "lena", "--request-id", "inc-3", "--force")
+
+    assert json.loads(first.stdout)["status"] == "reset"
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("skipped: username=lena")
+    assert "lastReset=" in again.stdout
+    assert "duplicate" in again.stdout
+    assert forced.returncode == 0, forced.stderr
+    assert (json.loads(forced.stdout)["status"], json.loads(forced.stdout)["forced"]) == ("reset", True)
+    assert [message.username for message in system.outbox.messages] == ["lena", "lena"]
+
+
 def test_request_puts_it_on_the_bus_where_the_rule_delivers_it(system: LocalSystem) -> None:
     queued = cognito_reset(system, "request", "--email", "sam@example.com", "--reason", "policy_rotation")
 
@@ -129,9 +144,11 @@ def test_bulk_resets_every_user_of_the_manifest_and_the_summary_matches_the_pool
     assert (summary["runId"], summary["status"]) == ("breach-e2e-cli", "SUCCEEDED")
     statuses = Counter(system.user_status(name) for name in users)
     assert statuses == {"RESET_REQUIRED": len(users)}
-    assert summary["statuses"] == {"reset": len(users), "skipped": 1, "failed": 1}
+    # Users, not rows: lena's second row is a duplicate row, and she counts once, as reset.
+    assert summary["statuses"] == {"reset": len(users), "failed": 1}
     assert summary["reasons"] == {"USER_NOT_FOUND": 1}
-    assert summary["total"] == len(rows)
+    assert (summary["rows"], summary["users"], summary["duplicateRows"]) == (len(rows), len(users) + 1, 1)
+    assert summary["complete"] is True
     assert summary["results"].startswith(f"s3://{system.stack.bulk_bucket}/")
     assert Counter(message.username for message in system.outbox.messages) == dict.fromkeys(users, 1)
     assert manifests(system) == [f"{MANIFEST_PREFIX}breach-e2e-cli.csv"]

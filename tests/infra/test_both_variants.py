@@ -391,7 +391,9 @@ def test_outputs_point_at_the_resources(variant: Synthesized) -> None:
 
 RETRIES = [
     {
-        "ErrorEquals": ["TransientResetError"],
+        # What the reset function raises once its own retries are used up, and an invocation cut short: the function's
+        # timeout, the task's own, a crashed runtime. The same backoff, the same attempts.
+        "ErrorEquals": ["TransientResetError", "Sandbox.Timedout", "States.Timeout", "Runtime.ExitError"],
         "IntervalSeconds": 5,
         "MaxAttempts": 6,
         "BackoffRate": 2,
@@ -473,6 +475,8 @@ def test_bulk_workflow_maps_each_manifest_format_in_batches_within_the_rate_budg
         "ReaderConfig": reader_config,
         "Parameters": {"Bucket": bucket, "Key.$": "$.manifestKey"},
     }
+    # Each item is the row and its position (contracts.bulk.item_parts): the summary gives every row its line.
+    assert mapped["ItemSelector"] == {"index.$": "$$.Map.Item.Index", "row.$": "$$.Map.Item.Value"}
     assert mapped["ItemBatcher"] == {"MaxItemsPerBatch": 10, "BatchInput": {"defaults.$": "$.batchInput"}}
     # One batch is one invocation at a time: the map runs as many batches as the reserved concurrency.
     reserved = variant.properties("Reset/ResetPassword/Function")["ReservedConcurrentExecutions"]
@@ -505,11 +509,39 @@ def test_bulk_workflow_ends_with_the_runs_summary(variant: Synthesized) -> None:
     task = definition["States"]["Summarize the run"]
     assert task["Parameters"] == {
         "FunctionName": "${" + summary_id + ".Arn}",
-        "Payload": {"runId.$": "$.runId", "resultWriterDetails.$": "$.mapRun.ResultWriterDetails"},
+        "Payload": {
+            "runId.$": "$.runId",
+            "manifestKey.$": "$.manifestKey",  # the manifest's format gives each row's line
+            "resultWriterDetails.$": "$.mapRun.ResultWriterDetails",
+        },
     }
     assert task["OutputPath"] == "$.Payload"  # the summary is the execution's output
-    assert task["End"] is True
-    assert task["Retry"] == RETRIES[1:]  # the Lambda service's own failures only
+    assert task["Next"] == "Every row finished?"
+    # The Lambda service's own failures, then the function's own (an S3 error it could not get past): a few tries,
+    # spread out. States.TaskFailed matches any error, so it comes last.
+    assert task["Retry"] == [
+        *RETRIES[1:],
+        {
+            "ErrorEquals": ["States.TaskFailed"],
+            "IntervalSeconds": 10,
+            "MaxAttempts": 3,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL",
+        },
+    ]
+
+
+def test_a_run_with_unfinished_rows_fails_with_its_summary_as_the_cause(variant: Synthesized) -> None:
+    states = json.loads(render(variant.properties("BulkReset/StateMachine")["DefinitionString"]))["States"]
+    assert states["Every row finished?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.complete", "BooleanEquals": True, "Next": "Run finished"}],
+        "Default": "Run unfinished",
+    }
+    assert states["Run finished"] == {"Type": "Succeed"}  # its output, the summary, is the execution's
+    # Never SUCCEEDED with users left over: FAILED, the cause the summary object's s3:// URI (its rows are there).
+    assert states["Run unfinished"] == {"Type": "Fail", "Error": "RunUnfinished", "CausePath": "$.summary"}
 
 
 def test_run_summary_reads_results_and_writes_only_summaries(variant: Synthesized) -> None:

@@ -57,6 +57,7 @@ class Reading:
     items: dict[str, int] = field(default_factory=dict)
     output: dict[str, Any] | None = None
     error: str | None = None
+    cause: str | None = None
 
 
 @dataclass
@@ -122,6 +123,8 @@ class FakeStepFunctions:
             answer["output"] = json.dumps(reading.output)
         if reading.error:
             answer["error"] = reading.error
+        if reading.cause:
+            answer["cause"] = reading.cause
         if execution.redrive_status:
             answer["redriveStatus"] = execution.redrive_status
         return answer
@@ -163,6 +166,11 @@ class FakeS3:
             raise client_error("NoSuchKey", "The specified key does not exist.", "GetObject")
         body = self.objects[Bucket, Key]
         return {"Body": StreamingBody(io.BytesIO(body), len(body))}
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        """The summary object where the summary's own `summary` URI says."""
+        bucket, key = summary["summary"].removeprefix("s3://").split("/", 1)
+        self.objects[bucket, key] = json.dumps(summary).encode()
 
     def write_results(self, folder: str, batches: list[list[dict[str, Any]]], per_file: int = 2) -> None:
         """ResultWriter's layout as the stack writes it (OutputType JSONL): manifest.json and SUCCEEDED_n.json files of
@@ -278,14 +286,24 @@ def results_folder(run_id: str) -> str:
 
 
 def summary_output(run_id: str, statuses: dict[str, int], **more: Any) -> dict[str, Any]:
-    """The execution's output, in contracts.bulk's shape, as the run's summary step writes it."""
+    """The execution's output, in contracts.bulk's shape (SUMMARY_FIELDS), as the run's summary step returns it:
+    `statuses` counts users; a user's duplicate rows and the rows of unfinished batches are rows besides."""
     folder = results_folder(run_id)
+    users, duplicates, unfinished = sum(statuses.values()), more.get("duplicateRows", 0), more.get("unfinished", {})
     return {
         "runId": run_id,
-        "total": sum(statuses.values()) + sum(more.get("unfinished", {}).values()),
+        "rows": users + duplicates + sum(unfinished.values()),
+        "users": users,
         "statuses": statuses,
         "reasons": more.get("reasons", {}),
-        "unfinished": more.get("unfinished", {}),
+        "duplicateRows": duplicates,
+        "unfinished": unfinished,
+        "complete": not unfinished,
         "results": f"s3://{BUCKET}/{folder}",
         "summary": f"s3://{BUCKET}/{folder}{SUMMARY_OBJECT}",
     }
+
+
+def summary_object(output: dict[str, Any], **rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary object beside the results: the counts, and the rows to act on (which name users)."""
+    return output | {"failedRows": [], "unconfirmedRows": [], "unfinishedRows": []} | rows

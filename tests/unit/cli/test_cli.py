@@ -26,6 +26,7 @@ from tests.unit.cli.fakes import (
     Reading,
     client_error,
     results_folder,
+    summary_object,
     summary_output,
 )
 
@@ -105,7 +106,7 @@ def test_a_clean_manifest_is_uploaded_as_it_is_and_the_run_reports_its_summary(m
         "manifest.csv: 3 users checked, no errors, 0 warning(s)",
         f"run {RUN} started: s3://{BUCKET}/{key}",
         f"run {RUN}: SUCCEEDED",
-        "  3 users: reset 3",
+        "  3 rows, 3 users: reset 3",
         f"  results: s3://{BUCKET}/{results_folder(RUN)}",
         f"  summary: s3://{BUCKET}/{results_folder(RUN)}summary.json",
     ]
@@ -147,7 +148,7 @@ def test_dry_run_runs_the_workflow_with_dry_run_in_the_defaults(manifest: Path) 
     assert done.exit_code == 0
     assert aws.sfn.started[0].input[DEFAULTS] == {"globalSignOut": True, "dryRun": True}
     assert f"run {RUN} started (dry run: nothing is sent)" in done.stdout
-    assert "  3 users: dry_run 3" in done.stdout
+    assert "  3 rows, 3 users: dry_run 3" in done.stdout
 
 
 def test_a_run_id_that_is_taken_is_refused_and_a_new_one_is_the_way(manifest: Path) -> None:
@@ -271,6 +272,53 @@ def test_status_of_an_ended_run_is_its_summary_and_completion() -> None:
     assert 'chooses "Forgot password" at sign-in' in human
 
 
+def test_status_of_a_run_that_ended_unfinished_reads_its_summary_object_and_names_no_user() -> None:
+    aws = FakeAws(cognito=FakeCognito(users={POOL: {"zq9-alice": "RESET_REQUIRED"}}))
+    output = summary_output("run-1", {"reset": 1}, duplicateRows=1, unfinished={"TransientResetError": 2})
+    unfinished = [
+        {"line": line, "identifier": {"email": f"zq9-{line}@mail.example"}, "error": "TransientResetError"}
+        for line in (4, 5)
+    ]
+    aws.s3.write_summary(summary_object(output, unfinishedRows=unfinished))
+    aws.s3.write_results(results_folder("run-1"), [[{"username": "zq9-alice", "userPoolId": POOL, "status": "reset"}]])
+    failed = Reading(
+        "FAILED", {"total": 4, "succeeded": 2, "failed": 2}, error="RunUnfinished", cause=output["summary"]
+    )
+    aws.sfn.add("run-1", [failed])
+
+    shown, as_json = invoke(aws, "status", "run-1"), invoke(aws, "--json", "status", "run-1")
+
+    assert (shown.exit_code, as_json.exit_code) == (1, 1)
+    assert shown.stdout.splitlines()[:5] == [
+        "run run-1: FAILED (RunUnfinished)",
+        "  4 rows, 1 users: reset 1",
+        "  1 duplicate rows (a user another row named: counted once, never reset twice)",
+        f"  2 rows unfinished (their batch failed: TransientResetError 2): listed in {output['summary']}; start a new "
+        "run with them",
+        f"  results: {output['results']}",
+    ]
+    assert "of 1 users reset: 0 have chosen a new password, 1 are still waiting" in shown.stdout
+    document = json.loads(as_json.stdout)
+    assert {name: document[name] for name in output} == output
+    assert (document["status"], document["error"]) == ("FAILED", "RunUnfinished")
+    assert document["completion"] == {"reset": 1, "newPassword": 0, "waiting": 1, "other": {}}
+    assert "zq9" not in shown.stdout + as_json.stdout  # the users are in the summary object only
+
+
+def test_redrive_refuses_a_run_that_ended_unfinished() -> None:
+    aws = FakeAws()
+    output = summary_output("run-1", {"reset": 1}, unfinished={"States.Timeout": 1})
+    aws.sfn.add(
+        "run-1", [Reading("FAILED", error="RunUnfinished", cause=output["summary"])], redrive_status="REDRIVABLE"
+    )
+
+    done = invoke(aws, "redrive", "run-1")
+
+    assert done.exit_code == 2
+    assert done.stderr.startswith("cognito-reset: run run-1 ended with rows unfinished: a redrive would not run them")
+    assert aws.sfn.redriven == []
+
+
 def test_redrive_refuses_a_run_that_succeeded() -> None:
     aws = FakeAws()
     aws.sfn.add("run-1", [Reading("SUCCEEDED", output={})])
@@ -294,7 +342,7 @@ def test_redrive_tries_a_failed_run_again_and_reports_like_bulk() -> None:
     assert done.stdout.splitlines()[:3] == [
         "run run-1 redriven: its unfinished users are tried again",
         "run run-1: SUCCEEDED",
-        "  4 users: reset 4",
+        "  4 rows, 4 users: reset 4",
     ]
 
 

@@ -3,6 +3,8 @@ summed up from its output, and redriven only when Step Functions still can."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,6 +21,7 @@ from tests.unit.cli.fakes import (
     FakeStepFunctions,
     Reading,
     results_folder,
+    summary_object,
     summary_output,
 )
 
@@ -120,10 +123,11 @@ def test_watching_polls_every_second_until_the_run_ends() -> None:
     assert (final.status, shown, clock.sleeps) == ("SUCCEEDED", [0, 2, 4, 4], [1.0, 1.0, 1.0])
 
 
-def summary_of(reading: Reading) -> RunSummary:
+def summary_of(reading: Reading, s3: FakeS3 | None = None) -> RunSummary:
     sfn = FakeStepFunctions()
     sfn.add("run-1", [reading])
-    return RunSummary.of(workflow(sfn).progress("run-1"))
+    run = workflow(sfn, s3)
+    return run.summary(run.progress("run-1"))
 
 
 def test_a_clean_run_exits_0_and_its_summary_is_the_executions_output() -> None:
@@ -136,22 +140,99 @@ def test_a_clean_run_exits_0_and_its_summary_is_the_executions_output() -> None:
     assert (document["results"], document["summary"]) == (output["results"], output["summary"])
     assert summary.lines() == [
         "run run-1: SUCCEEDED",
-        "  8 users: reset 7, skipped 1",
+        "  8 rows, 8 users: reset 7, skipped 1",
         f"  results: {output['results']}",
         f"  summary: {output['summary']}",
     ]
 
 
-def test_failed_users_or_unfinished_ones_exit_1() -> None:
+def test_failed_or_unconfirmed_users_exit_1_and_say_where_their_rows_are() -> None:
     failed = summary_output("run-1", {"reset": 7, "failed": 2}, reasons={"USER_NOT_FOUND": 2})
-    unfinished = summary_output("run-1", {"reset": 7}, unfinished={"TransientResetError": 10})
+    unconfirmed = summary_output("run-1", {"reset": 7, "unconfirmed": 1})
 
     failing = summary_of(Reading("SUCCEEDED", {"total": 9}, output=failed))
-    stuck = summary_of(Reading("SUCCEEDED", {"total": 17}, output=unfinished))
+    unsure = summary_of(Reading("SUCCEEDED", {"total": 8}, output=unconfirmed))
 
-    assert (failing.exit_code, stuck.exit_code) == (1, 1)
+    assert (failing.exit_code, unsure.exit_code) == (1, 1)
     assert "  failed because: USER_NOT_FOUND 2" in failing.lines()
-    assert "  unfinished (their batch failed): TransientResetError 10" in stuck.lines()
+    assert (
+        "  1 unconfirmed (a fault hid whether Cognito sent their code; none was sent again): listed in "
+        f"{unconfirmed['summary']}"
+    ) in unsure.lines()
+
+
+def test_a_user_named_by_several_rows_counts_once_and_its_other_rows_as_duplicates() -> None:
+    output = summary_output("run-1", {"reset": 7, "skipped": 1}, duplicateRows=2)
+
+    summary = summary_of(Reading("SUCCEEDED", {"total": 10}, output=output))
+
+    assert summary.exit_code == 0  # a duplicate is skipped, never reset twice: nothing to act on
+    assert summary.lines()[1:3] == [
+        "  10 rows, 8 users: reset 7, skipped 1",
+        "  2 duplicate rows (a user another row named: counted once, never reset twice)",
+    ]
+    document = summary.document()
+    assert (document["rows"], document["users"], document["duplicateRows"]) == (10, 8, 2)
+
+
+# A run that ended with rows unfinished: FAILED with RunUnfinished, its cause the summary object's URI.
+UNFINISHED = summary_output("run-1", {"reset": 7}, unfinished={"TransientResetError": 10})
+UNFINISHED_READING = Reading(
+    "FAILED", {"total": 17, "succeeded": 7, "failed": 10}, error="RunUnfinished", cause=UNFINISHED["summary"]
+)
+
+
+def bucket_with_unfinished_summary() -> FakeS3:
+    """The summary object of UNFINISHED, its rows naming users (distinctive, so that a leak cannot hide)."""
+    s3 = FakeS3()
+    rows = [
+        {"line": n + 9, "identifier": {"email": f"zq9-{n}@mail.example"}, "error": "TransientResetError"}
+        for n in range(10)
+    ]
+    s3.write_summary(summary_object(UNFINISHED, unfinishedRows=rows))
+    return s3
+
+
+def test_a_run_that_ended_unfinished_is_summed_up_from_the_summary_object_its_failure_names() -> None:
+    summary = summary_of(UNFINISHED_READING, bucket_with_unfinished_summary())
+
+    assert summary.exit_code == 1
+    assert summary.counts == UNFINISHED  # the counts, not the rows it lists
+    assert summary.lines() == [
+        "run run-1: FAILED (RunUnfinished)",
+        "  17 rows, 7 users: reset 7",
+        f"  10 rows unfinished (their batch failed: TransientResetError 10): listed in {UNFINISHED['summary']}; start "
+        "a new run with them",
+        f"  results: {UNFINISHED['results']}",
+        f"  summary: {UNFINISHED['summary']}",
+    ]
+    document = summary.document()
+    assert (document["status"], document["error"], document["complete"], document["unfinished"]) == (
+        "FAILED",
+        "RunUnfinished",
+        False,
+        {"TransientResetError": 10},
+    )
+
+
+def test_the_summary_of_a_run_that_ended_unfinished_names_no_user() -> None:
+    summary = summary_of(UNFINISHED_READING, bucket_with_unfinished_summary())
+
+    assert "zq9" not in "\n".join(summary.lines())
+    assert "zq9" not in json.dumps(summary.document())
+
+
+def test_a_run_that_ended_unfinished_is_not_redriven_but_run_anew() -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [UNFINISHED_READING], redrive_status="REDRIVABLE")
+
+    refusal = (
+        "^run run-1 ended with rows unfinished: a redrive would not run them again .* they are listed in "
+        f"{re.escape(UNFINISHED['summary'])}: start a new run with them$"
+    )
+    with pytest.raises(OperatorError, match=refusal):
+        workflow(sfn).redrive("run-1", STARTED + timedelta(days=1))
+    assert sfn.redriven == []
 
 
 def test_a_failed_execution_has_no_output_and_says_how_to_redrive_it() -> None:

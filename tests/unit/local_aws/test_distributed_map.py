@@ -1,5 +1,6 @@
 """The local Distributed Map's pure parts (local_aws/wiring/distributed_map.py): how a definition is split, the
-reference paths and Parameters it resolves, how ItemReader's manifests are read, and what DescribeMapRun says.
+reference paths and Parameters it resolves, how ItemReader's manifests are read and ItemSelector's items made, and what
+DescribeMapRun says.
 
 The definitions are small literal ones in the bulk workflow's shapes (tests/infra/test_both_variants.py has the
 synthesized one)."""
@@ -13,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 
+from contracts.bulk import ITEM_INDEX, ITEM_ROW, item_parts
 from local_aws.server import LocalAws
 from local_aws.wiring.distributed_map import (
     LAMBDA_INVOKE,
@@ -25,6 +27,7 @@ from local_aws.wiring.distributed_map import (
     path_value,
     read_items,
     resolve_parameters,
+    select_items,
     split,
 )
 
@@ -187,7 +190,6 @@ def test_an_inline_map_is_moto_s() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("ItemSelector", {"user.$": "$$.Map.Item.Value"}),
         ("ItemsPath", "$.users"),
         ("ResultSelector", {"arn.$": "$.MapRunArn"}),
     ],
@@ -405,6 +407,65 @@ def test_max_items_takes_the_first_items(body: str, config: dict[str, Any]) -> N
 def test_an_input_type_the_player_does_not_play_is_refused() -> None:
     with pytest.raises(NotPlayableError, match="MANIFEST"):
         read_items("", {"InputType": "MANIFEST"})
+
+
+# select_items
+
+# The bulk workflow's ItemSelector (infra/workflows.py): each row with its position.
+ROW_AND_POSITION = {f"{ITEM_INDEX}.$": "$$.Map.Item.Index", f"{ITEM_ROW}.$": "$$.Map.Item.Value"}
+
+
+def test_item_selector_makes_each_item_from_the_item_and_its_position() -> None:
+    items = [{"username": "alice", "email": ""}, {"username": "", "email": "bob@example.com"}, "junk"]
+
+    selected = select_items(ROW_AND_POSITION, items, DOCUMENT, CONTEXT)
+
+    assert selected == [
+        {"index": 0, "row": {"username": "alice", "email": ""}},
+        {"index": 1, "row": {"username": "", "email": "bob@example.com"}},
+        {"index": 2, "row": "junk"},  # an item that is not an object is still an item
+    ]
+    # What the reset function and the run summary read back (contracts.bulk).
+    assert [item_parts(item) for item in selected] == list(enumerate(items))
+
+
+def test_item_selector_reads_the_maps_input_the_execution_and_the_items_fields_too() -> None:
+    selector = {
+        "user.$": "$$.Map.Item.Value.username",
+        "run.$": "$.run.runId",
+        "execution.$": "$$.Execution.Name",
+        "kind": "reset",
+    }
+
+    selected = select_items(selector, [{"username": "alice"}], DOCUMENT, CONTEXT)
+
+    assert selected == [{"user": "alice", "run": "r1", "execution": "r1", "kind": "reset"}]
+
+
+def test_without_an_item_selector_the_items_are_as_read() -> None:
+    items = [{"username": "alice"}]
+
+    assert select_items(None, items, DOCUMENT, CONTEXT) == items
+
+
+def test_selected_items_are_what_the_batches_carry() -> None:
+    selected = select_items(ROW_AND_POSITION, [{"username": name} for name in "abc"], DOCUMENT, CONTEXT)
+    definition = distributed_map(ItemSelector=ROW_AND_POSITION, ItemBatcher={"MaxItemsPerBatch": 2})
+
+    batches = MapRunPlayer._batches(definition, selected, DOCUMENT, CONTEXT)
+
+    assert [batch.batch["Items"] for batch in batches] == [
+        [{"index": 0, "row": {"username": "a"}}, {"index": 1, "row": {"username": "b"}}],
+        [{"index": 2, "row": {"username": "c"}}],
+    ]
+
+
+def test_a_map_with_an_item_selector_is_played() -> None:
+    mapped = distributed_map(ItemSelector=ROW_AND_POSITION)
+
+    _, played = split(workflow(**{"Reset every user": mapped, "Summarize the run": SUMMARIZE}), MACHINE)
+
+    assert played[f"{MACHINE}/Reset every user"]["ItemSelector"] == ROW_AND_POSITION
 
 
 class _Object:
