@@ -92,7 +92,12 @@ def report_outcome(result: ResetResult, source: str) -> None:
 
 
 def report_error(error: Exception, source: str) -> None:
-    logger.error("password reset not completed", extra={"error_type": type(error).__name__, "source": source})
+    # The message is the function's own words about its state (never a value of the request): what an operator needs to
+    # tell a throttled Cognito from a claim held elsewhere or a table that did not answer.
+    logger.error(
+        "password reset not completed",
+        extra={"error_type": type(error).__name__, "error": str(error), "source": source},
+    )
     transient = type(error).__name__ == TRANSIENT_RESET_ERROR
     name = telemetry.RESET_TRANSIENT_ERROR if transient else telemetry.RESET_UNCLASSIFIED_ERROR
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
