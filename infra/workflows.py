@@ -29,6 +29,13 @@ from contracts.bulk import (
     RUN_UNFINISHED,
 )
 from contracts.results import TRANSIENT_RESET_ERROR
+from contracts.workflow_errors import (
+    LAMBDA_TIMED_OUT,
+    MAP_ITEMS_UNREADABLE,
+    MAP_RESULTS_UNWRITABLE,
+    RUNTIME_EXITED,
+    TASK_TIMED_OUT,
+)
 from infra.nag import acknowledge, logical_id
 from infra.python_function import log_group
 from infra.run_summary import RunSummaryFunction
@@ -42,7 +49,7 @@ TRANSIENT_RESET_ERRORS: Final = (TRANSIENT_RESET_ERROR,)
 # (Runtime.ExitError; Lambda Developer Guide, "Understanding the Lambda execution environment lifecycle": a function
 # that crashes or times out gets a new execution environment). Running the batch again is safe: a user's claim
 # outlives the invocation, so a retry replays what was done and never sends a second code.
-INTERRUPTED_INVOCATION_ERRORS: Final = ("Sandbox.Timedout", "States.Timeout", "Runtime.ExitError")
+INTERRUPTED_INVOCATION_ERRORS: Final = (LAMBDA_TIMED_OUT, TASK_TIMED_OUT, RUNTIME_EXITED)
 # The Lambda service's own failures, including the throttle when the reserved concurrency is in use.
 LAMBDA_SERVICE_ERRORS: Final = (
     "Lambda.TooManyRequestsException",
@@ -57,6 +64,12 @@ SERVICE_RETRY: Final = {"interval": 1, "backoff_rate": 2, "max_attempts": 8, "ma
 # The run summary's own failures (an S3 error its client's retries did not get past surfaces as the function's error):
 # a few more tries, spread out, before the run ends without its summary.
 SUMMARY_RETRY: Final = {"interval": 10, "backoff_rate": 2, "max_attempts": 3, "max_delay": 60}  # seconds
+# The Map state's storage errors: its ItemReader could not read the manifest, its ResultWriter could not write the
+# results (Step Functions Developer Guide, "ItemReader (Map)", "ResultWriter (Map)": States.ItemReaderFailed,
+# States.ResultWriterFailed). More items failing than tolerated (States.ExceedToleratedFailureThreshold) is not
+# retried: that run stops, to be redriven.
+MAP_STORAGE_ERRORS: Final = (MAP_ITEMS_UNREADABLE, MAP_RESULTS_UNWRITABLE)
+MAP_RETRY: Final = {"interval": 5, "backoff_rate": 2, "max_attempts": 3, "max_delay": 60}  # seconds
 
 
 def _waits(interval: int, backoff_rate: int, max_attempts: int, max_delay: int) -> int:
@@ -283,6 +296,16 @@ class BulkResetWorkflow(Construct):
             )
             cdk.Annotations.of(resets).acknowledge_warning(
                 "@aws-cdk/aws-stepfunctions:propertyIgnored", "mapExecutionType says the same"
+            )
+            # S3 failing to hand over the manifest or to take the results fails the Map state; its retry runs the map
+            # again, and every row the first attempt finished replays (the run remembers what it did to each user).
+            resets.add_retry(
+                errors=list(MAP_STORAGE_ERRORS),
+                interval=cdk.Duration.seconds(MAP_RETRY["interval"]),
+                backoff_rate=MAP_RETRY["backoff_rate"],
+                max_attempts=MAP_RETRY["max_attempts"],
+                max_delay=cdk.Duration.seconds(MAP_RETRY["max_delay"]),
+                jitter_strategy=sfn.JitterType.FULL,
             )
             return resets
 

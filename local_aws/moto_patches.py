@@ -26,9 +26,12 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
 from moto.stepfunctions.responses import StepFunctionResponse
 
 MOTO_VERSION: Final = "5.2.5"  # requirements-dev.txt pins it
+# What each patched target was in moto before the local system first patched it.
+_UNPATCHED: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class MotoPatch:
             reads = "read" if self.name in inspect.getsource(self.read_by) else "NOT read"
             where = f"{self.read_by.__module__}.{self.read_by.__qualname__}"
             return f"{reads} by {where}{inspect.signature(self.read_by)}"
-        original = self.original()
+        original = _UNPATCHED.get(self.target, self.original())
         if isinstance(original, ModuleType):
             used = sorted(set(re.findall(rf"\b{re.escape(self.name)}\.(\w+)", inspect.getsource(self.owner))))
             return f"module {original.__name__}, using {', '.join(used)}"
@@ -71,6 +74,8 @@ class MotoPatch:
 
     def applied(self, replacement: object) -> AbstractContextManager[Any]:
         """The patch in place until the block ends; the original comes back afterwards."""
+        # Moto's own, for `shape` while a patch is in place (a whole local account can run under one).
+        _UNPATCHED.setdefault(self.target, self.original())
         if isinstance(self.owner, MutableMapping):
             return mock.patch.dict(self.owner, {self.name: replacement})
         return mock.patch.object(self.owner, self.name, replacement)
@@ -157,6 +162,15 @@ DESCRIBE_MAP_RUN: Final = MotoPatch(
     reason="as for ListMapRuns: item and execution counts of a played map run, live (wiring/distributed_map.py)",
 )
 
+MAP_STATE_ERROR_NAMES: Final = MotoPatch(
+    state_task_service_lambda,
+    "CustomErrorName",
+    "(error_name: str | None)",
+    reason="a played Distributed Map is a lambda:invoke task of the local player; moto refuses a Lambda error named "
+    "States.*, so the Map state's own errors (States.ExceedToleratedFailureThreshold, States.ItemReaderFailed, "
+    "States.ResultWriterFailed) reach Retry, Catch and the execution under their ASL names (wiring/distributed_map.py)",
+)
+
 PATCHES: Final = (
     LAMBDA_INVOKE,
     RETRY_CLOCK,
@@ -169,4 +183,5 @@ PATCHES: Final = (
     USER_LOOKUP,
     LIST_MAP_RUNS,
     DESCRIBE_MAP_RUN,
+    MAP_STATE_ERROR_NAMES,
 )

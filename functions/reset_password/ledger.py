@@ -119,6 +119,11 @@ def pool_verdict(
     return Verdict.ACTED if now_status == RESET_REQUIRED else Verdict.UNKNOWN
 
 
+def settled_state(verdict: Verdict) -> Entry:
+    """What a claim becomes once the pool has spoken: reset, or unconfirmed when it could not tell."""
+    return Entry.RESET if verdict is Verdict.ACTED else Entry.UNCONFIRMED
+
+
 def _digest(*parts: str | None) -> str:
     return hashlib.sha256("\x1f".join(part or "" for part in parts).encode()).hexdigest()
 

@@ -25,6 +25,7 @@ from reset_password.ledger import (
     origin,
     pool_verdict,
     run_key,
+    settled_state,
     user_key,
 )
 from reset_password.observability import report_unrecorded_reset
@@ -305,9 +306,7 @@ class _Reset:
             verdict = self._pool_says(record)
             if verdict is Verdict.NOT_ACTED:
                 return self._send(record, result)
-            settled = self.ledger.settle(
-                self.user_key, record, Entry.RESET if verdict is Verdict.ACTED else Entry.UNCONFIRMED, self.deadline
-            )
+            settled = self.ledger.settle(self.user_key, record, settled_state(verdict), self.deadline)
             if settled is None:
                 return None
             record = self._remember_run(settled)
@@ -364,9 +363,10 @@ class _Reset:
 
     def _send(self, replacing: UserRecord | None, result: ResetResult, *, forced: bool = False) -> ResetResult | None:
         """Claim the user, then AdminResetUserPassword, never repeated blindly. An error Cognito answered with after it
-        may have acted (a 5xx) is checked against the pool before the call is made again; an answer that never came (a
-        timeout, a dropped connection) leaves the claim to a later attempt, once Cognito can no longer be acting on
-        the call. None when another writer took the user first."""
+        may have acted (a 5xx) is checked against the pool before the call is made again; after an answer that never
+        came (a timeout, a dropped connection) the pool is read only once Cognito can no longer be acting on the call
+        (the claim's lease is over: waited out if the invocation has the time, else left to a later attempt). None
+        when another writer took the user first."""
         claim = self.ledger.claim(
             self.user_key,
             replace(self._claim(), forced=forced),
@@ -438,7 +438,7 @@ class _Reset:
     def _settle(self, claim: UserRecord, verdict: Verdict) -> UserRecord:
         """Replace a held claim with what came of it. Should the table fail, the claim stays, and a later attempt
         finds what happened in the pool: the answer given now stands."""
-        state = Entry.RESET if verdict is Verdict.ACTED else Entry.UNCONFIRMED
+        state = settled_state(verdict)
         settled = replace(claim, state=state, lease_until=0.0)
         try:
             written = self.ledger.settle(self.user_key, claim, state, self.deadline)

@@ -29,22 +29,28 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 
+from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_RESULTS_UNWRITABLE, MAP_TOLERANCE_EXCEEDED
 from local_aws import moto_patches
 from local_aws.server import ACCOUNT_ID, REGION, LocalAws
 from local_aws.wiring.functions import LocalFunction
 
 PLAYER_FUNCTION: Final = "local-distributed-map-player"
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
-EXCEEDED: Final = "States.ExceedToleratedFailureThreshold"
+# The Map state's own errors (Amazon States Language, "Error names"; Step Functions Developer Guide, "ItemReader (Map)",
+# "ResultWriter (Map)"): more items failed than tolerated; the items could not be read; the results could not be
+# written.
+MAP_ERRORS: Final = frozenset({MAP_TOLERANCE_EXCEEDED, MAP_ITEMS_UNREADABLE, MAP_RESULTS_UNWRITABLE})
 # What the player plays of a Distributed Map state; any other field refuses the definition.
 PLAYED_FIELDS: Final = frozenset(
     {
@@ -281,6 +287,11 @@ class MapRunPlayer:
     aws: LocalAws
     states: dict[str, MapState]
     runs: MapRuns
+    # The S3 client Step Functions reads the items and writes the results with (a test hands in one that fails).
+    s3: Callable[[], Any] | None = None
+
+    def _s3(self) -> Any:
+        return self.s3() if self.s3 is not None else self.aws.client("s3")
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         state = self.states[event["mapState"]]
@@ -307,7 +318,7 @@ class MapRunPlayer:
         run.stop_date = datetime.now(UTC)
         if self._exceeded(run):
             run.status = "FAILED"
-            raise ToleratedFailureExceededError(f"{run.items.failed} of {run.items.total} items failed")
+            raise MapStateError(MAP_TOLERANCE_EXCEEDED, f"{run.items.failed} of {run.items.total} items failed")
         run.status = "SUCCEEDED"
         return {"MapRunArn": run.arn, "ResultWriterDetails": details}
 
@@ -316,7 +327,10 @@ class MapRunPlayer:
         if reader.get("Resource", "").rsplit(":", 1)[-1] != "getObject":
             raise NotPlayableError(f"ItemReader {reader.get('Resource')} is not played locally")
         location = resolve_parameters(reader["Parameters"], document, context)
-        body = self.aws.client("s3").get_object(Bucket=location["Bucket"], Key=location["Key"])["Body"].read()
+        try:
+            body = self._s3().get_object(Bucket=location["Bucket"], Key=location["Key"])["Body"].read()
+        except ClientError as error:
+            raise MapStateError(MAP_ITEMS_UNREADABLE, f"the items could not be read: {_code(error)}") from error
         return read_items(body.decode("utf-8-sig"), reader.get("ReaderConfig", {}))
 
     @staticmethod
@@ -401,27 +415,37 @@ class MapRunPlayer:
                 by_status["PENDING"].append({"Input": json.dumps(child.batch), "InputDetails": {"Included": True}})
                 continue
             by_status["SUCCEEDED" if described["status"] == "SUCCEEDED" else "FAILED"].append(_result_entry(described))
-        s3 = self.aws.client("s3")
+        s3 = self._s3()
         files: dict[str, list[dict[str, Any]]] = {}
-        for status, entries in by_status.items():
-            files[status] = []
-            if not entries:
-                continue
-            body = "".join(json.dumps(entry) + "\n" for entry in entries) if as_lines else json.dumps(entries)
-            key = f"{folder}/{status}_0.json"
-            s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
-            files[status].append({"Key": key, "Size": len(body.encode())})
-        run.items.resultsWritten = run.items.total
-        manifest_key = f"{folder}/manifest.json"
-        manifest = {"DestinationBucket": bucket, "MapRunArn": run.arn, "ResultFiles": files}
-        s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+        try:
+            for status, entries in by_status.items():
+                files[status] = []
+                if not entries:
+                    continue
+                body = "".join(json.dumps(entry) + "\n" for entry in entries) if as_lines else json.dumps(entries)
+                key = f"{folder}/{status}_0.json"
+                s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+                files[status].append({"Key": key, "Size": len(body.encode())})
+            run.items.resultsWritten = run.items.total
+            manifest_key = f"{folder}/manifest.json"
+            manifest = {"DestinationBucket": bucket, "MapRunArn": run.arn, "ResultFiles": files}
+            s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+        except ClientError as error:
+            raise MapStateError(MAP_RESULTS_UNWRITABLE, f"the results could not be written: {_code(error)}") from error
         return {"Bucket": bucket, "Key": manifest_key}
 
 
-class ToleratedFailureExceededError(Exception):
-    """The map state's error, under ASL's name (the errorType the Task's Catch and the execution see)."""
+class MapStateError(Exception):
+    """One of the Map state's own errors, under ASL's name (the errorType the Task's Retry and Catch and the execution
+    see; moto_patches.MAP_STATE_ERROR_NAMES lets these names through)."""
 
-    lambda_error_type = EXCEEDED
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.lambda_error_type = name
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "an S3 error"))
 
 
 def _result_entry(described: Mapping[str, Any]) -> dict[str, Any]:
@@ -459,7 +483,8 @@ def player_function(player: MapRunPlayer) -> LocalFunction:
 
 @contextmanager
 def map_runs_answered(runs: MapRuns) -> Iterator[None]:
-    """ListMapRuns and DescribeMapRun from the player's map runs (moto's own know only its interpreter's)."""
+    """ListMapRuns and DescribeMapRun from the player's map runs (moto's own know only its interpreter's), and the Map
+    state's errors under their ASL names."""
     original_list = moto_patches.LIST_MAP_RUNS.original()
     original_describe = moto_patches.DESCRIBE_MAP_RUN.original()
 
@@ -478,7 +503,15 @@ def map_runs_answered(runs: MapRuns) -> Iterator[None]:
         with runs.lock:
             return ActionResult(run.describe())
 
+    custom_error_name = moto_patches.MAP_STATE_ERROR_NAMES.original()
+
+    def error_name(error_name: str | None) -> Any:
+        if error_name in MAP_ERRORS:
+            return StatesErrorName.from_name(error_name)
+        return custom_error_name(error_name)
+
     with ExitStack() as stack:
         stack.enter_context(moto_patches.LIST_MAP_RUNS.applied(list_map_runs))
         stack.enter_context(moto_patches.DESCRIBE_MAP_RUN.applied(describe_map_run))
+        stack.enter_context(moto_patches.MAP_STATE_ERROR_NAMES.applied(error_name))
         yield

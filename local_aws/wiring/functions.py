@@ -31,14 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from contracts.workflow_errors import LAMBDA_TIMED_OUT, RUNTIME_EXITED
 from local_aws.server import ACCOUNT_ID, REGION
 
 Handler = Callable[[Any, Any], Any]
 # What Lambda reports (see the module's docstring): the function error of an invocation that did not return, and the
 # errorType of one cut short.
 UNHANDLED: Final = "Unhandled"
-TIMED_OUT: Final = "Sandbox.Timedout"
-RUNTIME_EXITED: Final = "Runtime.ExitError"
 
 
 @dataclass(slots=True)
@@ -264,7 +263,7 @@ def _unhandled(error: Exception) -> Invocation:
 def _timed_out(function: LocalFunction) -> Invocation:
     """What Lambda answers for an invocation stopped at the function's Timeout (its log line says the same)."""
     message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
-    return Invocation(payload={"errorType": TIMED_OUT, "errorMessage": message}, function_error=UNHANDLED)
+    return Invocation(payload={"errorType": LAMBDA_TIMED_OUT, "errorMessage": message}, function_error=UNHANDLED)
 
 
 def _runtime_exited(exited: SystemExit, context: InvocationContext) -> Invocation:

@@ -26,18 +26,15 @@ from typing import Any, Final, TextIO
 from contracts import environment as env
 from contracts.environment import DEFAULT_COOLDOWN_SECONDS
 from contracts.results import ResetStatus
+from contracts.workflow_errors import LAMBDA_TIMED_OUT, TASK_TIMED_OUT
 from reset_password import handler
 from reset_password.clients import AwsClients, Timeouts
 from reset_password.retry import Backoff, RetryPolicy
 from tests.lambda_context import CountdownLambdaContext
 
-# Lambda reports a function that ran out of time as this error (older runtimes: Lambda.Unknown); Step Functions
-# matches Retry and Catch on it.
-LAMBDA_TIMEOUT: Final = "Sandbox.Timedout"
-# ASL's wildcards: any error, and any error but a state timeout.
+# ASL's wildcards: any error, and any error but a state timeout (contracts.workflow_errors.TASK_TIMED_OUT).
 _ANY_ERROR: Final = "States.ALL"
 _ANY_TASK_FAILURE: Final = "States.TaskFailed"
-_STATE_TIMEOUT: Final = "States.Timeout"
 # botocore finds a service's own endpoint in AWS_ENDPOINT_URL_<its service id, upper case, underscores>.
 COGNITO_ENDPOINT: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
 DYNAMODB_ENDPOINT: Final = "AWS_ENDPOINT_URL_DYNAMODB"
@@ -72,7 +69,7 @@ class Retrier:
         return (
             error in self.errors
             or _ANY_ERROR in self.errors
-            or (_ANY_TASK_FAILURE in self.errors and error != _STATE_TIMEOUT)
+            or (_ANY_TASK_FAILURE in self.errors and error != TASK_TIMED_OUT)
         )
 
     def wait_seconds(self, retries_so_far: int, jitter: float) -> float:
@@ -89,7 +86,7 @@ class Invocation:
     seconds: float
     budget_seconds: float
     result: Mapping[str, Any] | None  # the function's answer; None when it raised or ran out of time
-    error: str | None  # the error name Step Functions sees: the exception's class name, or LAMBDA_TIMEOUT
+    error: str | None  # the error name Step Functions sees: the exception's class name, or LAMBDA_TIMED_OUT
     late: str | None = None  # past its budget: what it went on to answer, which Lambda would have thrown away
 
     @property
@@ -295,7 +292,7 @@ class ResetFunction:
         seconds = context.elapsed_seconds()
         if seconds > budget:  # Lambda would have stopped it at the budget: the caller sees a timeout
             late = error or str((result or {}).get("status"))
-            return Invocation(seconds, budget, None, LAMBDA_TIMEOUT, late=late)
+            return Invocation(seconds, budget, None, LAMBDA_TIMED_OUT, late=late)
         return Invocation(seconds, budget, result, error)
 
 

@@ -5,7 +5,8 @@ the definition, children run by moto, the real reset function in process) under 
   the client's timeout) and 20% of the dedupe table's calls, through the fault-injecting proxy;
 - one invocation crashes right after Cognito answered (its runtime exits: Runtime.ExitError) and one hangs past the
   function's timeout after Cognito acted (Sandbox.Timedout), each losing its container;
-- the run summary's first writes of summary.json fail (S3 errors), and its step retries;
+- S3 fails Step Functions' first read of the manifest and first write of the results (the Map state's retry runs the
+  map again), and the run summary's first writes of summary.json (its step retries);
 - a manifest with repeated rows (the same user by e-mail), users already RESET_REQUIRED, and rows that name nobody;
 - then every batch of the run again with its run id (what a redrive does, also to batches that had finished), and the
   same manifest as a new run inside the users' cooldown window.
@@ -38,6 +39,7 @@ from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_exe
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem, running_system
+from local_aws.wiring.distributed_map import PLAYER_FUNCTION, MapRunPlayer
 from reset_password import handler
 from reset_password.clients import AwsClients
 from reset_password.directory import UserDirectory
@@ -109,6 +111,33 @@ class _SabotagedDirectory:
         self.saboteur.after_reset()
 
 
+def s3_internal_error(operation: str) -> ClientError:
+    """S3's answer to a request it failed (HTTP 500, InternalError: Amazon S3 API Reference, "Error responses")."""
+    return ClientError({"Error": {"Code": "InternalError", "Message": "We encountered an internal error"}}, operation)
+
+
+class FlakyS3:
+    """The S3 client Step Functions reads the manifest and writes the results with, failing the first GetObject and the
+    first PutObject with S3's 500."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.failures = {"get_object": 1, "put_object": 1}
+        self.failed: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._client, name)
+        if self.failures.get(name, 0) <= 0:
+            return call
+
+        def failing(**kwargs: Any) -> Any:
+            self.failures[name] -= 1
+            self.failed[name] += 1
+            raise s3_internal_error(name)
+
+        return failing
+
+
 @dataclass
 class FlakyStore:
     """The run summary's S3 store, whose first `failures` writes fail with S3's 500 (InternalError)."""
@@ -122,9 +151,7 @@ class FlakyStore:
     def write(self, bucket: str, key: str, body: str) -> None:
         if self.failures[0] > 0:
             self.failures[0] -= 1
-            raise ClientError(
-                {"Error": {"Code": "InternalError", "Message": "We encountered an internal error"}}, "Put"
-            )
+            raise s3_internal_error("PutObject")
         self.store.write(bucket, key, body)
 
 
@@ -280,6 +307,11 @@ def test_a_breach_run_under_every_fault_sends_each_user_one_code_and_its_summary
             reset_function.timeout_seconds = FUNCTION_SECONDS
             reset_function.new_container = reset_containers(saboteur)
             system.stack.functions.running(SUMMARY_HANDLER).new_container = summary_containers()
+            player = system.stack.functions.find(PLAYER_FUNCTION)
+            assert player is not None
+            assert isinstance(player.handler, MapRunPlayer)
+            flaky_s3 = FlakyS3(system.aws.client("s3"))
+            player.handler.s3 = lambda: flaky_s3
             system.stack.functions.start_cold()
             started = time.monotonic()
 
@@ -315,6 +347,7 @@ def test_a_breach_run_under_every_fault_sends_each_user_one_code_and_its_summary
     # The scenario happened: faults on both services, a crash and a hang after Cognito acted.
     assert faulted, context
     assert saboteur.crashed == saboteur.hung == 1, context
+    assert flaky_s3.failed == {"get_object": 1, "put_object": 1}, context
 
     # One code per user across the run, the redrive-style rerun and the second run; nobody left out.
     assert {name: count for name, count in sent.items() if count != 1} == {}, context

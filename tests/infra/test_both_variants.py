@@ -490,6 +490,18 @@ def test_bulk_workflow_maps_each_manifest_format_in_batches_within_the_rate_budg
     }
     assert mapped["ResultPath"] == "$.mapRun"
     assert mapped["Next"] == "Summarize the run"
+    # S3 failing the manifest's read or the results' write is retried (the map again: finished rows replay); too many
+    # failed items is not (the run stops, to be redriven).
+    assert mapped["Retry"] == [
+        {
+            "ErrorEquals": ["States.ItemReaderFailed", "States.ResultWriterFailed"],
+            "IntervalSeconds": 5,
+            "MaxAttempts": 3,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL",
+        }
+    ]
     processor = mapped["ItemProcessor"]
     # Standard children: one child's retries can outlast Express's five minutes (infra/workflows.py has the sum).
     assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
