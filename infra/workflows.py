@@ -8,7 +8,7 @@ fails is caught into a failure state that keeps the request next to the error.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
@@ -121,8 +121,11 @@ def reset_task(
     return retried(task, LAMBDA_SERVICE_ERRORS, SERVICE_RETRY)
 
 
-def retried(task: tasks.LambdaInvoke, errors: tuple[str, ...], retry: dict[str, int]) -> tasks.LambdaInvoke:
-    """Retry `errors` with exponential backoff and full jitter (said once for every task of the workflows)."""
+Retrying = TypeVar("Retrying", tasks.LambdaInvoke, sfn.DistributedMap)
+
+
+def retried(task: Retrying, errors: tuple[str, ...], retry: dict[str, int]) -> Retrying:
+    """Retry `errors` with exponential backoff and full jitter (said once for every state of the workflows)."""
     task.add_retry(
         errors=list(errors),
         interval=cdk.Duration.seconds(retry["interval"]),
@@ -299,15 +302,7 @@ class BulkResetWorkflow(Construct):
             )
             # S3 failing to hand over the manifest or to take the results fails the Map state; its retry runs the map
             # again, and every row the first attempt finished replays (the run remembers what it did to each user).
-            resets.add_retry(
-                errors=list(MAP_STORAGE_ERRORS),
-                interval=cdk.Duration.seconds(MAP_RETRY["interval"]),
-                backoff_rate=MAP_RETRY["backoff_rate"],
-                max_attempts=MAP_RETRY["max_attempts"],
-                max_delay=cdk.Duration.seconds(MAP_RETRY["max_delay"]),
-                jitter_strategy=sfn.JitterType.FULL,
-            )
-            return resets
+            return retried(resets, MAP_STORAGE_ERRORS, MAP_RETRY)
 
         manifest_key = sfn.JsonPath.string_at(f"$.{MANIFEST_KEY}")
         csv_resets = resets(

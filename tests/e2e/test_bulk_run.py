@@ -25,7 +25,7 @@ from local_aws.system import LocalSystem
 from tests.e2e.conftest import running_with_users
 from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 
-USERS: Final = 520
+USERS: Final = 300
 # Cognito answers this share of its calls with TooManyRequestsException, whatever the pacing does.
 THROTTLED_SHARE: Final = 0.03
 COGNITO_ENDPOINT: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"

@@ -49,7 +49,7 @@ from tests.faults.conftest import CLAIM_LEASE_SECONDS, RESERVE_SECONDS, STALL_SE
 from tests.faults.harness import COGNITO_ENDPOINT, DYNAMODB_ENDPOINT
 from tests.faults.proxy import COGNITO, DYNAMODB, FaultInjector, FaultPlan, fault_injecting_proxy, faults_injected
 
-USERS: Final = 90
+USERS: Final = 60
 # Every 9th user is named a second time, by e-mail; every 7th is RESET_REQUIRED before the run.
 REPEATED_EVERY: Final = 9
 ALREADY_RESET_EVERY: Final = 7

@@ -1,4 +1,4 @@
-"""Exactly once, under faults: over a thousand requests through a proxy that faults 30% of the Cognito calls, the
+"""Exactly once, under faults: hundreds of requests through a proxy that faults 30% of the Cognito calls, the
 callers retrying as the single-reset workflow does. Nobody lost, nobody sent two codes, no result that contradicts
 the pool, no invocation past its deadline.
 
@@ -64,7 +64,7 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("cognito-30pct", users=1000, plans=(FaultPlan(COGNITO, rate=0.30),)),
+    Scenario("cognito-30pct", users=500, plans=(FaultPlan(COGNITO, rate=0.30),)),
     # The dedupe table answers late, wrongly or not at all too.
     Scenario("cognito-30pct-dynamodb-20pct", users=150, plans=(FaultPlan(COGNITO, 0.30), FaultPlan(DYNAMODB, 0.20))),
 )

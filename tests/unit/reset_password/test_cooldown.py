@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from contracts.events import RESET_COMPLETED, RESET_FORCED, RESET_REQUESTED
+from contracts.events import RESET_COMPLETED, RESET_FORCED
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import audit_detail_type
 from reset_password.handler import handle_invocation
@@ -22,7 +22,7 @@ from reset_password.outcomes import TransientResetError
 from reset_password.requests import ResetRequest, request_reference
 from reset_password.retry import Deadline
 from tests.lambda_context import LambdaContext
-from tests.unit.reset_password.conftest import COOLDOWN_SECONDS, LEASE_SECONDS, POOL, Clock
+from tests.unit.reset_password.conftest import COOLDOWN_SECONDS, LEASE_SECONDS, POOL, Clock, eventbridge
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryLedgerTable
 
 if TYPE_CHECKING:
@@ -38,17 +38,7 @@ def invoke(deps: ResetDependencies, event: object) -> dict[str, Any]:
 
 
 def event(detail: Mapping[str, object], event_id: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": RESET_REQUESTED,
-        "source": "acme.siem",
-        "account": "111122223333",
-        "time": "2026-11-23T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": dict(detail),
-    }
+    return {**eventbridge(dict(detail)), "id": event_id}
 
 
 class Crash(BaseException):
