@@ -10,6 +10,7 @@ manifest started again inside the users' cooldown window sends anybody a second 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +20,11 @@ from typing import Any, Final
 import pytest
 
 from contracts.bulk import batch_results, child_executions
+from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_TOLERANCE_EXCEEDED
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem
+from reset_password.outcomes import UnclassifiedResetError
 from tests.e2e.conftest import running_with_users
 from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 
@@ -170,3 +173,45 @@ def test_a_rerun_of_a_runs_batches_replays_and_the_same_manifest_again_inside_th
     rows, _ = _result_rows(system, summary)
     assert {row["lastReset"]["runId"] for row in rows} == {"rotation-1"}
     assert len(system.outbox.messages) == 12
+
+
+def test_a_run_whose_batches_all_fail_stops_at_its_map_under_the_states_error_name(
+    bulk_system: LocalSystem,
+) -> None:
+    """More rows unfinished than the workflow tolerates (bulkToleratedFailurePercentage): the Map state fails with
+    States.ExceedToleratedFailureThreshold, as on AWS, and so does the execution, which a redrive can continue."""
+    system = bulk_system
+    users = _add_users(system, 12)
+    reset_function = system.stack.functions.running("reset_password.handler.lambda_handler")
+
+    def refusing(_event: object, _context: object) -> object:
+        # What no rule classifies (an access problem, say): not retried, the batch's child fails.
+        raise UnclassifiedResetError("AccessDeniedException: not a failure this function knows how to classify")
+
+    reset_function.new_container = lambda: refusing
+    reset_function.start_cold()
+    manifest = "".join(json.dumps({"username": name}) + "\n" for name in users)
+
+    execution = system.run_bulk(manifest, run_id="refused-everywhere")
+
+    assert (execution["status"], execution.get("error")) == ("FAILED", MAP_TOLERANCE_EXCEEDED)
+    assert system.outbox.messages == []
+
+
+def test_a_run_whose_manifest_cannot_be_read_fails_with_the_item_readers_error_after_its_retries(
+    bulk_system: LocalSystem,
+) -> None:
+    """S3 cannot hand over the manifest (here: there is none under the key): the Map state fails with
+    States.ItemReaderFailed, is retried as the workflow says, then the execution fails with that error."""
+    sfn = bulk_system.aws.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=bulk_system.stack.bulk_reset_state_machine_arn,
+        name="no-manifest",
+        input=json.dumps({"manifestKey": "manifests/no-manifest.jsonl"}),
+    )
+    while (described := sfn.describe_execution(executionArn=started["executionArn"]))["status"] == "RUNNING":
+        time.sleep(0.1)
+
+    assert (described["status"], described.get("error")) == ("FAILED", MAP_ITEMS_UNREADABLE)
+    # The Map state's Retry ran: its waits were asked for (scaled down here) before the execution gave up.
+    assert len(bulk_system.wiring.retry_clock.waits) == 3
