@@ -49,6 +49,9 @@ TRANSIENT_CODES = frozenset(
 # stays, and a later attempt reads the pool once the claim's lease has ended (ledger.py).
 THROTTLED = "TooManyRequestsException"
 ANSWER_CAME_CODES = frozenset({"InternalErrorException", "UnexpectedLambdaException"})
+# What certainly did not reach Cognito's processing: a throttle and a connection never made. Besides these, only an
+# error Cognito classifies as a refusal (`classify`) releases a claim; any other error leaves it to the pool's word.
+DEFINITELY_NOT_SENT = frozenset({THROTTLED, CONNECT_ERROR})
 # How often an attempt reads the user's record again after another writer changed it first.
 CLAIM_ROUNDS: Final = 3
 
@@ -380,19 +383,27 @@ class _Reset:
         in_flight = [False]  # a call got no answer: Cognito may still be acting on it until the claim's lease ends
         directory, pool, username = self.deps.directory, self.pool, self.user.username
         metadata = self.request.client_metadata
-        reset_password = _paced(
-            self.deps, self.deadline, CallCategory.RESET, lambda: directory.reset_password(pool, username, metadata)
-        )
 
-        def send_once() -> None:
-            if self.ledger.clock() + self.deps.call_seconds >= held[-1].lease_until:
+        def under_the_lease() -> None:
+            # Right before the call (after any wait for the rate budget): the lease covers this call and the time
+            # Cognito may act on it. A claim taken just now already does; any later call renews it first, and a claim
+            # someone else took over after the lease ran out is not called under.
+            if self.ledger.clock() + self.ledger.lease_seconds - self.deps.call_seconds > held[-1].lease_until:
                 renewed = self.ledger.renew(self.user_key, held[-1], self.deadline)
                 if renewed is None:
                     raise TransientResetError("the user's claim was taken over; a later attempt reads the pool")
                 held.append(renewed)
+            directory.reset_password(pool, username, metadata)
+
+        reset_password = _paced(self.deps, self.deadline, CallCategory.RESET, under_the_lease)
+
+        def send_once() -> None:
             try:
                 reset_password()
             except CognitoError as error:
+                if error.code not in DEFINITELY_NOT_SENT and classify(error) is None:
+                    # Neither refused before processing nor a classified refusal: Cognito may have acted.
+                    unknown[0] = True
                 if error.code == NETWORK_ERROR:
                     unknown[0] = in_flight[0] = True
                     # Cognito may still be acting on the call until the claim's lease ends: wait it out if there is

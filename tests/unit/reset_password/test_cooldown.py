@@ -18,7 +18,7 @@ from reset_password.audit import audit_detail_type
 from reset_password.handler import handle_invocation
 from reset_password.ledger import Ledger, LedgerUnavailable
 from reset_password.logic import ResetDependencies, reset_user
-from reset_password.outcomes import TransientResetError
+from reset_password.outcomes import TransientResetError, UnclassifiedResetError
 from reset_password.requests import ResetRequest, request_reference
 from reset_password.retry import Deadline
 from tests.lambda_context import LambdaContext
@@ -320,3 +320,17 @@ def test_in_a_batch_an_item_whose_claim_cannot_be_taken_fails_alone_and_its_retr
         ("bob", "reset", False),
     ]
     assert (len(alice.codes_sent), len(bob.codes_sent)) == (1, 1)
+
+
+def test_an_error_no_rule_knows_after_cognito_acted_keeps_the_claim_for_the_pools_word(
+    deps: ResetDependencies, alice: FakeUser, cognito: FakeCognito, clock: Clock, deadline: Deadline
+) -> None:
+    cognito.lose_answer("reset_password", "SdkError")  # Cognito reset alice; the client could not read its answer
+
+    with pytest.raises(UnclassifiedResetError):
+        reset_user(request(username="alice"), deps, deadline)
+    clock.advance(LEASE_SECONDS)
+    later = reset_user(request(username="alice", requestId="another"), deps, deadline)
+
+    assert (later.status, later.duplicate) == (ResetStatus.SKIPPED, True)
+    assert len(alice.codes_sent) == 1
