@@ -75,11 +75,47 @@ class UserRecord:
     run_id: str | None = None  # the bulk run that made it, if any
     request_ref: str | None = None  # a hash of the caller's requestId, if any (requests.request_reference's recipe)
     forced: bool = False  # an operator's explicit second reset inside the window
+    # A claim that replaced a finished record (a forced reset, a reset after the window) keeps it: a claim given up
+    # puts it back, and a dead claim whose call never acted leaves the window to it.
+    prev_state: str | None = None
+    prev_origin: str | None = None
+    prev_at: float | None = None
+    prev_run_id: str | None = None
+    prev_request_ref: str | None = None
+    prev_forced: bool = False
     token: str = ""  # changes with every write; a conditional write names the one it replaces
 
     @property
     def finished(self) -> bool:
         return self.state is not Entry.CLAIMED
+
+    def previous(self) -> UserRecord | None:
+        """The finished record this claim replaced, under this claim's token (a write replaces the claim)."""
+        if not self.prev_state:
+            return None
+        return UserRecord(
+            state=Entry(self.prev_state),
+            origin=self.prev_origin or "",
+            at=self.prev_at or 0.0,
+            run_id=self.prev_run_id,
+            request_ref=self.prev_request_ref,
+            forced=self.prev_forced,
+            token=self.token,
+        )
+
+    def carrying(self, previous: UserRecord | None) -> UserRecord:
+        if previous is None:
+            return replace(self, prev_state=None, prev_origin=None, prev_at=None, prev_run_id=None,
+                           prev_request_ref=None, prev_forced=False)  # fmt: skip
+        return replace(
+            self,
+            prev_state=previous.state.value,
+            prev_origin=previous.origin,
+            prev_at=previous.at,
+            prev_run_id=previous.run_id,
+            prev_request_ref=previous.request_ref,
+            prev_forced=previous.forced,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +233,12 @@ class Ledger:
             run_id=str(item["run_id"]) if item.get("run_id") else None,
             request_ref=str(item["request_ref"]) if item.get("request_ref") else None,
             forced=bool(item.get("forced", False)),
+            prev_state=str(item["prev_state"]) if item.get("prev_state") else None,
+            prev_origin=str(item["prev_origin"]) if item.get("prev_origin") else None,
+            prev_at=float(item["prev_at"]) if item.get("prev_at") is not None else None,
+            prev_run_id=str(item["prev_run_id"]) if item.get("prev_run_id") else None,
+            prev_request_ref=str(item["prev_request_ref"]) if item.get("prev_request_ref") else None,
+            prev_forced=bool(item.get("prev_forced", False)),
             token=str(item.get("token", "")),
         )
 
@@ -230,9 +272,14 @@ class Ledger:
         """What came of a claim, in place of it (its time stays the claim's)."""
         return self._write(key, replace(record, state=state, lease_until=0.0), record.token, deadline)
 
-    def release(self, key: str, claim: UserRecord, deadline: Deadline) -> None:
-        """Give up a claim that is known not to have reached Cognito."""
+    def release(self, key: str, claim: UserRecord, deadline: Deadline) -> UserRecord | None:
+        """Give up a claim that is known not to have reached Cognito: the record it replaced is put back (the
+        returned record), or the claim is deleted."""
+        previous = claim.previous()
+        if previous is not None:
+            return self._write(key, previous, claim.token, deadline)
         self._tried(deadline, lambda: self.table.delete(key, token=claim.token))
+        return None
 
     def remember_run(self, key: str, record: RunRecord, deadline: Deadline) -> None:
         item = {"state": record.state.value, "origin": record.origin, "at": record.at}

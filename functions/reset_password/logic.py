@@ -308,11 +308,18 @@ class _Reset:
                 raise TransientResetError("another invocation holds the user's claim and may be calling Cognito")
             verdict = self._pool_says(record)
             if verdict is Verdict.NOT_ACTED:
-                return self._send(record, result)
-            settled = self.ledger.settle(self.user_key, record, settled_state(verdict), self.deadline)
-            if settled is None:
-                return None
-            record = self._remember_run(settled)
+                # The dead claim never reached Cognito: the record it replaced (if any) speaks for the user again.
+                if record.previous() is None:
+                    return self._send(record, result)
+                restored = self.ledger.release(self.user_key, record, self.deadline)
+                if restored is None:
+                    return None
+                record = restored
+            else:
+                settled = self.ledger.settle(self.user_key, record, settled_state(verdict), self.deadline)
+                if settled is None:
+                    return None
+                record = self._remember_run(settled)
 
         if record is None or not self.ledger.blocks(record, self.origin):
             return self._send(record, result)
@@ -370,9 +377,11 @@ class _Reset:
         came (a timeout, a dropped connection) the pool is read only once Cognito can no longer be acting on the call
         (the claim's lease is over: waited out if the invocation has the time, else left to a later attempt). None
         when another writer took the user first."""
+        # What this claim replaces, if finished (a forced reset, a reset after the window), is kept in the claim.
+        previous = replacing if replacing is not None and replacing.finished else None
         claim = self.ledger.claim(
             self.user_key,
-            replace(self._claim(), forced=forced),
+            replace(self._claim(), forced=forced).carrying(previous),
             replacing=replacing.token if replacing else None,
             deadline=self.deadline,
         )

@@ -334,3 +334,37 @@ def test_an_error_no_rule_knows_after_cognito_acted_keeps_the_claim_for_the_pool
 
     assert (later.status, later.duplicate) == (ResetStatus.SKIPPED, True)
     assert len(alice.codes_sent) == 1
+
+
+def test_a_forced_claim_given_up_puts_back_the_reset_it_replaced(
+    deps: ResetDependencies, alice: FakeUser, cognito: FakeCognito, deadline: Deadline
+) -> None:
+    reset_user(request(username="alice", requestId="sec-1"), deps, deadline)
+    cognito.fail("reset_password", "TooManyRequestsException", times=4)  # refused every time: nothing was sent
+    with pytest.raises(TransientResetError):
+        reset_user(request(username="alice", requestId="ops", force=True), deps, deadline)
+
+    later = reset_user(request(username="alice", requestId="sec-2"), deps, deadline)
+
+    assert (later.status, later.duplicate) == (ResetStatus.SKIPPED, True)
+    assert later.last_reset is not None
+    assert later.last_reset.request_ref == request_reference("sec-1")
+    assert len(alice.codes_sent) == 1
+
+
+def test_a_dead_forced_claim_that_never_reached_cognito_leaves_the_window_to_the_earlier_reset(
+    deps: ResetDependencies, alice: FakeUser, cognito: FakeCognito, clock: Clock, deadline: Deadline
+) -> None:
+    reset_user(request(username="alice", requestId="sec-1"), deps, deadline)
+    with pytest.raises(Crash):  # the forced attempt dies before its call
+        reset_user(
+            request(username="alice", requestId="ops", force=True), crashing(deps, cognito, before=True), deadline
+        )
+    clock.advance(LEASE_SECONDS)
+
+    other = reset_user(request(username="alice", requestId="sec-2"), deps, deadline)
+    forced_retry = reset_user(request(username="alice", requestId="ops", force=True), deps, deadline)
+
+    assert (other.status, other.duplicate) == (ResetStatus.SKIPPED, True)  # not a second code for a new request
+    assert (forced_retry.status, forced_retry.forced) == (ResetStatus.RESET, True)  # the operator's force, once
+    assert len(alice.codes_sent) == 2
