@@ -325,6 +325,9 @@ class _Reset:
             return self._send(record, result)
         if record.origin != self.origin and self.request.force:
             return self._send(record, result, forced=True)
+        if record.origin == self.origin and record.run_id is not None:
+            # The row's retry found no run record (its write had failed): the run remembers it now.
+            self._remember_run(record)
         return self._told(result, record.state, record.origin, _last(record))
 
     def _told(self, result: ResetResult, state: Entry, by: str, last: LastReset) -> ResetResult:
@@ -362,11 +365,13 @@ class _Reset:
         )
 
     def _remember_run(self, record: UserRecord) -> UserRecord:
-        """A run's reset is also remembered by the run, for as long as it can be redriven (best effort: within the
-        window the user's record answers a redrive too)."""
-        if self.run_key is not None and record.run_id == self.request.run_id:
+        """A reset made by a bulk run's row is also remembered by that run, for as long as it can be redriven, whoever
+        settles it (the row's own retry, or another request that found its claim). Best effort: inside the window the
+        user's record answers a redrive too, and the row's next retry writes it again."""
+        if record.run_id is not None:
+            key = run_key(self.pool, self.user.sub, record.run_id)
             try:
-                self.ledger.remember_run(self.run_key, RunRecord(record.state, record.origin, record.at), self.deadline)
+                self.ledger.remember_run(key, RunRecord(record.state, record.origin, record.at), self.deadline)
             except LedgerUnavailable:
                 report_unrecorded_reset()
         return record

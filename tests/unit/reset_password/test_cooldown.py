@@ -368,3 +368,20 @@ def test_a_dead_forced_claim_that_never_reached_cognito_leaves_the_window_to_the
     assert (other.status, other.duplicate) == (ResetStatus.SKIPPED, True)  # not a second code for a new request
     assert (forced_retry.status, forced_retry.forced) == (ResetStatus.RESET, True)  # the operator's force, once
     assert len(alice.codes_sent) == 2
+
+
+def test_a_runs_reset_settled_by_another_request_is_still_remembered_by_the_run(
+    deps: ResetDependencies, alice: FakeUser, cognito: FakeCognito, clock: Clock, deadline: Deadline
+) -> None:
+    row = {"Items": [{"index": 6, "row": {"username": "alice"}}], "BatchInput": {"runId": "r1"}}
+    with pytest.raises(Crash):  # the run's batch dies right after Cognito reset alice
+        invoke(crashing(deps, cognito), row)
+    clock.advance(LEASE_SECONDS)
+    # A single request finds the dead claim first and settles it: reset, by run r1.
+    single = reset_user(request(username="alice", requestId="another"), deps, deadline)
+    clock.advance(COOLDOWN_SECONDS * 24)  # long after the window: only the run's own memory answers a redrive
+    redriven = invoke(deps, row)["results"][0]
+
+    assert (single.status, single.last_reset.run_id if single.last_reset else None) == (ResetStatus.SKIPPED, "r1")
+    assert (redriven["status"], redriven["replayed"]) == ("reset", True)
+    assert len(alice.codes_sent) == 1
