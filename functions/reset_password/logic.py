@@ -419,7 +419,7 @@ class _Reset:
                     # Neither refused before processing nor a classified refusal: Cognito may have acted.
                     unknown[0] = True
                 if error.code == NETWORK_ERROR:
-                    unknown[0] = in_flight[0] = True
+                    in_flight[0] = True
                     # Cognito may still be acting on the call until the claim's lease ends: wait it out if there is
                     # time, then read the pool; otherwise a later attempt does.
                     if not self._lease_over(held[-1]):
@@ -427,7 +427,6 @@ class _Reset:
                     in_flight[0] = False
                 elif error.code not in ANSWER_CAME_CODES:
                     raise
-                unknown[0] = True
                 verdict = self._pool_says(held[-1])
                 if verdict is Verdict.NOT_ACTED:
                     unknown[0] = False
