@@ -7,7 +7,9 @@ stack, credentials), 3 AWS failed in a way a retry may fix.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import secrets
 import time
 import uuid
@@ -491,10 +493,27 @@ def aws_call(call: Any) -> Any:
     try:
         return call()
     except ClientError as error:
-        details = error.response.get("Error", {})
-        fail(AWS, f"{details.get('Code', 'error')}: {details.get('Message', '')}")
+        fail(AWS, aws_error_line(error))
     except (BotoCoreError, OperatorError) as error:
-        fail(OPERATOR if isinstance(error, OperatorError) else AWS, str(error))
+        fail(OPERATOR if isinstance(error, OperatorError) else AWS, one_line(str(error)))
+
+
+def aws_error_line(error: ClientError) -> str:
+    """An AWS error as one line: its code and message. An endpoint that answers with a web page instead of an AWS
+    error (a server's error page, such as an emulator's for an operation it does not implement) is named by the
+    page's title, never printed."""
+    details = error.response.get("Error", {})
+    code, message = str(details.get("Code", "error")), str(details.get("Message", ""))
+    if "<html" in message.lower() or message.lstrip().lower().startswith("<!doctype"):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", code)
+        title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
+        page = one_line(html.unescape(title.group(1))) if title else "a page"
+        return f"HTTP {status}: the endpoint answered {error.operation_name} with a web page ({page}), not an AWS error"
+    return f"{code}: {one_line(message)}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def describe(result: dict[str, Any]) -> str:

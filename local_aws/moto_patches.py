@@ -54,8 +54,11 @@ class MotoPatch:
         return f"{self.owner_name}[{self.name!r}]"
 
     def original(self) -> Any:
-        """What the patch replaces (while it is applied: the replacement); None for a key the mapping lacks."""
-        return self.owner.get(self.name) if isinstance(self.owner, MutableMapping) else getattr(self.owner, self.name)
+        """What the patch replaces (while it is applied: the replacement); None for a key the mapping lacks or an
+        attribute moto lacks (the patch adds it)."""
+        if isinstance(self.owner, MutableMapping):
+            return self.owner.get(self.name)
+        return getattr(self.owner, self.name, None)
 
     def shape(self) -> str:
         """What the local system relies on: a callable's signature, which attributes of a replaced module the owner
@@ -78,7 +81,7 @@ class MotoPatch:
         _UNPATCHED.setdefault(self.target, self.original())
         if isinstance(self.owner, MutableMapping):
             return mock.patch.dict(self.owner, {self.name: replacement})
-        return mock.patch.object(self.owner, self.name, replacement)
+        return mock.patch.object(self.owner, self.name, replacement, create=True)
 
 
 LAMBDA_INVOKE: Final = MotoPatch(
@@ -171,6 +174,47 @@ MAP_STATE_ERROR_NAMES: Final = MotoPatch(
     "States.ResultWriterFailed) reach Retry, Catch and the execution under their ASL names (wiring/distributed_map.py)",
 )
 
+POOL_SETTINGS_STORED: Final = MotoPatch(
+    CognitoIdpUserPool,
+    "update_extended_config",
+    "(self, extended_config: 'dict[str, Any]') -> 'None'",
+    reason="moto stores AdminCreateUserConfig as CreateUserPool or UpdateUserPool gave it, so an update that leaves "
+    "out the deprecated UnusedAccountValidityDays drops it; Cognito reports it filled in from the password policy, and "
+    "refuses it beside TemporaryPasswordValidityDays (wiring/cognito_pools.py)",
+)
+LIST_USERS_FILTERED: Final = MotoPatch(
+    CognitoIdpBackend,
+    "list_users",
+    "(self, user_pool_id: 'str', filt: 'str') -> 'list[CognitoIdpUser]'",
+    reason="moto matches a ListUsers filter exactly on every attribute and reads a quoted value up to its last "
+    "quotation mark; the local Cognito reads and matches it as the API Reference documents it (cognito:user_status "
+    "ignores case), with moto's own pagination (wiring/cognito_list_users.py)",
+)
+
+STOP_EXECUTION: Final = MotoPatch(
+    StepFunctionResponse,
+    "stop_execution",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto only asks its interpreter to stop: the execution stays RUNNING until the task in flight returns, and "
+    "a played Distributed Map runs every batch. StopExecution makes it ABORTED at once and for good (the interpreter's "
+    "ExecutionWorker._execution_communication is wrapped) and stops its map runs (wiring/step_functions.py)",
+)
+REDRIVE_EXECUTION: Final = MotoPatch(
+    StepFunctionResponse,
+    "redrive_execution",
+    "NoneType",  # moto 5.2.5 has no RedriveExecution: the patch adds it
+    reason="moto has no RedriveExecution (its server answers an HTML error page): the local system redrives an "
+    "execution as AWS documents it, on a new ExecutionWorker of the same execution record entered at its unfinished "
+    "state (wiring/step_functions.py); a moto that has its own must be checked against it",
+)
+DESCRIBE_EXECUTION: Final = MotoPatch(
+    StepFunctionResponse,
+    "describe_execution",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto leaves out redriveCount, redriveDate, redriveStatus and a TIMED_OUT execution's stopDate "
+    "(wiring/step_functions.py)",
+)
+
 PATCHES: Final = (
     LAMBDA_INVOKE,
     RETRY_CLOCK,
@@ -184,4 +228,9 @@ PATCHES: Final = (
     LIST_MAP_RUNS,
     DESCRIBE_MAP_RUN,
     MAP_STATE_ERROR_NAMES,
+    POOL_SETTINGS_STORED,
+    LIST_USERS_FILTERED,
+    STOP_EXECUTION,
+    REDRIVE_EXECUTION,
+    DESCRIBE_EXECUTION,
 )

@@ -61,10 +61,18 @@ def running_local_aws() -> Iterator[LocalAws]:
     server.start()
     try:
         # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them; Cognito
-        # changes a user on every reset as AWS does (imported here: the wiring itself builds on this module).
+        # changes a user on every reset, reports a pool's settings and answers ListUsers filters as AWS does (imported
+        # here: the wiring itself builds on this module).
         from local_aws.wiring.cognito import users_changed_as_cognito_does  # noqa: PLC0415
+        from local_aws.wiring.cognito_list_users import users_listed_as_cognito_documents  # noqa: PLC0415
+        from local_aws.wiring.cognito_pools import pools_described_as_cognito_does  # noqa: PLC0415
 
-        with moto_patches.EXECUTE_STATE_MACHINES.applied(True), users_changed_as_cognito_does():
+        with (
+            moto_patches.EXECUTE_STATE_MACHINES.applied(True),
+            users_changed_as_cognito_does(),
+            pools_described_as_cognito_does(),
+            users_listed_as_cognito_documents(),
+        ):
             host, port = server.get_host_and_port()
             aws = LocalAws(endpoint_url=f"http://{host}:{port}")
             aws.reset()  # moto keeps its state per process, not per server: every local account starts empty

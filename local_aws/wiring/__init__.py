@@ -7,7 +7,10 @@ with the real handlers run in-process:
 - Cognito AdminResetUserPassword / ForgotPassword → the pool's CustomMessage trigger → the message Cognito sends,
   handed to a recipient (the local system's outbox), and the rules Cognito applies on the way that moto lacks (its
   checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
-- Step Functions `lambda:invoke` task → Lambda: step_functions.py
+- Cognito's answers where moto's differ, for every local account (server.py applies them): a pool's
+  UnusedAccountValidityDays, cognito_pools.py; ListUsers filters, cognito_list_users.py
+- Step Functions `lambda:invoke` task → Lambda, and what moto's executions lack (StopExecution that stops,
+  RedriveExecution): step_functions.py
 - Step Functions Distributed Map (ItemReader, ItemBatcher, ResultWriter, map runs), which moto's interpreter lacks,
   played from the synthesized definition, its children run by moto: distributed_map.py
 
@@ -32,13 +35,19 @@ from local_aws.wiring.cognito import (
 from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
-from local_aws.wiring.step_functions import RetryClock, lambda_tasks_in_process
+from local_aws.wiring.step_functions import (
+    ExecutionRecords,
+    RetryClock,
+    executions_stopped_and_redriven,
+    lambda_tasks_in_process,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Wiring:
     events: EventDelivery
     retry_clock: RetryClock
+    executions: ExecutionRecords  # Step Functions' stops and redrives (its clock can be moved on by a test)
 
 
 def _send_to_queue(aws: LocalAws) -> Any:
@@ -64,6 +73,8 @@ def wired(
     host_port = aws.endpoint_url.rsplit(":", 1)[-1]
     retry_clock = RetryClock(scale=retry_scale)
     delivery = EventDelivery(functions=functions, send_to_destination=_send_to_queue(aws))
+    map_runs = map_runs or MapRuns()
+    executions = ExecutionRecords(map_runs=map_runs)
     with ExitStack() as stack:
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
         stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
@@ -71,5 +82,6 @@ def wired(
         stack.enter_context(usernames_resolved_as_cognito_does())
         stack.enter_context(custom_message_trigger_called(functions, send))
         stack.enter_context(lambda_targets_delivered(delivery))
-        stack.enter_context(map_runs_answered(map_runs or MapRuns()))
-        yield Wiring(events=delivery, retry_clock=retry_clock)
+        stack.enter_context(map_runs_answered(map_runs))
+        stack.enter_context(executions_stopped_and_redriven(executions))
+        yield Wiring(events=delivery, retry_clock=retry_clock, executions=executions)

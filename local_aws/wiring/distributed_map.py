@@ -17,8 +17,18 @@ layout (Developer Guide, "ResultWriter (Map)"): `<Prefix>/<map run id>/manifest.
 "ResultWriterDetails": {"Bucket", "Key"}}`. ListMapRuns and DescribeMapRun answer from the player's map runs (their
 item and execution counts, live).
 
-Not played: ItemsPath, ResultSelector, a map without ResultWriter, Distributed Map inside another state, and
-RedriveExecution (moto has none): a definition that needs them is refused at provisioning, by name.
+StopExecution of the parent stops its map run (Step Functions Developer Guide, "Redriving Map Runs": a Map Run goes on
+after its parent stopped only to cancel its in-progress Standard child executions, or to wait for its Express ones to
+complete): no child starts after the stop, running Standard children are stopped, and the map run ends ABORTED, its
+children counted as DescribeMapRun defines the counts (API Reference, "MapRunItemCounts", "MapRunExecutionCounts": a
+child stopped while it ran is aborted, one that never started is pending). The same happens to the running children
+when more items failed than tolerated ("aborted": stopped by Step Functions because the Map Run failed). A redrive of
+the parent (wiring/step_functions.py) redrives the same map run ("Redriving Map Runs"): its failed, aborted and
+timed-out Standard children are redriven (RedriveExecution, same ARNs), the ones never started are started, the
+succeeded ones are kept with their results, and its redriveCount goes up.
+
+Not played: ItemsPath, ResultSelector, a map without ResultWriter, and a Distributed Map inside another state: a
+definition that needs them is refused at provisioning, by name.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +61,14 @@ LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 # "ResultWriter (Map)"): more items failed than tolerated; the items could not be read; the results could not be
 # written.
 MAP_ERRORS: Final = frozenset({MAP_TOLERANCE_EXCEEDED, MAP_ITEMS_UNREADABLE, MAP_RESULTS_UNWRITABLE})
+# More than this many redrives of one map run fail the Map state with States.Runtime (Developer Guide, "Redriving Map
+# Runs", redrive eligibility).
+MAX_MAP_RUN_REDRIVES: Final = 1000
+MAP_RUN_REDRIVES_EXCEEDED: Final = "States.Runtime"
+MAP_RUN_ERRORS: Final = MAP_ERRORS | {MAP_RUN_REDRIVES_EXCEEDED}
+# A child execution's status, and the DescribeMapRun count it falls under.
+COUNT_OF_STATUS: Final = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+STILL_RUNNING: Final = frozenset({"RUNNING", "PENDING_REDRIVE"})
 # What the player plays of a Distributed Map state; any other field refuses the definition.
 PLAYED_FIELDS: Final = frozenset(
     {
@@ -209,6 +227,8 @@ def select_items(
 
 @dataclass
 class Counts:
+    """DescribeMapRun's itemCounts or executionCounts (API Reference, "MapRunItemCounts")."""
+
     pending: int = 0
     running: int = 0
     succeeded: int = 0
@@ -217,14 +237,27 @@ class Counts:
     aborted: int = 0
     total: int = 0
     resultsWritten: int = 0  # noqa: N815
+    pendingRedrive: int = 0  # noqa: N815 - unsuccessful, waiting to be redriven
+    failuresNotRedrivable: int = 0  # noqa: N815
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
 
+    def move(self, source: str, target: str, amount: int) -> None:
+        setattr(self, source, getattr(self, source) - amount)
+        setattr(self, target, getattr(self, target) + amount)
+
+
+@dataclass(frozen=True)
+class _Child:
+    index: int
+    batch: dict[str, Any]
+    items: int
+
 
 @dataclass
 class MapRun:
-    """One map run, as DescribeMapRun tells it."""
+    """One map run, as DescribeMapRun tells it, and what the player needs to stop or redrive it."""
 
     arn: str
     execution_arn: str
@@ -236,6 +269,20 @@ class MapRun:
     status: str = "RUNNING"
     start_date: datetime = field(default_factory=lambda: datetime.now(UTC))
     stop_date: datetime | None = None
+    map_state: str = ""  # the MapState key
+    redrive_count: int = 0
+    redrive_date: datetime | None = None
+    batches: list[_Child] = field(default_factory=list)
+    # Each child execution as last described (its status, input, output), by batch: kept across redrives.
+    finished: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The execution ARN of each child started or redriven in the current attempt, by batch.
+    child_arns: dict[int, str] = field(default_factory=dict)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    redrive_requested: bool = False
+
+    @property
+    def run_id(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
 
     def describe(self) -> dict[str, Any]:
         described = {
@@ -248,47 +295,90 @@ class MapRun:
             "toleratedFailureCount": 0,
             "itemCounts": self.items.as_dict(),
             "executionCounts": self.executions.as_dict(),
-            "redriveCount": 0,
+            "redriveCount": self.redrive_count,
         }
-        return described | ({"stopDate": self.stop_date} if self.stop_date else {})
+        described |= {"stopDate": self.stop_date} if self.stop_date else {}
+        return described | ({"redriveDate": self.redrive_date} if self.redrive_date else {})
 
     def list_item(self) -> dict[str, Any]:
         item = {"executionArn": self.execution_arn, "mapRunArn": self.arn, "stateMachineArn": self.state_machine_arn}
         return item | {"startDate": self.start_date} | ({"stopDate": self.stop_date} if self.stop_date else {})
 
+    def unsuccessful(self) -> list[_Child]:
+        """The batches whose child failed, timed out or was aborted: what a redrive redrives."""
+        return [
+            child
+            for child in self.batches
+            if self.finished.get(child.index, {}).get("status", "SUCCEEDED") != "SUCCEEDED"
+        ]
+
+    def begin_redrive(self, now: datetime) -> None:
+        """The map run again RUNNING, its unsuccessful children counted as waiting to be redriven (API Reference,
+        "MapRunItemCounts": pendingRedrive); the children never started stay pending."""
+        for child in self.unsuccessful():
+            source = COUNT_OF_STATUS[self.finished[child.index]["status"]]
+            self.items.move(source, "pendingRedrive", child.items)
+            self.executions.move(source, "pendingRedrive", 1)
+        self.status, self.stop_date, self.redrive_date = "RUNNING", None, now
+        self.redrive_count += 1
+        self.child_arns.clear()
+        self.stop_requested.clear()
+
 
 @dataclass
 class MapRuns:
-    """Every map run the player started, for ListMapRuns and DescribeMapRun."""
+    """Every map run the player started, for ListMapRuns and DescribeMapRun, and the parent executions stopped or
+    redriven (by wiring/step_functions.py)."""
 
     runs: dict[str, MapRun] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: set[str] = field(default_factory=set)  # parent executions stopped (and not redriven since)
 
     def add(self, run: MapRun) -> None:
         with self.lock:
             self.runs[run.arn] = run
+            if run.execution_arn in self.stopped:  # stopped while its items were being read
+                run.stop_requested.set()
 
     def of_execution(self, execution_arn: str) -> list[MapRun]:
         with self.lock:
             return [run for run in self.runs.values() if run.execution_arn == execution_arn]
 
+    def stop(self, execution_arn: str) -> None:
+        """The parent execution was stopped: its running map runs stop."""
+        with self.lock:
+            self.stopped.add(execution_arn)
+            for run in self.runs.values():
+                if run.execution_arn == execution_arn and run.status == "RUNNING":
+                    run.stop_requested.set()
 
-@dataclass(frozen=True)
-class _Child:
-    index: int
-    batch: dict[str, Any]
-    items: int
+    def redrive(self, execution_arn: str) -> None:
+        """The parent execution is redriven: its unsuccessful map runs are redriven when its Map state runs again."""
+        with self.lock:
+            self.stopped.discard(execution_arn)
+            for run in self.runs.values():
+                if run.execution_arn == execution_arn and run.status in {"FAILED", "ABORTED"}:
+                    run.redrive_requested = True
+
+    def take_redrive(self, execution_arn: str, map_state: str) -> MapRun | None:
+        with self.lock:
+            for run in self.runs.values():
+                if (run.execution_arn, run.map_state) == (execution_arn, map_state) and run.redrive_requested:
+                    run.redrive_requested = False
+                    return run
+        return None
 
 
 @dataclass
 class MapRunPlayer:
-    """The player function's handler: one invocation plays one map run to its end."""
+    """The player function's handler: one invocation plays one map run (or one redrive of it) to its end."""
 
     aws: LocalAws
     states: dict[str, MapState]
     runs: MapRuns
     # The S3 client Step Functions reads the items and writes the results with (a test hands in one that fails).
     s3: Callable[[], Any] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def _s3(self) -> Any:
         return self.s3() if self.s3 is not None else self.aws.client("s3")
@@ -297,30 +387,52 @@ class MapRunPlayer:
         state = self.states[event["mapState"]]
         definition, document, execution_arn = state.definition, event["input"], event["executionArn"]
         context_object = {"Execution": {"Id": execution_arn, "Name": execution_arn.rsplit(":", 1)[-1]}}
-        items = select_items(
-            definition.get("ItemSelector"), self._items(definition, document, context_object), document, context_object
-        )
-        batches = self._batches(definition, items, document, context_object)
-        machine = execution_arn.split(":execution:", 1)[1].rsplit(":", 1)[0]
-        run_id = str(uuid.uuid4())
-        run = MapRun(
-            arn=f"arn:aws:states:{REGION}:{ACCOUNT_ID}:mapRun:{machine}/{state.state_name}:{run_id}",
-            execution_arn=execution_arn,
-            state_machine_arn=state.child_state_machine_arn,
-            max_concurrency=int(definition.get("MaxConcurrency", 0)),
-            tolerated_failure_percentage=float(definition.get("ToleratedFailurePercentage", 0)),
-        )
-        run.items.total = run.items.pending = len(items)
-        run.executions.total = run.executions.pending = len(batches)
-        self.runs.add(run)
-        finished = self._run_children(run, batches)
-        details = self._write_results(definition, document, context_object, run, run_id, finished, batches)
-        run.stop_date = datetime.now(UTC)
+        run = self.runs.take_redrive(execution_arn, state.key)
+        if run is None:
+            run = self._new_run(state, document, execution_arn, context_object)
+        elif run.redrive_count >= MAX_MAP_RUN_REDRIVES:
+            raise MapStateError(MAP_RUN_REDRIVES_EXCEEDED, f"map run {run.arn} was redriven {run.redrive_count} times")
+        else:
+            with self.runs.lock:
+                run.begin_redrive(self.clock())
+        self._run_children(run, standard_children=_child_type(definition) == "STANDARD")
+        if run.stop_requested.is_set():
+            with self.runs.lock:
+                run.status, run.stop_date = "ABORTED", self.clock()
+            # Whether ResultWriter writes the results of a map run aborted by StopExecution is not documented, so
+            # nothing is written: what did not run is told by DescribeMapRun's counts (aborted, pending) and the
+            # child executions. The parent is stopped: moto's interpreter discards this answer; it only has the
+            # Map state's shape, so that nothing in the stopped parent fails after its stop.
+            return {"MapRunArn": run.arn, "ResultWriterDetails": None}
+        details = self._write_results(definition, document, context_object, run)
+        run.stop_date = self.clock()
         if self._exceeded(run):
             run.status = "FAILED"
             raise MapStateError(MAP_TOLERANCE_EXCEEDED, f"{run.items.failed} of {run.items.total} items failed")
         run.status = "SUCCEEDED"
         return {"MapRunArn": run.arn, "ResultWriterDetails": details}
+
+    def _new_run(self, state: MapState, document: Any, execution_arn: str, context: Mapping[str, Any]) -> MapRun:
+        definition = state.definition
+        items = select_items(
+            definition.get("ItemSelector"), self._items(definition, document, context), document, context
+        )
+        batches = self._batches(definition, items, document, context)
+        machine = execution_arn.split(":execution:", 1)[1].rsplit(":", 1)[0]
+        run = MapRun(
+            arn=f"arn:aws:states:{REGION}:{ACCOUNT_ID}:mapRun:{machine}/{state.state_name}:{uuid.uuid4()}",
+            execution_arn=execution_arn,
+            state_machine_arn=state.child_state_machine_arn,
+            max_concurrency=int(definition.get("MaxConcurrency", 0)),
+            tolerated_failure_percentage=float(definition.get("ToleratedFailurePercentage", 0)),
+            start_date=self.clock(),
+            map_state=state.key,
+            batches=batches,
+        )
+        run.items.total = run.items.pending = len(items)
+        run.executions.total = run.executions.pending = len(batches)
+        self.runs.add(run)
+        return run
 
     def _items(self, definition: Mapping[str, Any], document: Any, context: Mapping[str, Any]) -> list[Any]:
         reader = definition["ItemReader"]
@@ -354,63 +466,83 @@ class MapRunPlayer:
     def _exceeded(self, run: MapRun) -> bool:
         return run.items.total > 0 and run.items.failed * 100 > run.tolerated_failure_percentage * run.items.total
 
-    def _run_children(self, run: MapRun, batches: list[_Child]) -> dict[int, dict[str, Any]]:
-        """Every batch as a child execution, at most MaxConcurrency at a time (0: no limit but the batches')."""
-        finished: dict[int, dict[str, Any]] = {}
-        workers = run.max_concurrency or max(1, len(batches))
-        pending = iter(batches)
+    def _stopping(self, run: MapRun) -> bool:
+        return run.stop_requested.is_set() or self._exceeded(run)
+
+    def _run_children(self, run: MapRun, *, standard_children: bool) -> None:
+        """Every batch not yet succeeded as a child execution, at most MaxConcurrency at a time (0: no limit but the
+        batches'). Once the parent is stopped or more items failed than tolerated, no child starts, and running
+        Standard children are stopped (an Express one runs to its end)."""
+        workers = run.max_concurrency or max(1, len(run.batches))
+        to_run = iter(run.unsuccessful() + [child for child in run.batches if child.index not in run.finished])
+        stopped: set[int] = set()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="map-run") as pool:
-            running: set[Future[tuple[_Child, dict[str, Any]]]] = set()
+            running: dict[Future[dict[str, Any]], _Child] = {}
             while True:
-                while len(running) < workers and not self._exceeded(run):
-                    child = next(pending, None)
+                while len(running) < workers and not self._stopping(run):
+                    child = next(to_run, None)
                     if child is None:
                         break
-                    self._move(run, child, "pending", "running")
-                    running.add(pool.submit(self._run_child, run, child))
+                    redriven = child.index in run.finished
+                    self._move(run, child, "pendingRedrive" if redriven else "pending", "running")
+                    running[pool.submit(self._run_child, run, child, redriven=redriven)] = child
                 if not running:
                     break
-                done, running = wait(running, return_when=FIRST_COMPLETED)
+                if self._stopping(run) and standard_children:
+                    stopped |= self._stop_children(run, running.values(), stopped)
+                done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
-                    child, described = future.result()
-                    finished[child.index] = described
-                    self._move(run, child, "running", "succeeded" if described["status"] == "SUCCEEDED" else "failed")
-        return finished
+                    child = running.pop(future)
+                    described = future.result()
+                    with self.runs.lock:
+                        run.finished[child.index] = described
+                    self._move(run, child, "running", COUNT_OF_STATUS[described["status"]])
+
+    def _stop_children(self, run: MapRun, children: Iterable[_Child], stopped: set[int]) -> set[int]:
+        sfn = self.aws.client("stepfunctions")
+        with self.runs.lock:
+            arns = {child.index: run.child_arns.get(child.index) for child in children if child.index not in stopped}
+        for arn in arns.values():
+            if arn is not None:
+                sfn.stop_execution(executionArn=arn)
+        return {index for index, arn in arns.items() if arn is not None}
 
     def _move(self, run: MapRun, child: _Child, source: str, target: str) -> None:
         with self.runs.lock:
-            for counts, amount in ((run.items, child.items), (run.executions, 1)):
-                setattr(counts, source, getattr(counts, source) - amount)
-                setattr(counts, target, getattr(counts, target) + amount)
+            run.items.move(source, target, child.items)
+            run.executions.move(source, target, 1)
 
-    def _run_child(self, run: MapRun, child: _Child) -> tuple[_Child, dict[str, Any]]:
+    def _run_child(self, run: MapRun, child: _Child, *, redriven: bool) -> dict[str, Any]:
+        """The batch's child execution to its end: started, or for a redrive of the map run, redriven (a Standard
+        child keeps its ARN; Developer Guide, "Redriving Map Runs")."""
         sfn = self.aws.client("stepfunctions")
-        name = f"{run.arn.rsplit(':', 1)[-1][:8]}-{child.index}"
-        started = sfn.start_execution(stateMachineArn=run.state_machine_arn, name=name, input=json.dumps(child.batch))
+        if redriven:
+            arn = str(run.finished[child.index]["executionArn"])
+            sfn.redrive_execution(executionArn=arn)
+        else:
+            name = f"{run.run_id[:8]}-{child.index}"
+            arn = sfn.start_execution(stateMachineArn=run.state_machine_arn, name=name, input=json.dumps(child.batch))[
+                "executionArn"
+            ]
+        with self.runs.lock:
+            run.child_arns[child.index] = arn
         while True:
-            described: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
-            if described["status"] != "RUNNING":
-                return child, described
+            described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if described["status"] not in STILL_RUNNING:
+                return described
             time.sleep(POLL_SECONDS)
 
-    def _write_results(  # noqa: PLR0917
-        self,
-        definition: Mapping[str, Any],
-        document: Any,
-        context: Mapping[str, Any],
-        run: MapRun,
-        run_id: str,
-        finished: dict[int, dict[str, Any]],
-        batches: list[_Child],
+    def _write_results(
+        self, definition: Mapping[str, Any], document: Any, context: Mapping[str, Any], run: MapRun
     ) -> dict[str, str]:
         writer = definition["ResultWriter"]
         location = resolve_parameters(writer.get("Parameters", {}), document, context)
         bucket, prefix = location["Bucket"], location.get("Prefix", "").strip("/")
-        folder = f"{prefix}/{run_id}" if prefix else run_id
+        folder = f"{prefix}/{run.run_id}" if prefix else run.run_id
         as_lines = writer.get("WriterConfig", {}).get("OutputType", "JSON") == "JSONL"
         by_status: dict[str, list[dict[str, Any]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
-        for child in batches:
-            described = finished.get(child.index)
+        for child in run.batches:
+            described = run.finished.get(child.index)
             if described is None:
                 by_status["PENDING"].append({"Input": json.dumps(child.batch), "InputDetails": {"Included": True}})
                 continue
@@ -433,6 +565,11 @@ class MapRunPlayer:
         except ClientError as error:
             raise MapStateError(MAP_RESULTS_UNWRITABLE, f"the results could not be written: {_code(error)}") from error
         return {"Bucket": bucket, "Key": manifest_key}
+
+
+def _child_type(definition: Mapping[str, Any]) -> str:
+    processor = definition.get("ItemProcessor") or definition.get("Iterator") or {}
+    return str(processor.get("ProcessorConfig", {}).get("ExecutionType", "STANDARD"))
 
 
 class MapStateError(Exception):
@@ -458,7 +595,7 @@ def _result_entry(described: Mapping[str, Any]) -> dict[str, Any]:
         "InputDetails": {"Included": True},
         "StartDate": _iso(described.get("startDate")),
         "StopDate": _iso(described.get("stopDate")),
-        "RedriveCount": 0,
+        "RedriveCount": described.get("redriveCount", 0),
     }
     if described["status"] == "SUCCEEDED":
         entry |= {"Output": described.get("output", "null"), "OutputDetails": {"Included": True}}
@@ -506,7 +643,7 @@ def map_runs_answered(runs: MapRuns) -> Iterator[None]:
     custom_error_name = moto_patches.MAP_STATE_ERROR_NAMES.original()
 
     def error_name(error_name: str | None) -> Any:
-        if error_name in MAP_ERRORS:
+        if error_name in MAP_RUN_ERRORS:
             return StatesErrorName.from_name(error_name)
         return custom_error_name(error_name)
 

@@ -3,17 +3,23 @@ synthesized template, the wiring on), one fresh local account per test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
+from contracts.bulk import MANIFEST_KEY, MANIFEST_PREFIX
 from local_aws.demo import users_and_app
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
 from reset_password import handler
+from reset_password.outcomes import UnclassifiedResetError
 from reset_password.retry import Backoff
 
 # Step Functions' Retry waits (seconds on AWS) pass a thousand times faster; the waits asked for are still recorded.
@@ -67,3 +73,73 @@ def ses_system(
 ) -> Iterator[LocalSystem]:
     """A fresh local account of the SES deployment, with the same users."""
     yield from running_with_users(ses_synthesized, tmp_path / "outbox", monkeypatch)
+
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def start_bulk(system: LocalSystem, users: list[str], run_id: str) -> str:
+    """A bulk run of these users started as an operator starts one, without waiting for it; its execution ARN."""
+    key = f"{MANIFEST_PREFIX}{run_id}.jsonl"
+    manifest = "".join(json.dumps({"username": name}) + "\n" for name in users)
+    system.aws.client("s3").put_object(Bucket=system.stack.bulk_bucket, Key=key, Body=manifest.encode())
+    sfn = system.aws.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=system.stack.bulk_reset_state_machine_arn, name=run_id, input=json.dumps({MANIFEST_KEY: key})
+    )
+    return str(started["executionArn"])
+
+
+def until(condition: Callable[[], Any], timeout_seconds: float = 120.0) -> Any:
+    """What `condition` gives once it is true (polled)."""
+    deadline = time.monotonic() + timeout_seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
+
+
+class RecordingResets:
+    """The reset function as deployed, recording the rows of every batch it is invoked with; `hold` keeps each batch
+    waiting, `refuse` fails the batches naming one of those users."""
+
+    def __init__(self, system: LocalSystem) -> None:
+        self.function = system.stack.functions.running(RESET_HANDLER)
+        self.batches: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.hold = threading.Event()
+        self.hold.set()
+        self.refuse: set[str] = set()
+        self.in_flight = 0
+
+    def install(self) -> None:
+        def new_container() -> Handler:
+            real = without_waiting()
+
+            def handle(event: dict[str, Any], context: Any) -> Any:
+                names = [str(item["row"].get("username")) for item in event["Items"]]
+                with self.lock:
+                    self.batches.append(names)
+                    self.in_flight += 1
+                try:
+                    self.hold.wait(60)
+                    if self.refuse & set(names):
+                        raise UnclassifiedResetError("AccessDeniedException: not a failure this function classifies")
+                    return real(event, context)
+                finally:
+                    with self.lock:
+                        self.in_flight -= 1
+
+            return handle
+
+        self.function.new_container = new_container
+        self.function.start_cold()
+
+    def users(self) -> set[str]:
+        with self.lock:
+            return {name for batch in self.batches for name in batch}
+
+    def settled(self) -> bool:
+        """No invocation in flight (a stopped child's invocation runs on to its end, as Lambda's does)."""
+        with self.lock:
+            return self.in_flight == 0

@@ -14,18 +14,20 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from botocore.exceptions import ClientError
 
-from contracts.bulk import batch_results, child_executions
+from contracts.bulk import MANIFEST_KEY, RESULTS_PREFIX, batch_items, batch_results, child_executions
 from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_TOLERANCE_EXCEEDED
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem
 from reset_password.outcomes import UnclassifiedResetError
-from tests.e2e.conftest import running_with_users
+from tests.e2e.conftest import RecordingResets, running_with_users, start_bulk, until
 from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 
 USERS: Final = 300
@@ -215,3 +217,145 @@ def test_a_run_whose_manifest_cannot_be_read_fails_with_the_item_readers_error_a
     assert (described["status"], described.get("error")) == ("FAILED", MAP_ITEMS_UNREADABLE)
     # The Map state's Retry ran: its waits were asked for (scaled down here) before the execution gave up.
     assert len(bulk_system.wiring.retry_clock.waits) == 3
+
+
+# StopExecution and RedriveExecution of a bulk run, against the stack's defaults (batches of 10 rows, at most 5 batches
+# at a time, 5 % of the rows may fail): Step Functions API Reference, "StopExecution", "RedriveExecution"; Developer
+# Guide, "Redriving Map Runs".
+def _ended(system: LocalSystem, execution_arn: str) -> dict[str, Any]:
+    sfn = system.aws.client("stepfunctions")
+
+    def described() -> dict[str, Any] | None:
+        execution: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        return None if execution["status"] in {"RUNNING", "PENDING_REDRIVE"} else execution
+
+    result: dict[str, Any] = until(described)
+    return result
+
+
+def _map_run(system: LocalSystem, execution_arn: str) -> dict[str, Any]:
+    sfn = system.aws.client("stepfunctions")
+    (listed,) = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    return dict(sfn.describe_map_run(mapRunArn=listed["mapRunArn"]))
+
+
+def test_a_stopped_run_starts_no_batch_after_its_stop_and_its_map_run_ends_aborted(system: LocalSystem) -> None:
+    """StopExecution of the parent stops its Distributed Map: no child starts after it, the running Standard children
+    are stopped, the map run ends ABORTED and its counts say which rows were aborted and which never started."""
+    users = _add_users(system, 100)
+    resets = RecordingResets(system)
+    resets.hold.clear()
+    resets.install()
+    sfn = system.aws.client("stepfunctions")
+    execution_arn = start_bulk(system, users, "stopped-mid-way")
+    until(lambda: len(resets.batches) == 5)  # the first five batches are running, held in the reset function
+
+    sfn.stop_execution(executionArn=execution_arn, error="Operator.Stop", cause="wrong manifest")
+
+    stopped = sfn.describe_execution(executionArn=execution_arn)
+    assert (stopped["status"], stopped["error"], stopped["cause"]) == ("ABORTED", "Operator.Stop", "wrong manifest")
+    resets.hold.set()
+    map_run = until(lambda: (run := _map_run(system, execution_arn))["status"] != "RUNNING" and run)
+    until(resets.settled)
+    time.sleep(1.0)  # time for any batch that would (wrongly) start after the stop
+    assert map_run["status"] == "ABORTED"
+    items, executions = map_run["itemCounts"], map_run["executionCounts"]
+    assert (items["aborted"], items["pending"], items["succeeded"], items["running"]) == (50, 50, 0, 0)
+    assert (executions["aborted"], executions["pending"], executions["total"]) == (5, 5, 10)
+    assert len(resets.batches) == 5
+    started = resets.users()
+    unstarted = [name for name in users if name not in started]
+    assert len(unstarted) == 50
+    assert {system.user_status(name) for name in unstarted} == {"CONFIRMED"}
+    assert {message.username for message in system.outbox.messages} <= started
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "ABORTED"
+    # Whether AWS writes ResultWriter's files for an aborted map run is not documented: nothing is written.
+    listed = system.aws.client("s3").list_objects_v2(Bucket=system.stack.bulk_bucket, Prefix=f"{RESULTS_PREFIX}/")
+    assert listed.get("KeyCount", 0) == 0
+
+
+def _succeeded_rows(system: LocalSystem, map_run_arn: str) -> set[str]:
+    """The users of the children ResultWriter lists as SUCCEEDED."""
+    s3 = system.aws.client("s3")
+    folder = f"{RESULTS_PREFIX}/{map_run_arn.rsplit(':', 1)[-1]}"
+    manifest = json.loads(s3.get_object(Bucket=system.stack.bulk_bucket, Key=f"{folder}/manifest.json")["Body"].read())
+    users: set[str] = set()
+    for file in manifest["ResultFiles"]["SUCCEEDED"]:
+        body = s3.get_object(Bucket=system.stack.bulk_bucket, Key=file["Key"])["Body"].read().decode()
+        for child in child_executions(body.splitlines()):
+            users |= {item["row"]["username"] for item in batch_items(child)}
+    return users
+
+
+def test_a_redriven_run_reruns_only_its_unfinished_batches_and_nobody_gets_a_second_code(system: LocalSystem) -> None:
+    """A batch fails (more rows than tolerated): the map run fails, its running children are aborted. Fixed and
+    redriven, the same execution and map run rerun only the failed, aborted and never started batches; the summary
+    then counts every user, each of whom got one code."""
+    users = _add_users(system, 60)
+    resets = RecordingResets(system)
+    resets.refuse = set(users[20:30])
+    resets.install()
+    sfn = system.aws.client("stepfunctions")
+    execution_arn = start_bulk(system, users, "refused-then-redriven")
+
+    failed = _ended(system, execution_arn)
+
+    assert (failed["status"], failed["error"]) == ("FAILED", MAP_TOLERANCE_EXCEEDED)
+    assert (failed["redriveStatus"], failed["redriveCount"]) == ("REDRIVABLE", 0)
+    first = _map_run(system, execution_arn)
+    assert first["status"] == "FAILED"
+    kept = _succeeded_rows(system, first["mapRunArn"])
+    assert not kept & resets.refuse
+    resets.refuse, resets.batches = set(), []
+
+    sfn.redrive_execution(executionArn=execution_arn)
+    redriven = _ended(system, execution_arn)
+
+    assert redriven["status"] == "SUCCEEDED", redriven.get("cause")
+    assert (redriven["executionArn"], redriven["redriveCount"]) == (execution_arn, 1)
+    assert "redriveDate" in redriven
+    summary = json.loads(redriven["output"])
+    assert (summary["statuses"], summary["complete"]) == ({"reset": 60}, True)
+    again = _map_run(system, execution_arn)  # the same map run, redriven
+    assert (again["mapRunArn"], again["status"], again["redriveCount"]) == (first["mapRunArn"], "SUCCEEDED", 1)
+    assert again["itemCounts"]["succeeded"] == 60
+    # Only the rows that had not finished ran again; the succeeded batches' rows kept their results.
+    assert resets.users() == set(users) - kept
+    assert Counter(message.username for message in system.outbox.messages) == dict.fromkeys(users, 1)
+    assert {system.user_status(name) for name in users} == {"RESET_REQUIRED"}
+
+
+def test_redrive_is_refused_for_a_succeeded_run_after_14_days_and_for_an_unknown_run(system: LocalSystem) -> None:
+    sfn = system.aws.client("stepfunctions")
+    succeeded = system.run_bulk('{"username": "lena"}\n', run_id="done-already")
+    assert succeeded["status"] == "SUCCEEDED"
+    sfn_failed = sfn.start_execution(
+        stateMachineArn=system.stack.bulk_reset_state_machine_arn,
+        name="no-manifest",
+        input=json.dumps({MANIFEST_KEY: "manifests/no-manifest.jsonl"}),
+    )
+    failed = _ended(system, sfn_failed["executionArn"])
+    assert failed["status"] == "FAILED"
+
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=succeeded["executionArn"])
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert "SUCCEEDED" in refused.value.response["Error"]["Message"]
+    described = sfn.describe_execution(executionArn=succeeded["executionArn"])
+    assert (described["redriveStatus"], described["redriveCount"]) == ("NOT_REDRIVABLE", 0)
+
+    system.wiring.executions.clock = lambda: datetime.now(UTC) + timedelta(days=14, minutes=1)
+    with pytest.raises(ClientError) as too_late:
+        sfn.redrive_execution(executionArn=failed["executionArn"])
+    assert too_late.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert too_late.value.response["Error"]["Message"] == "Execution redrivable period exceeded."
+
+    system.wiring.executions.clock = lambda: datetime.now(UTC) + timedelta(days=13, hours=23)
+    sfn.redrive_execution(executionArn=failed["executionArn"])  # inside the window: the map runs (and fails) again
+    again = _ended(system, failed["executionArn"])
+    assert (again["status"], again["error"], again["redriveCount"]) == ("FAILED", MAP_ITEMS_UNREADABLE, 1)
+
+    unknown = failed["executionArn"].rsplit(":", 1)[0] + ":never-started"
+    with pytest.raises(ClientError) as missing:
+        sfn.redrive_execution(executionArn=unknown)
+    assert missing.value.response["Error"]["Code"] == "ExecutionDoesNotExist"

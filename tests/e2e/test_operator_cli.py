@@ -15,6 +15,7 @@ from typing import Any
 from contracts.bulk import MANIFEST_PREFIX, RUN_ID
 from local_aws.pool import add_user
 from local_aws.system import LocalSystem
+from tests.e2e.conftest import RecordingResets, start_bulk, until
 
 CLI = Path(sys.executable).with_name("cognito-reset")
 
@@ -244,3 +245,38 @@ def test_preview_renders_what_an_administrators_reset_sends() -> None:
     assert shown.returncode == 0, shown.stderr
     assert "SMS (" in shown.stdout
     assert "483920" in shown.stdout  # Cognito's placeholder, shown replaced as Cognito sends it
+
+
+def test_redrive_continues_a_stopped_run_and_resets_only_who_was_left(system: LocalSystem) -> None:
+    """A run stopped mid-way (StopExecution), then `cognito-reset redrive RUN`: the same execution goes on from its
+    map, only the batches that had not finished run again, and every user has one code."""
+    users = [f"stopped-user-{index:03d}" for index in range(60)]
+    for name in users:
+        add_user(system.cognito, system.stack.user_pool_id, name, email=f"{name}@example.com")
+    resets = RecordingResets(system)
+    resets.hold.clear()
+    resets.install()
+    execution_arn = start_bulk(system, users, "stopped-by-the-operator")
+    until(lambda: len(resets.batches) == 5)
+    sfn = system.aws.client("stepfunctions")
+    sfn.stop_execution(executionArn=execution_arn)
+    resets.hold.set()
+
+    done = cognito_reset(system, "--json", "redrive", "stopped-by-the-operator")
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["status"], summary["statuses"], summary["unfinished"]) == ("SUCCEEDED", {"reset": 60}, {})
+    described = sfn.describe_execution(executionArn=execution_arn)
+    assert (described["status"], described["redriveCount"]) == ("SUCCEEDED", 1)
+    assert Counter(message.username for message in system.outbox.messages) == dict.fromkeys(users, 1)
+
+
+def test_redrive_of_a_run_that_succeeded_is_refused_in_one_line(system: LocalSystem) -> None:
+    system.run_bulk('{"username": "lena"}\n', run_id="finished-run")
+
+    refused = cognito_reset(system, "redrive", "finished-run")
+
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert refused.stderr.startswith("cognito-reset: run finished-run succeeded: nothing to redrive")

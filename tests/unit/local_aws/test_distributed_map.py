@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import copy
 import io
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
 
 from contracts.bulk import ITEM_INDEX, ITEM_ROW, item_parts
+from local_aws.moto_patches import MAP_STATE_ERROR_NAMES
 from local_aws.server import LocalAws
 from local_aws.wiring.distributed_map import (
     LAMBDA_INVOKE,
+    MAP_RUN_ERRORS,
+    MAX_MAP_RUN_REDRIVES,
     PLAYER_FUNCTION,
     MapRun,
     MapRunPlayer,
     MapRuns,
+    MapState,
+    MapStateError,
     NotPlayableError,
+    _Child,
     child_definition,
+    map_runs_answered,
     path_value,
     read_items,
     resolve_parameters,
@@ -539,6 +550,8 @@ def test_a_map_run_is_described_as_describe_map_run_answers() -> None:
             "aborted": 0,
             "total": 25,
             "resultsWritten": 0,
+            "pendingRedrive": 0,
+            "failuresNotRedrivable": 0,
         },
         "executionCounts": {
             "pending": 1,
@@ -549,6 +562,8 @@ def test_a_map_run_is_described_as_describe_map_run_answers() -> None:
             "aborted": 0,
             "total": 3,
             "resultsWritten": 0,
+            "pendingRedrive": 0,
+            "failuresNotRedrivable": 0,
         },
         "redriveCount": 0,
     }
@@ -577,3 +592,222 @@ def test_a_map_run_is_listed_by_its_execution() -> None:
         "stateMachineArn": "arn:aws:states:eu-west-1:123456789012:stateMachine:bulk-reset-children",
         "startDate": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
     }
+
+
+# Stopping and redriving a map run (Step Functions Developer Guide, "Redriving Map Runs"; API Reference,
+# "MapRunItemCounts"), the player's children run by an in-memory Step Functions.
+
+PARENT = "arn:aws:states:eu-west-1:123456789012:execution:bulk-reset:r1"
+CHILDREN = "arn:aws:states:eu-west-1:123456789012:stateMachine:bulk-reset-map-0"
+HOLD = "HOLD"  # a child that runs until it is stopped
+
+
+class _Children:
+    """Step Functions for the player's children: each child ends as `outcome` says for its batch's first item."""
+
+    def __init__(self, outcome: dict[str, str]) -> None:
+        self.outcome = outcome
+        self.status: dict[str, str] = {}
+        self.started: list[str] = []  # the first user of each batch started
+        self.redriven: list[str] = []
+        self.stopped: list[str] = []
+        self.lock = threading.Lock()
+
+    def _first_user(self, arn: str) -> str:
+        return arn.rsplit(":", 1)[-1]
+
+    def _run(self, arn: str) -> None:
+        result = self.outcome.get(self._first_user(arn), "SUCCEEDED")
+        self.status[arn] = "RUNNING" if result == HOLD else result
+
+    def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:  # noqa: N803
+        first = json.loads(input)["Items"][0]["row"]["username"]
+        arn = f"{stateMachineArn}:{first}"
+        with self.lock:
+            self.started.append(first)
+            self._run(arn)
+        return {"executionArn": arn}
+
+    def redrive_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        with self.lock:
+            self.redriven.append(self._first_user(executionArn))
+            self._run(executionArn)
+        return {}
+
+    def stop_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        with self.lock:
+            self.stopped.append(self._first_user(executionArn))
+            if self.status[executionArn] == "RUNNING":
+                self.status[executionArn] = "ABORTED"
+        return {}
+
+    def describe_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        with self.lock:
+            return {"executionArn": executionArn, "status": self.status[executionArn], "input": "{}"}
+
+
+class _Bucket:
+    def __init__(self, manifest: bytes) -> None:
+        self.manifest = manifest
+        self.written: dict[str, bytes] = {}
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+        return {"Body": io.BytesIO(self.manifest)}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> dict[str, Any]:  # noqa: N803
+        self.written[Key] = Body
+        return {}
+
+
+class _MapAws:
+    def __init__(self, children: _Children, bucket: _Bucket) -> None:
+        self.clients = {"stepfunctions": children, "s3": bucket}
+
+    def client(self, service: str) -> Any:
+        return self.clients[service]
+
+
+def _player(outcome: dict[str, str], users: int, **map_fields: Any) -> tuple[MapRunPlayer, _Children, _Bucket]:
+    manifest = ("username\n" + "".join(f"u{index:02d}\n" for index in range(users))).encode()
+    children, bucket = _Children(outcome), _Bucket(manifest)
+    definition = distributed_map(
+        ItemSelector=ROW_AND_POSITION, ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"runId": "r1"}}, **map_fields
+    )
+    state = MapState(f"{MACHINE}/Reset", definition, CHILDREN)
+    player = MapRunPlayer(aws=cast(LocalAws, _MapAws(children, bucket)), states={state.key: state}, runs=MapRuns())
+    return player, children, bucket
+
+
+def _play(player: MapRunPlayer) -> Any:
+    return player({"mapState": f"{MACHINE}/Reset", "input": {"manifestKey": "m.csv"}, "executionArn": PARENT}, None)
+
+
+def _wait_for(condition: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_stopped_parent_starts_no_child_after_the_stop_and_stops_its_running_standard_children() -> None:
+    # 10 users in batches of 2, 2 at a time; the batches run until stopped.
+    player, children, bucket = _player(dict.fromkeys((f"u{index:02d}" for index in range(10)), HOLD), 10,
+                                       MaxConcurrency=2)  # fmt: skip
+    with ThreadPoolExecutor(max_workers=1) as parent:
+        played = parent.submit(_play, player)
+        _wait_for(lambda: len(children.started) == 2)
+
+        player.runs.stop(PARENT)  # StopExecution of the parent
+        answer = played.result(timeout=10)
+
+    (run,) = player.runs.of_execution(PARENT)
+    assert (children.started, sorted(children.stopped)) == (["u00", "u02"], ["u00", "u02"])
+    assert run.status == "ABORTED"
+    assert run.stop_date is not None
+    assert (run.items.aborted, run.items.pending, run.items.running, run.items.succeeded) == (4, 6, 0, 0)
+    assert (run.executions.aborted, run.executions.pending) == (2, 3)
+    # Not documented whether ResultWriter writes an aborted map run's results: nothing is written.
+    assert bucket.written == {}
+    assert answer["MapRunArn"] == run.arn
+
+
+def test_a_parent_stopped_before_its_map_run_began_starts_no_child() -> None:
+    player, children, _ = _player({}, 4, MaxConcurrency=2)
+    player.runs.stop(PARENT)
+
+    _play(player)
+
+    (run,) = player.runs.of_execution(PARENT)
+    assert (children.started, run.status, run.items.pending) == ([], "ABORTED", 4)
+
+
+def test_more_failures_than_tolerated_stop_the_running_children_which_count_as_aborted() -> None:
+    # The first batch fails at once (2 of 8 items: more than the 5 % tolerated); the second runs until stopped.
+    player, children, bucket = _player({"u00": "FAILED", "u02": HOLD}, 8, MaxConcurrency=2)
+
+    with pytest.raises(MapStateError) as failed:
+        _play(player)
+
+    (run,) = player.runs.of_execution(PARENT)
+    assert failed.value.lambda_error_type == "States.ExceedToleratedFailureThreshold"
+    assert (children.started, children.stopped) == (["u00", "u02"], ["u02"])
+    assert (run.status, run.items.failed, run.items.aborted, run.items.pending) == ("FAILED", 2, 2, 4)
+    assert any(key.endswith("PENDING_0.json") for key in bucket.written)
+
+
+def test_a_redrive_reruns_only_the_unsuccessful_and_unstarted_children_of_the_same_map_run() -> None:
+    player, children, bucket = _player({"u02": "FAILED"}, 8, MaxConcurrency=1)
+    with pytest.raises(MapStateError):
+        _play(player)
+    (run,) = player.runs.of_execution(PARENT)
+    assert (children.started, run.items.succeeded, run.items.failed, run.items.pending) == (["u00", "u02"], 2, 2, 4)
+    children.outcome = {}  # the cause of the failure is fixed
+
+    player.runs.redrive(PARENT)  # RedriveExecution of the parent
+    answer = _play(player)
+
+    assert player.runs.of_execution(PARENT) == [run]  # the same map run, not a new one
+    assert children.redriven == ["u02"]  # the failed Standard child is redriven (same ARN)
+    assert children.started == ["u00", "u02", "u04", "u06"]  # the ones never started are started; u00 is kept
+    assert (run.status, run.redrive_count, run.items.succeeded, run.items.failed) == ("SUCCEEDED", 1, 8, 0)
+    assert (run.items.pendingRedrive, run.items.pending, run.executions.succeeded) == (0, 0, 4)
+    assert run.describe()["redriveCount"] == 1
+    assert "redriveDate" in run.describe()
+    assert answer["MapRunArn"] == run.arn
+    succeeded = bucket.written[f"results/{run.run_id}/SUCCEEDED_0.json"].decode().splitlines()
+    assert len(succeeded) == 4
+
+
+def test_a_map_run_redriven_more_than_the_limit_fails_with_states_runtime() -> None:
+    player, _, _ = _player({"u00": "FAILED"}, 2)
+    with pytest.raises(MapStateError):
+        _play(player)
+    (run,) = player.runs.of_execution(PARENT)
+    run.redrive_count = MAX_MAP_RUN_REDRIVES
+
+    player.runs.redrive(PARENT)
+    with pytest.raises(MapStateError) as refused:
+        _play(player)
+
+    assert refused.value.lambda_error_type == "States.Runtime"
+
+
+def test_a_retry_of_the_map_state_without_a_redrive_starts_a_new_map_run() -> None:
+    player, _, _ = _player({"u00": "FAILED"}, 2)
+    with pytest.raises(MapStateError):
+        _play(player)
+
+    with pytest.raises(MapStateError):
+        _play(player)
+
+    assert len(player.runs.of_execution(PARENT)) == 2
+
+
+def test_begin_redrive_counts_the_unsuccessful_children_as_pending_redrive() -> None:
+    run = map_run()
+    run.batches = [_Child(index, {}, 10) for index in range(4)]
+    run.finished = {
+        0: {"status": "SUCCEEDED"},
+        1: {"status": "FAILED"},
+        2: {"status": "ABORTED"},
+    }
+    run.items.total, run.items.succeeded, run.items.failed, run.items.aborted, run.items.pending = 40, 10, 10, 10, 10
+    run.status = "FAILED"
+
+    run.begin_redrive(datetime(2026, 11, 24, tzinfo=UTC))
+
+    assert [child.index for child in run.unsuccessful()] == [1, 2]
+    assert (run.items.pendingRedrive, run.items.failed, run.items.aborted, run.items.pending) == (20, 0, 0, 10)
+    assert (run.status, run.redrive_count, run.redrive_date) == ("RUNNING", 1, datetime(2026, 11, 24, tzinfo=UTC))
+    assert run.stop_date is None
+
+
+# The Map state's own errors reach the execution under their ASL names (Amazon States Language, "Error names").
+
+
+@pytest.mark.parametrize("name", sorted(MAP_RUN_ERRORS))
+def test_the_map_states_own_errors_keep_their_states_names(name: str) -> None:
+    with map_runs_answered(MapRuns()):
+        error_name = MAP_STATE_ERROR_NAMES.original()(name)  # what moto's lambda:invoke task names the error
+
+    assert error_name.error_name == name
