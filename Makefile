@@ -33,8 +33,8 @@ setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provisioned from the synthesized stack
 	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
-local: $(STAMP) ## keep the local system running for the AWS CLI or boto3 (Ctrl-C stops it)
-	@PYTHONPATH=functions:. $(PY) -m local_aws.local
+local: $(STAMP) ## keep the local system running for the AWS CLI or boto3 (Ctrl-C stops it); ARGS="--help" for its delivery limits
+	@PYTHONPATH=functions:. $(PY) -m local_aws.local $(ARGS)
 
 test: lint typecheck test-unit test-integration test-e2e test-faults test-preview test-infra ## ruff, mypy and every test suite
 

@@ -53,6 +53,7 @@ from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import descriptor_into, synthesize
 from local_aws.system import LocalSystem, running_system
+from local_aws.wiring.delivery import DeliverySettings
 from reset_password.logic import RESET_REQUIRED
 from tests.faults.harness import COGNITO_ENDPOINT
 
@@ -285,7 +286,10 @@ def run_bulk_mode(mode: str, *, users: int, quota: float, budget: float, log: Pa
     with (
         descriptor_into(1, log),
         tempfile.TemporaryDirectory(prefix="bench-outbox-") as outbox,
-        running_system(Path(outbox), synthesized=synthesized) as system,
+        # The run measures Cognito's request quota, not a sending channel: the account's sender takes every e-mail.
+        running_system(
+            Path(outbox), synthesized=synthesized, sending=DeliverySettings(cognito_default_daily_emails=10 * users)
+        ) as system,
     ):
         pool_id = system.stack.user_pool_id
         populate_users(system.aws, pool_id, names)

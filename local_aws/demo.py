@@ -1,6 +1,7 @@
 """`make demo`: the whole product on this machine, no AWS account: EventBridge, the reset function, Cognito and its
 CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template: first the default
-deployment (the pool sends e-mail through Cognito's own sender), then the same stack with an SES identity.
+deployment (the pool sends e-mail through Cognito's own sender, about 50 a day), then the same stack with an SES
+identity, which carries the breach run.
 
 Every line printed comes from this run: statuses are read back from the local Cognito, results are what the
 handlers returned, messages are what the trigger rendered. The functions' own log lines go to a file beside the
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
 
 from contracts import environment as env
 from contracts.cognito import COGNITO_DEFAULT
@@ -85,6 +89,21 @@ def users_own_forgot_password(system: LocalSystem, client_id: str, say: Terminal
     system.request_own_code(client_id, "sam")
     say.line(f"    sam after: {system.user_status('sam')} (his password works until he chooses a new one)")
     show_messages(system, sent, say)
+
+
+def lena_chooses_a_new_password(system: LocalSystem, client_id: str, say: Terminal, number: int) -> None:
+    say.line(f"{number}. lena types the code from her e-mail and a new password (ConfirmForgotPassword):")
+    latest = next(m for m in reversed(system.outbox.messages) if m.username == "lena")
+    try:
+        system.choose_new_password(client_id, "lena", "000000" if latest.code != "000000" else "111111", _password())
+    except ClientError as error:
+        say.line(f"    a mistyped code first: {error.response['Error']['Code']}; lena: {system.user_status('lena')}")
+    system.choose_new_password(client_id, "lena", latest.code, _password())
+    say.line(f"    the code from her e-mail: accepted; lena: {system.user_status('lena')} (with her own new password)")
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(12) + "aA1!"
 
 
 def missing_user_through_step_functions(system: LocalSystem, say: Terminal) -> None:
@@ -169,7 +188,9 @@ def default_deployment(say: Terminal, started: float) -> None:
             say.line(f"(Not played locally: state machine {name}: {reason}.)")
         say.line()
         say.line("The default deployment. Cognito refuses a trigger's e-mail on a pool that does not send through its")
-        say.line("own SES identity, so the trigger tailors the SMS and Cognito sends its own e-mail.")
+        say.line("own SES identity, and the pool recovers accounts by e-mail only: users get Cognito's own e-mail (the")
+        daily = system.wiring.channels.settings.cognito_default_daily_emails
+        say.line(f"SMS the trigger tailors reaches no one), at most {daily} a day for the whole account.")
         say.line()
         security_incident_in_german(system, say)
         say.line()
@@ -178,8 +199,6 @@ def default_deployment(say: Terminal, started: float) -> None:
         duplicate_inside_the_cooldown(system, say)
         say.line()
         users_own_forgot_password(system, client_id, say, number=4)
-        say.line()
-        breach_in_bulk(system, say, number=5)
         say.line()
         say.line(f"Outbox: {system.outbox.index.resolve()}")
 
@@ -194,6 +213,10 @@ def ses_deployment(say: Terminal) -> None:
         security_incident_in_german(system, say)
         say.line()
         users_own_forgot_password(system, client_id, say, number=2)
+        say.line()
+        lena_chooses_a_new_password(system, client_id, say, number=3)
+        say.line()
+        breach_in_bulk(system, say, number=4)
         say.line()
         say.line(f"Outbox: {system.outbox.index.resolve()}")
 

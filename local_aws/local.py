@@ -8,6 +8,7 @@ behind EventBridge (which answers PutEvents before the function runs) does not p
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import shlex
@@ -20,7 +21,9 @@ from typing import TextIO
 
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.pool import add_user
-from local_aws.system import running_system
+from local_aws.synth import synthesize
+from local_aws.system import SES_DEPLOYMENT, running_system
+from local_aws.wiring.delivery import DeliverySettings, SesAccount
 from local_aws.wiring.eventbridge import DeliveryAttempt, DeliveryObserver
 
 OUT = Path("out/local")
@@ -50,6 +53,17 @@ def outcome_line(attempt: DeliveryAttempt) -> str:
     return f"{head} {' '.join(words)}"
 
 
+def delivery_line(settings: DeliverySettings, with_ses: bool) -> str:
+    if not with_ses:
+        return (
+            f"Cognito's own sender, {settings.cognito_default_daily_emails} e-mails a day for the account; no SMS "
+            "(the pool has no SMS configuration)"
+        )
+    ses = settings.ses
+    where = "in the sandbox (verified identities only)" if ses.sandbox else "out of the sandbox"
+    return f"SES {where}, {ses.max_24_hour_send:,} a day at {ses.max_send_rate:g} a second; no SMS"
+
+
 def outcome_printer(stream: TextIO) -> DeliveryObserver:
     def print_outcome(attempt: DeliveryAttempt) -> None:
         print(f"  {outcome_line(attempt)}", file=stream, flush=True)
@@ -57,7 +71,44 @@ def outcome_printer(stream: TextIO) -> DeliveryObserver:
     return print_outcome
 
 
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make local ARGS=...", description="The local system, with the delivery limits of the account it plays."
+    )
+    parser.add_argument("--ses", action="store_true", help="the pool sends e-mail through its own SES identity")
+    parser.add_argument(
+        "--ses-sandbox",
+        nargs="*",
+        metavar="IDENTITY",
+        help="the SES account is in the sandbox (200 a day, 1 a second) and reaches only these addresses or domains "
+        "(implies --ses)",
+    )
+    parser.add_argument("--ses-daily-quota", type=int, help="SES's Max24HourSend out of the sandbox (50,000)")
+    parser.add_argument("--ses-send-rate", type=float, help="SES's MaxSendRate out of the sandbox (14 a second)")
+    parser.add_argument(
+        "--cognito-daily-emails",
+        type=int,
+        default=DeliverySettings().cognito_default_daily_emails,
+        help="the daily e-mail limit of Cognito's own sender for the account (%(default)s)",
+    )
+    return parser.parse_args(argv)
+
+
+def sending(chosen: argparse.Namespace) -> DeliverySettings:
+    if chosen.ses_sandbox is not None:
+        ses = SesAccount.in_sandbox(*chosen.ses_sandbox)
+    else:
+        default = SesAccount()
+        ses = SesAccount(
+            max_24_hour_send=chosen.ses_daily_quota or default.max_24_hour_send,
+            max_send_rate=chosen.ses_send_rate or default.max_send_rate,
+        )
+    return DeliverySettings(cognito_default_daily_emails=chosen.cognito_default_daily_emails, ses=ses)
+
+
 def main() -> None:
+    chosen = options()
+    with_ses = chosen.ses or chosen.ses_sandbox is not None
     terminal = sys.stdout
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -66,7 +117,8 @@ def main() -> None:
     logs_path = OUT / "function-logs.jsonl"
     with logs_path.open("w", encoding="utf-8") as logs, contextlib.redirect_stdout(logs):
         print("Synthesizing the CDK app and provisioning a local account...", file=terminal, flush=True)
-        with running_system(OUT / "outbox") as system:
+        synthesized = synthesize(SES_DEPLOYMENT) if with_ses else synthesize()
+        with running_system(OUT / "outbox", synthesized=synthesized, sending=sending(chosen)) as system:
             stack = system.stack
             for username, locale in (("lena", "de"), ("sam", "en")):
                 add_user(system.cognito, stack.user_pool_id, username, email=f"{username}@example.com", locale=locale)
@@ -111,7 +163,9 @@ def main() -> None:
                 "  aws stepfunctions describe-execution --execution-arn \"$execution\" --query '[status,output]'"
                 + "   # again while RUNNING",
                 "",
-                f"Messages: {system.outbox.index.resolve()}   Function logs: {logs_path.resolve()}",
+                f"Messages: {system.outbox.index.resolve()} (emptied at each start)   "
+                f"Function logs: {logs_path.resolve()}",
+                f"Delivery: {delivery_line(system.wiring.channels.settings, with_ses)}",
                 "",
                 "What the reset function made of each event the rule delivered (an event that matches no rule, such",
                 "as one from a source outside allowedEventSources, is dropped without a trace, as on AWS):",

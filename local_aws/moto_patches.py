@@ -142,6 +142,28 @@ FORGOT_PASSWORD: Final = MotoPatch(
     "(self) -> moto.core.responses.ActionResult",
     reason="as for AdminResetUserPassword, for a user's own request through an app client (wiring/cognito.py)",
 )
+CONFIRM_FORGOT_PASSWORD: Final = MotoPatch(
+    CognitoIdpBackend,
+    "confirm_forgot_password",
+    "(self, client_id: 'str', username: 'str', password: 'str', confirmation_code: 'str') -> 'None'",
+    reason="moto accepts any code and leaves a reset user RESET_REQUIRED; Cognito takes only the code it sent, once, "
+    "within the hour, and confirms the user (wiring/cognito.py)",
+)
+INITIATE_AUTH: Final = MotoPatch(
+    CognitoIdpBackend,
+    "initiate_auth",
+    "(self, client_id: 'str', auth_flow: 'str', auth_parameters: 'dict[str, str]') -> 'dict[str, Any]'",
+    reason="moto signs a RESET_REQUIRED user in with the old password; Cognito answers PasswordResetRequiredException "
+    "(wiring/cognito.py)",
+)
+ADMIN_INITIATE_AUTH: Final = MotoPatch(
+    CognitoIdpBackend,
+    "admin_initiate_auth",
+    "(self, user_pool_id: 'str', client_id: 'str', auth_flow: 'str', auth_parameters: 'dict[str, str]')"
+    " -> 'dict[str, Any]'",
+    reason="as for InitiateAuth: moto challenges a RESET_REQUIRED user for a new password where Cognito refuses the "
+    "sign-in (wiring/cognito.py)",
+)
 
 USER_LOOKUP: Final = MotoPatch(
     CognitoIdpUserPool,
@@ -224,6 +246,9 @@ PATCHES: Final = (
     ADMIN_RESET_USER_PASSWORD,
     ADMIN_RESET_MOVES_THE_USER,
     FORGOT_PASSWORD,
+    CONFIRM_FORGOT_PASSWORD,
+    INITIATE_AUTH,
+    ADMIN_INITIATE_AUTH,
     USER_LOOKUP,
     LIST_MAP_RUNS,
     DESCRIBE_MAP_RUN,

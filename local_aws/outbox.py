@@ -3,7 +3,8 @@ page to open.
 
 Each message is filed as Cognito sent it (wiring/cognito.py: the code filled in, Cognito's own text where the trigger
 left a field empty), with the e-mail's text beside it as a text-only mail client shows it: email.html, email.txt,
-sms.txt, message.json.
+sms.txt, message.json. A message that could not reach the user (wiring/delivery.py) is filed with its reason and
+listed as not delivered. Each local system starts with an empty outbox, so the index lists exactly what is in it.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ class Outbox:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.root.exists() and any(self.root.iterdir()):
+            if not self.index.exists():
+                # Not an outbox from an earlier start: someone's folder, which is not ours to empty.
+                raise FileExistsError(f"{self.root} is not empty and holds no outbox: give the outbox its own folder")
+            shutil.rmtree(self.root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_index()
 
@@ -93,11 +99,11 @@ class Outbox:
             message = DeliveredMessage(**asdict(sent), folder=folder)
             target = self.root / folder
             target.mkdir(parents=True, exist_ok=True)
-            # Each part only where the user can receive it: an e-mail to an address, an SMS to a phone number.
-            if message.email_to:
+            # The part that went to the user's one destination: an e-mail to an address or an SMS to a phone number.
+            if message.email_to and message.undelivered is None:
                 (target / "email.html").write_text(self._with_local_logos(message.email_html), encoding="utf-8")
                 (target / "email.txt").write_text(message.email_text + "\n", encoding="utf-8")
-            if message.phone_to:
+            if message.phone_to and message.undelivered is None:
                 (target / "sms.txt").write_text(message.sms + "\n", encoding="utf-8")
             (target / "message.json").write_text(
                 json.dumps(
@@ -110,6 +116,8 @@ class Outbox:
                         "sms": message.sms if message.phone_to else None,
                         "tailored": message.tailored,
                         "smsTailored": message.sms_tailored,
+                        "delivered": message.undelivered is None,
+                        "notDeliveredBecause": message.undelivered,
                     },
                     indent=2,
                     ensure_ascii=False,
@@ -138,12 +146,20 @@ class Outbox:
                 to="<br>".join(html.escape(address) for address in (m.email_to, m.phone_to) if address),
                 src=html.escape(m.trigger_source),
                 subject=(
-                    f'<a href="{html.escape(m.folder)}/email.html">{html.escape(m.subject)}</a>'
-                    if m.email_to
-                    else "(no e-mail address: no e-mail)"
+                    "(sent by SMS: no e-mail)"
+                    if not m.email_to
+                    else html.escape(m.subject)
+                    if m.undelivered
+                    else f'<a href="{html.escape(m.folder)}/email.html">{html.escape(m.subject)}</a>'
                 ),
-                sms=html.escape(m.sms) if m.phone_to else "(no phone number: no SMS)",
-                kind=f"e-mail: {_origin(m.tailored)}; SMS: {_origin(m.sms_tailored)}",
+                sms=html.escape(m.sms) if m.phone_to else "(sent by e-mail: no SMS)",
+                kind=(
+                    f"NOT DELIVERED: {html.escape(m.undelivered)}"
+                    if m.undelivered
+                    else f"e-mail: {_origin(m.tailored)}"
+                    if m.email_to
+                    else f"SMS: {_origin(m.sms_tailored)}"
+                ),
             )
             for m in self.messages
         )
@@ -151,7 +167,8 @@ class Outbox:
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Local outbox</title>'
             "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:.4em;"
             "text-align:left;vertical-align:top}</style></head><body><h1>Local outbox</h1>"
-            f"<p>{len(self.messages)} message(s) the local Cognito sent, newest last.</p>"
+            f"<p>{len(self.messages)} message(s) the local Cognito sent since it started, newest last"
+            f" ({sum(m.undelivered is not None for m in self.messages)} not delivered).</p>"
             "<table><tr><th>#</th><th>to</th><th>trigger</th><th>subject (opens the e-mail)</th><th>SMS</th>"
             f"<th>message</th></tr>{rows}</table></body></html>\n"
         )

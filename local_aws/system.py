@@ -25,6 +25,7 @@ from local_aws.outbox import Outbox
 from local_aws.server import REGION, LocalAws, running_local_aws
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
+from local_aws.wiring.delivery import DeliverySettings
 from local_aws.wiring.functions import Handler
 
 # The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
@@ -51,6 +52,12 @@ class LocalSystem:
 
     def user_status(self, username: str) -> str:
         return str(self.cognito.admin_get_user(UserPoolId=self.stack.user_pool_id, Username=username)["UserStatus"])
+
+    def choose_new_password(self, client_id: str, username: str, code: str, password: str) -> None:
+        """ConfirmForgotPassword, as the user's app sends it with the code from their message and a new password."""
+        self.cognito.confirm_forgot_password(
+            ClientId=client_id, Username=username, ConfirmationCode=code, Password=password
+        )
 
     def request_own_code(self, client_id: str, username: str) -> dict[str, Any]:
         """ForgotPassword, as a user's app sends it when they click "Forgot password" (no credentials involved)."""
@@ -125,9 +132,14 @@ def messages_from(merged: MergedSet) -> Callable[[], Handler]:
 
 @contextmanager
 def running_system(
-    outbox_dir: Path, *, synthesized: SynthesizedStack | None = None, retry_scale: float = 1.0
+    outbox_dir: Path,
+    *,
+    synthesized: SynthesizedStack | None = None,
+    retry_scale: float = 1.0,
+    sending: DeliverySettings | None = None,
 ) -> Iterator[LocalSystem]:
-    """Everything above until the block ends; the process environment is restored afterwards."""
+    """Everything above until the block ends; the process environment is restored afterwards. The outbox starts
+    empty; `sending` is what the account's e-mail and SMS channels can send (wiring/delivery.py)."""
     synthesized = synthesized or synthesize()
     with (
         running_local_aws() as aws,
@@ -143,5 +155,7 @@ def running_system(
             brands_file = merged.brands
         stack.functions.start_cold()
         outbox = Outbox(outbox_dir, logos=local_logos(load_brand_book(brands_file), brands_file))
-        with wired(aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale) as wiring:
+        with wired(
+            aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale, sending=sending
+        ) as wiring:
             yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring, outbox=outbox)

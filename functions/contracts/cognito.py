@@ -75,3 +75,24 @@ EMAIL_VERIFICATION_OPTIONS: Final = (CONFIRM_WITH_CODE, CONFIRM_WITH_LINK)
 
 # API Reference, AdminResetUserPassword: UserPoolId is 1-55 characters of [\w-]+_[0-9a-zA-Z]+.
 USER_POOL_ID_MAX_LENGTH: Final = 55
+
+# Cognito's own e-mail sender (EmailSendingAccount COGNITO_DEFAULT) sends a limited number of e-mails a day per
+# account (Developer Guide, "Quotas in Amazon Cognito": 50 e-mail messages a day per AWS account; API Reference,
+# EmailConfigurationType: "For typical production environments, the default email limit is below the required
+# delivery volume"). Past it, a call that would send one (AdminResetUserPassword, ForgotPassword) answers
+# LimitExceededException with this message (the same exception as a user's too many attempts: the message tells them
+# apart).
+COGNITO_DEFAULT_DAILY_EMAILS: Final = 50
+DAILY_EMAIL_LIMIT_MESSAGE: Final = (
+    "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure "
+    "your user pool to use your own Amazon SES configuration for sending email."
+)
+
+# How a code reaches the user (Developer Guide, "Recovering user accounts"): a verified e-mail address or a verified
+# phone number, only one of them, chosen by the pool's AccountRecoverySetting in priority order (1 first); without
+# one, the legacy order: a verified phone number, else a verified e-mail address. admin_only allows no self-service
+# recovery. The code is valid for one hour.
+VERIFIED_EMAIL: Final = "verified_email"
+VERIFIED_PHONE_NUMBER: Final = "verified_phone_number"
+ADMIN_ONLY: Final = "admin_only"
+RECOVERY_CODE_VALID_SECONDS: Final = 3600

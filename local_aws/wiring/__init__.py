@@ -28,10 +28,13 @@ from typing import Any
 from local_aws import moto_patches
 from local_aws.server import LocalAws
 from local_aws.wiring.cognito import (
+    Codes,
     MessageRecipient,
+    codes_checked_as_cognito_does,
     custom_message_trigger_called,
     usernames_resolved_as_cognito_does,
 )
+from local_aws.wiring.delivery import Channels, DeliverySettings
 from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
@@ -48,6 +51,8 @@ class Wiring:
     events: EventDelivery
     retry_clock: RetryClock
     executions: ExecutionRecords  # Step Functions' stops and redrives (its clock can be moved on by a test)
+    channels: Channels  # what the account's e-mail and SMS channels have sent (delivery.py)
+    codes: Codes  # the password reset codes Cognito has issued
 
 
 def _send_to_queue(aws: LocalAws) -> Any:
@@ -68,20 +73,24 @@ def wired(
     *,
     map_runs: MapRuns | None = None,
     retry_scale: float = 1.0,
+    sending: DeliverySettings | None = None,
 ) -> Iterator[Wiring]:
-    """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests)."""
+    """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests); `sending`
+    is what the account's channels can send (delivery.py; its defaults otherwise)."""
     host_port = aws.endpoint_url.rsplit(":", 1)[-1]
     retry_clock = RetryClock(scale=retry_scale)
     delivery = EventDelivery(functions=functions, send_to_destination=_send_to_queue(aws))
     map_runs = map_runs or MapRuns()
     executions = ExecutionRecords(map_runs=map_runs)
+    channels, codes = Channels(sending or DeliverySettings()), Codes()
     with ExitStack() as stack:
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
         stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
         stack.enter_context(usernames_resolved_as_cognito_does())
-        stack.enter_context(custom_message_trigger_called(functions, send))
+        stack.enter_context(custom_message_trigger_called(functions, send, channels, codes))
+        stack.enter_context(codes_checked_as_cognito_does(codes))
         stack.enter_context(lambda_targets_delivered(delivery))
         stack.enter_context(map_runs_answered(map_runs))
         stack.enter_context(executions_stopped_and_redriven(executions))
-        yield Wiring(events=delivery, retry_clock=retry_clock, executions=executions)
+        yield Wiring(events=delivery, retry_clock=retry_clock, executions=executions, channels=channels, codes=codes)

@@ -9,24 +9,32 @@ Like Cognito, a trigger that fails or answers with something unusable fails the 
 includes an e-mail subject or body from the trigger of a pool that does not send e-mail through its own SES identity
 (EmailSendingAccount other than DEVELOPER): Amazon Cognito Developer Guide, "Custom message Lambda trigger", response
 parameters.
+
+The code goes to one destination only, chosen as Cognito chooses it (Developer Guide, "Recovering user accounts"), on
+a channel whose limits delivery.py plays; the code in the message is the one ConfirmForgotPassword accepts, once,
+within the hour (`codes_checked_as_cognito_does`), and a user whose password was reset cannot sign in with any
+password until they have chosen a new one (`sign_in_refused_while_reset_required`).
 """
 
 from __future__ import annotations
 
 import html
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_value
+from moto.cognitoidp.models import UserStatus, cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import utcnow
 
 from contracts.cognito import (
+    ADMIN_ONLY,
     ADMINISTRATOR_CLIENT_ID,
     CODE_PLACEHOLDER,
     COGNITO_DEFAULT,
@@ -35,11 +43,15 @@ from contracts.cognito import (
     EMAIL_MESSAGE,
     EMAIL_SUBJECT,
     FORGOT_PASSWORD,
+    RECOVERY_CODE_VALID_SECONDS,
     RESPONSE_FIELDS,
     RESPONSE_LIMITS,
     SMS_MESSAGE,
+    VERIFIED_EMAIL,
+    VERIFIED_PHONE_NUMBER,
 )
 from local_aws import moto_patches
+from local_aws.wiring.delivery import EMAIL, SMS, Channels
 from local_aws.wiring.functions import LocalFunctions
 
 # The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
@@ -57,6 +69,99 @@ class UserLambdaValidationError(JsonRESTError):
 class InvalidLambdaResponseError(JsonRESTError):
     def __init__(self, message: str) -> None:
         super().__init__("InvalidLambdaResponseException", message)
+
+
+class CodeMismatchError(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("CodeMismatchException", "Invalid verification code provided, please try again.")
+
+
+class ExpiredCodeError(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("ExpiredCodeException", "Invalid code provided, please request a code again.")
+
+
+class PasswordResetRequiredError(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__("PasswordResetRequiredException", "Password reset required for the user")
+
+
+class NoRecoveryDestinationError(JsonRESTError):
+    def __init__(self) -> None:
+        # moto's own wording for AdminResetUserPassword of a user with nothing verified, which AWS answers alike.
+        super().__init__(
+            "InvalidParameterException",
+            "Cannot reset password for the user as there is no registered/verified email or phone_number",
+        )
+
+
+class AdminOnlyRecoveryError(JsonRESTError):
+    def __init__(self) -> None:
+        # API Reference, AdminResetUserPassword: "your user pool must have self-service account recovery configured".
+        # The exception's name and wording are not documented; moto's ForgotPassword answers this.
+        super().__init__("NotAuthorizedException", "Contact administrator to reset password.")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    medium: str  # EMAIL or SMS (CodeDeliveryDetailsType.DeliveryMedium)
+    address: str
+
+
+# Developer Guide, "Recovering user accounts": without an AccountRecoverySetting, a verified phone number first.
+_LEGACY_RECOVERY: Final = (VERIFIED_PHONE_NUMBER, VERIFIED_EMAIL)
+_RECOVERY_ATTRIBUTES: Final = {VERIFIED_EMAIL: ("email", EMAIL), VERIFIED_PHONE_NUMBER: ("phone_number", SMS)}
+
+
+def recovery_destination(pool: Any, attributes: dict[str, str]) -> Destination:
+    """Where Cognito sends a user's password reset code: the first of the pool's recovery mechanisms, in priority
+    order, that the user has verified; only that one (Developer Guide, "Recovering user accounts": "Cognito sends
+    verification to only one of the specified methods"). Raises what Cognito answers when there is none."""
+    setting = (pool.extended_config.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms") or []
+    mechanisms = [m["Name"] for m in sorted(setting, key=lambda m: int(m["Priority"]))] or list(_LEGACY_RECOVERY)
+    if mechanisms == [ADMIN_ONLY]:
+        raise AdminOnlyRecoveryError
+    for mechanism in mechanisms:
+        attribute, medium = _RECOVERY_ATTRIBUTES[mechanism]
+        if attributes.get(attribute) and attributes.get(f"{attribute}_verified") == "true":
+            return Destination(medium, attributes[attribute])
+    raise NoRecoveryDestinationError
+
+
+@dataclass(frozen=True, slots=True)
+class _IssuedCode:
+    code: str
+    issued_at: float
+
+
+@dataclass
+class Codes:
+    """The password reset codes Cognito has issued, by pool and user: a new code replaces the user's earlier one
+    (inferred: AWS does not say whether an earlier code stays valid), and each is good once, for
+    RECOVERY_CODE_VALID_SECONDS."""
+
+    clock: Callable[[], float] = time.monotonic
+    _issued: dict[tuple[str, str], _IssuedCode] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def issue(self, pool_id: str, username: str) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        with self._lock:
+            self._issued[(pool_id, username)] = _IssuedCode(code, self.clock())
+        return code
+
+    def take(self, pool_id: str, username: str, given: str) -> None:
+        """Accept `given` once, or raise what ConfirmForgotPassword answers: a wrong code CodeMismatchException; an
+        expired code, or none outstanding (one used already), ExpiredCodeException (API Reference,
+        ConfirmForgotPassword, Errors)."""
+        with self._lock:
+            issued = self._issued.get((pool_id, username))
+            if issued is None or self.clock() - issued.issued_at > RECOVERY_CODE_VALID_SECONDS:
+                self._issued.pop((pool_id, username), None)
+                raise ExpiredCodeError
+            if not secrets.compare_digest(issued.code, given):
+                raise CodeMismatchError
+            del self._issued[(pool_id, username)]
 
 
 def forgot_password_event(
@@ -135,6 +240,8 @@ class SentMessage:
     tailored: bool  # the e-mail is the trigger's (else Cognito's default e-mail)
     sms_tailored: bool
     phone_to: str | None = None  # the user's phone number; None: the user has none, no SMS goes out
+    code: str = ""  # the code the message carries, which ConfirmForgotPassword accepts
+    undelivered: str | None = None  # why the message did not reach the user; None: it did
 
     @classmethod
     def of_answer(
@@ -142,25 +249,26 @@ class SentMessage:
         *,
         username: str,
         trigger_source: str,
-        email_to: str | None,
+        destination: Destination,
         fields: dict[str, str | None],
-        phone_to: str | None = None,
+        code: str,
+        undelivered: str | None = None,
     ) -> SentMessage:
-        code = f"{secrets.randbelow(10**6):06d}"
-
         def fill(text: str) -> str:
             return text.replace(CODE_PLACEHOLDER, code)
 
         return cls(
             username=username,
             trigger_source=trigger_source,
-            email_to=email_to,
+            email_to=destination.address if destination.medium == EMAIL else None,
             subject=fill(fields[EMAIL_SUBJECT] or COGNITO_DEFAULT_SUBJECT),
             email_html=fill(fields[EMAIL_MESSAGE] or html.escape(COGNITO_DEFAULT_MESSAGE)),
             sms=fill(fields[SMS_MESSAGE] or COGNITO_DEFAULT_MESSAGE),
             tailored=fields[EMAIL_MESSAGE] is not None,
             sms_tailored=fields[SMS_MESSAGE] is not None,
-            phone_to=phone_to,
+            phone_to=destination.address if destination.medium == SMS else None,
+            code=code,
+            undelivered=undelivered,
         )
 
 
@@ -171,26 +279,32 @@ MessageRecipient = Callable[[SentMessage], object]
 class _Trigger:
     functions: LocalFunctions
     send: MessageRecipient
+    channels: Channels
+    codes: Codes
 
     def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> None:
-        """Call the pool's CustomMessage trigger, as Cognito does, and deliver what it answered; nothing when the pool
-        has no trigger (moto's own behaviour stands). Raises what Cognito would raise to the caller."""
+        """Send the user a new code as Cognito does: to the one destination the pool's recovery setting picks, on a
+        channel that still takes it, in the words of the pool's CustomMessage trigger (Cognito's own where there is
+        none or it left a field empty). Raises what Cognito would raise to the caller."""
+        destination = recovery_destination(pool, event["request"]["userAttributes"])
+        # Whether Cognito checks the channel before or after calling the trigger is not documented: before, here.
+        undelivered = self.channels.admit(pool, destination.medium, destination.address)
         trigger_arn = (pool.extended_config.get("LambdaConfig") or {}).get("CustomMessage")
         function = self.functions.find(trigger_arn) if trigger_arn else None
-        if function is None:
-            return
-        invocation = self.functions.invoke(function, event)
-        if invocation.function_error:
-            raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
-        fields = accepted_response(invocation.payload, sending_account=email_sending_account(pool))
-        attributes = event["request"]["userAttributes"]
+        fields: dict[str, str | None] = dict.fromkeys(RESPONSE_FIELDS)
+        if function is not None:
+            invocation = self.functions.invoke(function, event)
+            if invocation.function_error:
+                raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
+            fields = accepted_response(invocation.payload, sending_account=email_sending_account(pool))
         self.send(
             SentMessage.of_answer(
                 username=user.username,
                 trigger_source=event["triggerSource"],
-                email_to=attributes.get("email"),
-                phone_to=attributes.get("phone_number"),
+                destination=destination,
                 fields=fields,
+                code=self.codes.issue(pool.id, user.username),
+                undelivered=undelivered,
             )
         )
 
@@ -257,8 +371,10 @@ def usernames_resolved_as_cognito_does() -> Iterator[None]:
 
 
 @contextmanager
-def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipient) -> Iterator[None]:
-    trigger = _Trigger(functions, send)
+def custom_message_trigger_called(
+    functions: LocalFunctions, send: MessageRecipient, channels: Channels, codes: Codes
+) -> Iterator[None]:
+    trigger = _Trigger(functions, send, channels, codes)
     original_admin_reset = moto_patches.ADMIN_RESET_USER_PASSWORD.original()
     original_forgot_password = moto_patches.FORGOT_PASSWORD.original()
 
@@ -310,4 +426,64 @@ def custom_message_trigger_called(functions: LocalFunctions, send: MessageRecipi
         moto_patches.ADMIN_RESET_USER_PASSWORD.applied(admin_reset_user_password),
         moto_patches.FORGOT_PASSWORD.applied(forgot_password),
     ):
+        yield
+
+
+_PASSWORD_FLOWS: Final = frozenset(
+    {"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "USER_SRP_AUTH"}
+)
+
+
+@contextmanager
+def codes_checked_as_cognito_does(codes: Codes) -> Iterator[None]:
+    """ConfirmForgotPassword takes the code Cognito sent, once, within the hour, and the new password must meet the
+    pool's password policy; the user is then CONFIRMED with the new password (API Reference, ConfirmForgotPassword;
+    Developer Guide, "Recovering user accounts"). moto accepts any code and leaves a reset user RESET_REQUIRED."""
+
+    def confirm_forgot_password(
+        backend: Any, client_id: str, username: str, password: str, confirmation_code: str
+    ) -> None:
+        pool = next((p for p in list(backend.user_pools.values()) if client_id in p.clients), None)
+        user = pool._get_user(username) if pool is not None else None
+        if pool is None or user is None:
+            raise JsonRESTError("UserNotFoundException", "Username/client id combination not found.")
+        # A password the policy refuses leaves the code for another try (the order of the checks is not documented).
+        backend._validate_password(pool.id, password)  # InvalidPasswordException, as Cognito answers
+        codes.take(pool.id, user.username, confirmation_code)
+        user.password = password
+        user.status = UserStatus.CONFIRMED
+        user.last_modified_date = _later_than(user.last_modified_date)
+
+    with moto_patches.CONFIRM_FORGOT_PASSWORD.applied(confirm_forgot_password):
+        yield
+
+
+@contextmanager
+def sign_in_refused_while_reset_required() -> Iterator[None]:
+    """A user whose password was reset cannot sign in, whatever password they give, until they choose a new one with
+    the code: PasswordResetRequiredException (API Reference, AdminResetUserPassword: "If a user tries to sign in
+    after the API request, Amazon Cognito responds with a PasswordResetRequiredException error"; InitiateAuth and
+    AdminInitiateAuth list it among their errors). moto signs such a user in with the old password."""
+    original_initiate = moto_patches.INITIATE_AUTH.original()
+    original_admin_initiate = moto_patches.ADMIN_INITIATE_AUTH.original()
+
+    def refuse_reset_user(pool: Any, auth_flow: str, parameters: dict[str, str]) -> None:
+        user = pool._get_user(parameters.get("USERNAME", "")) if pool is not None else None
+        if str(auth_flow) in _PASSWORD_FLOWS and user is not None and user.status is UserStatus.RESET_REQUIRED:
+            raise PasswordResetRequiredError
+
+    def initiate_auth(backend: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        pool = next((p for p in list(backend.user_pools.values()) if client_id in p.clients), None)
+        refuse_reset_user(pool, auth_flow, auth_parameters or {})
+        return original_initiate(backend, client_id, auth_flow, auth_parameters)
+
+    def admin_initiate_auth(
+        backend: Any, user_pool_id: str, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> Any:
+        refuse_reset_user(backend.user_pools.get(user_pool_id), auth_flow, auth_parameters or {})
+        return original_admin_initiate(backend, user_pool_id, client_id, auth_flow, auth_parameters)
+
+    with ExitStack() as stack:
+        stack.enter_context(moto_patches.INITIATE_AUTH.applied(initiate_auth))
+        stack.enter_context(moto_patches.ADMIN_INITIATE_AUTH.applied(admin_initiate_auth))
         yield

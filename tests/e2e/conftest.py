@@ -18,6 +18,7 @@ from contracts.bulk import MANIFEST_KEY, MANIFEST_PREFIX
 from local_aws.demo import users_and_app
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
+from local_aws.wiring.delivery import DeliverySettings
 from reset_password import handler
 from reset_password.outcomes import UnclassifiedResetError
 from reset_password.retry import Backoff
@@ -48,11 +49,19 @@ def ses_synthesized() -> SynthesizedStack:
     return synthesize(SES_DEPLOYMENT)
 
 
+# For tests of a bulk run's workflow, not of its channel: Cognito's own sender stops at 50 e-mails a day on AWS, and
+# the local one does too unless told otherwise (tests/e2e/test_delivery_and_codes.py has that limit).
+BREACH_SCALE = DeliverySettings(cognito_default_daily_emails=10_000)
+
+
 def running_with_users(
-    synthesized: SynthesizedStack, outbox: Path, monkeypatch: pytest.MonkeyPatch
+    synthesized: SynthesizedStack,
+    outbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sending: DeliverySettings | None = None,
 ) -> Iterator[LocalSystem]:
     boto3.setup_default_session()  # fault hooks never outlive their test
-    with running_system(outbox, synthesized=synthesized, retry_scale=RETRY_SCALE) as running:
+    with running_system(outbox, synthesized=synthesized, retry_scale=RETRY_SCALE, sending=sending) as running:
         reset_function = running.stack.functions.running(RESET_HANDLER)
         reset_function.new_container = without_waiting
         reset_function.start_cold()

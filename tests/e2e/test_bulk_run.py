@@ -27,7 +27,7 @@ from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem
 from reset_password.outcomes import UnclassifiedResetError
-from tests.e2e.conftest import RecordingResets, running_with_users, start_bulk, until
+from tests.e2e.conftest import BREACH_SCALE, RecordingResets, running_with_users, start_bulk, until
 from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 
 USERS: Final = 300
@@ -46,7 +46,7 @@ def fast_synthesized() -> SynthesizedStack:
 def bulk_system(
     fast_synthesized: SynthesizedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LocalSystem]:
-    yield from running_with_users(fast_synthesized, tmp_path / "outbox", monkeypatch)
+    yield from running_with_users(fast_synthesized, tmp_path / "outbox", monkeypatch, sending=BREACH_SCALE)
 
 
 def _add_users(system: LocalSystem, count: int) -> list[str]:
@@ -291,6 +291,7 @@ def test_a_redriven_run_reruns_only_its_unfinished_batches_and_nobody_gets_a_sec
     """A batch fails (more rows than tolerated): the map run fails, its running children are aborted. Fixed and
     redriven, the same execution and map run rerun only the failed, aborted and never started batches; the summary
     then counts every user, each of whom got one code."""
+    system.wiring.channels.settings = BREACH_SCALE
     users = _add_users(system, 60)
     resets = RecordingResets(system)
     resets.refuse = set(users[20:30])

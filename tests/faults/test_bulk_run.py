@@ -39,6 +39,7 @@ from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_exe
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem, running_system
+from local_aws.wiring.delivery import DeliverySettings
 from local_aws.wiring.distributed_map import PLAYER_FUNCTION, MapRunPlayer
 from reset_password import handler
 from reset_password.clients import AwsClients
@@ -273,7 +274,11 @@ def test_a_breach_run_under_every_fault_sends_each_user_one_code_and_its_summary
 ) -> None:
     seed += offset
     boto3.setup_default_session()
-    with running_system(tmp_path / "outbox", synthesized=synthesized, retry_scale=RETRY_SCALE) as system:
+    # What is under test is exactly once, not the channel: Cognito's own sender takes every message here.
+    sending = DeliverySettings(cognito_default_daily_emails=10 * USERS)
+    with running_system(
+        tmp_path / "outbox", synthesized=synthesized, retry_scale=RETRY_SCALE, sending=sending
+    ) as system:
         pool = system.stack.user_pool_id
         users = [f"breach-{index:03d}" for index in range(USERS)]
         for name in users:
