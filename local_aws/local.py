@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
-from local_aws.pool import add_user
+from local_aws.pool import add_user, create_app_client
 from local_aws.synth import synthesize
 from local_aws.system import SES_DEPLOYMENT, running_system
 from local_aws.wiring.delivery import DeliverySettings, SesAccount
@@ -103,7 +103,7 @@ def sending(chosen: argparse.Namespace) -> DeliverySettings:
             max_24_hour_send=chosen.ses_daily_quota or default.max_24_hour_send,
             max_send_rate=chosen.ses_send_rate or default.max_send_rate,
         )
-    return DeliverySettings(cognito_default_daily_emails=chosen.cognito_default_daily_emails, ses=ses)
+    return DeliverySettings(cognito_default_daily_emails=chosen.cognito_daily_emails, ses=ses)
 
 
 def main() -> None:
@@ -122,6 +122,7 @@ def main() -> None:
             stack = system.stack
             for username, locale in (("lena", "de"), ("sam", "en")):
                 add_user(system.cognito, stack.user_pool_id, username, email=f"{username}@example.com", locale=locale)
+            client_id = create_app_client(system.cognito, stack.user_pool_id)
             exports = {key: system.aws.environment[key] for key in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")} | {
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
@@ -143,6 +144,7 @@ def main() -> None:
                 *(f"  export {key}={value}" for key, value in exports.items()),
                 "",
                 f"  user pool:       {stack.user_pool_id} (users lena, sam)",
+                f"  app client:      {client_id} (the users' own ForgotPassword and ConfirmForgotPassword)",
                 f"  event bus:       {stack.event_bus_name}",
                 f"  state machine:   {stack.single_reset_state_machine_arn}",
                 f"  bulk workflow:   {stack.bulk_reset_state_machine_arn}",
@@ -156,6 +158,9 @@ def main() -> None:
                 "",
                 f"  aws events put-events --entries {shlex.quote(entries)}",
                 f"  aws cognito-idp admin-get-user --user-pool-id {stack.user_pool_id} --username lena",
+                "  # lena chooses a new password with the code in her e-mail (see the outbox):",
+                f"  aws cognito-idp confirm-forgot-password --client-id {client_id} --username lena "
+                + "--confirmation-code <code> --password 'N3w-passw0rd!'",
                 # Execution names are unique per state machine. Without --name, moto's interpreter names every
                 # execution None and the second start fails with ExecutionAlreadyExists (AWS would make up a UUID).
                 f"  execution=$(aws stepfunctions start-execution --state-machine-arn {state_machine} "

@@ -235,3 +235,13 @@ def test_an_outbox_never_empties_a_folder_that_is_not_one(tmp_path: Path) -> Non
         Outbox(tmp_path)
 
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_make_local_takes_the_simulated_accounts_delivery_limits() -> None:
+    from local_aws.local import options, sending  # noqa: PLC0415 - the entry point's own parsing
+
+    assert sending(options([])) == DeliverySettings()
+    sandbox = sending(options(["--ses-sandbox", "me@example.com", "--cognito-daily-emails", "5"]))
+    assert sandbox == DeliverySettings(cognito_default_daily_emails=5, ses=SesAccount.in_sandbox("me@example.com"))
+    production = sending(options(["--ses", "--ses-daily-quota", "100000", "--ses-send-rate", "5"]))
+    assert production.ses == SesAccount(max_24_hour_send=100_000, max_send_rate=5.0)
