@@ -11,6 +11,7 @@ import pytest
 from moto.core.exceptions import JsonRESTError
 
 from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, RECOVERY_CODE_VALID_SECONDS
+from local_aws.local import options, sending
 from local_aws.outbox import Outbox
 from local_aws.wiring.cognito import Codes, Destination, SentMessage, recovery_destination
 from local_aws.wiring.delivery import (
@@ -238,8 +239,6 @@ def test_an_outbox_never_empties_a_folder_that_is_not_one(tmp_path: Path) -> Non
 
 
 def test_make_local_takes_the_simulated_accounts_delivery_limits() -> None:
-    from local_aws.local import options, sending  # noqa: PLC0415 - the entry point's own parsing
-
     assert sending(options([])) == DeliverySettings()
     sandbox = sending(options(["--ses-sandbox", "me@example.com", "--cognito-daily-emails", "5"]))
     assert sandbox == DeliverySettings(cognito_default_daily_emails=5, ses=SesAccount.in_sandbox("me@example.com"))
