@@ -434,6 +434,11 @@ _PASSWORD_FLOWS: Final = frozenset(
 )
 
 
+def _pool_of_client(backend: Any, client_id: str) -> Any:
+    """The pool an app client belongs to, in one account and Region's backend; None for an unknown client."""
+    return next((pool for pool in list(backend.user_pools.values()) if client_id in pool.clients), None)
+
+
 @contextmanager
 def codes_checked_as_cognito_does(codes: Codes) -> Iterator[None]:
     """ConfirmForgotPassword takes the code Cognito sent, once, within the hour, and the new password must meet the
@@ -443,7 +448,7 @@ def codes_checked_as_cognito_does(codes: Codes) -> Iterator[None]:
     def confirm_forgot_password(
         backend: Any, client_id: str, username: str, password: str, confirmation_code: str
     ) -> None:
-        pool = next((p for p in list(backend.user_pools.values()) if client_id in p.clients), None)
+        pool = _pool_of_client(backend, client_id)
         user = pool._get_user(username) if pool is not None else None
         if pool is None or user is None:
             raise JsonRESTError("UserNotFoundException", "Username/client id combination not found.")
@@ -473,7 +478,7 @@ def sign_in_refused_while_reset_required() -> Iterator[None]:
             raise PasswordResetRequiredError
 
     def initiate_auth(backend: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
-        pool = next((p for p in list(backend.user_pools.values()) if client_id in p.clients), None)
+        pool = _pool_of_client(backend, client_id)
         refuse_reset_user(pool, auth_flow, auth_parameters or {})
         return original_initiate(backend, client_id, auth_flow, auth_parameters)
 
