@@ -26,6 +26,7 @@ from local_aws.wiring.distributed_map import (
     MapState,
     NotPlayableError,
     child_definition,
+    child_execution_type,
     player_function,
     split,
 )
@@ -258,7 +259,7 @@ class _Provisioner:
                         name=f"{machine_name}-map-{index}",
                         definition=json.dumps(child_definition(state)),
                         roleArn=self.resolve(props["RoleArn"]),
-                        type=state["ItemProcessor"]["ProcessorConfig"].get("ExecutionType", "STANDARD"),
+                        type=child_execution_type(state),
                     )
                     self.map_states[key] = MapState(key, state, child["stateMachineArn"])
                 response = sfn.create_state_machine(

@@ -97,9 +97,19 @@ class MapState:
         return self.key.split("/", 1)[1]
 
 
-def _is_distributed(state: Mapping[str, Any]) -> bool:
+def _processor_config(state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Map state's ProcessorConfig (in ItemProcessor, or the older Iterator); empty when it has none."""
     processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-    return state.get("Type") == "Map" and processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+    return processor.get("ProcessorConfig", {})  # type: ignore[no-any-return]
+
+
+def _is_distributed(state: Mapping[str, Any]) -> bool:
+    return state.get("Type") == "Map" and _processor_config(state).get("Mode") == "DISTRIBUTED"
+
+
+def child_execution_type(state: Mapping[str, Any]) -> str:
+    """What a Distributed Map's children run as: STANDARD unless its ProcessorConfig says EXPRESS."""
+    return str(_processor_config(state).get("ExecutionType", "STANDARD"))
 
 
 def distributed_map_states(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -395,7 +405,7 @@ class MapRunPlayer:
         else:
             with self.runs.lock:
                 run.begin_redrive(self.clock())
-        self._run_children(run, standard_children=_child_type(definition) == "STANDARD")
+        self._run_children(run, standard_children=child_execution_type(definition) == "STANDARD")
         if run.stop_requested.is_set():
             with self.runs.lock:
                 run.status, run.stop_date = "ABORTED", self.clock()
@@ -565,11 +575,6 @@ class MapRunPlayer:
         except ClientError as error:
             raise MapStateError(MAP_RESULTS_UNWRITABLE, f"the results could not be written: {_code(error)}") from error
         return {"Bucket": bucket, "Key": manifest_key}
-
-
-def _child_type(definition: Mapping[str, Any]) -> str:
-    processor = definition.get("ItemProcessor") or definition.get("Iterator") or {}
-    return str(processor.get("ProcessorConfig", {}).get("ExecutionType", "STANDARD"))
 
 
 class MapStateError(Exception):

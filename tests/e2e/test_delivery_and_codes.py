@@ -182,11 +182,11 @@ def test_cognitos_own_sender_stops_at_its_daily_limit_and_the_user_is_not_reset(
 def test_the_reset_function_reports_a_refused_delivery_as_failed(system: LocalSystem) -> None:
     system.wiring.channels.settings = DeliverySettings(cognito_default_daily_emails=0)
 
-    result = system.wiring.events  # the event path: the function's own answer
+    events = system.wiring.events  # the event path: the function's own answer
     system.put_reset_request({"username": "lena", "clientMetadata": {"reason": "security_incident"}})
-    result.drain()
+    events.drain()
 
-    ((_, invocation),) = result.delivered
+    ((_, invocation),) = events.delivered
     assert invocation.payload["status"] == "failed"
     assert system.user_status("lena") == "CONFIRMED"
     assert system.outbox.messages == []
