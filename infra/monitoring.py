@@ -27,7 +27,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from contracts import telemetry
-from contracts.results import TRANSIENT_RESET_ERROR, UNCLASSIFIED_RESET_ERROR, FailureReason
+from contracts.results import (
+    DELIVERY_LIMIT_REACHED_ERROR,
+    TRANSIENT_RESET_ERROR,
+    UNCLASSIFIED_RESET_ERROR,
+    FailureReason,
+)
 from contracts.telemetry import NAMESPACE, REASON_DIMENSION, SERVICE_DIMENSION
 
 PERIOD: Final = cdk.Duration.minutes(5)
@@ -137,7 +142,8 @@ class ResetMonitoring(Construct):
         any_at_all = {
             "ResetFunctionErrors": (
                 watched.reset_function.metric_errors(period=PERIOD),
-                f"The reset function raised ({TRANSIENT_RESET_ERROR} after its retries, or {UNCLASSIFIED_RESET_ERROR})",
+                f"The reset function raised ({TRANSIENT_RESET_ERROR} after its retries, {UNCLASSIFIED_RESET_ERROR}, or "
+                f"{DELIVERY_LIMIT_REACHED_ERROR} for a bulk batch)",
             ),
             "CustomMessageErrors": (
                 watched.custom_message_function.metric_errors(period=PERIOD),
@@ -166,6 +172,18 @@ class ResetMonitoring(Construct):
                     period=PERIOD,
                 ),
                 TRIGGER_REJECTED_DESCRIPTION,
+            ),
+            "DeliveryLimitReached": (
+                cloudwatch.Metric(
+                    namespace=NAMESPACE,
+                    metric_name=telemetry.DELIVERY_LIMIT_REACHED,
+                    dimensions_map={SERVICE_DIMENSION: telemetry.RESET_SERVICE},
+                    statistic="Sum",
+                    period=PERIOD,
+                ),
+                "The user pool's e-mail delivery limit for the day is reached (Cognito's own sender, or the SES "
+                "account's daily quota): resets fail or bulk runs halt until it rolls over. `cognito-reset doctor` "
+                "shows the pool's limits; a halted run continues with `cognito-reset redrive`.",
             ),
             "SingleResetExecutionsFailed": (
                 watched.single_reset.metric_failed(period=PERIOD),

@@ -31,9 +31,9 @@ class CognitoFaults:
     queued: list[Callable[[Any], AWSResponse]] = field(default_factory=list)
     answered: int = 0
 
-    def error(self, code: str, status: int = 400, times: int = 1) -> None:
+    def error(self, code: str, status: int = 400, times: int = 1, message: str = "injected") -> None:
         def respond(request: Any) -> AWSResponse:
-            body = json.dumps({"__type": code, "message": "injected"}).encode()
+            body = json.dumps({"__type": code, "message": message}).encode()
             headers = HTTPHeaders()
             headers["x-amzn-ErrorType"] = code
             return AWSResponse(request.url, status, headers, _Body(body))

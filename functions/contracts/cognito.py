@@ -83,6 +83,9 @@ USER_POOL_ID_MAX_LENGTH: Final = 55
 # LimitExceededException with this message (the same exception as a user's too many attempts: the message tells them
 # apart).
 COGNITO_DEFAULT_DAILY_EMAILS: Final = 50
+# A user's own limit, the same exception: what Cognito answers a user who asked for too many codes or confirmations
+# (its message as Cognito words it; the quotas page names the limit, not the words).
+ATTEMPT_LIMIT_MESSAGE: Final = "Attempt limit exceeded, please try after some time."
 DAILY_EMAIL_LIMIT_MESSAGE: Final = (
     "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure "
     "your user pool to use your own Amazon SES configuration for sending email."
@@ -96,3 +99,11 @@ VERIFIED_EMAIL: Final = "verified_email"
 VERIFIED_PHONE_NUMBER: Final = "verified_phone_number"
 ADMIN_ONLY: Final = "admin_only"
 RECOVERY_CODE_VALID_SECONDS: Final = 3600
+
+# How a pool that sends through its own SES identity (DEVELOPER) meets SES's sending quotas (Amazon SES Developer
+# Guide, "Managing your Amazon SES sending quotas" and "Errors related to sending quotas": a maximum number of
+# messages in any 24 hours and a maximum send rate, refused with SES's Throttling error and these messages). How
+# Cognito relays SES's refusal is not documented: the reset function reads a LimitExceededException with either
+# message as the delivery channel's limit, never as the user's attempt limit, and the local emulation plays it so.
+SES_DAILY_QUOTA_MESSAGE: Final = "Daily message quota exceeded."
+SES_RATE_MESSAGE: Final = "Maximum sending rate exceeded."

@@ -26,7 +26,10 @@ class FailureReason(StrEnum):
     POOL_NOT_FOUND = "POOL_NOT_FOUND"
     TRIGGER_REJECTED = "TRIGGER_REJECTED"
     DELIVERY_MISCONFIGURED = "DELIVERY_MISCONFIGURED"
-    ATTEMPT_LIMIT = "ATTEMPT_LIMIT"
+    ATTEMPT_LIMIT = "ATTEMPT_LIMIT"  # the user's own: Cognito's per-user attempt limit
+    # The pool's: the channel that carries the code has reached its limit (Cognito's own sender's daily e-mails, the
+    # SES account's daily quota). Nobody else can be reset through it until the limit rolls over; a bulk run halts.
+    DELIVERY_LIMIT_REACHED = "DELIVERY_LIMIT_REACHED"
     INVALID_REQUEST = "INVALID_REQUEST"
 
 
@@ -34,3 +37,6 @@ class FailureReason(StrEnum):
 # class names, so they are part of the contract: reset_password/outcomes.py defines the classes with these names.
 TRANSIENT_RESET_ERROR = "TransientResetError"
 UNCLASSIFIED_RESET_ERROR = "UnclassifiedResetError"
+# A bulk batch that met the pool's delivery limit (DELIVERY_LIMIT_REACHED), or found its run halted there: its
+# unfinished items wait for the limit to roll over (a redrive, or a new run of them). Never retried by the workflow.
+DELIVERY_LIMIT_REACHED_ERROR = "DeliveryLimitReached"

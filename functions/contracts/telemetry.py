@@ -26,6 +26,9 @@ RESET_FAILED: Final = "ResetFailed"
 # ...and one per invocation that raised instead of returning results.
 RESET_TRANSIENT_ERROR: Final = "ResetTransientError"
 RESET_UNCLASSIFIED_ERROR: Final = "ResetUnclassifiedError"
+# The pool's delivery limit met: a single request failed with DELIVERY_LIMIT_REACHED, or a bulk batch stopped there and
+# halted its run (DeliveryLimitReached). An alarm: nobody is sent a code until the limit rolls over.
+DELIVERY_LIMIT_REACHED: Final = "DeliveryLimitReached"
 AUDIT_EVENT_FAILED: Final = "AuditEventFailed"
 # A reset that happened but that the dedupe table failed to record (it stands, and is reported as `reset`).
 DEDUPE_RECORD_FAILED: Final = "DedupeRecordFailed"

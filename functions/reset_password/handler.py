@@ -8,24 +8,51 @@ as the batch's Items). Raises `TransientResetError` / `UnclassifiedResetError` (
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from contracts.results import FailureReason
 from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
 from reset_password.clients import AwsClients
 from reset_password.directory import CognitoUserDirectory
-from reset_password.ledger import COGNITO_ACTING_SECONDS, LEASE_MARGIN_SECONDS, DynamoDBLedgerTable, Ledger
+from reset_password.ledger import (
+    COGNITO_ACTING_SECONDS,
+    LEASE_MARGIN_SECONDS,
+    DynamoDBLedgerTable,
+    Ledger,
+    LedgerUnavailable,
+    halt_key,
+)
 from reset_password.logic import ResetDependencies, handle_request
-from reset_password.observability import logger, metrics, report_audit_failure, report_error, report_outcome
-from reset_password.outcomes import ResetError, ResetResult, TransientResetError, UnclassifiedResetError
+from reset_password.observability import (
+    logger,
+    metrics,
+    report_audit_failure,
+    report_error,
+    report_outcome,
+    report_run_halted,
+)
+from reset_password.outcomes import (
+    DeliveryLimitReached,
+    ResetError,
+    ResetResult,
+    TransientResetError,
+    UnclassifiedResetError,
+)
 from reset_password.pacing import CallCategory, Pacer
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
+
+BATCH: Final = "batch"
+# How often a running batch reads whether its run was halted at the delivery limit (a read of the table).
+HALT_CHECK_SECONDS: Final = 5.0
 
 # What Lambda calls: any JSON value and its context object.
 Handler = Callable[[Any, Any], dict[str, Any]]
@@ -94,6 +121,12 @@ def _process(
         unclassified = UnclassifiedResetError(f"{type(error).__name__}: not a failure this function can classify")
         report_error(unclassified, source)
         raise unclassified from error
+    if source == BATCH and result.reason is FailureReason.DELIVERY_LIMIT_REACHED:
+        # Not this user's failure: the pool cannot deliver anyone's code today. The item is unfinished, for the run
+        # to continue once the limit rolls over (the claim was released: nothing was sent).
+        limit = DeliveryLimitReached("the pool's delivery limit is reached")
+        report_error(limit, source)
+        raise limit
     report_outcome(result, source)
     try:
         deps.audit.record(request if isinstance(request, ResetRequest) else None, result)
@@ -118,23 +151,86 @@ def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadlin
     """Items run one after another, each to its own end: an error of one does not stop the others. The time is
     checked between items, and the batch stops before the deadline. If any item is unfinished the batch raises, so
     that Step Functions retries it whole: the retry finishes the rest, and an item reset by this attempt reads
-    `reset` (replayed) then, so every item's result says what happened to that user in the run."""
+    `reset` (replayed) then, so every item's result says what happened to that user in the run.
+
+    At the pool's delivery limit the batch stops instead (DeliveryLimitReached, which the workflow does not retry) and
+    halts its run, so that the run's other batches start nothing either (`RunHalt`)."""
+    halt = RunHalt.of(invocation, deps, deadline)
     results: list[dict[str, Any]] = []
     errors: list[ResetError] = []
     for item in invocation.items:
         if not deadline.allows(deps.call_seconds + deps.backoff.policy.reserve_seconds):
-            report_error(TransientResetError("the batch stopped before the deadline"), "batch")
+            report_error(TransientResetError("the batch stopped before the deadline"), BATCH)
+            break
+        if halt.in_force():
             break
         try:
-            results.append(_process(item.request, deps, deadline, "batch", index=item.index).to_dict())
+            results.append(_process(item.request, deps, deadline, BATCH, index=item.index).to_dict())
+        except DeliveryLimitReached:
+            halt.declare()
+            break
         except ResetError as error:
             errors.append(error)
     unfinished = len(invocation.items) - len(results)
+    if unfinished and halt.declared:
+        raise DeliveryLimitReached(
+            f"{unfinished} of {len(invocation.items)} items unfinished: the run is halted at the pool's delivery "
+            "limit; a redrive or a new run of them continues once the limit rolls over"
+        )
     if unfinished:
         kind = UnclassifiedResetError if any(isinstance(e, UnclassifiedResetError) for e in errors) else None
         message = f"{unfinished} of {len(invocation.items)} items unfinished; the retry of the batch finishes them"
         raise (kind or TransientResetError)(message)
     return {"results": results, "counts": dict(Counter(result["status"] for result in results))}
+
+
+@dataclass(slots=True)
+class RunHalt:
+    """A bulk run's halt at the pool's delivery limit, shared by its batches through the dedupe table: read when a
+    batch starts and every HALT_CHECK_SECONDS while it runs, written by the batch that meets the limit. Without a
+    table (or a run id), the batch that meets the limit stops alone."""
+
+    key: str | None
+    deps: ResetDependencies
+    deadline: Deadline
+    clock: Callable[[], float] = time.monotonic
+    declared: bool = False
+    _checked: float | None = None
+
+    @classmethod
+    def of(cls, invocation: BatchInvocation, deps: ResetDependencies, deadline: Deadline) -> RunHalt:
+        runs = {item.request.run_id for item in invocation.items if isinstance(item.request, ResetRequest)}
+        run_id = next(iter(runs)) if len(runs) == 1 else None
+        return cls(halt_key(run_id) if run_id and deps.ledger is not None else None, deps, deadline)
+
+    def in_force(self) -> bool:
+        """Whether the run is halted (told once the batch finds it). A table that does not answer is not a halt:
+        the items go on, and the one that meets the limit halts the run again."""
+        if self.declared:
+            return True
+        if self.key is None or self.deps.ledger is None:
+            return False
+        now = self.clock()
+        if self._checked is not None and now - self._checked < HALT_CHECK_SECONDS:
+            return False
+        self._checked = now
+        try:
+            halted = self.deps.ledger.halted_until(self.key, self.deadline) is not None
+        except LedgerUnavailable:
+            return False
+        if halted:
+            self.declared = True
+            report_run_halted(found=True)
+        return halted
+
+    def declare(self) -> None:
+        self.declared = True
+        report_run_halted(found=False)
+        if self.key is not None and self.deps.ledger is not None:
+            try:
+                self.deps.ledger.halt(self.key, self.deadline)
+            except LedgerUnavailable:
+                return  # the run's other batches meet the limit themselves, one call each
 
 
 def build_handler(dependencies: Callable[[], ResetDependencies]) -> Handler:

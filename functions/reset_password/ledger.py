@@ -50,6 +50,11 @@ RETRY_MEMORY_SECONDS: Final = 3600
 # with Lambda triggers"), before it changes the user. A claim's lease covers that beyond the client's own timeouts.
 COGNITO_ACTING_SECONDS: Final = 15.0
 LEASE_MARGIN_SECONDS: Final = 5.0
+# How long a bulk run stays halted after one of its batches met the pool's delivery limit: long enough for the run's
+# other batches (in flight, or started by the map before it ends) to find the halt and start nothing, short enough that
+# a redrive the next day (or an hour later, once the limit may have rolled over) runs. A batch that meets the limit
+# again halts the run again.
+HALT_SECONDS: Final = 900
 
 
 class LedgerUnavailable(Exception):  # noqa: N818 - a state of the table, named as the caller reads it
@@ -174,6 +179,11 @@ def run_key(user_pool_id: str, sub: str, run_id: str) -> str:
     return _digest("run", user_pool_id, sub, run_id)
 
 
+def halt_key(run_id: str) -> str:
+    """A bulk run's halt (`Ledger.halt`): one per run, whatever pool its rows name."""
+    return _digest("halt", run_id)
+
+
 def origin(*parts: str | None) -> str:
     """A short hash that tells one request from another (`UserRecord.origin`)."""
     return _digest("origin", *parts)[:16]
@@ -286,6 +296,24 @@ class Ledger:
         token, expires = self.new_token(), int(record.at) + self.run_memory_seconds
         # Kept once: a later row of the same run never replaces the row that did it.
         self._tried(deadline, lambda: self._written(key, item, token, expires, None))
+
+    def halted_until(self, key: str, deadline: Deadline) -> float | None:
+        """When the run's halt ends (epoch seconds), or None when it is not halted."""
+        item = self._tried(deadline, lambda: self.table.read(key))
+        until = float(item.get("until", 0)) if item is not None else 0.0
+        return until if until > self.clock() else None
+
+    def halt(self, key: str, deadline: Deadline) -> None:
+        """Halt the run for HALT_SECONDS from now (a halt in force is renewed: the limit was met again)."""
+        for _ in range(2):
+            current = self._tried(deadline, lambda: self.table.read(key))
+            now = self.clock()
+            item = {"at": now, "until": now + HALT_SECONDS}
+            token, expires = self.new_token(), int(now + HALT_SECONDS) + 1
+            replacing = str(current.get("token", "")) if current is not None else None
+            if self._tried(deadline, lambda: self._written(key, item, token, expires, replacing)):  # noqa: B023
+                return
+        # Another batch halted the run between the read and the write: the run is halted either way.
 
     def _write(self, key: str, record: UserRecord, replacing: str | None, deadline: Deadline) -> UserRecord | None:
         item = {name: value for name, value in asdict(record).items() if name != "token" and value is not None}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, TypeVar, cast
 
+from contracts.cognito import SES_RATE_MESSAGE
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
 from reset_password.directory import CONNECT_ERROR, NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
@@ -42,6 +43,7 @@ T = TypeVar("T")
 TRANSIENT_CODES = frozenset(
     {"TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", CONNECT_ERROR, NETWORK_ERROR}
 )
+LIMIT_EXCEEDED = "LimitExceededException"
 # Throttling and a connection never made are a definite "not done" (the request was refused before it was processed,
 # or never sent). After Cognito's own errors
 # (a 5xx, a trigger it could not run) it may have acted although the answer says nothing: the pool is read before the
@@ -59,10 +61,6 @@ CLAIM_ROUNDS: Final = 3
 PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
     "UserNotFoundException": (FailureReason.USER_NOT_FOUND, "no such user in the pool"),
     "ResourceNotFoundException": (FailureReason.POOL_NOT_FOUND, "no such user pool"),
-    "LimitExceededException": (
-        FailureReason.ATTEMPT_LIMIT,
-        "Cognito's per-user attempt limit is reached; try again later, not now",
-    ),
     "UserLambdaValidationException": (FailureReason.TRIGGER_REJECTED, "a Lambda trigger rejected the reset"),
     "InvalidLambdaResponseException": (FailureReason.TRIGGER_REJECTED, "a Lambda trigger returned an invalid response"),
     "InvalidEmailRoleAccessPolicyException": (
@@ -83,6 +81,25 @@ PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
     ),
 }
 
+# LimitExceededException has three meanings, and only Cognito's message tells them apart (API Reference,
+# AdminResetUserPassword: "the user has exceeded the limit for a requested Amazon Web Services resource"):
+# - the user's own attempt limit ("Attempt limit exceeded, please try after some time."): that user, later;
+# - the pool's delivery limit: Cognito's own sender's daily e-mails (contracts.cognito.DAILY_EMAIL_LIMIT_MESSAGE) or
+#   the SES account's daily quota (SES_DAILY_QUOTA_MESSAGE): nobody can be sent a code until it rolls over;
+# - SES's send rate (SES_RATE_MESSAGE): a throttle, paced and retried like Cognito's own.
+# A message that names no attempt is read as the delivery limit: halting a run costs a redrive, whereas failing every
+# user as "attempt limit" would lose the run.
+ATTEMPT_LIMIT_WORD: Final = "attempt"
+ATTEMPT_LIMIT: Final = (
+    FailureReason.ATTEMPT_LIMIT,
+    "Cognito's per-user attempt limit is reached; try again later, not now",
+)
+DELIVERY_LIMIT: Final = (
+    FailureReason.DELIVERY_LIMIT_REACHED,
+    "the pool's e-mail delivery limit for the day is reached (Cognito's own sender or the SES account's quota); "
+    "nobody can be sent a code until it rolls over",
+)
+
 RESET_REQUIRED = "RESET_REQUIRED"
 RESETTABLE_STATUSES = frozenset({"CONFIRMED", RESET_REQUIRED})
 
@@ -94,21 +111,46 @@ class _PermanentFailure(Exception):  # noqa: N818 - carries a classified outcome
         self.detail = detail
 
 
+def is_throttled(error: CognitoError) -> bool:
+    """Refused for the rate: Cognito's request-rate throttle, or SES's send rate as Cognito relays it."""
+    return error.code == THROTTLED or (
+        error.code == LIMIT_EXCEEDED and SES_RATE_MESSAGE.lower() in error.message.lower()
+    )
+
+
+def _limit_exceeded(message: str) -> tuple[FailureReason, str] | None:
+    if SES_RATE_MESSAGE.lower() in message:
+        return None  # a throttle (is_throttled)
+    return ATTEMPT_LIMIT if ATTEMPT_LIMIT_WORD in message else DELIVERY_LIMIT
+
+
+def _not_authorized(message: str) -> tuple[FailureReason, str]:
+    # The same code covers two user states; Cognito's message is the only thing that tells them apart.
+    if "disabled" in message:
+        return FailureReason.USER_DISABLED, "the user is disabled"
+    return FailureReason.INVALID_USER_STATE, "the user's state does not allow a password reset"
+
+
+def _invalid_parameter(message: str) -> tuple[FailureReason, str]:
+    if "verified" in message or "registered" in message:
+        return FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number"
+    return FailureReason.INVALID_REQUEST, "request: Cognito rejected one of its parameters"
+
+
+# The codes whose meaning depends on Cognito's message (read lower-cased).
+BY_MESSAGE: Final[dict[str, Callable[[str], tuple[FailureReason, str] | None]]] = {
+    LIMIT_EXCEEDED: _limit_exceeded,
+    "NotAuthorizedException": _not_authorized,
+    "InvalidParameterException": _invalid_parameter,
+}
+
+
 def classify(error: CognitoError) -> tuple[FailureReason, str] | None:
     """A permanent failure's reason and explanation; None when the error is transient or unclassified."""
     if error.code in PERMANENT_FAILURES:
         return PERMANENT_FAILURES[error.code]
-    if error.code == "NotAuthorizedException":
-        # The same code covers two user states; Cognito's message is the only thing that tells them apart.
-        if "disabled" in error.message.lower():
-            return FailureReason.USER_DISABLED, "the user is disabled"
-        return FailureReason.INVALID_USER_STATE, "the user's state does not allow a password reset"
-    if error.code == "InvalidParameterException":
-        lowered = error.message.lower()
-        if "verified" in lowered or "registered" in lowered:
-            return FailureReason.NO_VERIFIED_CONTACT, "the user has no verified email or phone number"
-        return FailureReason.INVALID_REQUEST, "request: Cognito rejected one of its parameters"
-    return None
+    by_message = BY_MESSAGE.get(error.code)
+    return by_message(error.message.lower()) if by_message is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +169,12 @@ class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the po
 
 
 def _is_transient(error: Exception) -> bool:
-    return isinstance(error, CognitoError) and error.code in TRANSIENT_CODES
+    return isinstance(error, CognitoError) and (error.code in TRANSIENT_CODES or is_throttled(error))
+
+
+def _not_sent(error: CognitoError) -> bool:
+    """Certainly refused before the code went out: a throttle (Cognito's or SES's) or a connection never made."""
+    return error.code in DEFINITELY_NOT_SENT or is_throttled(error)
 
 
 def _may_send_again(error: Exception) -> bool:
@@ -149,7 +196,7 @@ def _paced(
         try:
             answer = call()
         except CognitoError as error:
-            if error.code == THROTTLED:
+            if is_throttled(error):
                 deps.pacer.throttled(category)
             raise
         deps.pacer.went_through(category)
@@ -183,7 +230,7 @@ def _cognito(deps: ResetDependencies, deadline: Deadline, category: CallCategory
 
 def _failure(error: CognitoError) -> Exception:
     """What a Cognito error that retrying did not cure means: transient, permanent (classified) or unclassified."""
-    if error.code in TRANSIENT_CODES:
+    if _is_transient(error):
         return TransientResetError(f"{error.code} persisted after retries")
     classified = classify(error)
     if classified is None:
@@ -415,7 +462,7 @@ class _Reset:
             try:
                 reset_password()
             except CognitoError as error:
-                if error.code not in DEFINITELY_NOT_SENT and classify(error) is None:
+                if not _not_sent(error) and classify(error) is None:
                     # Neither refused before processing nor a classified refusal: Cognito may have acted.
                     unknown[0] = True
                 if error.code == NETWORK_ERROR:

@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from contracts import environment as env
 from contracts import telemetry
-from contracts.results import TRANSIENT_RESET_ERROR, FailureReason, ResetStatus
+from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, TRANSIENT_RESET_ERROR, FailureReason, ResetStatus
 from reset_password.outcomes import ResetResult
 
 SERVICE = os.environ.get(env.POWERTOOLS_SERVICE_NAME, telemetry.RESET_SERVICE)
@@ -77,6 +77,8 @@ def report_outcome(result: ResetResult, source: str) -> None:
             "source": source,
         },
     )
+    if result.reason is FailureReason.DELIVERY_LIMIT_REACHED:
+        metrics.add_metric(name=telemetry.DELIVERY_LIMIT_REACHED, unit=MetricUnit.Count, value=1)
     if result.status is ResetStatus.FAILED:
         if is_metrics_disabled():  # single_metric, unlike Metrics, does not check POWERTOOLS_METRICS_DISABLED
             return
@@ -98,9 +100,18 @@ def report_error(error: Exception, source: str) -> None:
         "password reset not completed",
         extra={"error_type": type(error).__name__, "error": str(error), "source": source},
     )
-    transient = type(error).__name__ == TRANSIENT_RESET_ERROR
-    name = telemetry.RESET_TRANSIENT_ERROR if transient else telemetry.RESET_UNCLASSIFIED_ERROR
+    kind = type(error).__name__
+    if kind == DELIVERY_LIMIT_REACHED_ERROR:
+        metrics.add_metric(name=telemetry.DELIVERY_LIMIT_REACHED, unit=MetricUnit.Count, value=1)
+        return
+    name = telemetry.RESET_TRANSIENT_ERROR if kind == TRANSIENT_RESET_ERROR else telemetry.RESET_UNCLASSIFIED_ERROR
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def report_run_halted(*, found: bool) -> None:
+    """A batch stopped at the pool's delivery limit: it met the limit and halted its run, or found the run halted."""
+    message = "the run is halted at the pool's delivery limit" if found else "the pool's delivery limit is reached"
+    logger.warning(message + ": this batch starts nothing more", extra={"halt_found": found})
 
 
 def report_unrecorded_reset() -> None:

@@ -79,3 +79,8 @@ class TransientResetError(ResetError):
 class UnclassifiedResetError(ResetError):
     """An error no rule classifies (an access problem, an error code this version does not know). Not retried:
     it needs a person. The request is kept by Step Functions `Catch` or the DLQ."""
+
+
+class DeliveryLimitReached(ResetError):  # noqa: N818 - the name is the workflow's contract (contracts.results)
+    """A bulk batch stopped at the pool's delivery limit: the item that met it and every item after it are unfinished,
+    and the run is halted so that its other batches start nothing more. Not retried: the limit is daily."""

@@ -32,14 +32,18 @@ from typing import Any, Final
 
 from moto.core.exceptions import JsonRESTError
 
-from contracts.cognito import COGNITO_DEFAULT, COGNITO_DEFAULT_DAILY_EMAILS, DAILY_EMAIL_LIMIT_MESSAGE, DEVELOPER
+from contracts.cognito import (
+    COGNITO_DEFAULT,
+    COGNITO_DEFAULT_DAILY_EMAILS,
+    DAILY_EMAIL_LIMIT_MESSAGE,
+    DEVELOPER,
+    SES_DAILY_QUOTA_MESSAGE,
+    SES_RATE_MESSAGE,
+)
 
 DAY_SECONDS: Final = 86_400.0
 EMAIL: Final = "EMAIL"  # CodeDeliveryDetailsType.DeliveryMedium
 SMS: Final = "SMS"
-# Amazon SES Developer Guide, "Errors related to sending quotas": SES's Throttling messages.
-SES_DAILY_QUOTA_MESSAGE: Final = "Daily message quota exceeded."
-SES_RATE_MESSAGE: Final = "Maximum sending rate exceeded."
 # Where a message could not go (filed in the outbox as not delivered).
 NO_SMS_CONFIGURATION: Final = "the pool has no SMS configuration: Cognito sends no text messages"
 NOT_VERIFIED_IN_SANDBOX: Final = "the SES account is in the sandbox and the address is not a verified identity"

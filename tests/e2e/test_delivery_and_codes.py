@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, RECOVERY_CODE_VALID_SECONDS
+from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, RECOVERY_CODE_VALID_SECONDS, SES_RATE_MESSAGE
 from local_aws.pool import add_user, create_app_client
 from local_aws.system import LocalSystem
 from local_aws.wiring.delivery import (
     NO_SMS_CONFIGURATION,
     NOT_VERIFIED_IN_SANDBOX,
-    SES_RATE_MESSAGE,
     DeliverySettings,
     SesAccount,
 )

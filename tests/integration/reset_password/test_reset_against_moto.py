@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.cognito import ATTEMPT_LIMIT_MESSAGE
 from contracts.events import RESET_REQUESTED
 from local_aws.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
@@ -211,7 +212,7 @@ def test_persistent_throttling_raises_the_documented_error_and_changes_nothing(
 
 def test_the_attempt_limit_is_reported_not_hammered(deployment: Deployment, faults: CognitoFaults) -> None:
     add_user(deployment.cognito, deployment.pool_id, "alice", email="alice@example.com")
-    faults.error("LimitExceededException", times=5)
+    faults.error("LimitExceededException", times=5, message=ATTEMPT_LIMIT_MESSAGE)
 
     result = deployment.invoke({"username": "alice"})
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from contracts.cognito import ATTEMPT_LIMIT_MESSAGE
 from contracts.results import FailureReason
 from reset_password import observability
 from reset_password.handler import build_handler
@@ -85,9 +86,11 @@ class Scenario:
     setup: Callable[[FakeCognito, RecordingAuditTrail], None] = field(default=no_setup)
 
 
-def failing(operation: str, code: str, times: int = 1) -> Callable[[FakeCognito, RecordingAuditTrail], None]:
+def failing(
+    operation: str, code: str, times: int = 1, message: str = COGNITO_SAYS
+) -> Callable[[FakeCognito, RecordingAuditTrail], None]:
     def setup(cognito: FakeCognito, audit: RecordingAuditTrail) -> None:
-        cognito.fail(operation, code, message=COGNITO_SAYS, times=times)
+        cognito.fail(operation, code, message=message, times=times)
 
     return setup
 
@@ -127,7 +130,9 @@ SCENARIOS: dict[str, Scenario] = {
         setup=failing("reset_password", "InvalidEmailRoleAccessPolicyException"),
     ),
     "attempt-limit": Scenario(
-        (FULL,), (FAILED, FailureReason.ATTEMPT_LIMIT), setup=failing("reset_password", "LimitExceededException")
+        (FULL,),
+        (FAILED, FailureReason.ATTEMPT_LIMIT),
+        setup=failing("reset_password", "LimitExceededException", message=f"{ATTEMPT_LIMIT_MESSAGE} {COGNITO_SAYS}"),
     ),
     "cognito-rejects-a-parameter": Scenario(
         (FULL,), (FAILED, FailureReason.INVALID_REQUEST), setup=failing("reset_password", "InvalidParameterException")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from contracts.cognito import (
+    ATTEMPT_LIMIT_MESSAGE,
+    DAILY_EMAIL_LIMIT_MESSAGE,
+    SES_DAILY_QUOTA_MESSAGE,
+    SES_RATE_MESSAGE,
+)
 from contracts.results import FailureReason, ResetStatus
 from reset_password.logic import ResetDependencies, reset_user
 from reset_password.outcomes import TransientResetError, UnclassifiedResetError
+from reset_password.pacing import CallCategory, Pacer
 from reset_password.requests import ResetRequest, request_reference
 from reset_password.retry import Deadline
 from tests.unit.reset_password.conftest import POOL, UNCREATED_POOL
@@ -146,7 +155,10 @@ PERMANENT = [
         FailureReason.NO_VERIFIED_CONTACT,
     ),
     ("InvalidParameterException", "1 validation error detected", FailureReason.INVALID_REQUEST),
-    ("LimitExceededException", "Attempt limit exceeded, please try after some time.", FailureReason.ATTEMPT_LIMIT),
+    # One exception, three meanings: Cognito's message tells the user's attempt limit from the pool's delivery limit.
+    ("LimitExceededException", ATTEMPT_LIMIT_MESSAGE, FailureReason.ATTEMPT_LIMIT),
+    ("LimitExceededException", DAILY_EMAIL_LIMIT_MESSAGE, FailureReason.DELIVERY_LIMIT_REACHED),
+    ("LimitExceededException", SES_DAILY_QUOTA_MESSAGE, FailureReason.DELIVERY_LIMIT_REACHED),
     ("UserLambdaValidationException", "CustomMessage failed", FailureReason.TRIGGER_REJECTED),
     ("InvalidLambdaResponseException", "Invalid lambda response", FailureReason.TRIGGER_REJECTED),
     ("InvalidEmailRoleAccessPolicyException", "", FailureReason.DELIVERY_MISCONFIGURED),
@@ -157,6 +169,38 @@ PERMANENT = [
 # Retried at once: a throttle and a connection never made are a definite "not done"; an error Cognito answered with is
 # checked against the pool first. A call that got no answer is not (test_exactly_once.py).
 TRANSIENT = ["TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", "ConnectError"]
+
+
+def test_ses_send_rate_is_a_throttle_retried_and_slowing_the_reset_category(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser, sleeps: list[float]
+) -> None:
+    """SES's send rate, as Cognito relays it, is neither the user's attempt limit nor the pool's daily limit: the code
+    did not go out, so the call is made again, and the container's reset rate comes down as for Cognito's throttle."""
+    paced = replace(deps, pacer=Pacer(rates={CallCategory.RESET: 10.0}, clock=lambda: sum(sleeps), sleep=sleeps.append))
+    cognito.fail("reset_password", "LimitExceededException", SES_RATE_MESSAGE, times=2)
+
+    result = reset_user(request(username="alice"), paced, deadline)
+
+    assert (result.status, alice.status, len(alice.codes_sent)) == (ResetStatus.RESET, "RESET_REQUIRED", 1)
+    assert cognito.calls.count("reset_password") == 3
+    bucket = paced.pacer._bucket(CallCategory.RESET)
+    assert bucket is not None
+    assert bucket.current_rate < 10.0
+
+
+def test_the_delivery_limit_releases_the_claim_so_the_user_is_reset_once_it_rolls_over(
+    deps: ResetDependencies, deadline: Deadline, cognito: FakeCognito, alice: FakeUser
+) -> None:
+    cognito.fail("reset_password", "LimitExceededException", DAILY_EMAIL_LIMIT_MESSAGE)
+    refused = reset_user(request(username="alice"), deps, deadline)
+
+    again = reset_user(request(username="alice"), deps, deadline)
+
+    assert (refused.reason, again.status, len(alice.codes_sent)) == (
+        FailureReason.DELIVERY_LIMIT_REACHED,
+        ResetStatus.RESET,
+        1,
+    )
 
 
 @pytest.mark.parametrize(("code", "message", "reason"), PERMANENT)
