@@ -33,7 +33,7 @@ setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provisioned from the synthesized stack
 	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
 
-local: $(STAMP) ## keep the local system running for the AWS CLI or boto3 (Ctrl-C stops it); ARGS="--help" for its delivery limits
+local: $(STAMP) ## keep the local system running (Ctrl-C stops it), its pool on SES out of the sandbox; ARGS="--ses-sandbox lena@example.com" or ARGS="--cognito-sender"
 	@PYTHONPATH=functions:. $(PY) -m local_aws.local $(ARGS)
 
 test: lint typecheck test-unit test-integration test-e2e test-faults test-preview test-infra ## ruff, mypy and every test suite

@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from contracts import custom_resources as resources
-from contracts.cognito import COGNITO_DEFAULT, DEVELOPER
+from contracts.cognito import COGNITO_DEFAULT, COGNITO_DEFAULT_DAILY_EMAILS, DEVELOPER
 from infra.nag import acknowledge
 from infra.pool_trigger_attachment import (
     PoolTriggerAttachment,
@@ -20,13 +20,11 @@ from infra.pool_trigger_attachment import (
 from infra.reset_function import user_pool_arn
 from infra.settings import Settings
 
+# What synth says of a new pool without an SES identity, in one line: under COGNITO_DEFAULT Cognito refuses a trigger's
+# e-mail, and the operator CLI refuses a bulk run above what the pool can deliver (`cognito-reset doctor`).
 NO_SES_WARNING: Final = (
-    "No sesFromAddress: the new user pool sends e-mail through Cognito's default sender (COGNITO_DEFAULT), which "
-    "delivers at most 50 e-mails a day per account from no-reply@verificationemail.com. In this mode Cognito refuses a "
-    "trigger's e-mail, so only the SMS is tailored (reason, language, brand); every e-mail, reset codes included, is "
-    "Cognito's own default message. A bulk reset stops reaching users by e-mail after the first 50. Set "
-    "sesFromAddress and sesRegion (and sesVerifiedDomain) to send through your verified SES identity: then the e-mail "
-    "subject and body are tailored too."
+    f"No sesFromAddress: e-mail goes out untailored through Cognito's own sender, about {COGNITO_DEFAULT_DAILY_EMAILS} "
+    "a day, and bulk runs above that are refused; docs/deploy.md sets up the SES identity."
 )
 
 

@@ -1,7 +1,8 @@
 """`make demo`: the whole product on this machine, no AWS account: EventBridge, the reset function, Cognito and its
-CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template: first the default
-deployment (the pool sends e-mail through Cognito's own sender, about 50 a day), then the same stack with an SES
-identity, which carries the breach run.
+CustomMessage trigger, Step Functions, dedupe, all provisioned from the stack's own template, with both senders a pool
+can have: first the default deployment (the pool sends e-mail through Cognito's own sender, about 50 a day, in
+Cognito's own words), then the same stack with an SES identity (the tailored e-mail; what `make local` starts), which
+carries the breach run.
 
 Every line printed comes from this run: statuses are read back from the local Cognito, results are what the
 handlers returned, messages are what the trigger rendered. The functions' own log lines go to a file beside the
@@ -183,14 +184,15 @@ def default_deployment(say: Terminal, started: float) -> None:
             f"{len(system.stack.state_machine_arns)} state machine(s); ready in {time.monotonic() - started:.1f} s."
         )
         for warning in system.synthesized.warnings:
-            say.line(f"(Synth warning, as `cdk synth` reports it: {warning.split('. ')[0]}.)")
+            say.line(f"(Synth warning, as `cdk synth` reports it: {warning})")
         for name, reason in system.stack.not_provisioned.items():
             say.line(f"(Not played locally: state machine {name}: {reason}.)")
         say.line()
-        say.line("The default deployment. Cognito refuses a trigger's e-mail on a pool that does not send through its")
-        say.line("own SES identity, and the pool recovers accounts by e-mail only: users get Cognito's own e-mail (the")
         daily = system.wiring.channels.settings.cognito_default_daily_emails
-        say.line(f"SMS the trigger tailors reaches no one), at most {daily} a day for the whole account.")
+        say.line('The default deployment (no sesFromAddress; make local ARGS="--cognito-sender" keeps it running).')
+        say.line("Cognito refuses a trigger's e-mail on a pool that does not send through its own SES identity, and")
+        say.line("the pool recovers accounts by e-mail only: users get Cognito's own e-mail (the SMS the trigger")
+        say.line(f"tailors reaches no one), at most {daily} a day for the whole account.")
         say.line()
         security_incident_in_german(system, say)
         say.line()
@@ -215,7 +217,10 @@ def ses_deployment(say: Terminal) -> None:
         pool = system.stack.user_pool_id
         client_id = users_and_app(system)
         ses = system.wiring.channels.settings.ses
-        say.line(f"User pool {pool}: EmailSendingAccount {_mode(system)}; the trigger tailors the e-mail too.")
+        say.line(
+            f"User pool {pool}: EmailSendingAccount {_mode(system)}; the trigger tailors the e-mail too. This is the "
+            "deployment `make local` keeps running."
+        )
         say.line(
             f"SES out of the sandbox: {ses.max_24_hour_send:,} e-mails a day, {ses.max_send_rate:g} a second; resets "
             f"paced at {SES_DEMO_RATE} a second, under it."

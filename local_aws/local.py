@@ -1,9 +1,12 @@
 """`make local`: the local system kept running, for the AWS CLI or boto3 to talk to until Ctrl-C.
 
-Prints the endpoint, the environment to export and the resource names; everything sent to it goes through the same
-wiring as `make demo` (rules deliver to the reset function, resets call the CustomMessage trigger, messages land in
-the outbox). Each event the rule delivers is printed with its outcome as it happens, so a refused or failed request
-behind EventBridge (which answers PutEvents before the function runs) does not pass unseen.
+It starts the deployment production runs: the pool sends e-mail through its own SES identity (sesFromAddress), on an
+account out of the SES sandbox, so the first reset e-mail is the tailored one; the sandbox and Cognito's own sender
+are one option each (`options`). Prints the endpoint, the environment to export and the resource names; everything
+sent to it goes through the same wiring as `make demo` (rules deliver to the reset function, resets call the
+CustomMessage trigger, messages land in the outbox). Each event the rule delivers is printed with its outcome as it
+happens, so a refused or failed request behind EventBridge (which answers PutEvents before the function runs) does not
+pass unseen.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.pool import add_user, create_app_client
@@ -53,15 +57,31 @@ def outcome_line(attempt: DeliveryAttempt) -> str:
     return f"{head} {' '.join(words)}"
 
 
+# The senders `make local` plays, one option each (printed under the delivery line).
+SENDERS: Final = (
+    'make local: SES out of the sandbox; ARGS="--ses-sandbox lena@example.com": the SES sandbox; '
+    'ARGS="--cognito-sender": Cognito\'s own sender; ARGS="--help": the limits'
+)
+
+
 def delivery_line(settings: DeliverySettings, with_ses: bool) -> str:
+    """How the pool's messages leave the local account, and what each channel takes."""
     if not with_ses:
         return (
-            f"Cognito's own sender, {settings.cognito_default_daily_emails} e-mails a day for the account; no SMS "
-            "(the pool has no SMS configuration)"
+            f"Cognito's own sender (no sesFromAddress): {settings.cognito_default_daily_emails} e-mails a day for the "
+            "account, in Cognito's own words (Cognito refuses a trigger's e-mail); no SMS (the pool has no SMS "
+            "configuration)"
         )
     ses = settings.ses
-    where = "in the sandbox (verified identities only)" if ses.sandbox else "out of the sandbox"
-    return f"SES {where}, {ses.max_24_hour_send:,} a day at {ses.max_send_rate:g} a second; no SMS"
+    if ses.sandbox:
+        reaching = ", ".join(sorted(ses.verified_identities)) or "no one"
+        where = f"in the sandbox, reaching only {reaching}"
+    else:
+        where = "out of the sandbox"
+    return (
+        f"the pool's own SES identity, {where}: {ses.max_24_hour_send:,} e-mails a day at {ses.max_send_rate:g} a "
+        f"second, tailored by the trigger; no SMS (the pool has no SMS configuration)"
+    )
 
 
 def outcome_printer(stream: TextIO) -> DeliveryObserver:
@@ -72,43 +92,84 @@ def outcome_printer(stream: TextIO) -> DeliveryObserver:
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The deployment `make local` starts: by default the pool sends through its own SES identity, on an account out
+    of the SES sandbox with a typical production quota (wiring/delivery.py, SesAccount); the sandbox and Cognito's own
+    sender are one option each."""
     parser = argparse.ArgumentParser(
-        prog="make local ARGS=...", description="The local system, with the delivery limits of the account it plays."
+        prog="make local ARGS=...",
+        description="The local system, with the delivery limits of the account it plays. By default the pool sends "
+        "e-mail through its own SES identity (sesFromAddress set), on an account out of the SES sandbox.",
     )
-    parser.add_argument("--ses", action="store_true", help="the pool sends e-mail through its own SES identity")
-    parser.add_argument(
+    production, sandbox = SesAccount(), SesAccount.in_sandbox()
+    cognito = DeliverySettings().cognito_default_daily_emails
+    sender = parser.add_mutually_exclusive_group()
+    sender.add_argument(
         "--ses-sandbox",
         nargs="*",
         metavar="IDENTITY",
-        help="the SES account is in the sandbox (200 a day, 1 a second) and reaches only these addresses or domains "
-        "(implies --ses)",
+        help=f"the SES account is in the sandbox ({sandbox.max_24_hour_send} a day, {sandbox.max_send_rate:g} a "
+        "second) and reaches only these addresses or domains",
     )
-    parser.add_argument("--ses-daily-quota", type=int, help="SES's Max24HourSend out of the sandbox (50,000)")
-    parser.add_argument("--ses-send-rate", type=float, help="SES's MaxSendRate out of the sandbox (14 a second)")
+    sender.add_argument(
+        "--cognito-sender",
+        action="store_true",
+        help=f"a pool without sesFromAddress instead: Cognito's own sender, {cognito} e-mails a day for the account, "
+        "in Cognito's own words",
+    )
+    # What earlier commands asked for, the default now: still accepted, so that they keep working.
+    parser.add_argument("--ses", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ses-daily-quota", type=int, help=f"SES's Max24HourSend out of the sandbox ({production.max_24_hour_send:,})"
+    )
+    parser.add_argument(
+        "--ses-send-rate",
+        type=float,
+        help=f"SES's MaxSendRate out of the sandbox ({production.max_send_rate:g} a second)",
+    )
     parser.add_argument(
         "--cognito-daily-emails",
         type=int,
-        default=DeliverySettings().cognito_default_daily_emails,
-        help="the daily e-mail limit of Cognito's own sender for the account (%(default)s)",
+        help=f"with --cognito-sender: the daily e-mail limit of Cognito's own sender for the account ({cognito})",
     )
-    return parser.parse_args(argv)
+    chosen = parser.parse_args(argv)
+    if chosen.ses and chosen.cognito_sender:
+        parser.error("--ses and --cognito-sender are two senders: choose one")
+    if (chosen.ses_daily_quota is not None or chosen.ses_send_rate is not None) and (
+        chosen.cognito_sender or chosen.ses_sandbox is not None
+    ):
+        parser.error("--ses-daily-quota and --ses-send-rate set an account out of the SES sandbox (the default)")
+    if chosen.cognito_daily_emails is not None and not chosen.cognito_sender:
+        parser.error("--cognito-daily-emails applies only with --cognito-sender")
+    return chosen
+
+
+def sends_through_ses(chosen: argparse.Namespace) -> bool:
+    return not chosen.cognito_sender
+
+
+def deployment(chosen: argparse.Namespace) -> Mapping[str, object]:
+    """The CDK context the stack is synthesized with: sesFromAddress and its settings, or the shipped defaults."""
+    return SES_DEPLOYMENT if sends_through_ses(chosen) else {}
 
 
 def sending(chosen: argparse.Namespace) -> DeliverySettings:
+    default = DeliverySettings()
     if chosen.ses_sandbox is not None:
         ses = SesAccount.in_sandbox(*chosen.ses_sandbox)
     else:
-        default = SesAccount()
         ses = SesAccount(
-            max_24_hour_send=chosen.ses_daily_quota or default.max_24_hour_send,
-            max_send_rate=chosen.ses_send_rate or default.max_send_rate,
+            max_24_hour_send=default.ses.max_24_hour_send if chosen.ses_daily_quota is None else chosen.ses_daily_quota,
+            max_send_rate=default.ses.max_send_rate if chosen.ses_send_rate is None else chosen.ses_send_rate,
         )
-    return DeliverySettings(cognito_default_daily_emails=chosen.cognito_daily_emails, ses=ses)
+    daily = chosen.cognito_daily_emails
+    return DeliverySettings(
+        cognito_default_daily_emails=default.cognito_default_daily_emails if daily is None else daily, ses=ses
+    )
 
 
 def main() -> None:
     chosen = options()
-    with_ses = chosen.ses or chosen.ses_sandbox is not None
+    with_ses = sends_through_ses(chosen)
     terminal = sys.stdout
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -117,7 +178,7 @@ def main() -> None:
     logs_path = OUT / "function-logs.jsonl"
     with logs_path.open("w", encoding="utf-8") as logs, contextlib.redirect_stdout(logs):
         print("Synthesizing the CDK app and provisioning a local account...", file=terminal, flush=True)
-        synthesized = synthesize(SES_DEPLOYMENT) if with_ses else synthesize()
+        synthesized = synthesize(deployment(chosen))
         with running_system(OUT / "outbox", synthesized=synthesized, sending=sending(chosen)) as system:
             stack = system.stack
             for username, locale in (("lena", "de"), ("sam", "en")):
@@ -171,6 +232,7 @@ def main() -> None:
                 f"Messages: {system.outbox.index.resolve()} (emptied at each start)   "
                 f"Function logs: {logs_path.resolve()}",
                 f"Delivery: {delivery_line(system.wiring.channels.settings, with_ses)}",
+                f"          ({SENDERS})",
                 "",
                 "What the reset function made of each event the rule delivered (an event that matches no rule, such",
                 "as one from a source outside allowedEventSources, is dropped without a trace, as on AWS):",

@@ -46,7 +46,7 @@ def test_other_sources_and_detail_types_do_not_match(pattern: EventPattern, chan
 
 
 def test_the_sample_is_the_one_the_deploy_guide_sends() -> None:
-    guide = (Path(__file__).parents[2] / "README.md").read_text()
+    guide = (Path(__file__).parents[2] / "docs" / "deploy.md").read_text()
     event = json.loads(SAMPLE_EVENT.read_text())
     assert f'"Source": "{event["source"]}"' in guide
     assert f'"DetailType": "{event["detail-type"]}"' in guide

@@ -72,8 +72,11 @@ def test_the_custom_message_trigger_is_attached_and_only_this_pool_may_invoke_it
 
 def test_without_ses_the_pool_uses_cognitos_sender_and_the_synth_says_what_that_means(new_pool: Synthesized) -> None:
     assert pool(new_pool)["EmailConfiguration"] == {"EmailSendingAccount": COGNITO_DEFAULT}
-    warnings = new_pool.annotations("warning")
-    assert any(NO_SES_WARNING in warning for warning in warnings), warnings
+    [warning] = [warning for warning in new_pool.annotations("warning") if NO_SES_WARNING in warning]
+    # One line, saying what the deployer gets and where the fix is.
+    assert "\n" not in warning
+    for fact in ("untailored", "about 50 a day", "bulk runs above that are refused", "docs/deploy.md"):
+        assert fact in warning, warning
 
 
 def test_the_trigger_is_told_the_new_pools_e_mail_sending_account(new_pool: Synthesized) -> None:

@@ -10,16 +10,19 @@ from typing import Any
 import pytest
 from moto.core.exceptions import JsonRESTError
 
-from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, RECOVERY_CODE_VALID_SECONDS
-from local_aws.local import options, sending
+from contracts.cognito import (
+    DAILY_EMAIL_LIMIT_MESSAGE,
+    RECOVERY_CODE_VALID_SECONDS,
+    SES_DAILY_QUOTA_MESSAGE,
+    SES_RATE_MESSAGE,
+)
+from local_aws.local import delivery_line, deployment, options, sending, sends_through_ses
 from local_aws.outbox import Outbox
 from local_aws.wiring.cognito import Codes, Destination, SentMessage, recovery_destination
 from local_aws.wiring.delivery import (
     EMAIL,
     NO_SMS_CONFIGURATION,
     NOT_VERIFIED_IN_SANDBOX,
-    SES_DAILY_QUOTA_MESSAGE,
-    SES_RATE_MESSAGE,
     SMS,
     Channels,
     DeliverySettings,
@@ -238,9 +241,44 @@ def test_an_outbox_never_empties_a_folder_that_is_not_one(tmp_path: Path) -> Non
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-def test_make_local_takes_the_simulated_accounts_delivery_limits() -> None:
-    assert sending(options([])) == DeliverySettings()
-    sandbox = sending(options(["--ses-sandbox", "me@example.com", "--cognito-daily-emails", "5"]))
-    assert sandbox == DeliverySettings(cognito_default_daily_emails=5, ses=SesAccount.in_sandbox("me@example.com"))
-    production = sending(options(["--ses", "--ses-daily-quota", "100000", "--ses-send-rate", "5"]))
+def test_make_local_starts_the_pool_on_its_own_ses_identity_out_of_the_sandbox_by_default() -> None:
+    chosen = options([])
+    assert sends_through_ses(chosen)
+    assert deployment(chosen)["sesFromAddress"]  # synthesized with an SES identity: EmailSendingAccount DEVELOPER
+    assert sending(chosen) == DeliverySettings(ses=SesAccount())
+    assert not sending(chosen).ses.sandbox
+    assert "out of the sandbox" in delivery_line(sending(chosen), sends_through_ses(chosen))
+    earlier = options(["--ses"])  # what earlier commands asked for: the default now
+    assert sends_through_ses(earlier)
+    assert sending(earlier) == sending(chosen)
+
+
+def test_make_local_takes_the_simulated_accounts_delivery_limits_one_option_per_sender() -> None:
+    sandbox = options(["--ses-sandbox", "me@example.com"])
+    assert sends_through_ses(sandbox)
+    assert sending(sandbox) == DeliverySettings(ses=SesAccount.in_sandbox("me@example.com"))
+    assert "in the sandbox, reaching only me@example.com" in delivery_line(sending(sandbox), with_ses=True)
+
+    cognito = options(["--cognito-sender", "--cognito-daily-emails", "5"])
+    assert not sends_through_ses(cognito)
+    assert deployment(cognito) == {}  # the shipped defaults: no sesFromAddress, Cognito's own sender
+    assert sending(cognito).cognito_default_daily_emails == 5
+    assert delivery_line(sending(cognito), with_ses=False).startswith("Cognito's own sender (no sesFromAddress): 5 ")
+
+    production = sending(options(["--ses-daily-quota", "100000", "--ses-send-rate", "5"]))
     assert production.ses == SesAccount(max_24_hour_send=100_000, max_send_rate=5.0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--ses-sandbox", "me@example.com", "--cognito-sender"],
+        ["--ses", "--cognito-sender"],
+        ["--cognito-sender", "--ses-send-rate", "5"],
+        ["--ses-sandbox", "me@example.com", "--ses-daily-quota", "100000"],
+        ["--cognito-daily-emails", "5"],  # the default pool does not send through Cognito's own sender
+    ],
+)
+def test_make_local_refuses_options_that_do_not_apply_to_the_sender(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        options(argv)
