@@ -1,8 +1,9 @@
 """The `cognito-reset` command: what a security team runs to reset users, watch it happen and finish the job.
 
 Exit codes: 0 done (reset, dry run, or a duplicate within the cooldown), 1 the reset failed for a reason in the
-result (for a run: some users failed or are unfinished), 2 the operator must fix something (options, a manifest, the
-stack, credentials), 3 AWS failed in a way a retry may fix.
+result (for a run: some users failed or are unfinished; for `doctor`: no reset can be delivered as designed), 2 the
+operator must fix something (options, a manifest, a run larger than the pool delivers today, the stack, credentials), 3
+AWS failed in a way a retry may fix.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from cognito_reset.completion import check_completion, reset_users
+from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
+from cognito_reset.delivery import document as delivery_document
+from cognito_reset.doctor import read_delivery
 from cognito_reset.manifest import (
     ManifestCheck,
     check_manifest,
@@ -206,11 +210,20 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     ] = False,
     rate: Rate = DEFAULT_RATE,
     no_wait: NoWait = False,
+    over_several_days: Annotated[
+        bool,
+        typer.Option(
+            OVER_SEVERAL_DAYS,
+            help="Start a run larger than what the pool can deliver today: it stops at the pool's daily limit and is "
+            "continued the next day (without this, such a run is refused).",
+        ),
+    ] = False,
 ) -> None:
     """Reset every user of a manifest, a group or a filter through the bulk workflow.
 
-    Checks the whole selection first (nothing is uploaded or started while anything is wrong), uploads the manifest,
-    starts the run, and shows its progress and summary.
+    Checks the whole selection first, then sizes the run against what the pool can deliver today (`doctor`): nothing
+    is uploaded or started while anything is wrong. Then uploads the manifest, starts the run, and shows its progress
+    and summary.
     """
     if sum(source is not None for source in (manifest, group, filter_expression)) != 1:
         fail(OPERATOR, "bulk: give exactly one of FILE, --group or --filter")
@@ -239,8 +252,12 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         resources = found()
         pool = user_pool_id or required(resources, outputs.USER_POOL_ID)
         name, content = SELECTION, select_users(pool, group, filter_expression, rate)
-    report(check_manifest(name, content, defaults))
-    workflow = bulk_workflow(resources or found())
+    check = check_manifest(name, content, defaults)
+    report(check)
+    resources = resources or found()
+    if not dry_run:  # a dry run sends nothing: it is not sized
+        size(resources, user_pool_id, check.distinct_users, over_several_days=over_several_days)
+    workflow = bulk_workflow(resources)
     key = aws_call(lambda: workflow.start(run_id, content, manifest_suffix(name), defaults))
     started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
     started["manifest"] = s3_uri(workflow.bucket, key)
@@ -250,6 +267,24 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     if not Options.as_json:
         typer.echo(f"run {run_id} started{' (dry run: nothing is sent)' if dry_run else ''}: {started['manifest']}")
     watch_to_the_end(workflow, run_id)
+
+
+@app.command()
+def doctor() -> None:
+    """What the deployment's pool can deliver today, and each problem with its fix.
+
+    How the pool sends e-mail (Cognito's own sender or an SES identity: verified, sandbox, quota, send rate) and SMS,
+    its account recovery, its CustomMessage trigger, the stack's pace and alarms. Exit 0 when a reset can be delivered
+    as designed, 1 when not.
+    """
+    resources = found()
+    facts: DeliveryFacts = aws_call(lambda: read_delivery(Options.connection, resources))
+    found_problems = problems(facts)
+    say(
+        delivery_document(facts, found_problems),
+        "\n".join(screen(facts, Options.connection.stack_name, found_problems)),
+    )
+    raise typer.Exit(DONE if can_deliver(found_problems) else FAILED)
 
 
 @app.command()
@@ -398,6 +433,19 @@ def select_users(pool: str, group: str | None, filter_expression: str | None, ra
     if not Options.as_json:
         typer.echo(f"{SELECTION}: {len(users):,} users listed from pool {pool} ({paced.calls:,} Cognito calls)")
     return selection_manifest(users)
+
+
+def size(resources: StackResources, pool_id: str | None, users: int, *, over_several_days: bool) -> None:
+    """The run against what the pool can deliver today (`doctor`'s facts): exit 2, with the limit and the fixes,
+    when it cannot reset at all or is larger than today's limit (unless it may finish over several days)."""
+    facts: DeliveryFacts = aws_call(lambda: read_delivery(Options.connection, resources, pool_id, with_alarms=False))
+    sizing = size_run(facts, users, over_several_days=over_several_days)
+    for warning in sizing.warnings:
+        echo_error(f"warning: {warning}")
+    if sizing.refused:
+        fail(OPERATOR, *sizing.refusal, "nothing was uploaded or started (cognito-reset doctor shows the pool)")
+    if not Options.as_json:
+        typer.echo(sizing.line())
 
 
 def report(check: ManifestCheck) -> None:

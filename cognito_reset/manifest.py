@@ -45,6 +45,8 @@ class ManifestCheck:
     users: int
     errors: tuple[Finding, ...]
     warnings: tuple[Finding, ...] = ()
+    # The users the rows name once each (by identifier: a user named by username and by e-mail counts twice).
+    distinct_users: int = 0
 
     @property
     def ok(self) -> bool:
@@ -138,7 +140,7 @@ def check_manifest(name: str, content: bytes, defaults: Mapping[str, Any]) -> Ma
     if not rows and not errors:
         errors.append(Finding(None, "names no user: an empty selection starts no run"))
     errors.sort(key=lambda finding: finding.line or 0)
-    return ManifestCheck(name, len(rows), tuple(errors), tuple(warnings))
+    return ManifestCheck(name, len(rows), tuple(errors), tuple(warnings), distinct_users=len(seen))
 
 
 def _decode(content: bytes) -> tuple[str | None, Finding | None]:

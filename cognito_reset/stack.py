@@ -23,7 +23,9 @@ class AwsAccess(Protocol):
     @property
     def stack_name(self) -> str: ...
 
-    def client(self, service: str) -> Any: ...
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of `service`, in `region` (default: the connection's), such as SES where the pool's identity is."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +35,9 @@ class Connection:
     profile: str | None = None
     endpoint_url: str | None = None
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
         try:
-            session = boto3.Session(profile_name=self.profile, region_name=self.region)
+            session = boto3.Session(profile_name=self.profile, region_name=region or self.region)
             return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
         except BotoCoreError as error:
             raise OperatorError(f"cannot create an AWS client for {service}: {error}") from error

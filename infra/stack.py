@@ -100,6 +100,16 @@ class PasswordResetStack(cdk.Stack):
         self._output(outputs.RESET_FUNCTION_NAME, reset.function.function_name, "For direct invocation")
         self._output(outputs.ALARM_TOPIC_ARN, monitoring.topic.topic_arn, "Subscribe to be told about alarms")
         self._output(outputs.DASHBOARD_NAME, monitoring.dashboard.dashboard_name, "CloudWatch dashboard")
+        self._output(
+            outputs.CUSTOM_MESSAGE_FUNCTION_ARN,
+            trigger.function.function_arn,
+            "The function the pool's CustomMessage trigger names (cognito-reset doctor checks it)",
+        )
+        self._output(
+            outputs.RESET_RATE_BUDGET,
+            f"{settings.rate_budget:g}",
+            "AdminResetUserPassword calls a second the resets keep to (cognito-reset doctor compares SES's send rate)",
+        )
 
     def _output(self, name: str, value: str, description: str) -> None:
         cdk.CfnOutput(self, name, value=value, description=description)

@@ -25,6 +25,9 @@ from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.config import default_user_config
 from moto.events.models import Rule
+from moto.ses.responses import EmailResponse
+from moto.sesv2 import urls as sesv2_urls
+from moto.sesv2.responses import SESV2Response
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -237,6 +240,38 @@ DESCRIBE_EXECUTION: Final = MotoPatch(
     "(wiring/step_functions.py)",
 )
 
+# SES's read APIs, answered from the local account's sending channels (wiring/ses.py).
+SESV2_DISPATCH: Final = SESV2Response.dispatch  # what moto's own SES v2 routes call
+SESV2_ACCOUNT_ROUTE: Final = MotoPatch(
+    sesv2_urls.url_paths,
+    "{0}/v2/email/account$",
+    "NoneType",  # moto 5.2.5 routes no GET /v2/email/account (its catch-all "/v2/.*" is taken as a literal path)
+    reason="SES v2 GetAccount is GET /v2/email/account, which moto's server answers with a 404 page: the route to "
+    "moto's own SES v2 dispatch, read when the server first serves SES v2 (wiring/ses.py)",
+    owner_name="moto.sesv2.urls.url_paths",
+)
+SESV2_GET_ACCOUNT: Final = MotoPatch(
+    SESV2Response,
+    "get_account",
+    "NoneType",  # moto 5.2.5 has no GetAccount: the patch adds it
+    reason="moto has no SES v2 GetAccount: the simulated account's sandbox, quota, send rate and what it sent in the "
+    "last 24 hours (wiring/ses.py); a moto that has its own must be checked against it",
+)
+SESV2_GET_EMAIL_IDENTITY: Final = MotoPatch(
+    SESV2Response,
+    "get_email_identity",
+    "(self) -> str",
+    reason="moto knows only identities made with CreateEmailIdentity, each verified at once; the local account's "
+    "identities are the pools' own SES identities and the simulated account's verified ones (wiring/ses.py)",
+)
+SES_GET_SEND_QUOTA: Final = MotoPatch(
+    EmailResponse,
+    "get_send_quota",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto answers a fixed sandbox quota (200 a day, 1 a second) and counts only what moto's SES sent; the "
+    "simulated account's quota and what the pools sent through SES (wiring/ses.py)",
+)
+
 PATCHES: Final = (
     LAMBDA_INVOKE,
     RETRY_CLOCK,
@@ -258,4 +293,8 @@ PATCHES: Final = (
     STOP_EXECUTION,
     REDRIVE_EXECUTION,
     DESCRIBE_EXECUTION,
+    SESV2_ACCOUNT_ROUTE,
+    SESV2_GET_ACCOUNT,
+    SESV2_GET_EMAIL_IDENTITY,
+    SES_GET_SEND_QUOTA,
 )

@@ -12,6 +12,12 @@ REGION: Final = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 # A user pool id is "<region>_<id>" (API Reference, UserPoolId: [\w-]+_[0-9a-zA-Z]+, at most 55 characters,
 # contracts.cognito.USER_POOL_ID_MAX_LENGTH); the region part is named so the stack can grant per Region.
 USER_POOL_ID: Final = re.compile(rf"(?P<region>{REGION.pattern})_[0-9a-zA-Z]+")
+# The SES identity a pool sends from under EmailSendingAccount DEVELOPER (API Reference, EmailConfigurationType,
+# SourceArn): arn:<partition>:ses:<region>:<account>:identity/<address or domain>; the operator CLI asks SES about it
+# and the local SES counts it as the account's own.
+SES_IDENTITY_ARN: Final = re.compile(
+    rf"arn:aws[a-z-]*:ses:(?P<region>{REGION.pattern}):\d{{12}}:identity/(?P<identity>.+)"
+)
 # A BCP 47-shaped language tag: `de`, `de-AT`, also `de_AT` as some user attributes hold it.
 LOCALE: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 # A brand id: a lower-case key of the brand book and a template directory name.

@@ -17,6 +17,10 @@ FAILED_REQUEST_QUEUE_URL: Final = "FailedRequestQueueUrl"
 RESET_FUNCTION_NAME: Final = "ResetFunctionName"
 ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
 DASHBOARD_NAME: Final = "DashboardName"
+# What `cognito-reset doctor` and the bulk sizing compare the pool with: the function the pool's CustomMessage trigger
+# must name, and the rate budget (AdminResetUserPassword calls a second), which is how fast a run's messages leave.
+CUSTOM_MESSAGE_FUNCTION_ARN: Final = "CustomMessageFunctionArn"
+RESET_RATE_BUDGET: Final = "ResetRateBudget"
 
 # The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
 # too: the deployer's message pack, and the language and brand of a message whose request names none.

@@ -9,6 +9,8 @@ with the real handlers run in-process:
   checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
 - Cognito's answers where moto's differ, for every local account (server.py applies them): a pool's
   UnusedAccountValidityDays, cognito_pools.py; ListUsers filters, cognito_list_users.py
+- SES's read APIs (GetAccount, GetEmailIdentity, GetSendQuota), answered from what the account's channels can send and
+  have sent (delivery.py), which moto does not know: ses.py
 - Step Functions `lambda:invoke` task → Lambda, and what moto's executions lack (StopExecution that stops,
   RedriveExecution): step_functions.py
 - Step Functions Distributed Map (ItemReader, ItemBatcher, ResultWriter, map runs), which moto's interpreter lacks,
@@ -38,6 +40,7 @@ from local_aws.wiring.delivery import Channels, DeliverySettings
 from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
+from local_aws.wiring.ses import ses_read_from_the_channels
 from local_aws.wiring.step_functions import (
     ExecutionRecords,
     RetryClock,
@@ -90,6 +93,7 @@ def wired(
         stack.enter_context(usernames_resolved_as_cognito_does())
         stack.enter_context(custom_message_trigger_called(functions, send, channels, codes))
         stack.enter_context(codes_checked_as_cognito_does(codes))
+        stack.enter_context(ses_read_from_the_channels(channels))
         stack.enter_context(lambda_targets_delivered(delivery))
         stack.enter_context(map_runs_answered(map_runs))
         stack.enter_context(executions_stopped_and_redriven(executions))

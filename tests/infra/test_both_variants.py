@@ -373,6 +373,8 @@ def test_dashboard_shows_outcomes_functions_queue_fallbacks_and_executions(varia
         "ResetFunctionName",
         "AlarmTopicArn",
         "DashboardName",
+        "CustomMessageFunctionArn",
+        "ResetRateBudget",
     ],
 )
 def test_outputs_tell_a_caller_where_everything_is(variant: Synthesized, output: str) -> None:
@@ -387,6 +389,10 @@ def test_outputs_point_at_the_resources(variant: Synthesized) -> None:
     assert outputs["BulkBucketName"] == "${" + variant.logical_id("BulkReset/Bucket") + "}"
     assert outputs["FailedRequestQueueUrl"] == "${" + variant.logical_id("FailedRequests/Queue") + "}"
     assert outputs["ResetFunctionName"] == "${" + variant.logical_id("Reset/ResetPassword/Function") + "}"
+    # What `cognito-reset doctor` compares the pool's CustomMessage trigger and SES's send rate with.
+    trigger = variant.logical_id("CustomMessage/CustomMessage/Function")
+    assert outputs["CustomMessageFunctionArn"] == "${" + trigger + ".Arn}"
+    assert float(outputs["ResetRateBudget"]) > 0  # the deployment's rateBudget
 
 
 RETRIES = [

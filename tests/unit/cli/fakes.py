@@ -1,5 +1,5 @@
-"""In-memory stand-ins for the AWS clients the operator CLI uses (CloudFormation, Step Functions, S3, Cognito), shaped
-as boto3 answers them, and a clock that moves only when something waits on it."""
+"""In-memory stand-ins for the AWS clients the operator CLI uses (CloudFormation, Step Functions, S3, Cognito, SES v2,
+SNS, CloudWatch), shaped as boto3 answers them, and a clock that moves only when something waits on it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,29 @@ MACHINE_NAME = "BulkReset"
 MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE_NAME}"
 BUCKET = "bulk-bucket"
 POOL = "eu-west-1_Pool1"
+TRIGGER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CognitoPasswordReset-CustomMessage"
+SES_IDENTITY = "mail.example.com"
+SES_SOURCE_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{SES_IDENTITY}"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:CognitoPasswordReset-Alarms"
+
+
+def pool_settings(*, ses: bool = False, recovery: tuple[str, ...] = ("verified_email",), **more: Any) -> dict[str, Any]:
+    """DescribeUserPool's answer for the stack's pool as the stack deploys it (the trigger attached, recovery by
+    e-mail), sending through Cognito's own sender or, with `ses`, its SES identity; `more` overrides fields."""
+    email = (
+        {"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_SOURCE_ARN, "From": f"Example <no-reply@{SES_IDENTITY}>"}
+        if ses
+        else {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    )
+    return {
+        "EmailConfiguration": email,
+        "AccountRecoverySetting": {
+            "RecoveryMechanisms": [{"Priority": n, "Name": name} for n, name in enumerate(recovery, start=1)]
+        },
+        "LambdaConfig": {"CustomMessage": TRIGGER_ARN},
+    } | more
+
+
 STARTED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
@@ -198,6 +221,7 @@ class FakeCognito:
     groups: dict[str, list[str]] = field(default_factory=dict)
     throttle: int = 0
     calls: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=pool_settings)  # DescribeUserPool's, for every pool
 
     def _enter(self, operation: str, pool: str) -> dict[str, str]:
         self.calls.append(operation)
@@ -237,14 +261,78 @@ class FakeCognito:
         return {"Users": users} | ({"PaginationToken": token} if token else {})
 
     def describe_user_pool(self, *, UserPoolId: str) -> Any:  # noqa: N803
+        if UserPoolId == POOL:  # the stack's pool is there, users or not
+            self.users.setdefault(POOL, {})
         pool = self._enter("DescribeUserPool", UserPoolId)
-        return {"UserPool": {"Id": UserPoolId, "EstimatedNumberOfUsers": len(pool)}}
+        return {"UserPool": {"Id": UserPoolId, "EstimatedNumberOfUsers": len(pool)} | self.settings}
 
     def admin_get_user(self, *, UserPoolId: str, Username: str) -> Any:  # noqa: N803
         pool = self._enter("AdminGetUser", UserPoolId)
         if Username not in pool:
             raise client_error("UserNotFoundException", "User does not exist.", "AdminGetUser")
         return {"Username": Username, "UserStatus": pool[Username], "Enabled": True}
+
+
+@dataclass
+class FakeSes:
+    """SES v2's read APIs (GetAccount, GetEmailIdentity) for one account: its identities (name → verified)."""
+
+    production_access: bool = True
+    sending_enabled: bool = True
+    max_24_hour_send: float = 50_000.0
+    sent_last_24_hours: float = 0.0
+    max_send_rate: float = 14.0
+    identities: dict[str, bool] = field(default_factory=lambda: {SES_IDENTITY: True})
+    refusal: ClientError | None = None  # what every call answers, when set
+
+    def get_account(self) -> Any:
+        if self.refusal is not None:
+            raise self.refusal
+        quota = {
+            "Max24HourSend": self.max_24_hour_send,
+            "SentLast24Hours": self.sent_last_24_hours,
+            "MaxSendRate": self.max_send_rate,
+        }
+        return {
+            "ProductionAccessEnabled": self.production_access,
+            "SendingEnabled": self.sending_enabled,
+            "EnforcementStatus": "HEALTHY",
+            "SendQuota": quota,
+        }
+
+    def get_email_identity(self, *, EmailIdentity: str) -> Any:  # noqa: N803
+        if EmailIdentity not in self.identities:
+            raise client_error(
+                "NotFoundException", f"Email identity {EmailIdentity} does not exist.", "GetEmailIdentity"
+            )
+        verified = self.identities[EmailIdentity]
+        return {"IdentityType": "DOMAIN", "VerifiedForSendingStatus": verified}
+
+
+@dataclass
+class FakeSns:
+    in_sandbox: bool | None = None  # None: the operation is not there (as on an emulator without it)
+
+    def get_sms_sandbox_account_status(self) -> Any:
+        if self.in_sandbox is None:
+            raise client_error(
+                "500", "<html><title>500 Internal Server Error</title></html>", "GetSMSSandboxAccountStatus"
+            )
+        return {"IsInSandbox": self.in_sandbox}
+
+
+@dataclass
+class FakeCloudWatch:
+    """The alarms on the stack's alarm topic: name → state."""
+
+    alarms: dict[str, str] = field(default_factory=dict)
+
+    def describe_alarms(self, *, ActionPrefix: str, MaxRecords: int) -> Any:  # noqa: N803
+        assert ActionPrefix == TOPIC_ARN
+        alarms = [
+            {"AlarmName": name, "StateValue": state, "AlarmActions": [TOPIC_ARN]} for name, state in self.alarms.items()
+        ]
+        return {"MetricAlarms": alarms[:MaxRecords]}
 
 
 class FakeCloudFormation:
@@ -262,21 +350,34 @@ class FakeAws:
     sfn: FakeStepFunctions = field(default_factory=FakeStepFunctions)
     s3: FakeS3 = field(default_factory=FakeS3)
     cognito: FakeCognito = field(default_factory=FakeCognito)
+    ses: FakeSes = field(default_factory=FakeSes)
+    sns: FakeSns = field(default_factory=FakeSns)
+    cloudwatch: FakeCloudWatch = field(default_factory=FakeCloudWatch)
     stack_name: str = outputs.STACK_NAME
     requested: list[str] = field(default_factory=list)
-
-    def client(self, service: str) -> Any:
-        self.requested.append(service)
-        stack_outputs = {
+    regions: dict[str, str | None] = field(default_factory=dict)  # the Region each service's client was asked for
+    stack_outputs: dict[str, str] = field(
+        default_factory=lambda: {
             outputs.BULK_RESET_STATE_MACHINE_ARN: MACHINE_ARN,
             outputs.BULK_BUCKET_NAME: BUCKET,
             outputs.USER_POOL_ID: POOL,
+            outputs.CUSTOM_MESSAGE_FUNCTION_ARN: TRIGGER_ARN,
+            outputs.RESET_RATE_BUDGET: "10",
+            outputs.ALARM_TOPIC_ARN: TOPIC_ARN,
         }
+    )
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        self.requested.append(service)
+        self.regions[service] = region
         clients = {
-            "cloudformation": FakeCloudFormation(stack_outputs),
+            "cloudformation": FakeCloudFormation(self.stack_outputs),
             "stepfunctions": self.sfn,
             "s3": self.s3,
             "cognito-idp": self.cognito,
+            "sesv2": self.ses,
+            "sns": self.sns,
+            "cloudwatch": self.cloudwatch,
         }
         return clients[service]
 

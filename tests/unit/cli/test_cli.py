@@ -106,6 +106,7 @@ def test_a_clean_manifest_is_uploaded_as_it_is_and_the_run_reports_its_summary(m
     }
     assert done.stdout.splitlines() == [
         "manifest.csv: 3 users checked, no errors, 0 warning(s)",
+        "sized: 3 users; at most 50 e-mails left today (Cognito's own sender: 50 in 24 hours, sent so far unknown)",
         f"run {RUN} started: s3://{BUCKET}/{key}",
         f"run {RUN}: SUCCEEDED",
         "  3 rows, 3 users: reset 3",
