@@ -18,12 +18,14 @@ The bucket is the emulator's own, not the reset function's (reset_password/pacin
 wire, and a fault in the function's pacing must not be mirrored by the quota it is measured against.
 
 Everything is counted from the proxy's record of each exchange (tests/rewriting_proxy.py): calls per operation,
-throttled answers, and the AdminResetUserPassword calls that reached the local Cognito and succeeded there, per
-Username (each is a code Cognito sends; a user with two was reset twice).
+throttled answers, the calls the local Cognito itself refused because SES's send rate was exceeded (on a pool that sends
+through its own SES identity; local_aws/wiring/delivery.py), and the AdminResetUserPassword calls that reached the
+local Cognito and succeeded there, per Username (each is a code Cognito sends; a user with two was reset twice).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -34,8 +36,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from contracts.cognito import SES_RATE_MESSAGE
 from tests.faults.proxy import COGNITO, COGNITO_SERVICE, codes_sent
-from tests.rewriting_proxy import Interception, ProxiedRequest, RewritingProxy, rewriting_proxy
+from tests.rewriting_proxy import Exchange, Interception, ProxiedRequest, RewritingProxy, rewriting_proxy
 
 # What the proxy records as the interference of a throttled call.
 THROTTLED: Final = "quota-throttled"
@@ -75,8 +78,9 @@ DEFAULT_BURST_SECONDS: Final = 1.0
 
 
 @dataclass(slots=True)
-class _Bucket:
-    """`rate` tokens per second, at most `capacity` held; starts full."""
+class QuotaBucket:
+    """`rate` tokens per second, at most `capacity` held; starts full (bench/pacing_simulation.py plays the same
+    quota on its simulated clock)."""
 
     rate: float
     capacity: float
@@ -114,7 +118,7 @@ class CognitoQuota:
         self._lock = threading.Lock()
         # At least one token, so a quota under 1/s still lets a call through now and then.
         self._buckets = {
-            category: _Bucket(rate, max(1.0, rate * burst_seconds), clock) for category, rate in rates.items()
+            category: QuotaBucket(rate, max(1.0, rate * burst_seconds), clock) for category, rate in rates.items()
         }
 
     def describe(self) -> str:
@@ -140,6 +144,8 @@ class QuotaCounts:
     calls: Counter[str]  # Cognito calls per operation, throttled or not
     throttled: Counter[str]  # throttled answers per operation
     resets: Counter[str]  # per Username: AdminResetUserPassword calls that succeeded at the local Cognito
+    # per operation: refused by the local Cognito for SES's send rate (LimitExceededException, SES_RATE_MESSAGE)
+    over_send_rate: Counter[str] = field(default_factory=Counter)
 
     @property
     def total_calls(self) -> int:
@@ -148,6 +154,12 @@ class QuotaCounts:
     @property
     def total_throttled(self) -> int:
         return sum(self.throttled.values())
+
+    def refused_for_rate(self, operation: str | None = None) -> tuple[int, int]:
+        """(refused, calls) of `operation` (None: every Cognito call): refused by the quota or for SES's send rate."""
+        if operation is None:
+            return self.total_throttled + sum(self.over_send_rate.values()), self.total_calls
+        return self.throttled[operation] + self.over_send_rate[operation], self.calls[operation]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +179,23 @@ class QuotaEmulator:
             calls=Counter(exchange.operation for exchange in exchanges),
             throttled=Counter(exchange.operation for exchange in exchanges if exchange.interference == THROTTLED),
             resets=codes_sent(exchanges),
+            over_send_rate=Counter(exchange.operation for exchange in exchanges if _over_send_rate(exchange)),
         )
+
+
+def _over_send_rate(exchange: Exchange) -> bool:
+    """The local Cognito's own answer that SES's send rate was exceeded (HTTP 400, LimitExceededException)."""
+    if exchange.upstream_status != 400 or exchange.answered_by_proxy:
+        return False
+    try:
+        error = json.loads(exchange.response_body or b"{}")
+    except ValueError:
+        return False
+    return (
+        isinstance(error, dict)
+        and str(error.get("__type", "")).endswith("LimitExceededException")
+        and SES_RATE_MESSAGE.lower() in str(error.get("message", "")).lower()
+    )
 
 
 def uniform_quota(rate: float) -> dict[Category, float]:

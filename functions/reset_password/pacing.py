@@ -9,10 +9,13 @@ bucket per category holds the container to it.
 
 When Cognito throttles a category anyway (the budget is set above the quota, or other apps spend it), the container
 halves that category's rate (down to an eighth of the share) and wins it back call by call (additive increase,
-multiplicative decrease), but for a minute only up to just under the rate that was throttled: it probes the quota
-again once a minute, not every few calls. Against a quota below the budget, one or two calls in a hundred are
-throttled rather than one in twenty (tests/unit/reset_password/test_pacing.py simulates it), and a quota that was
-raised, or spent by others only for a while, is found again within the minute.
+multiplicative decrease), but only up to a ceiling just under the rate that was throttled. Each minute without a
+throttle lifts the ceiling, a little the first time and twice as much each minute after (5%, 10%, 20%, ... of it),
+until it is the full share again: the fleet probes the quota gently instead of every container jumping back to its
+full share once a minute. With the budget 4x the quota, 25 containers sharing it see about one call in a hundred
+throttled rather than one in twenty-four (bench/pacing_simulation.py drives these pacers on a simulated clock;
+tests/unit/reset_password/test_pacing.py simulates one container), and a quota that was raised, or spent by others
+only for a while, is found again within minutes: about six from the floor to the full share.
 """
 
 from __future__ import annotations
@@ -33,10 +36,14 @@ class CallCategory(StrEnum):
 # through: about 20 calls from the floor back to the share).
 SLOWEST_SHARE = 0.125
 RECOVERY_STEP = 0.05
-# For LIMIT_MEMORY_SECONDS after a throttle, the rate recovers only to BELOW_LIMIT of the rate that was throttled.
+# After a throttle the rate recovers only to BELOW_LIMIT of the rate that was throttled. Each LIMIT_MEMORY_SECONDS
+# without a throttle lifts that ceiling by FIRST_PROBE_STEP of it, then by twice the step before, until it is the share.
+# The fleet's throttled share grows with how fast its ceilings rise over how much a throttle takes off
+# (1 - BELOW_LIMIT of a container's rate): a step of 5% keeps it near 1% with 25 containers 4x over the quota.
 BELOW_LIMIT = 0.9
-_ROUNDING = 1e-9
 LIMIT_MEMORY_SECONDS = 60.0
+FIRST_PROBE_STEP = 0.05
+_ROUNDING = 1e-9
 
 
 @dataclass(slots=True)
@@ -48,12 +55,13 @@ class TokenBucket:
     clock: Callable[[], float] = time.monotonic
     tokens: float = field(init=False)
     current_rate: float = field(init=False)
-    limit: float | None = field(init=False, default=None)  # the rate Cognito throttled, remembered for a while
-    _limit_until: float = field(init=False, default=0.0)
+    ceiling: float = field(init=False)  # how far the rate recovers: the full rate, or under the rate Cognito throttled
+    _probe_step: float = field(init=False, default=FIRST_PROBE_STEP)
+    _ceiling_until: float = field(init=False, default=0.0)  # when a minute without a throttle lifts the ceiling
     _last: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tokens, self.current_rate, self._last = self.burst, self.rate, self.clock()
+        self.tokens, self.current_rate, self.ceiling, self._last = self.burst, self.rate, self.rate, self.clock()
 
     def wait_seconds(self) -> float:
         """How long until a call may start (0: now), taking its token when it may."""
@@ -68,15 +76,18 @@ class TokenBucket:
 
     def throttled(self) -> None:
         floor = self.rate * SLOWEST_SHARE
-        self.limit, self._limit_until = max(floor, self.current_rate), self.clock() + LIMIT_MEMORY_SECONDS
+        self.ceiling = max(floor, self.current_rate * BELOW_LIMIT)
+        self._probe_step, self._ceiling_until = FIRST_PROBE_STEP, self.clock() + LIMIT_MEMORY_SECONDS
         self.current_rate = max(floor, self.current_rate / 2)
 
     def went_through(self) -> None:
-        if self.limit is not None and self.clock() >= self._limit_until:
-            self.limit = None  # probe the quota again
-        ceiling = self.rate if self.limit is None else max(self.rate * SLOWEST_SHARE, self.limit * BELOW_LIMIT)
+        now = self.clock()
+        while self.ceiling < self.rate and now >= self._ceiling_until:  # a quiet minute (or more): probe higher
+            self.ceiling = min(self.rate, self.ceiling * (1 + self._probe_step))
+            self._probe_step *= 2
+            self._ceiling_until += LIMIT_MEMORY_SECONDS
         self.current_rate = max(
-            min(self.current_rate, ceiling), min(ceiling, self.current_rate + self.rate * RECOVERY_STEP)
+            min(self.current_rate, self.ceiling), min(self.ceiling, self.current_rate + self.rate * RECOVERY_STEP)
         )
 
 

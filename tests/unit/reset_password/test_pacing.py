@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
 
 from contracts.results import ResetStatus
 from reset_password.logic import ResetDependencies, reset_user
-from reset_password.pacing import BELOW_LIMIT, LIMIT_MEMORY_SECONDS, SLOWEST_SHARE, CallCategory, Pacer
+from reset_password.pacing import (
+    BELOW_LIMIT,
+    FIRST_PROBE_STEP,
+    LIMIT_MEMORY_SECONDS,
+    SLOWEST_SHARE,
+    CallCategory,
+    Pacer,
+)
 from reset_password.requests import ResetRequest
 from reset_password.retry import Deadline
 from tests.unit.reset_password.conftest import POOL
@@ -64,13 +72,15 @@ def test_throttling_halves_the_rate_down_to_an_eighth_and_calls_that_go_through_
         pacer.throttled(CallCategory.RESET)
     assert interval(pacer, clock) == pytest.approx(1 / (8.0 * SLOWEST_SHARE))  # one call a second at the floor
 
-    clock.now += LIMIT_MEMORY_SECONDS  # the throttled rate is forgotten after a while
+    clock.now += 10 * LIMIT_MEMORY_SECONDS  # quiet minutes lift the ceiling back to the share
     for _ in range(100):
         pacer.went_through(CallCategory.RESET)
     assert interval(pacer, clock) == pytest.approx(1 / 8.0)
 
 
-def test_after_a_throttle_the_rate_stays_just_under_the_throttled_one_for_a_while(clock: Clock) -> None:
+def test_after_a_throttle_the_rate_stays_just_under_the_throttled_one_and_each_quiet_minute_probes_higher(
+    clock: Clock,
+) -> None:
     pacer = Pacer(rates=every_category(10.0), clock=clock, sleep=clock.sleep)
     pacer.wait_for(CallCategory.RESET, at_most=60.0)
 
@@ -80,10 +90,51 @@ def test_after_a_throttle_the_rate_stays_just_under_the_throttled_one_for_a_whil
         pacer.went_through(CallCategory.RESET)
     assert interval(pacer, clock) == pytest.approx(1 / (10.0 * BELOW_LIMIT))  # not back to the rate Cognito refused
 
+    ceiling = 10.0 * BELOW_LIMIT
+    for step in (FIRST_PROBE_STEP, 2 * FIRST_PROBE_STEP):  # a minute without a throttle: a little higher, then more
+        clock.now += LIMIT_MEMORY_SECONDS
+        for _ in range(20):
+            pacer.went_through(CallCategory.RESET)
+        ceiling = min(10.0, ceiling * (1 + step))
+        assert interval(pacer, clock) == pytest.approx(1 / ceiling)
+    assert ceiling == 10.0  # 9 x 1.05 x 1.10 is past the share: the full share again
+
+
+def test_a_throttle_while_probing_starts_the_probe_over(clock: Clock) -> None:
+    pacer = Pacer(rates=every_category(10.0), clock=clock, sleep=clock.sleep)
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    pacer.throttled(CallCategory.RESET)
+    clock.now += LIMIT_MEMORY_SECONDS
+    for _ in range(20):
+        pacer.went_through(CallCategory.RESET)  # probing at 9 x 1.05
+
+    pacer.throttled(CallCategory.RESET)
+    for _ in range(100):
+        pacer.went_through(CallCategory.RESET)
+    assert interval(pacer, clock) == pytest.approx(1 / (9.0 * (1 + FIRST_PROBE_STEP) * BELOW_LIMIT))
     clock.now += LIMIT_MEMORY_SECONDS
     for _ in range(20):
         pacer.went_through(CallCategory.RESET)
-    assert interval(pacer, clock) == pytest.approx(1 / 10.0)  # a minute later it tries the full share again
+    # The first step again (5%), not the 10% the probe had come to.
+    assert interval(pacer, clock) == pytest.approx(1 / (9.0 * (1 + FIRST_PROBE_STEP) * BELOW_LIMIT * 1.05))
+
+
+def test_from_the_floor_the_full_share_is_found_again_within_six_quiet_minutes(clock: Clock) -> None:
+    """A quota that was raised, or spent by others only for a while: gently, but within minutes."""
+    pacer = Pacer(rates=every_category(8.0), clock=clock, sleep=clock.sleep)
+    pacer.wait_for(CallCategory.RESET, at_most=60.0)
+    for _ in range(5):
+        pacer.throttled(CallCategory.RESET)  # the floor: one a second
+
+    starts = []
+    while clock.now < 10 * LIMIT_MEMORY_SECONDS:
+        pacer.wait_for(CallCategory.RESET, at_most=60.0)
+        starts.append(clock.now)
+        pacer.went_through(CallCategory.RESET)
+    full = next(start for start, after in itertools.pairwise(starts) if after - start == pytest.approx(1 / 8.0))
+
+    # The sixth quiet minute lifts the ceiling past the share; a dozen calls climb to it.
+    assert 5 * LIMIT_MEMORY_SECONDS < full <= 6 * LIMIT_MEMORY_SECONDS + 5.0
 
 
 def test_against_a_quota_below_the_budget_few_calls_are_throttled(clock: Clock) -> None:
