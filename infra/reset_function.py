@@ -1,8 +1,10 @@
 """The reset function: validates, dedupes and paces requests, then calls AdminResetUserPassword.
 
-Its role can call only the four Cognito actions a reset needs (AdminGetUser and ListUsers to resolve a request to
-the pool's user and read its status, AdminResetUserPassword, AdminUserGlobalSignOut), only on the configured pools;
-it reads and writes its own idempotency table and publishes audit events to the one bus, and nothing else.
+Its role can call only the Cognito actions a reset needs (AdminGetUser and ListUsers to resolve a request to the
+pool's user and read its status, AdminResetUserPassword, AdminUserGlobalSignOut, and DescribeUserPool to learn how the
+pool sends e-mail), only on the configured pools; it reads SES's sending quota (the send rate that bounds resets where
+the pool sends through SES), reads and writes its own idempotency table and publishes audit events to the one bus, and
+nothing else.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:ListUsers",
 )
+DESCRIBE_POOL_ACTION: Final = "cognito-idp:DescribeUserPool"
+SES_QUOTA_ACTION: Final = "ses:GetSendQuota"
 # What the ledger does (reset_password/ledger.py): consistent reads, conditional puts and deletes; nothing else.
 IDEMPOTENCY_ACTIONS: Final = (
     "dynamodb:GetItem",
@@ -91,6 +95,9 @@ class ResetFunction(Construct):
         shares = (budget / settings.reserved_concurrency for budget in settings.rate_budgets)
         variables = (env.RESET_CALLS_PER_SECOND, env.LOOKUP_CALLS_PER_SECOND, env.SIGN_OUT_CALLS_PER_SECOND)
         environment |= {variable: f"{share:g}" for variable, share in zip(variables, shares, strict=True)}
+        # And of the SES account's send rate, read by each container where the pool sends through SES
+        # (reset_password/delivery_rate.py).
+        environment[env.SES_SEND_RATE_SHARE] = f"{1 / settings.reserved_concurrency:g}"
         environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
         environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)
         self.lambda_ = PythonFunction(
@@ -115,6 +122,18 @@ class ResetFunction(Construct):
         )
         self.lambda_.add_to_role(
             iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn])
+        )
+        # How the pools send e-mail, and SES's send rate where they send through SES (delivery_rate.py): read once per
+        # container. GetSendQuota names no resource (Service Authorization Reference, Amazon SES: no resource types
+        # for GetSendQuota), so it is granted on '*'; it reads the account's quota and nothing else.
+        self.lambda_.add_to_role(
+            iam.PolicyStatement(actions=[DESCRIBE_POOL_ACTION], resources=list(user_pool_arns)),
+            iam.PolicyStatement(actions=[SES_QUOTA_ACTION], resources=["*"]),
+        )
+        acknowledge(
+            self.lambda_.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"{SES_QUOTA_ACTION} supports no resource-level permissions; it reads the account's sending quota only.",
         )
         send_failures = failed_requests.send_policy(self, "SendFailedRequests", self.lambda_.role)
         # Lambda checks the role's access to the destination when the async configuration is created.

@@ -30,7 +30,12 @@ AUDIT_EVENT_BUS_NAME: Final = "AUDIT_EVENT_BUS_NAME"
 RESET_CALLS_PER_SECOND: Final = "RESET_CALLS_PER_SECOND"
 LOOKUP_CALLS_PER_SECOND: Final = "LOOKUP_CALLS_PER_SECOND"
 SIGN_OUT_CALLS_PER_SECOND: Final = "SIGN_OUT_CALLS_PER_SECOND"
+# Each container's share of the SES account's send rate (1 / the reserved concurrency). Where the default pool sends
+# e-mail through its own SES identity, a container reads SES's MaxSendRate once and paces its resets under
+# MaxSendRate x this share too (reset_password/delivery_rate.py): every code is one e-mail.
+SES_SEND_RATE_SHARE: Final = "SES_SEND_RATE_SHARE"
 RESET_FUNCTION_VARIABLES: Final = _POWERTOOLS | {
+    SES_SEND_RATE_SHARE,
     RESET_CALLS_PER_SECOND,
     LOOKUP_CALLS_PER_SECOND,
     SIGN_OUT_CALLS_PER_SECOND,

@@ -7,8 +7,9 @@ no call starts that cannot end before the invocation's reserve (`Deadline.allows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -48,6 +49,8 @@ class AwsClients:
     dynamodb: DynamoDBClient
     events: EventBridgeClient
     timeouts: Timeouts
+    # SES in a given Region (where the pool's e-mail identity is), made when asked for: most containers never need it.
+    ses_in: Callable[[str], Any] | None = None
 
     @classmethod
     def create(cls, timeouts: Timeouts | None = None, session: boto3.Session | None = None) -> AwsClients:
@@ -61,4 +64,5 @@ class AwsClients:
             dynamodb=client("dynamodb", config=config),
             events=client("events", config=config),
             timeouts=timeouts,
+            ses_in=lambda region: client("ses", region_name=region, config=config),
         )

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from contracts.results import FailureReason
 from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
 from reset_password.clients import AwsClients
+from reset_password.delivery_rate import reset_rate, ses_send_rate
 from reset_password.directory import CognitoUserDirectory
 from reset_password.ledger import (
     COGNITO_ACTING_SECONDS,
@@ -94,12 +95,22 @@ def dependencies_from_environment(
         call_seconds=clients.timeouts.per_call,
         pacer=Pacer(
             rates={
-                CallCategory.RESET: settings.reset_calls_per_second,
+                CallCategory.RESET: _reset_rate(settings, clients),
                 CallCategory.LOOKUP: settings.lookup_calls_per_second,
                 CallCategory.SIGN_OUT: settings.sign_out_calls_per_second,
             }
         ),
     )
+
+
+def _reset_rate(settings: ResetSettings, clients: AwsClients) -> float | None:
+    """The container's share of Cognito's reset budget, and of SES's send rate where the default pool sends through
+    SES (delivery_rate.py)."""
+    share, pool = settings.ses_send_rate_share, settings.default_user_pool_id
+    if share is None or pool is None or clients.ses_in is None:
+        return settings.reset_calls_per_second
+    ses_rate = ses_send_rate(clients.cognito, clients.ses_in, pool)
+    return reset_rate(settings.reset_calls_per_second, ses_rate, share)
 
 
 def _process(

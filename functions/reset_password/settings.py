@@ -67,6 +67,14 @@ class ResetSettings(BaseModel):
     sign_out_calls_per_second: float | None = Field(
         default=None, gt=0, le=1000, validation_alias=env.SIGN_OUT_CALLS_PER_SECOND, description=_CALLS_PER_SECOND
     )
+    # Unset: the SES send rate does not pace resets (the stack sets it: infra/reset_function.py).
+    ses_send_rate_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        validation_alias=env.SES_SEND_RATE_SHARE,
+        description="a fraction, more than 0 and at most 1",
+    )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ResetSettings:

@@ -13,6 +13,7 @@ from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import FailureReason
 from contracts.telemetry import (
     CUSTOM_MESSAGE_SERVICE,
+    DELIVERY_LIMIT_REACHED,
     NAMESPACE,
     REASON_DIMENSION,
     RESET_FAILED,
@@ -20,6 +21,7 @@ from contracts.telemetry import (
     SERVICE_DIMENSION,
     TEMPLATE_FALLBACK,
 )
+from infra.reset_function import SES_QUOTA_ACTION
 from tests.infra.conftest import Synthesized, allow, grants, nag_findings, render
 
 FUNCTION_HANDLERS = {
@@ -248,18 +250,22 @@ def test_custom_message_role_can_only_write_its_own_logs(variant: Synthesized) -
 
 
 def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant: Synthesized) -> None:
-    """'*' only for log delivery and X-Ray (no resource-level permissions); patterns only under one named resource."""
+    """'*' only for log delivery, X-Ray and SES's sending quota (no resource-level permissions); patterns only under one
+    named resource."""
     state_machine_roles = {
         variant.logical_id("SingleReset/StateMachine/Role"),
         variant.logical_id("BulkReset/StateMachine/Role"),
     }
+    reset_role = variant.logical_id("Reset/ResetPassword/Role")
     bucket_id = variant.logical_id("BulkReset/Bucket")
     # The bulk bucket's objects, by its name or by its ARN.
     objects = (f"arn:${{AWS::Partition}}:s3:::${{{bucket_id}}}/", f"${{{bucket_id}.Arn}}/")
     bulk_machine = "${" + variant.logical_id("BulkReset/StateMachine") + "}"
     for role_id in variant.of_type("AWS::IAM::Role"):
         for _, action, resource, _ in variant.role_permissions(role_id):
-            if resource == "*":
+            if resource == "*" and role_id == reset_role:
+                assert action == SES_QUOTA_ACTION  # the send rate that bounds resets (reset_password/delivery_rate.py)
+            elif resource == "*":
                 assert role_id in state_machine_roles
                 assert action.startswith(("logs:", "xray:")), action
             elif "*" in resource and not resource.endswith(".Arn}:*"):  # function versions: <function ARN>:*
@@ -299,6 +305,7 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
             "Maximum", 1, 1,
         ),
         (NAMESPACE, TEMPLATE_FALLBACK, json.dumps(TEMPLATE_FALLBACK_DIMENSIONS)): ("Sum", 1, 1),
+        (NAMESPACE, DELIVERY_LIMIT_REACHED, json.dumps({SERVICE_DIMENSION: RESET_SERVICE})): ("Sum", 1, 1),
         (NAMESPACE, RESET_FAILED, json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
             "Sum", 1, 1,
         ),

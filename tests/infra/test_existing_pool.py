@@ -146,6 +146,8 @@ def test_reset_role_covers_every_allowed_pool_the_default_bus_and_its_table(exis
         allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], ["${" + table + ".Arn}"]),
         allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
+        allow(["cognito-idp:DescribeUserPool"], [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)]),
+        allow(["ses:GetSendQuota"], ["*"]),
     )
 
 

@@ -167,6 +167,9 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         ),
         allow(["sqs:SendMessage"], [arn["FailedRequests/Queue"]]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], [arn["MessageKey"]]),
+        # How the pool sends e-mail, and SES's send rate that bounds resets (reset_password/delivery_rate.py).
+        allow(["cognito-idp:DescribeUserPool"], [arn["UserPool/UserPool"]]),
+        allow(["ses:GetSendQuota"], ["*"]),
     )
 
 
@@ -207,6 +210,8 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
         env.RESET_CALLS_PER_SECOND: "4",
         env.LOOKUP_CALLS_PER_SECOND: "4",
         env.SIGN_OUT_CALLS_PER_SECOND: "4",
+        # and a fifth of the SES account's send rate, where the pool sends through SES
+        env.SES_SEND_RATE_SHARE: "0.2",
     }
     # ceil(20 resets/s x 0.25 s) = 5
     assert properties["ReservedConcurrentExecutions"] == 5
