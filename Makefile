@@ -73,7 +73,7 @@ CHROMIUM := /usr/bin/chromium
 preview: $(STAMP) ## render every custom message (brand x locale x message) into out/preview/; MESSAGE_PACK=dir merges yours
 	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
 
-bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota (lines + bench/results/)
+bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota and SES's send rate, and a simulated 25-container fleet (lines + bench/results/)
 	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000
 	@PYTHONPATH=functions:. $(PY) -m bench.bulk_speed
 
