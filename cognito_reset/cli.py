@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from cognito_reset.completion import check_completion, reset_users
+from cognito_reset.deliveries import read_deliveries
 from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
 from cognito_reset.delivery import document as delivery_document
 from cognito_reset.doctor import read_delivery
@@ -306,8 +307,10 @@ def status(
     resources = found()
     workflow = bulk_workflow(resources)
     progress = aws_call(lambda: workflow.progress(run))
+    deliveries = aws_call(lambda: read_deliveries(Options.connection, resources, run))
     if not progress.ended:
-        say(progress.document(), progress.line(Options.runtime.now()))
+        lines = [progress.line(Options.runtime.now()), *deliveries.lines()]
+        say(progress.document() | deliveries.document(), "\n".join(lines))
         return
     summary: RunSummary = aws_call(lambda: workflow.summary(progress))
     document, lines = summary.document(), summary.lines()
@@ -325,6 +328,8 @@ def status(
         done = aws_call(lambda: check_completion(paced, users, pool))
         document["completion"] = done.document()
         lines += done.lines()
+    document |= deliveries.document()
+    lines += deliveries.lines()
     say(document, "\n".join(lines))
     raise typer.Exit(summary.exit_code)
 

@@ -16,6 +16,9 @@ The rules each name the document they follow:
   admin_only allows no self-service recovery, so AdminResetUserPassword cannot send a code. "SMS message settings for
   Amazon Cognito user pools": no SMS without an SmsConfiguration; SNS's SMS sandbox (GetSMSSandboxAccountStatus)
   reaches only verified phone numbers.
+- Cognito API Reference, EmailConfigurationType, ConfigurationSet: the SES configuration set a DEVELOPER pool's e-mail
+  is sent with; Amazon SES Developer Guide, "Monitoring email sending using Amazon SES event publishing": without one,
+  SES publishes no delivery, bounce or complaint events, and `status` cannot say what was delivered.
 - Cognito Developer Guide, "Custom message Lambda trigger": without the stack's trigger, the message is Cognito's
   default, which does not say why the password was reset.
 """
@@ -81,6 +84,7 @@ class DeliveryFacts:
     sending_account: str = COGNITO_DEFAULT
     from_address: str | None = None
     source_arn: str | None = None
+    configuration_set: str | None = None  # EmailConfiguration.ConfigurationSet: SES publishes its delivery events
     ses: SesFacts | None = None  # DEVELOPER only
     sms_configured: bool = False
     sms_sandbox: bool | None = None
@@ -109,6 +113,7 @@ class Code(StrEnum):
     SES_QUOTA_SPENT = "SES_QUOTA_SPENT"
     SES_SANDBOX = "SES_SANDBOX"
     PACE_OVER_SEND_RATE = "PACE_OVER_SEND_RATE"
+    NO_CONFIGURATION_SET = "NO_CONFIGURATION_SET"
     NO_TRIGGER = "NO_TRIGGER"
     OTHER_TRIGGER = "OTHER_TRIGGER"
 
@@ -302,6 +307,15 @@ def _email_problems(facts: DeliveryFacts) -> list[Problem]:
     pace = pace_over_send_rate(facts)
     if pace is not None:
         found.append(pace)
+    if facts.configuration_set is None:
+        found.append(
+            Problem(
+                Code.NO_CONFIGURATION_SET,
+                "no SES configuration set: status cannot say what was delivered",
+                "give the pool a ConfigurationSet that publishes to EventBridge (docs/deploy.md)",
+                blocking=False,
+            )
+        )
     return found
 
 
@@ -404,6 +418,7 @@ def document(facts: DeliveryFacts, found: tuple[Problem, ...]) -> dict[str, Any]
         "emailSendingAccount": facts.sending_account,
         "from": facts.from_address if facts.through_ses else COGNITO_DEFAULT_FROM,
         "sourceArn": facts.source_arn,
+        "configurationSet": facts.configuration_set,
         "ses": None
         if ses is None
         else {
@@ -541,7 +556,9 @@ def size_run(facts: DeliveryFacts, users: int, *, over_several_days: bool) -> Si
         refusal = [f"the pool cannot deliver a reset: {p.says}; fix: {p.fix}" for p in stopping]
         return Sizing(users, emails, refusal=tuple(refusal))
     # What spoils the run's delivery besides its size (the sized line names Cognito's own sender already).
-    warnings = [f"{p.says} (fix: {p.fix})" for p in found if not p.blocking and p.code != Code.COGNITO_SENDER]
+    # (Nor does a missing configuration set: it spoils what status can say, not what the run delivers.)
+    unsized = {Code.COGNITO_SENDER, Code.NO_CONFIGURATION_SET}
+    warnings = [f"{p.says} (fix: {p.fix})" for p in found if not p.blocking and p.code not in unsized]
     left = emails.left
     if left is None:
         if not emails.unlimited:
@@ -555,7 +572,8 @@ def size_run(facts: DeliveryFacts, users: int, *, over_several_days: bool) -> Si
         limit = emails.limit or 1
         days = 1 + math.ceil((users - left) / limit)
         warnings.append(
-            f"{over}; the run stops at the limit and is continued the next day (about {days} days, {OVER_SEVERAL_DAYS})"
+            f"{over}; the run stops at the limit, and `cognito-reset redrive RUN` continues it each next day (about "
+            f"{days} days, {OVER_SEVERAL_DAYS}): nobody it reset is sent a second code"
         )
         return Sizing(users, emails, warnings=tuple(warnings))
     fixes = [

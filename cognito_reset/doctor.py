@@ -43,6 +43,7 @@ def read_delivery(
         sending_account=sending_account,
         from_address=email.get("From") or _identity_address(source_arn),
         source_arn=source_arn,
+        configuration_set=email.get("ConfigurationSet") or None,
         ses=read_ses(aws, source_arn) if sending_account == DEVELOPER and source_arn else None,
         sms_configured=bool(sms.get("SnsCallerArn")),
         sms_sandbox=read_sms_sandbox(aws, sms.get("SnsRegion")) if sms.get("SnsCallerArn") else None,

@@ -22,17 +22,22 @@ from contracts.bulk import (
     MANIFEST_PREFIX,
     REDRIVE_WINDOW_DAYS,
     RESULTS_PREFIX,
+    RUN_HALT_SECONDS,
     RUN_ID,
     RUN_UNFINISHED,
     SUMMARY_FIELDS,
 )
-from contracts.results import ResetStatus
+from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, ResetStatus
 
 RUN_ID_PREFIX: Final = "bulk"
 RUNNING: Final = "RUNNING"
 PENDING_REDRIVE: Final = "PENDING_REDRIVE"  # redriven, not running again yet
 SUCCEEDED: Final = "SUCCEEDED"
 POLL_SECONDS: Final = 1.0
+FAILED: Final = "FAILED"
+# How many of a map run's failed batches are read to tell a run halted at the delivery limit (every batch of a halted
+# run fails with the same error, so the first few say it).
+BATCHES_READ_FOR_THE_HALT: Final = 3
 
 
 def new_run_id(now: datetime, random_hex: str) -> str:
@@ -125,16 +130,24 @@ class RunSummary:
 
     progress: Progress
     counts: Mapping[str, Any] | None
+    # Stopped at the pool's delivery limit: the reset function halted the run (DeliveryLimitReached), nobody was
+    # failed for it, and the unfinished users wait for the limit to roll over.
+    halted: bool = False
 
     @classmethod
-    def of(cls, progress: Progress, summary_object: Mapping[str, Any] | None = None) -> RunSummary:
+    def of(
+        cls, progress: Progress, summary_object: Mapping[str, Any] | None = None, *, halted: bool = False
+    ) -> RunSummary:
         """From the execution's output, or from `summary_object` (the run's summary.json) for a run without one: its
         counts only, never the rows it lists."""
         output = progress.execution.get("output")
         summary = json.loads(output) if progress.status == SUCCEEDED and output else summary_object
         if not isinstance(summary, Mapping):
-            return cls(progress, None)
-        return cls(progress, {name: summary[name] for name in SUMMARY_FIELDS if name in summary})
+            return cls(progress, None, halted)
+        counts = {name: summary[name] for name in SUMMARY_FIELDS if name in summary}
+        unfinished = counts.get("unfinished")
+        at_the_limit = isinstance(unfinished, Mapping) and bool(unfinished.get(DELIVERY_LIMIT_REACHED_ERROR))
+        return cls(progress, counts, halted or at_the_limit)
 
     @property
     def error(self) -> str | None:
@@ -179,6 +192,7 @@ class RunSummary:
             "executionArn": self.progress.execution_arn,
             "status": self.progress.status,
         }
+        document["haltedAtDeliveryLimit"] = self.halted
         if self.counts is not None:
             document |= {name: self.counts.get(name) for name in SUMMARY_FIELDS if name != "runId"}
             if self.error:
@@ -199,6 +213,9 @@ class RunSummary:
             lines.append(f"  {progress.done:,} of {progress.total:,} users done, {progress.failed:,} in failed batches")
             if self.error:
                 lines.append(f"  error: {self.error}")
+            if self.halted:
+                lines.extend(self._halt_lines())
+                return lines
             lines.append(f"  redrive it (within {REDRIVE_WINDOW_DAYS} days): cognito-reset redrive {progress.run_id}")
             return lines
         counts = self.counts
@@ -218,6 +235,8 @@ class RunSummary:
                 f"  {unconfirmed:,} unconfirmed (a fault hid whether Cognito sent their code; none was sent again): "
                 f"{listed}"
             )
+        if self.halted:
+            lines.extend(self._halt_lines(unfinished_listed=True))
         if self.unfinished_rows:
             lines.append(
                 f"  {self.unfinished_rows:,} rows unfinished (their batch failed: {_counted(self.unfinished)}): "
@@ -228,6 +247,22 @@ class RunSummary:
         if self.summary_object:
             lines.append(f"  summary: {self.summary_object}")
         return lines
+
+    def _halt_lines(self, *, unfinished_listed: bool = False) -> list[str]:
+        """What a run halted at the delivery limit means and how it continues: no user failed for the pool's limit,
+        and nobody is sent a second code when it continues."""
+        run_id = self.progress.run_id
+        continues = (
+            "start a new run with the unfinished rows it lists"
+            if unfinished_listed
+            else f"cognito-reset redrive {run_id} (within {REDRIVE_WINDOW_DAYS} days)"
+        )
+        return [
+            "  stopped at the pool's delivery limit (DELIVERY_LIMIT_REACHED): the rest were not tried and nobody was "
+            "failed for it",
+            "  cognito-reset doctor shows what the pool can send today; once the limit has rolled over (Cognito's own "
+            f"sender: 24 hours), {continues}: nobody it reset is sent a second code",
+        ]
 
 
 @dataclass(slots=True)
@@ -246,10 +281,27 @@ class BulkWorkflow:
         """How the run ended. A run that ended with rows unfinished failed with RUN_UNFINISHED, its cause the summary
         object's s3:// URI: its counts are read from there."""
         execution = progress.execution
-        if progress.status == SUCCEEDED or execution.get("error") != RUN_UNFINISHED:
+        if progress.status == SUCCEEDED:
             return RunSummary.of(progress)
+        if execution.get("error") != RUN_UNFINISHED:
+            return RunSummary.of(progress, halted=self.halted_at_delivery_limit(progress))
         bucket, key = parse_s3_uri(str(execution.get("cause") or ""))
         return RunSummary.of(progress, json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+    def halted_at_delivery_limit(self, progress: Progress) -> bool:
+        """Whether the run's map failed because its batches met the pool's delivery limit (DeliveryLimitReached): the
+        map run's failed batches say (API Reference, ListExecutions with mapRunArn; DescribeExecution's error)."""
+        if progress.map_run_arn is None or not progress.failed:
+            return False
+        failed = self.sfn.list_executions(
+            mapRunArn=progress.map_run_arn, statusFilter=FAILED, maxResults=BATCHES_READ_FOR_THE_HALT
+        ).get("executions", [])
+        for batch in failed[:BATCHES_READ_FOR_THE_HALT]:
+            if self.sfn.describe_execution(executionArn=batch["executionArn"]).get("error") == (
+                DELIVERY_LIMIT_REACHED_ERROR
+            ):
+                return True
+        return False
 
     def describe(self, run_id: str) -> dict[str, Any]:
         try:
@@ -345,6 +397,14 @@ class BulkWorkflow:
                 f"run {run_id} stopped {stopped:%Y-%m-%d %H:%M} UTC, more than {REDRIVE_WINDOW_DAYS} days ago: Step "
                 "Functions no longer redrives it (a new --run-id starts a new run, which resets its users again)"
             )
+        if stopped is not None and now - stopped < timedelta(seconds=RUN_HALT_SECONDS):
+            progress = self.progress(run_id)
+            if self.halted_at_delivery_limit(progress):
+                raise OperatorError(
+                    f"run {run_id} stopped at the pool's delivery limit at {stopped:%H:%M} UTC and stays halted until "
+                    f"{stopped + timedelta(seconds=RUN_HALT_SECONDS):%H:%M} UTC: a redrive before then stops again at "
+                    "once; redrive it once the limit has rolled over (cognito-reset doctor shows the pool's limit)"
+                )
         if execution.get("redriveStatus") == "NOT_REDRIVABLE":
             reason = execution.get("redriveStatusReason") or "Step Functions says it is not redrivable"
             raise OperatorError(f"run {run_id} cannot be redriven: {reason}")

@@ -11,6 +11,7 @@ from constructs import Construct
 from contracts import stack as outputs
 from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
 from infra.custom_message import CustomMessageTrigger
+from infra.delivery_events import DeliveryEvents
 from infra.event_ingress import RequestRule, request_bus
 from infra.failed_requests import FailedRequestQueue
 from infra.monitoring import Monitored, ResetMonitoring
@@ -33,7 +34,14 @@ class PasswordResetStack(cdk.Stack):
             enable_key_rotation=True,
         )
         trigger = CustomMessageTrigger(self, "CustomMessage", settings=settings)
-        pool = ResetUserPool(self, "UserPool", settings=settings, custom_message=trigger.function)
+        delivery_events = DeliveryEvents(self, "DeliveryEvents", settings=settings)
+        pool = ResetUserPool(
+            self,
+            "UserPool",
+            settings=settings,
+            custom_message=trigger.function,
+            configuration_set_name=delivery_events.configuration_set_name,
+        )
         trigger.tell_email_sending_account(pool.email_sending_account)
         trigger.tell_email_verification_option(pool.email_verification_option)
         failed_requests = FailedRequestQueue(self, "FailedRequests", key=key)
@@ -50,6 +58,7 @@ class PasswordResetStack(cdk.Stack):
             audit_bus=bus,
             failed_requests=failed_requests,
         )
+        counting = delivery_events.count_into(reset.table, log_retention_days=settings.log_retention_days)
         RequestRule(
             self, "Requests", settings=settings, bus=bus, function=reset.function, failed_requests=failed_requests
         )
@@ -110,6 +119,13 @@ class PasswordResetStack(cdk.Stack):
             f"{settings.rate_budget:g}",
             "AdminResetUserPassword calls a second the resets keep to (cognito-reset doctor compares SES's send rate)",
         )
+
+        if counting is not None:
+            self._output(
+                outputs.DELIVERY_COUNTS_TABLE_NAME,
+                reset.table.table_name,
+                "Where SES's delivery, bounce and complaint events are counted per run (cognito-reset status)",
+            )
 
     def _output(self, name: str, value: str, description: str) -> None:
         cdk.CfnOutput(self, name, value=value, description=description)

@@ -33,11 +33,18 @@ class ResetUserPool(Construct):
     the pool came to be."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, settings: Settings, custom_message: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        custom_message: lambda_.IFunction,
+        configuration_set_name: str | None = None,
     ) -> None:
+        """`configuration_set_name`: the SES configuration set a new pool sends through (delivery_events.py)."""
         super().__init__(scope, construct_id)
         if settings.existing_user_pool_id is None:
-            pool = self._new_pool(settings, custom_message)
+            pool = self._new_pool(settings, custom_message, configuration_set_name)
             self.user_pool_id = pool.user_pool_id
             self.user_pool_arn = pool.user_pool_arn
             self.email_sending_account = DEVELOPER if settings.sends_email_through_ses else COGNITO_DEFAULT
@@ -84,7 +91,9 @@ class ResetUserPool(Construct):
             properties={resources.USER_POOL_ID: pool.user_pool_id, resources.TRIGGER_ARN: custom_message.function_arn},
         )
 
-    def _new_pool(self, settings: Settings, custom_message: lambda_.IFunction) -> cognito.UserPool:
+    def _new_pool(
+        self, settings: Settings, custom_message: lambda_.IFunction, configuration_set_name: str | None
+    ) -> cognito.UserPool:
         if settings.ses_from_address is None:
             email = cognito.UserPoolEmail.with_cognito()
             cdk.Annotations.of(self).add_warning_v2("cognito-admin-reset:no-ses", NO_SES_WARNING)
@@ -94,6 +103,7 @@ class ResetUserPool(Construct):
                 from_name=settings.ses_from_name,
                 ses_region=settings.ses_region,
                 ses_verified_domain=settings.ses_verified_domain,
+                configuration_set_name=configuration_set_name,
             )
         pool = cognito.UserPool(
             self,

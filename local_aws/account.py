@@ -31,6 +31,7 @@ from local_aws.wiring.distributed_map import (
     split,
 )
 from local_aws.wiring.functions import AsyncInvokeConfig, LocalFunction, LocalFunctions
+from local_aws.wiring.ses_events import SesEventDestination
 
 FUNCTIONS_ROOT = Path(__file__).resolve().parents[1] / "functions"
 
@@ -48,6 +49,8 @@ class LocalStack:
     environment: dict[str, str]
     map_runs: MapRuns  # the Distributed Map runs the local system plays (wiring/distributed_map.py)
     buckets: dict[str, str]  # by logical id
+    # The SES configuration sets' event destinations (moto's SES v2 keeps none): the local SES publishes to them.
+    ses_event_destinations: tuple[SesEventDestination, ...] = ()
 
     @property
     def single_reset_state_machine_arn(self) -> str:
@@ -102,6 +105,7 @@ class _Provisioner:
         self.create_tables()
         buses = self.create_buses()
         function_props = self.name_functions()
+        ses_event_destinations = self.create_configuration_sets()
         pools = self.create_user_pools()
         functions = self.local_functions(function_props)
         functions.add(player_function(MapRunPlayer(self.aws, self.map_states, self.map_runs)))
@@ -122,6 +126,7 @@ class _Provisioner:
             ),
             map_runs=self.map_runs,
             buckets={name: self.refs[name] for name in self.resources("AWS::S3::Bucket")},
+            ses_event_destinations=ses_event_destinations,
         )
 
     def register_outputs(self) -> None:
@@ -196,6 +201,21 @@ class _Provisioner:
             self.attributes[(name, "Arn")] = self.arn("lambda", f"function:{function_name}")
         return function_props
 
+    def create_configuration_sets(self) -> tuple[SesEventDestination, ...]:
+        """SES configuration sets, and their event destinations, which moto cannot hold (its SES v2 has no
+        CreateConfigurationSetEventDestination, its SES v1 none for EventBridge): kept for the local SES to publish to.
+        The sets are created with SES v1's CreateConfigurationSet, which moto's SES v2 reads too: a v2 call now would
+        fix moto's SES v2 routes before the wiring adds GetAccount's (moto_patches.SESV2_ACCOUNT_ROUTE)."""
+        ses = self.aws.client("ses")
+        for name, props in self.resources("AWS::SES::ConfigurationSet").items():
+            set_name = props.get("Name", name)
+            ses.create_configuration_set(ConfigurationSet={"Name": set_name})
+            self.refs[name] = set_name
+        return tuple(
+            SesEventDestination.of_template(self.resolve(props))
+            for props in self.resources("AWS::SES::ConfigurationSetEventDestination").values()
+        )
+
     def create_user_pools(self) -> list[str]:
         cognito = self.aws.client("cognito-idp")
         allowed = _api_members("CreateUserPool")
@@ -233,16 +253,17 @@ class _Provisioner:
 
     def create_rules(self) -> None:
         events = self.aws.client("events")
-        for props in self.resources("AWS::Events::Rule").values():
+        for logical_id, props in self.resources("AWS::Events::Rule").items():
             rule = self.resolve(props)
             bus = rule.get("EventBusName", "default")
+            name = rule.get("Name", logical_id)  # CloudFormation names an unnamed rule; its logical id here
             events.put_rule(
-                Name=rule["Name"],
+                Name=name,
                 EventBusName=bus,
                 EventPattern=json.dumps(rule["EventPattern"]),
                 State=rule.get("State", "ENABLED"),
             )
-            events.put_targets(Rule=rule["Name"], EventBusName=bus, Targets=rule["Targets"])
+            events.put_targets(Rule=name, EventBusName=bus, Targets=rule["Targets"])
 
     def create_state_machines(self) -> tuple[dict[str, str], dict[str, str]]:
         sfn = self.aws.client("stepfunctions")

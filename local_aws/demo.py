@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from contracts import environment as env
 from contracts.cognito import COGNITO_DEFAULT
+from contracts.events import RESET_REQUESTED
 from local_aws.pool import add_user, create_app_client
 from local_aws.synth import synthesize
 from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
@@ -45,8 +46,13 @@ class Terminal:
 
 
 def _delivered_since(system: LocalSystem, count: int) -> list[tuple[Delivery, Invocation]]:
+    """The reset requests the rule delivered since (not SES's delivery events, which the SES deployment counts too)."""
     system.wiring.events.drain()
-    return system.wiring.events.delivered[count:]
+    return [
+        (delivery, invocation)
+        for delivery, invocation in system.wiring.events.delivered[count:]
+        if delivery.event.get("detail-type") == RESET_REQUESTED
+    ]
 
 
 SECURITY_INCIDENT = {

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, TextIO
 
+from contracts.delivery_events import SOURCE as SES_SOURCE
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
 from local_aws.pool import add_user, create_app_client
 from local_aws.synth import synthesize
@@ -47,6 +48,9 @@ def outcome_line(attempt: DeliveryAttempt) -> str:
         kept = f"sent to {destination.rsplit(':', 1)[-1]}" if destination else "dropped (no on-failure destination)"
         return f"{head} {tried}; no retries left, {kept}"
     result = invocation.payload if isinstance(invocation.payload, dict) else {}
+    if event.get("source") == SES_SOURCE:  # SES's event of a sent e-mail, counted per run (never its address)
+        runs = json.dumps(result.get("counted") or {})
+        return f"{head} {event.get('detail-type')}: counted for runs {runs} (repeated {result.get('repeated', 0)})"
     words = [f"status={result.get('status')}"]
     if result.get("reason"):
         words.append(f"reason={result['reason']}")

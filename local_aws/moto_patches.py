@@ -190,6 +190,14 @@ DESCRIBE_MAP_RUN: Final = MotoPatch(
     reason="as for ListMapRuns: item and execution counts of a played map run, live (wiring/distributed_map.py)",
 )
 
+LIST_EXECUTIONS: Final = MotoPatch(
+    StepFunctionResponse,
+    "list_executions",
+    "(self) -> moto.core.responses.ActionResult",
+    reason="moto lists a state machine's executions only; ListExecutions with a mapRunArn lists a played map run's "
+    "child executions (API Reference, ListExecutions: mapRunArn), so a caller finds which batches failed and why "
+    "(wiring/distributed_map.py)",
+)
 MAP_STATE_ERROR_NAMES: Final = MotoPatch(
     state_task_service_lambda,
     "CustomErrorName",
@@ -287,6 +295,7 @@ PATCHES: Final = (
     USER_LOOKUP,
     LIST_MAP_RUNS,
     DESCRIBE_MAP_RUN,
+    LIST_EXECUTIONS,
     MAP_STATE_ERROR_NAMES,
     POOL_SETTINGS_STORED,
     LIST_USERS_FILTERED,

@@ -156,6 +156,12 @@ def running_system(
         stack.functions.start_cold()
         outbox = Outbox(outbox_dir, logos=local_logos(load_brand_book(brands_file), brands_file))
         with wired(
-            aws, stack.functions, outbox.deliver, map_runs=stack.map_runs, retry_scale=retry_scale, sending=sending
+            aws,
+            stack.functions,
+            outbox.deliver,
+            map_runs=stack.map_runs,
+            retry_scale=retry_scale,
+            sending=sending,
+            ses_event_destinations=stack.ses_event_destinations,
         ) as wiring:
             yield LocalSystem(aws=aws, synthesized=synthesized, stack=stack, wiring=wiring, outbox=outbox)

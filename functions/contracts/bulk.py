@@ -58,6 +58,13 @@ REDRIVE_WINDOW_DAYS: Final = 14
 BULK_EXECUTION_DAYS: Final = 7
 RUN_MEMORY_SECONDS: Final = (BULK_EXECUTION_DAYS + REDRIVE_WINDOW_DAYS) * 86_400
 
+# How long a bulk run stays halted after one of its batches met the pool's delivery limit (the reset function's
+# DELIVERY_LIMIT_REACHED; its batches then fail with DeliveryLimitReached): long enough for the run's other batches (in
+# flight, or started by the map before it ends) to find the halt and start nothing, short enough that a redrive once
+# the limit has rolled over runs. A batch that meets the limit again halts the run again. The operator CLI does not
+# redrive a run inside its halt.
+RUN_HALT_SECONDS: Final = 900
+
 # The manifest row columns that go into clientMetadata.
 METADATA_COLUMNS: Final = RECOGNISED_KEYS
 

@@ -65,3 +65,7 @@ CUSTOM_MESSAGE_VARIABLES: Final = _POWERTOOLS | {
 
 # The run summary function (the bulk workflow's last step): its logs only; what it reads comes in its event.
 RUN_SUMMARY_VARIABLES: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL})
+
+# The delivery events function (SES's events counted per run): the reset function's dedupe table, where the runs'
+# recipients and counts are kept (contracts.delivery_events).
+DELIVERY_EVENTS_VARIABLES: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, IDEMPOTENCY_TABLE_NAME})

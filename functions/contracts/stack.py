@@ -21,6 +21,9 @@ DASHBOARD_NAME: Final = "DashboardName"
 # must name, and the rate budget (AdminResetUserPassword calls a second), which is how fast a run's messages leave.
 CUSTOM_MESSAGE_FUNCTION_ARN: Final = "CustomMessageFunctionArn"
 RESET_RATE_BUDGET: Final = "ResetRateBudget"
+# Where `cognito-reset status` reads a run's delivered, bounced and complained counts (contracts.delivery_events);
+# only a stack that counts SES's events publishes it.
+DELIVERY_COUNTS_TABLE_NAME: Final = "DeliveryCountsTableName"
 
 # The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
 # too: the deployer's message pack, and the language and brand of a message whose request names none.

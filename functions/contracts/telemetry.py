@@ -9,6 +9,7 @@ NAMESPACE: Final = "CognitoPasswordReset"
 RESET_SERVICE: Final = "reset-password"
 CUSTOM_MESSAGE_SERVICE: Final = "custom-message"
 RUN_SUMMARY_SERVICE: Final = "run-summary"
+DELIVERY_EVENTS_SERVICE: Final = "delivery-events"
 
 # Dimensions. Powertools Metrics adds `service` (POWERTOOLS_SERVICE_NAME) to every metric it emits; the custom
 # message trigger's own EMF writer does the same.

@@ -65,6 +65,7 @@ def dependencies_from_environment(
     backoff: Backoff | None = None,
     clients: AwsClients | None = None,
     claim_lease_seconds: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> ResetDependencies:
     """What the deployed function runs with: its settings, the AWS clients they name, and the backoff. A claim's
     lease covers one call and the time Cognito may still act on it (ledger.COGNITO_ACTING_SECONDS) unless given."""
@@ -80,6 +81,7 @@ def dependencies_from_environment(
             DynamoDBLedgerTable(settings.idempotency_table_name, clients.dynamodb),
             cooldown_seconds=settings.cooldown_seconds,
             lease_seconds=lease,
+            clock=clock,
             call_seconds=clients.timeouts.per_call,
             reserve_seconds=backoff.policy.reserve_seconds,
         )

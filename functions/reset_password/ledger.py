@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
-from contracts.bulk import RUN_MEMORY_SECONDS
+from contracts.bulk import RUN_HALT_SECONDS, RUN_MEMORY_SECONDS
 from reset_password.retry import Deadline
 
 if TYPE_CHECKING:
@@ -50,11 +50,6 @@ RETRY_MEMORY_SECONDS: Final = 3600
 # with Lambda triggers"), before it changes the user. A claim's lease covers that beyond the client's own timeouts.
 COGNITO_ACTING_SECONDS: Final = 15.0
 LEASE_MARGIN_SECONDS: Final = 5.0
-# How long a bulk run stays halted after one of its batches met the pool's delivery limit: long enough for the run's
-# other batches (in flight, or started by the map before it ends) to find the halt and start nothing, short enough that
-# a redrive the next day (or an hour later, once the limit may have rolled over) runs. A batch that meets the limit
-# again halts the run again.
-HALT_SECONDS: Final = 900
 
 
 class LedgerUnavailable(Exception):  # noqa: N818 - a state of the table, named as the caller reads it
@@ -304,12 +299,12 @@ class Ledger:
         return until if until > self.clock() else None
 
     def halt(self, key: str, deadline: Deadline) -> None:
-        """Halt the run for HALT_SECONDS from now (a halt in force is renewed: the limit was met again)."""
+        """Halt the run for RUN_HALT_SECONDS from now (a halt in force is renewed: the limit was met again)."""
         for _ in range(2):
             current = self._tried(deadline, lambda: self.table.read(key))
             now = self.clock()
-            item = {"at": now, "until": now + HALT_SECONDS}
-            token, expires = self.new_token(), int(now + HALT_SECONDS) + 1
+            item = {"at": now, "until": now + RUN_HALT_SECONDS}
+            token, expires = self.new_token(), int(now + RUN_HALT_SECONDS) + 1
             replacing = str(current.get("token", "")) if current is not None else None
             if self._tried(deadline, lambda: self._written(key, item, token, expires, replacing)):  # noqa: B023
                 return

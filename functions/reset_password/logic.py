@@ -15,6 +15,7 @@ from typing import Final, TypeVar, cast
 from contracts.cognito import SES_RATE_MESSAGE
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
+from reset_password.deliveries import remember_recipient
 from reset_password.directory import CONNECT_ERROR, NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
 from reset_password.ledger import (
     Entry,
@@ -439,6 +440,8 @@ class _Reset:
         )
         if claim is None:
             return None
+        if self.request.run_id:  # before the call: SES may report the e-mail before Cognito answers
+            remember_recipient(self.ledger, self.user, self.request.run_id, self.deadline)
         held = [claim]
         unknown = [False]  # a call's fate is unknown: the claim must stay for a later attempt to judge
         in_flight = [False]  # a call got no answer: Cognito may still be acting on it until the claim's lease ends

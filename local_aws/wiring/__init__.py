@@ -9,6 +9,8 @@ with the real handlers run in-process:
   checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
 - Cognito's answers where moto's differ, for every local account (server.py applies them): a pool's
   UnusedAccountValidityDays, cognito_pools.py; ListUsers filters, cognito_list_users.py
+- SES's event publishing: the delivery, bounce and complaint events of a message sent through a pool's configuration
+  set, put on the default bus for its EventBridge destinations (the mailbox simulator's scenarios played): ses_events.py
 - SES's read APIs (GetAccount, GetEmailIdentity, GetSendQuota), answered from what the account's channels can send and
   have sent (delivery.py), which moto does not know: ses.py
 - Step Functions `lambda:invoke` task → Lambda, and what moto's executions lack (StopExecution that stops,
@@ -22,7 +24,7 @@ with the real handlers run in-process:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,7 @@ from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
 from local_aws.wiring.eventbridge import EventDelivery, lambda_targets_delivered
 from local_aws.wiring.functions import LocalFunctions
 from local_aws.wiring.ses import ses_read_from_the_channels
+from local_aws.wiring.ses_events import SesEventDestination, SesEvents
 from local_aws.wiring.step_functions import (
     ExecutionRecords,
     RetryClock,
@@ -77,9 +80,11 @@ def wired(
     map_runs: MapRuns | None = None,
     retry_scale: float = 1.0,
     sending: DeliverySettings | None = None,
+    ses_event_destinations: Sequence[SesEventDestination] = (),
 ) -> Iterator[Wiring]:
     """Everything above, until the block ends. `retry_scale` shortens Step Functions' Retry waits (tests); `sending`
-    is what the account's channels can send (delivery.py; its defaults otherwise)."""
+    is what the account's channels can send (delivery.py; its defaults otherwise); `ses_event_destinations` are the
+    account's configuration sets' event destinations (ses_events.py)."""
     host_port = aws.endpoint_url.rsplit(":", 1)[-1]
     retry_clock = RetryClock(scale=retry_scale)
     delivery = EventDelivery(functions=functions, send_to_destination=_send_to_queue(aws))
@@ -91,7 +96,8 @@ def wired(
         stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
         stack.enter_context(usernames_resolved_as_cognito_does())
-        stack.enter_context(custom_message_trigger_called(functions, send, channels, codes))
+        ses_events = SesEvents(ses_event_destinations)
+        stack.enter_context(custom_message_trigger_called(functions, send, channels, codes, ses_events.publish))
         stack.enter_context(codes_checked_as_cognito_does(codes))
         stack.enter_context(ses_read_from_the_channels(channels))
         stack.enter_context(lambda_targets_delivered(delivery))

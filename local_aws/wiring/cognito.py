@@ -273,6 +273,12 @@ class SentMessage:
 
 
 MessageRecipient = Callable[[SentMessage], object]
+# What else hears of a message sent (the pool it was sent for, and the message): SES's event publishing, ses_events.py.
+SentMessageListener = Callable[[Any, SentMessage], object]
+
+
+def _nobody(_pool: Any, _message: SentMessage) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,7 @@ class _Trigger:
     send: MessageRecipient
     channels: Channels
     codes: Codes
+    sent: SentMessageListener = _nobody
 
     def send_code(self, pool: Any, user: Any, event: dict[str, Any]) -> None:
         """Send the user a new code as Cognito does: to the one destination the pool's recovery setting picks, on a
@@ -297,16 +304,16 @@ class _Trigger:
             if invocation.function_error:
                 raise UserLambdaValidationError(f"CustomMessage failed with error {invocation.error_type}.")
             fields = accepted_response(invocation.payload, sending_account=email_sending_account(pool))
-        self.send(
-            SentMessage.of_answer(
-                username=user.username,
-                trigger_source=event["triggerSource"],
-                destination=destination,
-                fields=fields,
-                code=self.codes.issue(pool.id, user.username),
-                undelivered=undelivered,
-            )
+        message = SentMessage.of_answer(
+            username=user.username,
+            trigger_source=event["triggerSource"],
+            destination=destination,
+            fields=fields,
+            code=self.codes.issue(pool.id, user.username),
+            undelivered=undelivered,
         )
+        self.send(message)
+        self.sent(pool, message)
 
 
 def _attributes(user: Any, status: object) -> dict[str, str]:
@@ -372,9 +379,13 @@ def usernames_resolved_as_cognito_does() -> Iterator[None]:
 
 @contextmanager
 def custom_message_trigger_called(
-    functions: LocalFunctions, send: MessageRecipient, channels: Channels, codes: Codes
+    functions: LocalFunctions,
+    send: MessageRecipient,
+    channels: Channels,
+    codes: Codes,
+    sent: SentMessageListener = _nobody,
 ) -> Iterator[None]:
-    trigger = _Trigger(functions, send, channels, codes)
+    trigger = _Trigger(functions, send, channels, codes, sent)
     original_admin_reset = moto_patches.ADMIN_RESET_USER_PASSWORD.original()
     original_forgot_password = moto_patches.FORGOT_PASSWORD.original()
 

@@ -10,6 +10,9 @@ drill fails where AWS would fail.
   and only to verified addresses or domains). The simulated account's state is a setting (`SesAccount`): out of the
   sandbox with a typical production quota by default (AWS publishes no fixed production quota; 50,000 a day at 14 a
   second is what new production accounts have commonly been given), the sandbox one option away.
+- SES's mailbox simulator (Amazon SES Developer Guide, "Using the mailbox simulator"): its addresses
+  (`<scenario>@simulator.amazonses.com`, a label after '+' allowed) receive in the sandbox too, and count toward the
+  send rate but not the 24-hour quota; what each scenario publishes is played in ses_events.py.
 - SMS (Developer Guide, "SMS message settings for Amazon Cognito user pools"): Cognito sends text messages through
   Amazon SNS with the pool's SmsConfiguration (an IAM role); a pool without one sends none.
 
@@ -47,6 +50,19 @@ SMS: Final = "SMS"
 # Where a message could not go (filed in the outbox as not delivered).
 NO_SMS_CONFIGURATION: Final = "the pool has no SMS configuration: Cognito sends no text messages"
 NOT_VERIFIED_IN_SANDBOX: Final = "the SES account is in the sandbox and the address is not a verified identity"
+
+
+# Amazon SES Developer Guide, "Using the mailbox simulator": the simulator's domain and its scenarios.
+MAILBOX_SIMULATOR_DOMAIN: Final = "simulator.amazonses.com"
+MAILBOX_SIMULATOR_SCENARIOS: Final = frozenset({"success", "bounce", "ooto", "complaint", "suppressionlist"})
+
+
+def mailbox_simulator_scenario(address: str) -> str | None:
+    """The mailbox simulator's scenario an address plays (`bounce+lena@simulator.amazonses.com`: bounce), or None for
+    an address outside the simulator."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    scenario = local.partition("+")[0]
+    return scenario if domain == MAILBOX_SIMULATOR_DOMAIN and scenario in MAILBOX_SIMULATOR_SCENARIOS else None
 
 
 class LimitExceededError(JsonRESTError):
@@ -124,13 +140,15 @@ class Channels:
                 self._cognito_default.sent.append(now)
                 return None
             ses = self.settings.ses
-            if ses.sandbox and not ses.verifies(address):
+            simulated = mailbox_simulator_scenario(address) is not None
+            if ses.sandbox and not simulated and not ses.verifies(address):
                 return NOT_VERIFIED_IN_SANDBOX
-            if self._ses_day.count(now) >= ses.max_24_hour_send:
+            if not simulated and self._ses_day.count(now) >= ses.max_24_hour_send:
                 raise LimitExceededError(SES_DAILY_QUOTA_MESSAGE)
             if self._ses_second.count(now) >= ses.max_send_rate:
                 raise LimitExceededError(SES_RATE_MESSAGE)
-            self._ses_day.sent.append(now)
+            if not simulated:
+                self._ses_day.sent.append(now)
             self._ses_second.sent.append(now)
             return None
 

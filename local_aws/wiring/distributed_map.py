@@ -48,6 +48,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
+from moto.stepfunctions.exceptions import ResourceNotFound
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 
 from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_RESULTS_UNWRITABLE, MAP_TOLERANCE_EXCEEDED
@@ -645,6 +646,31 @@ def map_runs_answered(runs: MapRuns) -> Iterator[None]:
         with runs.lock:
             return ActionResult(run.describe())
 
+    original_list_executions = moto_patches.LIST_EXECUTIONS.original()
+
+    def list_executions(response: Any) -> ActionResult:
+        # API Reference, ListExecutions: with mapRunArn, the map run's child executions (statusFilter applies).
+        arn = response._get_param("mapRunArn")
+        if not arn:
+            return original_list_executions(response)  # type: ignore[no-any-return]
+        run = runs.runs.get(arn)
+        if run is None:
+            raise ResourceNotFound(arn)
+        wanted = response._get_param("statusFilter")
+        with runs.lock:
+            children = [dict(described) for _, described in sorted(run.finished.items())]
+        listed = [
+            {
+                key: child[key]
+                for key in ("executionArn", "name", "stateMachineArn", "status", "startDate", "stopDate")
+                if key in child
+            }
+            | {"mapRunArn": arn}
+            for child in children
+            if wanted is None or child.get("status") == wanted
+        ]
+        return ActionResult({"executions": listed})
+
     custom_error_name = moto_patches.MAP_STATE_ERROR_NAMES.original()
 
     def error_name(error_name: str | None) -> Any:
@@ -655,5 +681,6 @@ def map_runs_answered(runs: MapRuns) -> Iterator[None]:
     with ExitStack() as stack:
         stack.enter_context(moto_patches.LIST_MAP_RUNS.applied(list_map_runs))
         stack.enter_context(moto_patches.DESCRIBE_MAP_RUN.applied(describe_map_run))
+        stack.enter_context(moto_patches.LIST_EXECUTIONS.applied(list_executions))
         stack.enter_context(moto_patches.MAP_STATE_ERROR_NAMES.applied(error_name))
         yield

@@ -96,7 +96,7 @@ def test_a_60_user_run_on_the_default_deployment_is_refused_whole_and_over_sever
     started = cognito_reset(system, "bulk", str(manifest), "--over-several-days", "--no-wait", "--run-id", "days")
 
     assert started.returncode == 0, started.stderr
-    assert "the run stops at the limit and is continued the next day (about 2 days" in started.stderr
+    assert "continues it each next day (about 2 days" in started.stderr
     assert manifests(system) == ["manifests/days.csv"]
     assert [execution["name"] for execution in bulk_executions(system)] == ["days"]
     ends_in(system, "days")

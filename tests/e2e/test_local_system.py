@@ -24,8 +24,12 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     system.put_reset_request(SECURITY_INCIDENT)
     system.wiring.events.drain()
 
-    ((delivery, invocation),) = system.wiring.events.delivered
-    assert delivery.event["detail-type"] == RESET_REQUESTED
+    # The reset function's delivery; the pool's configuration set also has SES's delivery event counted (not a run's).
+    ((delivery, invocation),) = [
+        (delivery, invocation)
+        for delivery, invocation in system.wiring.events.delivered
+        if delivery.event["detail-type"] == RESET_REQUESTED
+    ]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", delivery.event["time"])  # the envelope AWS sends
     assert (invocation.payload["status"], invocation.payload["signedOut"]) == ("reset", True)
     assert system.user_status("lena") == "RESET_REQUIRED"

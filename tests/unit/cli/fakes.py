@@ -1,5 +1,5 @@
 """In-memory stand-ins for the AWS clients the operator CLI uses (CloudFormation, Step Functions, S3, Cognito, SES v2,
-SNS, CloudWatch), shaped as boto3 answers them, and a clock that moves only when something waits on it."""
+SNS, CloudWatch, DynamoDB), shaped as boto3 answers them, and a clock that moves only when something waits on it."""
 
 from __future__ import annotations
 
@@ -26,13 +26,19 @@ TRIGGER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CognitoPasswordReset-
 SES_IDENTITY = "mail.example.com"
 SES_SOURCE_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{SES_IDENTITY}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:CognitoPasswordReset-Alarms"
+CONFIGURATION_SET = "CognitoPasswordReset-DeliveryEvents"  # the SES configuration set a new pool sends through
 
 
 def pool_settings(*, ses: bool = False, recovery: tuple[str, ...] = ("verified_email",), **more: Any) -> dict[str, Any]:
     """DescribeUserPool's answer for the stack's pool as the stack deploys it (the trigger attached, recovery by
     e-mail), sending through Cognito's own sender or, with `ses`, its SES identity; `more` overrides fields."""
     email = (
-        {"EmailSendingAccount": "DEVELOPER", "SourceArn": SES_SOURCE_ARN, "From": f"Example <no-reply@{SES_IDENTITY}>"}
+        {
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": SES_SOURCE_ARN,
+            "From": f"Example <no-reply@{SES_IDENTITY}>",
+            "ConfigurationSet": CONFIGURATION_SET,
+        }
         if ses
         else {"EmailSendingAccount": "COGNITO_DEFAULT"}
     )
@@ -81,6 +87,7 @@ class Reading:
     output: dict[str, Any] | None = None
     error: str | None = None
     cause: str | None = None
+    batch_errors: list[str] = field(default_factory=list)  # the map run's failed batches (child executions), by error
 
 
 @dataclass
@@ -109,6 +116,7 @@ class FakeStepFunctions:
         self.executions: dict[str, FakeExecution] = {}
         self.started: list[FakeExecution] = []
         self.redriven: list[str] = []
+        self.batches: dict[str, str] = {}  # a failed batch's child execution ARN: its error
 
     def add(self, name: str, readings: list[Reading], **details: Any) -> FakeExecution:
         arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"
@@ -128,7 +136,18 @@ class FakeStepFunctions:
             raise client_error("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'", "DescribeExecution")
         return self.executions[arn]
 
+    def list_executions(self, *, mapRunArn: str, statusFilter: str, maxResults: int) -> dict[str, Any]:  # noqa: N803
+        """A map run's child executions (one per batch); only its failed ones are kept here."""
+        name = mapRunArn.rsplit(":", 1)[1].removesuffix("-map")
+        execution = self.executions[f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"]
+        errors = execution.current().batch_errors if statusFilter == "FAILED" else []
+        children = [f"{mapRunArn}:batch-{n}" for n in range(len(errors))]
+        self.batches |= dict(zip(children, errors, strict=True))
+        return {"executions": [{"executionArn": arn, "status": "FAILED"} for arn in children[:maxResults]]}
+
     def describe_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
+        if executionArn in self.batches:
+            return {"executionArn": executionArn, "status": "FAILED", "error": self.batches[executionArn]}
         execution = self._execution(executionArn)
         execution.polled += 1
         reading = execution.current()
@@ -335,6 +354,19 @@ class FakeCloudWatch:
         return {"MetricAlarms": alarms[:MaxRecords]}
 
 
+@dataclass
+class FakeDynamoDB:
+    """GetItem of the dedupe table the stack names (items by id, in DynamoDB's typed form)."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)  # the table each read named
+
+    def get_item(self, *, TableName: str, Key: dict[str, Any]) -> Any:  # noqa: N803
+        self.tables.append(TableName)
+        item = self.items.get(Key["id"]["S"])
+        return {"Item": item} if item is not None else {}
+
+
 class FakeCloudFormation:
     def __init__(self, stack_outputs: dict[str, str]) -> None:
         self.outputs = stack_outputs
@@ -353,6 +385,7 @@ class FakeAws:
     ses: FakeSes = field(default_factory=FakeSes)
     sns: FakeSns = field(default_factory=FakeSns)
     cloudwatch: FakeCloudWatch = field(default_factory=FakeCloudWatch)
+    dynamodb: FakeDynamoDB = field(default_factory=FakeDynamoDB)
     stack_name: str = outputs.STACK_NAME
     requested: list[str] = field(default_factory=list)
     regions: dict[str, str | None] = field(default_factory=dict)  # the Region each service's client was asked for
@@ -378,6 +411,7 @@ class FakeAws:
             "sesv2": self.ses,
             "sns": self.sns,
             "cloudwatch": self.cloudwatch,
+            "dynamodb": self.dynamodb,
         }
         return clients[service]
 

@@ -38,7 +38,13 @@ SES = SesFacts(
     sent_last_24_hours=120.0,
     max_send_rate=14.0,
 )
-THROUGH_SES = replace(DEFAULT, sending_account=DEVELOPER, from_address="no-reply@mail.example.com", ses=SES)
+THROUGH_SES = replace(
+    DEFAULT,
+    sending_account=DEVELOPER,
+    from_address="no-reply@mail.example.com",
+    ses=SES,
+    configuration_set="reset-delivery-events",
+)
 
 
 def codes(facts: DeliveryFacts) -> list[Code]:
@@ -56,6 +62,14 @@ def test_cognitos_own_sender_delivers_50_a_day_and_nothing_says_how_many_went() 
 def test_a_healthy_ses_deployment_has_no_problem_and_its_quota_left() -> None:
     assert problems(THROUGH_SES) == ()
     assert daily_emails(THROUGH_SES).left == 50_000 - 120
+
+
+def test_without_a_configuration_set_it_warns_that_status_cannot_say_what_was_delivered() -> None:
+    without = replace(THROUGH_SES, configuration_set=None)
+
+    assert [(p.code, p.blocking) for p in problems(without)] == [(Code.NO_CONFIGURATION_SET, False)]
+    assert document(without, problems(without))["configurationSet"] is None
+    assert size_run(without, 10, over_several_days=False).warnings == ()  # the run delivers as well without it
 
 
 def test_ses_minus_one_is_no_limit() -> None:
@@ -167,7 +181,7 @@ def test_a_run_that_fits_is_not_refused_and_one_over_it_may_finish_over_several_
 
     assert several.refusal == ()
     assert len(several.warnings) == 1
-    assert "stops at the limit and is continued the next day (about 3 days" in several.warnings[0]
+    assert "continues it each next day (about 3 days" in several.warnings[0]
 
 
 def test_an_ses_run_is_sized_on_what_is_left_of_the_quota() -> None:

@@ -201,8 +201,8 @@ def test_over_several_days_starts_the_run_and_says_when_it_will_end(tmp_path: Pa
     assert done.exit_code == 0, done.output
     assert done.stderr.splitlines() == [
         "warning: 60 users, more than the pool can deliver today: at most 50 e-mails (Cognito's own sender: 50 in 24 "
-        "hours, sent so far unknown); the run stops at the limit and is continued the next day (about 2 days, "
-        "--over-several-days)"
+        "hours, sent so far unknown); the run stops at the limit, and `cognito-reset redrive RUN` continues it each "
+        "next day (about 2 days, --over-several-days): nobody it reset is sent a second code"
     ]
     assert [execution.name for execution in aws.sfn.started] == [RUN]
     assert (BUCKET, f"manifests/{RUN}.csv") in aws.s3.objects

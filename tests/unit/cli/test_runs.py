@@ -11,7 +11,17 @@ import pytest
 
 from cognito_reset.runs import BulkWorkflow, RunSummary, execution_arn, new_run_id
 from cognito_reset.stack import OperatorError
-from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, REDRIVE_WINDOW_DAYS, RESULTS_PREFIX, RUN_ID
+from contracts.bulk import (
+    DEFAULTS,
+    MANIFEST_KEY,
+    MANIFEST_PREFIX,
+    REDRIVE_WINDOW_DAYS,
+    RESULTS_PREFIX,
+    RUN_HALT_SECONDS,
+    RUN_ID,
+    RUN_UNFINISHED,
+)
+from contracts.results import DELIVERY_LIMIT_REACHED_ERROR
 from tests.unit.cli.fakes import (
     BUCKET,
     MACHINE_ARN,
@@ -248,6 +258,63 @@ def test_a_failed_execution_has_no_output_and_says_how_to_redrive_it() -> None:
         "  error: States.ExceedToleratedFailureThreshold",
         f"  redrive it (within {REDRIVE_WINDOW_DAYS} days): cognito-reset redrive run-1",
     ]
+
+
+HALTED = Reading(
+    "FAILED",
+    {"total": 60, "succeeded": 40, "failed": 20},
+    error="States.ExceedToleratedFailureThreshold",
+    batch_errors=[DELIVERY_LIMIT_REACHED_ERROR, DELIVERY_LIMIT_REACHED_ERROR],
+)
+
+
+def test_a_run_halted_at_the_delivery_limit_says_so_and_how_it_continues() -> None:
+    summary = summary_of(HALTED)
+
+    assert (summary.halted, summary.exit_code) == (True, 1)
+    assert summary.document()["haltedAtDeliveryLimit"] is True
+    lines = "\n".join(summary.lines())
+    assert "stopped at the pool's delivery limit (DELIVERY_LIMIT_REACHED)" in lines
+    assert "nobody was failed for it" in lines
+    assert "cognito-reset doctor" in lines
+    assert "cognito-reset redrive run-1" in lines
+
+
+def test_a_run_whose_batches_failed_for_another_reason_is_not_called_halted() -> None:
+    other = Reading("FAILED", {"total": 6, "failed": 6}, error="States.ExceedToleratedFailureThreshold")
+    other.batch_errors = ["UnclassifiedResetError"]
+
+    assert summary_of(other).halted is False
+    assert "delivery limit" not in "\n".join(summary_of(other).lines())
+
+
+def test_a_run_that_ended_with_rows_unfinished_at_the_limit_lists_them_for_a_new_run() -> None:
+    s3 = FakeS3()
+    summary = summary_output("run-1", {"reset": 45}) | {
+        "unfinished": {DELIVERY_LIMIT_REACHED_ERROR: 5},
+        "complete": False,
+    }
+    s3.write_summary(summary)
+    reading = Reading(
+        "FAILED", {"total": 50, "succeeded": 45, "failed": 5}, error=RUN_UNFINISHED, cause=summary["summary"]
+    )
+
+    ended = summary_of(reading, s3)
+
+    assert ended.halted is True
+    assert "start a new run with the unfinished rows it lists" in "\n".join(ended.lines())
+
+
+def test_a_halted_run_is_not_redriven_inside_its_halt_but_is_after_it() -> None:
+    sfn = FakeStepFunctions()
+    sfn.add("run-1", [HALTED], redrive_status="REDRIVABLE", stop=STARTED)
+
+    with pytest.raises(OperatorError, match="stays halted until 12:15 UTC"):
+        workflow(sfn).redrive("run-1", STARTED + timedelta(seconds=RUN_HALT_SECONDS - 60))
+    assert sfn.redriven == []
+
+    workflow(sfn).redrive("run-1", STARTED + timedelta(seconds=RUN_HALT_SECONDS + 1))
+    assert sfn.redriven == ["run-1"]
 
 
 def test_the_results_folder_is_beside_the_summary_or_named_after_the_map_run() -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from contracts.bulk import RUN_HALT_SECONDS
 from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, SES_DAILY_QUOTA_MESSAGE
 from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, FailureReason, ResetStatus
 from contracts.telemetry import DELIVERY_LIMIT_REACHED, RESET_UNCLASSIFIED_ERROR
 from reset_password import handler
-from reset_password.ledger import HALT_SECONDS, halt_key
+from reset_password.ledger import halt_key
 from reset_password.logic import ResetDependencies
 from reset_password.outcomes import DeliveryLimitReached
 from tests.lambda_context import LambdaContext
@@ -116,7 +117,7 @@ def test_after_the_halt_the_same_batches_finish_without_a_second_code(
         with pytest.raises(DeliveryLimitReached):
             invoke(halted)
 
-    clock.advance(HALT_SECONDS + 1)
+    clock.advance(RUN_HALT_SECONDS + 1)
     redriven = [invoke(first), invoke(second)]
 
     assert [(r["username"], r["status"], r["replayed"]) for r in redriven[0]["results"]] == [
