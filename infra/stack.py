@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from contracts import environment as env
 from contracts import stack as outputs
 from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
 from infra.custom_message import CustomMessageTrigger
@@ -59,6 +60,9 @@ class PasswordResetStack(cdk.Stack):
             failed_requests=failed_requests,
         )
         counting = delivery_events.count_into(reset.table, log_retention_days=settings.log_retention_days)
+        if counting is not None:
+            # A bulk run's resets record their recipients (hashed) only where something counts SES's events.
+            reset.function.add_environment(env.DELIVERY_EVENTS_COUNTED, "true")
         RequestRule(
             self, "Requests", settings=settings, bus=bus, function=reset.function, failed_requests=failed_requests
         )

@@ -34,7 +34,11 @@ SIGN_OUT_CALLS_PER_SECOND: Final = "SIGN_OUT_CALLS_PER_SECOND"
 # e-mail through its own SES identity, a container reads SES's MaxSendRate once and paces its resets under
 # MaxSendRate x this share too (reset_password/delivery_rate.py): every code is one e-mail.
 SES_SEND_RATE_SHARE: Final = "SES_SEND_RATE_SHARE"
+# "true" where the stack counts SES's delivery events per run (a configuration set publishes them): a bulk run's reset
+# then records its recipient, hashed (reset_password/deliveries.py); elsewhere nothing would read the record.
+DELIVERY_EVENTS_COUNTED: Final = "DELIVERY_EVENTS_COUNTED"
 RESET_FUNCTION_VARIABLES: Final = _POWERTOOLS | {
+    DELIVERY_EVENTS_COUNTED,
     SES_SEND_RATE_SHARE,
     RESET_CALLS_PER_SECOND,
     LOOKUP_CALLS_PER_SECOND,

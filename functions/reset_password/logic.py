@@ -440,7 +440,8 @@ class _Reset:
         )
         if claim is None:
             return None
-        if self.request.run_id:  # before the call: SES may report the e-mail before Cognito answers
+        if self.request.run_id and self.deps.settings.delivery_events_counted:
+            # Before the call: SES may report the e-mail before Cognito answers.
             remember_recipient(self.ledger, self.user, self.request.run_id, self.deadline)
         held = [claim]
         unknown = [False]  # a call's fate is unknown: the claim must stay for a later attempt to judge

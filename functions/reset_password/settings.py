@@ -76,6 +76,10 @@ class ResetSettings(BaseModel):
         description="a fraction, more than 0 and at most 1",
     )
 
+    delivery_events_counted: bool = Field(
+        default=False, validation_alias=env.DELIVERY_EVENTS_COUNTED, description="true or false"
+    )
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ResetSettings:
         """Read this function's variables (a blank one counts as unset); raise SettingsError naming each bad one."""

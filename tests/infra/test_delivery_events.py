@@ -91,6 +91,15 @@ def test_the_counting_function_may_only_read_and_count_in_the_dedupe_table(ses_p
     assert function["Environment"]["Variables"][env.IDEMPOTENCY_TABLE_NAME] == ref(ses_pool, "Reset/IdempotencyTable")
 
 
+def test_the_reset_function_records_a_runs_recipients_only_where_they_are_counted(
+    ses_pool: Synthesized, new_pool: Synthesized
+) -> None:
+    counted = ses_pool.properties("Reset/ResetPassword/Function")["Environment"]["Variables"]
+    not_counted = new_pool.properties("Reset/ResetPassword/Function")["Environment"]["Variables"]
+
+    assert (counted.get(env.DELIVERY_EVENTS_COUNTED), not_counted.get(env.DELIVERY_EVENTS_COUNTED)) == ("true", None)
+
+
 def test_the_cli_finds_the_counts_by_an_output(ses_pool: Synthesized) -> None:
     output = ses_pool.template["Outputs"][outputs.DELIVERY_COUNTS_TABLE_NAME]
 
@@ -114,6 +123,8 @@ def test_without_ses_or_for_an_existing_pool_nothing_is_published_or_counted(
     for resource_type in ("AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination"):
         assert not synthesized.of_type(resource_type)
     assert outputs.DELIVERY_COUNTS_TABLE_NAME not in synthesized.template["Outputs"]
+    reset = synthesized.properties("Reset/ResetPassword/Function")["Environment"]["Variables"]
+    assert env.DELIVERY_EVENTS_COUNTED not in reset
 
 
 def test_a_stack_outside_the_ses_region_creates_no_set_and_says_so(tmp_path: Path) -> None:

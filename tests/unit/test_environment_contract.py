@@ -34,6 +34,7 @@ RESET_SAMPLES = {
     env.LOOKUP_CALLS_PER_SECOND: "8",
     env.SIGN_OUT_CALLS_PER_SECOND: "2",
     env.SES_SEND_RATE_SHARE: "0.25",
+    env.DELIVERY_EVENTS_COUNTED: "true",
 }
 
 

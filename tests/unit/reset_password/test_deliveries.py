@@ -21,15 +21,22 @@ from tests.unit.reset_password.conftest import Clock
 from tests.unit.reset_password.fakes import FakeUser, InMemoryLedgerTable
 from tests.unit.reset_password.test_run_memory import batch, invoke, row
 
+
+@pytest.fixture
+def counting(deps: ResetDependencies) -> ResetDependencies:
+    """A deployment that counts SES's delivery events (the stack sets DELIVERY_EVENTS_COUNTED)."""
+    return replace(deps, settings=deps.settings.model_copy(update={"delivery_events_counted": True}))
+
+
 ALICE = DirectoryUser(
     "alice", True, "CONFIRMED", {"sub": "s-1", "email": "Alice@Example.com", "email_verified": "true"}
 )
 
 
 def test_a_runs_reset_names_its_run_under_the_hash_of_the_address_the_code_goes_to(
-    deps: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser, clock: Clock
+    counting: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser, clock: Clock
 ) -> None:
-    invoke(deps, batch("incident-4211", row(0, {"username": "alice"})))
+    invoke(counting, batch("incident-4211", row(0, {"username": "alice"})))
 
     record = table.items[recipient_key("ALICE@example.com")]
     assert (record["run_id"], record["expiration"]) == ("incident-4211", int(clock.now) + RECIPIENT_MEMORY_SECONDS)
@@ -37,11 +44,20 @@ def test_a_runs_reset_names_its_run_under_the_hash_of_the_address_the_code_goes_
 
 
 def test_a_request_outside_a_run_records_no_recipient(
-    deps: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser
+    counting: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser
 ) -> None:
-    invoke(deps, {"username": "alice"})
+    invoke(counting, {"username": "alice"})
 
     assert recipient_key("alice@example.com") not in table.items
+
+
+def test_where_nothing_counts_delivery_events_a_run_records_no_recipient(
+    deps: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser
+) -> None:
+    invoke(deps, batch("incident-4211", row(0, {"username": "alice"})))
+
+    assert recipient_key("alice@example.com") not in table.items
+    assert len(alice.codes_sent) == 1
 
 
 def test_a_later_run_takes_the_address_over(ledger: Ledger, table: InMemoryLedgerTable, deadline: Deadline) -> None:
@@ -73,13 +89,13 @@ class _RecipientsFail(InMemoryLedgerTable):
 
 
 def test_a_failing_table_costs_the_count_not_the_reset(
-    deps: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser, ledger: Ledger, deadline: Deadline
+    counting: ResetDependencies, table: InMemoryLedgerTable, alice: FakeUser, ledger: Ledger, deadline: Deadline
 ) -> None:
     table.fail_next(1)
     assert not remember_recipient(ledger, ALICE, "run-1", deadline)
 
     failing = Ledger(_RecipientsFail(), cooldown_seconds=3600, lease_seconds=30.0)
-    results = invoke(replace(deps, ledger=failing), batch("run-1", row(0, {"username": "alice"})))
+    results = invoke(replace(counting, ledger=failing), batch("run-1", row(0, {"username": "alice"})))
 
     assert results["results"][0]["status"] == "reset"
     assert len(alice.codes_sent) == 1
