@@ -1,7 +1,7 @@
 """One code per user per cooldown window, whatever path a request comes by: the ledger of who was reset, when, and by
 which request.
 
-Two kinds of record live in the dedupe table (partition key `id`, TTL attribute `expiration`). Neither holds a
+The ledger's records live in the dedupe table (partition key `id`, TTL attribute `expiration`). None holds a
 username, an e-mail, a requestId or a metadata value: keys and origins are hashes, and a run id is an execution name.
 
 - **The user's record** (pool + sub). An attempt *claims* it before it calls Cognito, writing what the user looked like
@@ -12,6 +12,11 @@ username, an e-mail, a requestId or a metadata value: keys and origins are hashe
   it, and a later attempt that finds it never calls Cognito before the pool says whether the earlier one acted.
 - **The run's record** (pool + sub + run id): what a bulk run did to the user, kept as long as the run can be redriven
   (contracts.bulk.RUN_MEMORY_SECONDS), so a redrive or a batch retry long after the window never resets a user again.
+- **The run's halt** (run id): written by the batch that meets the pool's delivery limit, read by the run's other
+  batches, which then start nothing (handler.RunHalt; contracts.bulk.RUN_HALT_SECONDS).
+
+The same table also keeps, for SES's delivery events, which run sent a code to a hashed address and the run's counts
+(deliveries.py, contracts.delivery_events): hashes, run ids and counts only.
 
 Every write of a user's record is conditional on the token its writer last read (or on the record's absence): two
 invocations can never both believe they hold a claim. DynamoDB's TTL deletes expired items late (within days), so
