@@ -4,7 +4,8 @@ by the run's id. Counts only: nothing read here names a user.
 
 SES publishes these events only for a pool that sends through its own SES identity with a configuration set
 (Cognito API Reference, EmailConfigurationType, ConfigurationSet); a pool without one gets no counts, and the lines say
-so rather than show zeros.
+so rather than show zeros. The stack counts them for the pool it creates and for an existing one alike, and publishes
+the table's name (DeliveryCountsTableName) only where it counts.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class RunDeliveries:
                 return "not published (the pool sends through Cognito's own sender, not an SES identity)"
             return "not published (the pool has no configuration set)"
         if not self.counted:
-            return "not counted (the stack counts SES's events for a pool it creates with an SES identity)"
+            # The stack counts the events of whichever pool it serves, new or existing; a deployment without the
+            # counts' output comes from a release that did not count this pool's.
+            return "not counted by this stack (deployed before it counted this pool's SES events: deploy it again)"
         return None
 
     def document(self) -> dict[str, Any]:

@@ -2,10 +2,18 @@
 
 For a pool the stack creates that sends through its own SES identity, an SES configuration set that publishes the
 delivery, bounce and complaint events of every message sent through it to EventBridge's default bus (SES API Reference
-v2, EventBridgeDestination: the default bus only), named in the pool's EmailConfiguration.ConfigurationSet; a rule on
-the default bus for those events of that set (by the set's name, which SES tags every message with); and the function
-that counts them into the runs in the reset function's dedupe table. An existing pool is left as it is: its
-ConfigurationSet stays the deployer's to set (`cognito-reset doctor` says whether it has one).
+v2, EventBridgeDestination: the default bus only), named in the pool's EmailConfiguration.ConfigurationSet. For either
+pool, a rule on the default bus for those events of the set the pool sends through (by the set's name, which SES tags
+every message with); and the function that counts them into the runs in the reset function's dedupe table.
+
+An existing pool is left as it is: its ConfigurationSet, and where that set publishes, stay the deployer's to set
+(`cognito-reset doctor` says whether it has one). The stack counts the events of the set the pool names, read at deploy
+time (pool_trigger_attachment.py); whether there is one is known only then, and CloudFormation conditions cannot test a
+resource's attribute, so the rule and the function are always there. For a pool with no set the name read is "", which
+the rule then matches: SES's tag is never empty (a set's name has 1 to 64 characters; EventBridge User Guide,
+"Matching events on null values and empty strings": "" matches only an empty string), so nothing is counted, and
+`doctor` warns NO_CONFIGURATION_SET. A set given to the pool later, or renamed, is counted from the next deploy with a
+new existingUserPoolConfigRevision, which reads the pool again.
 
 A configuration set lives in one Region, the one SES sends from (the pool's sesRegion), and publishes to that Region's
 default bus: where the stack is deployed in another Region, known at synth, it creates none and says so. An
@@ -60,8 +68,8 @@ def publishes_in_the_stacks_region(scope: Construct, settings: Settings) -> bool
 
 
 class DeliveryEvents(Construct):
-    """The configuration set (`configuration_set_name`, None when none is created) and, once `count_into` is given the
-    dedupe table, the rule and the counting function."""
+    """A new pool's configuration set (`configuration_set_name`, None when none is created) and, once `count_into` is
+    given the set the pool sends through and the dedupe table, the rule and the counting function."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
@@ -83,9 +91,13 @@ class DeliveryEvents(Construct):
     def configuration_set_name(self) -> str | None:
         return self.configuration_set.configuration_set_name if self.configuration_set is not None else None
 
-    def count_into(self, table: dynamodb.ITable, *, log_retention_days: int) -> PythonFunction | None:
-        """The rule for the set's events on the default bus, and the function that counts them into `table`."""
-        if self.configuration_set is None:
+    def count_into(
+        self, table: dynamodb.ITable, *, configuration_set_name: str | None, log_retention_days: int
+    ) -> PythonFunction | None:
+        """The rule for the events of `configuration_set_name` (the pool's: the set above for a new pool, the one
+        read at deploy time for an existing pool) on the default bus, and the function that counts them into `table`.
+        None, and nothing counted, where the pool sends through no set the stack knows of."""
+        if configuration_set_name is None:
             return None
         counting = PythonFunction(
             self,
@@ -109,9 +121,7 @@ class DeliveryEvents(Construct):
             event_pattern=events.EventPattern(
                 source=[contract.SOURCE],
                 detail_type=[contract.DETAIL_TYPE[name] for name in contract.MATCHING_EVENT_TYPES],
-                detail={
-                    "mail": {"tags": {contract.CONFIGURATION_SET_TAG: [self.configuration_set.configuration_set_name]}}
-                },
+                detail={"mail": {"tags": {contract.CONFIGURATION_SET_TAG: [configuration_set_name]}}},
             ),
         )
         rule.add_target(

@@ -7,7 +7,8 @@ serves three resource types:
   whole configuration back with only LambdaConfig.CustomMessage changed; on delete, put the previous value back.
 - ``Custom::CognitoUserPoolEmailSendingAccount`` (a pool this stack does not own): read the pool's EmailSendingAccount
   and VerificationMessageTemplate.DefaultEmailOption at deploy time, for the trigger's EMAIL_SENDING_ACCOUNT and
-  EMAIL_VERIFICATION_OPTION (one DescribeUserPool: nothing beyond the permission every resource here has).
+  EMAIL_VERIFICATION_OPTION, and its EmailConfiguration.ConfigurationSet, for the delivery events rule (one
+  DescribeUserPool: nothing beyond the permission every resource here has).
 - ``Custom::CognitoCustomMessageTriggerDetachment`` (the pool this stack creates and retains on delete): writes
   nothing until the stack lets go of the pool; then detaches the trigger, so the retained pool does not call a deleted
   function (every message of the pool would fail).
@@ -85,7 +86,8 @@ def pool_custom_resource(
 
 
 class PoolTriggerAttachment(Construct):
-    """A pool this stack does not own: how it sends and verifies e-mail read at deploy time, the trigger attached."""
+    """A pool this stack does not own: how it sends and verifies e-mail, and the SES configuration set it sends through
+    (`configuration_set_name`, "" for none), read at deploy time; the trigger attached."""
 
     def __init__(
         self,
@@ -120,6 +122,7 @@ class PoolTriggerAttachment(Construct):
         )
         self.email_sending_account = settings.get_att_string(resources.EMAIL_SENDING_ACCOUNT_KEY)
         self.email_verification_option = settings.get_att_string(resources.DEFAULT_EMAIL_OPTION_KEY)
+        self.configuration_set_name = settings.get_att_string(resources.CONFIGURATION_SET_KEY)
         # Cognito may invoke the trigger only on behalf of this pool, in this account.
         permission = lambda_.CfnPermission(
             self,

@@ -59,9 +59,15 @@ class PasswordResetStack(cdk.Stack):
             audit_bus=bus,
             failed_requests=failed_requests,
         )
-        counting = delivery_events.count_into(reset.table, log_retention_days=settings.log_retention_days)
+        counting = delivery_events.count_into(
+            reset.table,
+            configuration_set_name=pool.configuration_set_name,
+            log_retention_days=settings.log_retention_days,
+        )
         if counting is not None:
-            # A bulk run's resets record their recipients (hashed) only where something counts SES's events.
+            # A bulk run's resets record their recipients (hashed) only where something counts SES's events. For an
+            # existing pool that turns out to have no configuration set (known only at deploy time), that record is
+            # one best-effort write per reset of a run that nothing reads (delivery_events.py).
             reset.function.add_environment(env.DELIVERY_EVENTS_COUNTED, "true")
         RequestRule(
             self, "Requests", settings=settings, bus=bus, function=reset.function, failed_requests=failed_requests

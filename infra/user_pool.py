@@ -29,8 +29,8 @@ NO_SES_WARNING: Final = (
 
 
 class ResetUserPool(Construct):
-    """Exposes `user_pool_id`, `user_pool_arn`, `email_sending_account` and `email_verification_option` whichever way
-    the pool came to be."""
+    """Exposes `user_pool_id`, `user_pool_arn`, `email_sending_account`, `email_verification_option` and
+    `configuration_set_name` whichever way the pool came to be."""
 
     def __init__(
         self,
@@ -41,7 +41,9 @@ class ResetUserPool(Construct):
         custom_message: lambda_.IFunction,
         configuration_set_name: str | None = None,
     ) -> None:
-        """`configuration_set_name`: the SES configuration set a new pool sends through (delivery_events.py)."""
+        """`configuration_set_name`: the SES configuration set a new pool sends through (delivery_events.py). Exposed
+        as `configuration_set_name`: that one for a new pool (None: none), the pool's own, read at deploy time, for an
+        existing pool ("" when it has none)."""
         super().__init__(scope, construct_id)
         if settings.existing_user_pool_id is None:
             pool = self._new_pool(settings, custom_message, configuration_set_name)
@@ -49,6 +51,7 @@ class ResetUserPool(Construct):
             self.user_pool_arn = pool.user_pool_arn
             self.email_sending_account = DEVELOPER if settings.sends_email_through_ses else COGNITO_DEFAULT
             self.email_verification_option = default_email_option(pool)
+            self.configuration_set_name = configuration_set_name
             self._detach_trigger_when_released(pool, custom_message, settings)
         else:
             self.user_pool_id = settings.existing_user_pool_id
@@ -65,6 +68,7 @@ class ResetUserPool(Construct):
             )
             self.email_sending_account = attachment.email_sending_account
             self.email_verification_option = attachment.email_verification_option
+            self.configuration_set_name = attachment.configuration_set_name
 
     def _detach_trigger_when_released(
         self, pool: cognito.UserPool, custom_message: lambda_.IFunction, settings: Settings

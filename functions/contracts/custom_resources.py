@@ -9,7 +9,8 @@ from typing import Final
 CUSTOM_MESSAGE_TRIGGER: Final = "Custom::CognitoCustomMessageTrigger"
 # For a pool the stack creates and retains: Delete takes the stack's trigger off it.
 CUSTOM_MESSAGE_TRIGGER_DETACHMENT: Final = "Custom::CognitoCustomMessageTriggerDetachment"
-# Reads how the pool sends and verifies e-mail; its answer's Data carries them under ANSWER_KEYS.
+# Reads how the pool sends and verifies e-mail, and the SES configuration set it sends through; its answer's Data
+# carries them under ANSWER_KEYS.
 EMAIL_SENDING_ACCOUNT: Final = "Custom::CognitoUserPoolEmailSendingAccount"
 
 # ResourceProperties.
@@ -26,4 +27,10 @@ ANSWERS: Final = "Answers"
 # Data of the EMAIL_SENDING_ACCOUNT resource's answer, read with Fn::GetAtt.
 EMAIL_SENDING_ACCOUNT_KEY: Final = "EmailSendingAccount"
 DEFAULT_EMAIL_OPTION_KEY: Final = "DefaultEmailOption"
-ANSWER_KEYS: Final = (EMAIL_SENDING_ACCOUNT_KEY, DEFAULT_EMAIL_OPTION_KEY)
+# EmailConfiguration.ConfigurationSet: whose SES events the stack counts (infra/delivery_events.py).
+CONFIGURATION_SET_KEY: Final = "ConfigurationSet"
+# Its value for a pool without a set: not a name SES allows (letters, digits, '-' and '_'; SES API Reference,
+# CreateConfigurationSet), so a rule that matches it matches no SES event. Not "": whether CloudFormation hands an
+# empty custom resource attribute to Fn::GetAtt is not documented.
+NO_CONFIGURATION_SET: Final = "(none)"
+ANSWER_KEYS: Final = (EMAIL_SENDING_ACCOUNT_KEY, DEFAULT_EMAIL_OPTION_KEY, CONFIGURATION_SET_KEY)

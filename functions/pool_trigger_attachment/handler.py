@@ -7,7 +7,8 @@
   pool id.
 - Custom::CognitoUserPoolEmailSendingAccount (UserPoolId; other properties, such as a Revision or Answers, only make
   CloudFormation run an Update): Data {"EmailSendingAccount": "DEVELOPER" | "COGNITO_DEFAULT", "DefaultEmailOption":
-  "CONFIRM_WITH_CODE" | "CONFIRM_WITH_LINK"}. Physical id: "<pool id>/EmailSendingAccount".
+  "CONFIRM_WITH_CODE" | "CONFIRM_WITH_LINK", "ConfigurationSet": the SES configuration set's name | ""}. Physical id:
+  "<pool id>/EmailSendingAccount".
 
 CloudFormation always gets an answer, even on an unexpected error: a custom resource that never answers stalls the
 stack for its whole timeout.

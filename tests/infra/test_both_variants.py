@@ -146,16 +146,19 @@ def test_request_rule_matches_detail_type_and_sources_and_retries_into_the_queue
     assert target["Arn"] == "${" + variant.logical_id("Reset/ResetPassword/Function") + ".Arn}"
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
     assert target["DeadLetterConfig"] == {"Arn": "${" + variant.logical_id("FailedRequests/Queue") + ".Arn}"}
-    # Only this rule may invoke the function through EventBridge.
+    # Only this rule may invoke the function through EventBridge (the delivery events rule invokes only its own
+    # function: test_delivery_events.py).
+    reset_function = "${" + variant.logical_id("Reset/ResetPassword/Function") + ".Arn}"
     permissions = [
         render(body["Properties"])
         for body in variant.of_type("AWS::Lambda::Permission").values()
         if body["Properties"]["Principal"] == "events.amazonaws.com"
+        and render(body["Properties"]["FunctionName"]) == reset_function
     ]
     assert permissions == [
         {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": "${" + variant.logical_id("Reset/ResetPassword/Function") + ".Arn}",
+            "FunctionName": reset_function,
             "Principal": "events.amazonaws.com",
             "SourceArn": "${" + variant.logical_id("Requests/Rule") + ".Arn}",
         }

@@ -65,11 +65,16 @@ def test_the_trigger_is_told_how_the_pool_sends_and_verifies_e_mail_read_at_depl
         "UserPoolId": EXISTING_POOL_ID,
         "Revision": "1",
         # The keys of its answer: a key added in a release changes this, so the upgrade reads the pool again.
-        "Answers": "EmailSendingAccount,DefaultEmailOption",
+        "Answers": "EmailSendingAccount,DefaultEmailOption,ConfigurationSet",
     }
     variables = render(existing_pool.properties("CustomMessage/CustomMessage/Function")["Environment"]["Variables"])
     assert variables[env.EMAIL_SENDING_ACCOUNT] == "${" + reader_id + ".EmailSendingAccount}"
     assert variables[env.EMAIL_VERIFICATION_OPTION] == "${" + reader_id + ".DefaultEmailOption}"
+    # And the delivery events rule is told the pool's configuration set (test_delivery_events.py).
+    rule = render(existing_pool.properties("DeliveryEvents/Rule"))
+    assert rule["EventPattern"]["detail"]["mail"]["tags"]["ses:configuration-set"] == [
+        "${" + reader_id + ".ConfigurationSet}"
+    ]
     # Every attribute the stack reads is one the answer carries (tests/integration: the handler answers each).
     read = re.findall(r'"Fn::GetAtt": \["' + reader_id + r'", "(\w+)"\]', json.dumps(existing_pool.template))
     assert set(read) == set(ANSWER_KEYS)
@@ -151,6 +156,16 @@ def test_reset_role_covers_every_allowed_pool_the_default_bus_and_its_table(exis
     )
 
 
+def test_counting_role_reads_and_counts_in_the_table_only(existing_pool: Synthesized) -> None:
+    role_id = existing_pool.logical_id("DeliveryEvents/Counting/Role")
+    log_group = existing_pool.logical_id("DeliveryEvents/Counting/LogGroup")
+    table = existing_pool.logical_id("Reset/IdempotencyTable")
+    assert existing_pool.role_permissions(role_id) == grants(
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"], ["${" + log_group + ".Arn}"]),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], ["${" + table + ".Arn}"]),
+    )
+
+
 def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> None:
     assert set(existing_pool.of_type("AWS::IAM::Role")) == {
         existing_pool.logical_id("CustomMessage/CustomMessage/Role"),
@@ -159,6 +174,7 @@ def test_every_role_is_one_this_suite_asserts(existing_pool: Synthesized) -> Non
         existing_pool.logical_id("BulkReset/StateMachine/Role"),
         existing_pool.logical_id("BulkReset/Summary/RunSummary/Role"),
         existing_pool.logical_id("UserPool/TriggerAttachment/Handler/Role"),
+        existing_pool.logical_id("DeliveryEvents/Counting/Role"),
     }
 
 
@@ -171,6 +187,8 @@ def test_reset_function_with_the_window_off_keeps_its_table_and_allows_both_pool
     # cooldownSeconds 0 turns the window off, not the table: claims and a run's memory still need it.
     assert variables[env.COOLDOWN_SECONDS] == "0"
     assert variables[env.IDEMPOTENCY_TABLE_NAME] == "${" + existing_pool.logical_id("Reset/IdempotencyTable") + "}"
+    # A bulk run's resets record their recipients: the stack counts the SES events of the pool's configuration set.
+    assert variables[env.DELIVERY_EVENTS_COUNTED] == "true"
     assert len(existing_pool.of_type("AWS::DynamoDB::Table")) == 1
     # ceil(50 resets/s x 0.25 s) = 13, each container's share 50/13 calls/s: together at most the budget
     assert properties["ReservedConcurrentExecutions"] == 13

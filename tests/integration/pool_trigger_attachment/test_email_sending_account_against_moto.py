@@ -1,5 +1,6 @@
-"""Custom::CognitoUserPoolEmailSendingAccount: the stack learns, at deploy time, how the pool sends e-mail and how it
-confirms a sign-up (VerificationMessageTemplate.DefaultEmailOption)."""
+"""Custom::CognitoUserPoolEmailSendingAccount: the stack learns, at deploy time, how the pool sends e-mail, how it
+confirms a sign-up (VerificationMessageTemplate.DefaultEmailOption) and the SES configuration set whose delivery
+events the stack counts (EmailConfiguration.ConfigurationSet, NO_CONFIGURATION_SET for none)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ import copy
 from typing import Any
 
 from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, CONFIRM_WITH_LINK, DEVELOPER
-from contracts.custom_resources import ANSWER_KEYS, ANSWERS, EMAIL_SENDING_ACCOUNT
+from contracts.custom_resources import (
+    ANSWER_KEYS,
+    ANSWERS,
+    CONFIGURATION_SET_KEY,
+    EMAIL_SENDING_ACCOUNT,
+    NO_CONFIGURATION_SET,
+)
 from local_aws.server import ACCOUNT_ID, REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
 from tests.rewriting_proxy import RewritingProxy
 
 SES_IDENTITY = f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/example.com"
+CONFIGURATION_SET = "transactional"
 
 
 def read(
@@ -40,9 +48,30 @@ def test_a_pool_sending_through_ses_reports_developer(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": DEVELOPER, "DefaultEmailOption": CONFIRM_WITH_CODE}
+    assert response["Data"] == {
+        "EmailSendingAccount": DEVELOPER,
+        "DefaultEmailOption": CONFIRM_WITH_CODE,
+        "ConfigurationSet": NO_CONFIGURATION_SET,
+    }
     assert response["PhysicalResourceId"] == f"{pool_id}/EmailSendingAccount"
     assert proxy.requests("UpdateUserPool") == []
+
+
+def test_a_pool_sending_through_a_configuration_set_reports_its_name(
+    cognito: Any, cloudformation: CloudFormationResponses, proxy: RewritingProxy
+) -> None:
+    email = {"EmailSendingAccount": DEVELOPER, "SourceArn": SES_IDENTITY, "ConfigurationSet": CONFIGURATION_SET}
+    pool_id = cognito.create_user_pool(PoolName="ses-events", EmailConfiguration=email)["UserPool"]["Id"]
+
+    response = read("Create", cloudformation, pool_id)
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {
+        "EmailSendingAccount": DEVELOPER,
+        "DefaultEmailOption": CONFIRM_WITH_CODE,
+        "ConfigurationSet": CONFIGURATION_SET,
+    }
+    assert [exchange.operation for exchange in proxy.exchanges] == ["DescribeUserPool"]  # one read, nothing written
 
 
 def test_a_pool_with_cognitos_own_sender_reports_cognito_default(
@@ -56,7 +85,11 @@ def test_a_pool_with_cognitos_own_sender_reports_cognito_default(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_CODE}
+    assert response["Data"] == {
+        "EmailSendingAccount": COGNITO_DEFAULT,
+        "DefaultEmailOption": CONFIRM_WITH_CODE,
+        "ConfigurationSet": NO_CONFIGURATION_SET,
+    }
 
 
 def test_the_answer_carries_every_key_the_stack_reads(cognito: Any, cloudformation: CloudFormationResponses) -> None:
@@ -80,7 +113,11 @@ def test_a_pool_that_confirms_with_a_link_reports_it(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_LINK}
+    assert response["Data"] == {
+        "EmailSendingAccount": COGNITO_DEFAULT,
+        "DefaultEmailOption": CONFIRM_WITH_LINK,
+        "ConfigurationSet": NO_CONFIGURATION_SET,
+    }
     assert [exchange.operation for exchange in proxy.exchanges] == ["DescribeUserPool"]  # one read, nothing written
 
 
@@ -128,7 +165,10 @@ def test_a_pool_without_email_configuration_reports_cognito_default(
     response = read("Create", cloudformation, pool_id)
 
     assert response["Status"] == "SUCCESS", response["Reason"]
-    assert response["Data"]["EmailSendingAccount"] == COGNITO_DEFAULT
+    assert (response["Data"]["EmailSendingAccount"], response["Data"][CONFIGURATION_SET_KEY]) == (
+        COGNITO_DEFAULT,
+        NO_CONFIGURATION_SET,
+    )
     [exchange] = proxy.exchanges
     assert b"EmailConfiguration" not in exchange.response_body
 
@@ -140,7 +180,11 @@ def test_update_reads_the_pool_again_and_keeps_the_physical_id(
     created = read("Create", cloudformation, pool_id)
     cognito.update_user_pool(
         UserPoolId=pool_id,
-        EmailConfiguration={"EmailSendingAccount": DEVELOPER, "SourceArn": SES_IDENTITY},
+        EmailConfiguration={
+            "EmailSendingAccount": DEVELOPER,
+            "SourceArn": SES_IDENTITY,
+            "ConfigurationSet": CONFIGURATION_SET,
+        },
         VerificationMessageTemplate={
             "DefaultEmailOption": CONFIRM_WITH_LINK,
             "EmailMessageByLink": "Confirm your account: {##Click here##}",
@@ -149,9 +193,18 @@ def test_update_reads_the_pool_again_and_keeps_the_physical_id(
 
     updated = read("Update", cloudformation, pool_id, revision="2", physical_id=created["PhysicalResourceId"])
 
-    assert created["Data"] == {"EmailSendingAccount": COGNITO_DEFAULT, "DefaultEmailOption": CONFIRM_WITH_CODE}
+    assert created["Data"] == {
+        "EmailSendingAccount": COGNITO_DEFAULT,
+        "DefaultEmailOption": CONFIRM_WITH_CODE,
+        "ConfigurationSet": NO_CONFIGURATION_SET,
+    }
     assert updated["Status"] == "SUCCESS", updated["Reason"]
-    assert updated["Data"] == {"EmailSendingAccount": DEVELOPER, "DefaultEmailOption": CONFIRM_WITH_LINK}
+    # The set given to the pool since: the next deploy's rule counts its events.
+    assert updated["Data"] == {
+        "EmailSendingAccount": DEVELOPER,
+        "DefaultEmailOption": CONFIRM_WITH_LINK,
+        "ConfigurationSet": CONFIGURATION_SET,
+    }
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
 
 

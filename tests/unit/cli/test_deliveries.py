@@ -66,6 +66,22 @@ def test_a_running_run_shows_the_counts_so_far_under_its_progress() -> None:
     )
 
 
+def test_an_existing_pools_own_configuration_set_is_counted_where_the_stack_names_the_table() -> None:
+    """The deployer's set, not the stack's: a stack that counts it publishes the table, and status shows the counts."""
+    settings = pool_settings(ses=True)
+    settings["EmailConfiguration"]["ConfigurationSet"] = "transactional"
+    aws = counted_aws(settings=settings, delivered=3)
+    ended(aws)
+
+    shown = invoke(aws, "status", "run-1", "--no-completion")
+    document = json.loads(invoke(aws, "--json", "status", "run-1", "--no-completion").stdout)
+
+    assert "  users' e-mail as SES reported it: delivered 3, bounced 0, complained 0" in shown.stdout
+    assert "not counted" not in shown.stdout
+    deliveries = document["deliveries"]
+    assert (deliveries["configurationSet"], deliveries["counted"], deliveries["note"]) == ("transactional", True, None)
+
+
 def test_a_pool_without_a_configuration_set_says_its_events_are_not_published_and_reads_no_counts() -> None:
     settings = pool_settings(ses=True)
     del settings["EmailConfiguration"]["ConfigurationSet"]
@@ -89,6 +105,6 @@ def test_cognitos_own_sender_publishes_nothing_and_a_stack_that_does_not_count_s
     assert "  delivery events: not published (the pool sends through Cognito's own sender" in (
         invoke(own_sender, "status", "run-1", "--no-completion").stdout
     )
-    assert "  delivery events: not counted (the stack counts SES's events for a pool it creates" in (
+    assert "  delivery events: not counted by this stack (deployed before it counted this pool's SES events" in (
         invoke(not_counted, "status", "run-1", "--no-completion").stdout
     )
