@@ -55,12 +55,17 @@ test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
 	@$(PYTEST) tests/integration
 
+# The e2e and fault suites spend much of their time waiting (pacing, polling a run): two workers (pytest-xdist), each
+# with its own local account, take about a third off. PARALLEL=0 runs them in one process.
+PARALLEL ?= 2
+XDIST := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL))
+
 test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigger, Step Functions Retry/Catch, DLQ
-	@$(PYTEST) tests/e2e
+	@$(PYTEST) $(XDIST) tests/e2e
 
 # FAULTS_SEED=<n> replays a seed.
 test-faults: $(STAMP) ## exactly once under faults: resets through a fault-injecting proxy (Cognito and the dedupe table), concurrent duplicates
-	@$(PYTEST) tests/faults
+	@$(PYTEST) $(XDIST) tests/faults
 
 check-security: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk-nag, cfn-lint, IAM, faults, any input, log privacy: one line per suite
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) tests/security_report.py

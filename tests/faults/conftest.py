@@ -34,6 +34,7 @@ WORKERS: Final = 6
 DEFAULT_SEED: Final = 20261123
 TABLE_NAME: Final = "reset-dedupe"
 _SUMMARIES = pytest.StashKey[list[str]]()
+_WORKER_SUMMARIES = "exactly-once-summaries"
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +107,19 @@ def pool(aws: LocalAws) -> Pool:
 def report(request: pytest.FixtureRequest) -> Any:
     """Keeps a summary line for the end of the run (shown whether the test passes or fails)."""
     return request.config.stash.setdefault(_SUMMARIES, []).append
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist (make test runs this suite on two workers), a worker hands its lines to the controller."""
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:
+        worker_output[_WORKER_SUMMARIES] = session.config.stash.get(_SUMMARIES, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller gathers each worker's lines, to show them as a run on one process would."""
+    node.config.stash.setdefault(_SUMMARIES, []).extend(getattr(node, "workeroutput", {}).get(_WORKER_SUMMARIES, []))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
