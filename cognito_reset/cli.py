@@ -24,34 +24,56 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
+from cognito_reset.arguments import SharedOptionsAnywhere
 from cognito_reset.completion import check_completion, reset_users
 from cognito_reset.deliveries import read_deliveries
 from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
 from cognito_reset.delivery import document as delivery_document
 from cognito_reset.doctor import read_delivery
 from cognito_reset.manifest import (
+    JSONL_SUFFIX,
     ManifestCheck,
     check_manifest,
     defaults_errors,
-    manifest_suffix,
+    line_runs,
     run_defaults,
     selection_manifest,
 )
 from cognito_reset.preview import preview_administrator_reset
 from cognito_reset.progress import ProgressBar
-from cognito_reset.runs import BulkWorkflow, Progress, RunSummary, new_run_id, require_run_id, s3_uri
+from cognito_reset.run_memory import RunMemory
+from cognito_reset.run_rows import RunRows, manifest_rows, rows_of, run_defaults_of, run_rows, source_of
+from cognito_reset.runs import (
+    BulkWorkflow,
+    ManifestSource,
+    Progress,
+    RunSummary,
+    new_run_id,
+    require_run_id,
+    s3_uri,
+)
 from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
+from cognito_reset.spreadsheet import csv_text
 from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
+from contracts.bulk import SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
 from contracts.client_metadata import metadata_errors
 from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
-from contracts.results import ResetStatus
+from contracts.results import FailureReason, ResetStatus
 from custom_message.message_pack import Deployment, MessagePackError
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130
 SELECTION = "selection.jsonl"  # the manifest the CLI writes for --group and --filter
-app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    cls=SharedOptionsAnywhere,
+    help=__doc__.splitlines()[0] + " The shared options (--json, --stack-name, ...) go before or after the command.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Plain help (click's): it wraps to the terminal and stays readable at 80 columns, where rich's option tables
+    # squeeze the descriptions into a narrow column.
+    rich_markup_mode=None,
+)
 err = Console(stderr=True)
 
 
@@ -72,6 +94,7 @@ class Runtime:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = _utc_now
+    now_seconds: Callable[[], float] = time.time  # epoch seconds, for the records the run's memory keeps
     random_hex: Callable[[], str] = _four_hex_digits
     terminal: bool | None = None  # whether stdout can show a progress bar; None: ask the console
     stdout: Console = field(default_factory=Console)
@@ -156,7 +179,7 @@ def request(  # noqa: PLR0917 - typer reads the command's options from its signa
         if wait or force:
             result = run_single_reset(resources, detail)
             say(result, f"{result.get('status')}: {describe(result)}")
-            raise typer.Exit(FAILED if result.get("status") == ResetStatus.FAILED else DONE)
+            raise typer.Exit(result_exit_code(result))
         event_id = put_request(resources, detail)
     except OperatorError as error:
         fail(OPERATOR, str(error))
@@ -189,6 +212,14 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     filter_expression: Annotated[
         str | None,
         typer.Option("--filter", help="The users a ListUsers filter matches instead, such as 'email ^= \"a\"'."),
+    ] = None,
+    rerun: Annotated[
+        str | None,
+        typer.Option(
+            help="A new run of exactly the rows this run did not reset (failed, unconfirmed, unfinished: what "
+            "`status RUN --failed` lists), with its defaults; users reset inside their cooldown are skipped, "
+            "never sent a second code."
+        ),
     ] = None,
     reason: Reason = None,
     locale: Locale = None,
@@ -226,11 +257,11 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     is uploaded or started while anything is wrong. Then uploads the manifest, starts the run, and shows its progress
     and summary.
     """
-    if sum(source is not None for source in (manifest, group, filter_expression)) != 1:
-        fail(OPERATOR, "bulk: give exactly one of FILE, --group or --filter")
+    if sum(source is not None for source in (manifest, group, filter_expression, rerun)) != 1:
+        fail(OPERATOR, "bulk: give exactly one of FILE, --group, --filter or --rerun")
     runtime = Options.runtime
     run_id = run_id or new_run_id(runtime.now(), runtime.random_hex())
-    defaults = run_defaults(
+    chosen = run_defaults(
         reason=reason,
         locale=locale,
         brand=brand,
@@ -239,7 +270,9 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         user_pool_id=user_pool_id,
         dry_run=dry_run,
     )
-    problems = [f"options: {problem}" for problem in defaults_errors(defaults)]
+    problems = [f"options: {problem}" for problem in defaults_errors(chosen)]
+    if rerun is not None and set(chosen) - {"dryRun"}:
+        problems.append("--rerun: a rerun keeps the run's own defaults (reason, locale, brand, ...): give none")
     try:
         require_run_id(run_id)
     except OperatorError as error:
@@ -247,27 +280,77 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     if problems:
         fail(OPERATOR, *problems)
     resources: StackResources | None = None
+    source: ManifestSource | None = None
+    defaults = chosen
     if manifest is not None:
         name, content = manifest.name, read_manifest(manifest)
+    elif rerun is not None:
+        resources = found()
+        name, content, source, defaults = rerun_of(bulk_workflow(resources), rerun, chosen)
     else:
         resources = found()
         pool = user_pool_id or required(resources, outputs.USER_POOL_ID)
         name, content = SELECTION, select_users(pool, group, filter_expression, rate)
     check = check_manifest(name, content, defaults)
     report(check)
+    if manifest is not None:
+        source = ManifestSource(
+            file=manifest.name,
+            original=content,
+            original_suffix=manifest.suffix,
+            lines=line_runs(check.source_lines),
+        )
     resources = resources or found()
-    if not dry_run:  # a dry run sends nothing: it is not sized
-        size(resources, user_pool_id, check.distinct_users, over_several_days=over_several_days)
+    if not defaults.get("dryRun"):  # a dry run sends nothing: it is not sized
+        size(resources, defaults.get("userPoolId"), check.distinct_users, over_several_days=over_several_days)
     workflow = bulk_workflow(resources)
-    key = aws_call(lambda: workflow.start(run_id, content, manifest_suffix(name), defaults))
+    key = aws_call(lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, defaults, source))
     started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
     started["manifest"] = s3_uri(workflow.bucket, key)
+    if rerun is not None:
+        started["rerunOf"] = rerun
     if no_wait:
         say(started, run_id)
         return
     if not Options.as_json:
-        typer.echo(f"run {run_id} started{' (dry run: nothing is sent)' if dry_run else ''}: {started['manifest']}")
+        dry = " (dry run: nothing is sent)" if defaults.get("dryRun") else ""
+        again = f" (a rerun of {rerun})" if rerun is not None else ""
+        typer.echo(f"run {run_id} started{again}{dry}: {started['manifest']}")
     watch_to_the_end(workflow, run_id)
+
+
+def rerun_of(
+    workflow: BulkWorkflow, run: str, chosen: dict[str, Any]
+) -> tuple[str, bytes, ManifestSource, dict[str, Any]]:
+    """A new run's manifest of exactly the rows a run did not reset (failed, unconfirmed, unfinished), as that run's
+    manifest gave them, with its defaults (and --dry-run, if given) and its line map."""
+    progress = aws_call(lambda: workflow.progress(run))
+    if not progress.ended:
+        fail(OPERATOR, f"--rerun: run {run} is still {progress.status}: rerun it once it has ended (or stop it)")
+    rows = aws_call(lambda: rows_of(workflow, progress, workflow.summary(progress)))
+    if not rows.rows:
+        fail(OPERATOR, f"--rerun: run {run} left no row to act on: nothing to rerun")
+    _key, manifest_items = aws_call(lambda: manifest_rows(workflow, progress))
+    if any(row.index is None for row in rows.rows):
+        fail(
+            OPERATOR,
+            f"--rerun: run {run} lists rows without their place in its manifest: list them with `cognito-reset status "
+            f"{run} --failed --csv FILE` and start a run of that file",
+        )
+    indexed = sorted({row.index for row in rows.rows if row.index is not None})
+    content = "".join(json.dumps(manifest_items[index]) + "\n" for index in indexed).encode()
+    original_lines = {row.index: row.line for row in rows.rows}
+    evidence = source_of(progress)
+    source = ManifestSource(
+        file=str(evidence.get(SOURCE_FILE) or f"the manifest of {run}"),
+        evidence=evidence.get(SOURCE_EVIDENCE),
+        lines=line_runs([original_lines.get(index) or 0 for index in indexed]),
+        rerun_of=run,
+    )
+    defaults = run_defaults_of(progress) | ({"dryRun": True} if chosen.get("dryRun") else {})
+    if not Options.as_json:
+        typer.echo(f"rerun of {run}: {len(indexed):,} rows ({rows.counted_line()}), its defaults")
+    return f"rerun-of-{run}.jsonl", content, source, defaults
 
 
 @app.command()
@@ -299,13 +382,30 @@ def status(
         ),
     ] = True,
     rate: Rate = DEFAULT_RATE,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed",
+            help="List every row the run did not reset (failed, unconfirmed, unfinished) with its line in your file, "
+            "the user as the row named them, and why.",
+        ),
+    ] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="With --failed: also write those rows to this CSV file (for the incident ticket)."),
+    ] = None,
 ) -> None:
     """A run's progress, or its summary and how many of its users have chosen a new password since.
 
     While the run runs: its progress. When it has ended: its summary, and each user it reset looked up in the pool.
+    With --failed: the rows to act on, which `bulk --rerun RUN` runs again.
     """
+    if csv_file is not None and not failed:
+        fail(OPERATOR, "--csv: give it with --failed (the rows to act on are what it writes)")
     resources = found()
     workflow = bulk_workflow(resources)
+    if failed:
+        list_rows(aws_call(lambda: run_rows(workflow, run)), csv_file)
     progress = aws_call(lambda: workflow.progress(run))
     deliveries = aws_call(lambda: read_deliveries(Options.connection, resources, run))
     if not progress.ended:
@@ -334,6 +434,37 @@ def status(
     raise typer.Exit(summary.exit_code)
 
 
+# The rows' columns, in the table, the CSV file and the JSON document alike.
+ROW_COLUMNS = ("line", "username", "email", "sub", "outcome", "reason", "detail")
+
+
+def list_rows(rows: RunRows, csv_file: Path | None) -> NoReturn:
+    """The rows to act on: a table (or --json), and the CSV file; exit 1 when there is any, 0 when none."""
+    document = rows.document()
+    if csv_file is not None:
+        table = csv_text(ROW_COLUMNS, ([row.document().get(column) for column in ROW_COLUMNS] for row in rows.rows))
+        try:
+            csv_file.write_text(table, encoding="utf-8", newline="")
+        except OSError as error:
+            fail(OPERATOR, f"{csv_file}: {error.strerror}")
+        document["csv"] = str(csv_file)
+    found_rows = len(rows.rows)
+    lines = [f"run {rows.run_id}: {found_rows:,} row{'s' if found_rows != 1 else ''} to act on ({rows.counted_line()})"]
+    if not rows.from_summary:
+        lines.append("  (read back from the run's batches: the run ended before its summary)")
+    if rows.rows:
+        width = max(len("line"), *(len(str(row.line or "?")) for row in rows.rows))
+        lines.append(f"  {'line':>{width}}  {'outcome':<11}  {'reason':<24}  user")
+        lines += [
+            f"  {row.line or '?':>{width}}  {row.outcome:<11}  {row.reason or '':<24}  {row.named}" for row in rows.rows
+        ]
+        lines.append(f"  rerun exactly these: cognito-reset bulk --rerun {rows.run_id}")
+    if csv_file is not None:
+        lines.append(f"  written to {csv_file}")
+    say(document, "\n".join(lines))
+    raise typer.Exit(FAILED if rows.rows else DONE)
+
+
 @app.command()
 def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: NoWait = False) -> None:
     """Redrive a run that failed, timed out or was aborted: its unfinished users are tried again.
@@ -341,14 +472,66 @@ def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: No
     Nobody the run reset is reset twice; Step Functions redrives a run for a limited time after it stopped. Then the
     run's progress and summary, as `bulk` shows them.
     """
-    workflow = bulk_workflow(found())
-    aws_call(lambda: workflow.redrive(run, Options.runtime.now()))
+    resources = found()
+    workflow = bulk_workflow(resources)
+    memory = run_memory(resources)
+    aws_call(lambda: workflow.redrive(run, Options.runtime.now(), before=lambda: memory.lift_stop(run)))
     if no_wait:
         say({"runId": run, "executionArn": workflow.execution_arn(run), "status": "RUNNING"}, run)
         return
     if not Options.as_json:
         typer.echo(f"run {run} redriven: its unfinished users are tried again")
     watch_to_the_end(workflow, run)
+
+
+@app.command()
+def stop(
+    run: Annotated[str, typer.Argument(help="The run id.")],
+) -> None:
+    """Stop a run: no batch starts another user; then what it did and what it did not.
+
+    Marks the run stopped (its batches read the mark every few seconds and start no other user), stops its execution
+    (StopExecution), waits until no batch can still be resetting anyone, and prints what the run did and the rows it
+    did not reset, from the run's own records. `bulk --rerun RUN` continues it later with exactly those rows, or
+    `redrive RUN` (which lifts the stop). Ctrl-C while a run is watched only stops the watching.
+    """
+    resources = found()
+    workflow = bulk_workflow(resources)
+    memory = run_memory(resources)
+    progress = aws_call(lambda: workflow.progress(run))
+    if progress.ended:
+        fail(
+            OPERATOR,
+            f"run {run} is not running ({progress.status}): nothing to stop; `cognito-reset status {run} --failed` "
+            "lists the rows it did not reset",
+        )
+    runtime = Options.runtime
+    aws_call(lambda: memory.stop(run))
+    marked = runtime.clock()
+    aws_call(lambda: workflow.stop(run))
+    if not Options.as_json:
+        typer.echo(
+            f"run {run} stopped: no batch starts another user; waiting {STOP_SETTLES_SECONDS} s for the users in "
+            "progress to finish"
+        )
+    try:
+        while (left := STOP_SETTLES_SECONDS - (runtime.clock() - marked)) > 0:
+            runtime.sleep(min(left, 5.0))
+    except KeyboardInterrupt:
+        fail(INTERRUPTED, f"stopped waiting; run {run} is stopped: cognito-reset status {run} --failed")
+    rows = aws_call(lambda: run_rows(workflow, run))
+    statuses = dict(rows.counts.get("statuses") or {})
+    done = ", ".join(f"{status} {count:,}" for status, count in sorted(statuses.items()) if count) or "nobody"
+    document = {"runId": run, "status": "ABORTED", "statuses": statuses} | rows.document()
+    lines = [
+        f"run {run}: stopped",
+        f"  done: {done}",
+        f"  not done: {len(rows.rows):,} rows ({rows.counted_line()})",
+        "  a user a stopped batch was working on may have been sent a code before the stop: a rerun skips anyone "
+        "reset inside their cooldown, so nobody is sent a second code",
+        f"  the rows: cognito-reset status {run} --failed; continue later: cognito-reset bulk --rerun {run}",
+    ]
+    say(document, "\n".join(lines))
 
 
 @app.command()
@@ -417,6 +600,14 @@ def preview(  # noqa: PLR0917 - typer reads the command's options from its signa
     say(document, "\n".join(lines))
 
 
+def result_exit_code(result: dict[str, Any]) -> int:
+    """A single reset's exit code: 2 when the function refused the request as invalid (something for the operator to
+    fix), 1 when it failed for another reason, 0 otherwise."""
+    if result.get("status") != ResetStatus.FAILED:
+        return DONE
+    return OPERATOR if result.get("reason") == FailureReason.INVALID_REQUEST else FAILED
+
+
 def read_manifest(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -464,7 +655,17 @@ def report(check: ManifestCheck) -> None:
         fail(OPERATOR, f"{check.name}: {count:,} error{'s' if count != 1 else ''}; nothing was uploaded or started")
     if not Options.as_json:
         warnings = len(check.warnings)
+        if check.summary_line:
+            typer.echo(check.summary_line)
         typer.echo(f"{check.name}: {check.users:,} users checked, no errors, {warnings:,} warning(s)")
+
+
+def run_memory(resources: StackResources) -> RunMemory:
+    return RunMemory(
+        Options.connection.client("dynamodb"),
+        required(resources, outputs.RUN_MEMORY_TABLE_NAME),
+        Options.runtime.now_seconds,
+    )
 
 
 def bulk_workflow(resources: StackResources) -> BulkWorkflow:

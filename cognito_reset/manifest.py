@@ -1,15 +1,29 @@
-"""A bulk run's selection, checked whole before anything is uploaded or started: every row of a CSV (header row) or
-JSON Lines manifest read as the request the run will make of it, over the run's defaults, by the reset function's own
-validation (`reset_password.requests.parse_row`). Problems are reported by line number and never quote a value: a
-manifest holds users' identifiers."""
+"""A bulk run's selection, checked whole before anything is uploaded or started, and written as the one manifest the
+workflow reads.
+
+The operator's file is CSV with a header row (as a spreadsheet exports it: comma-, semicolon- or tab-delimited, a
+byte-order mark, CRLF, padded cells, blank rows, header names in any case) or JSON Lines. Every row is read as the
+request the run will make of it, over the run's defaults, by the reset function's own validation
+(`reset_password.requests.parse_row`), and written to a normalised JSON Lines manifest (one object per row, canonical
+column names, empty cells dropped), with each row's line in the operator's file, so that what was checked is what the
+run reads and every result can be traced back to the operator's line.
+
+Problems are reported by line number and never quote a value: a manifest holds users' identifiers, and what the CLI
+prints ends up in terminals, tickets and CI logs. Only a header's text is ever quoted, and only once the first row
+reads as a header (none of its cells looks like an identifier).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Final
 
 from contracts.bulk import METADATA_COLUMNS, RUN_ONLY_FIELDS, is_csv
@@ -22,8 +36,26 @@ CSV_COLUMNS: Final = frozenset(REQUEST_FIELDS) | frozenset(METADATA_COLUMNS)
 _IDENTIFIERS: Final = ("username", "email", "sub")
 # What a CSV row may set besides the identifier (clientMetadata as a whole is an object, which a cell cannot hold).
 _OVERRIDES: Final = sorted(CSV_COLUMNS - {*_IDENTIFIERS, *RUN_ONLY_FIELDS, "clientMetadata"})
+_COLUMNS_HINT: Final = f"{', '.join(_IDENTIFIERS[:-1])} or {_IDENTIFIERS[-1]}, and any of {', '.join(_OVERRIDES)}"
+# A header cell read as a column: its text without surrounding spaces, in any case (ASCII only: "\u212a".lower() is
+# "k", and a column name is never anything but ASCII).
+_BY_LOWER_CASE: Final = {column.lower(): column for column in CSV_COLUMNS}
 # The run's defaults are checked on a row that names a user, so that whatever is wrong is the defaults' own.
 _DEFAULTS_PROBE: Final = {"username": "defaults"}
+
+_BOM: Final = b"\xef\xbb\xbf"
+_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
+# The delimiters a spreadsheet writes: comma, semicolon (Excel where the decimal separator is a comma), tab. The first
+# wins a tie, so a header that tells nothing (one column) reads as comma-delimited.
+_DELIMITERS: Final = {",": "comma", ";": "semicolon", "\t": "tab"}
+# A first row with a cell shaped like a user's identifier (an e-mail address, a sub, a phone number as Cognito keeps
+# it) is data, not a header: none of its cells is quoted back.
+_IDENTIFIER_SHAPED: Final = re.compile(
+    r"@|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\+\d{7}", re.IGNORECASE
+)
+_SPACES_OR_DELIMITERS: Final = re.compile(r"[\s,;]*")
+_QUOTED_LENGTH: Final = 40
+_LINE_END: Final = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +71,9 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class ManifestCheck:
-    """What checking a manifest found: how many users it names, the errors that stop the run, and warnings."""
+    """What checking a manifest found: how many users it names, the errors that stop the run, and warnings; and the
+    manifest the run reads (`normalized`, JSON Lines), each of its rows' line in the operator's file (`source_lines`),
+    and one line saying how the file was read (`summary_line`)."""
 
     name: str
     users: int
@@ -47,6 +81,9 @@ class ManifestCheck:
     warnings: tuple[Finding, ...] = ()
     # The users the rows name once each (by identifier: a user named by username and by e-mail counts twice).
     distinct_users: int = 0
+    normalized: bytes = b""
+    source_lines: tuple[int, ...] = ()
+    summary_line: str = ""
 
     @property
     def ok(self) -> bool:
@@ -101,24 +138,58 @@ def manifest_suffix(name: str) -> str:
 
 def selection_manifest(usernames: Iterable[str]) -> bytes:
     """A JSON Lines manifest naming each user by username, as the CLI writes it for --group and --filter."""
-    return "".join(json.dumps({"username": username}) + "\n" for username in usernames).encode()
+    return _json_lines({"username": username} for username in usernames)
+
+
+def line_runs(source_lines: Iterable[int]) -> list[list[int]]:
+    """`source_lines` as `[first line, rows]` runs of consecutive lines: a million rows without a blank line between
+    them are one pair, and the list is JSON as it stands."""
+    runs: list[list[int]] = []
+    for line in source_lines:
+        if runs and runs[-1][0] + runs[-1][1] == line:
+            runs[-1][1] += 1
+        else:
+            runs.append([line, 1])
+    return runs
+
+
+def line_lookup(runs: Sequence[Sequence[int]]) -> Callable[[int], int | None]:
+    """The line of the operator's file that holds normalised row `index` (0-based), None past the last row. The runs
+    are summed once, each lookup is a bisection: use this for many lookups in one set of runs."""
+    ends = list(accumulate(count for _, count in runs))  # ends[k]: the index just past run k
+
+    def line(index: int) -> int | None:
+        if index < 0:
+            return None
+        position = bisect_right(ends, index)
+        if position == len(ends):
+            return None
+        first, count = runs[position]
+        return first + index - (ends[position] - count)
+
+    return line
+
+
+def line_of(runs: Sequence[Sequence[int]], index: int) -> int | None:
+    """The line of the operator's file that holds normalised row `index` (0-based), None past the last row."""
+    return line_lookup(runs)(index)
 
 
 def check_manifest(name: str, content: bytes, defaults: Mapping[str, Any]) -> ManifestCheck:
-    """Every row of the manifest validated as the run will validate it, over `defaults`."""
-    text, problem = _decode(content)
-    if text is None:
-        return ManifestCheck(name, 0, (problem,) if problem else ())
-    rows: list[tuple[int, object]] = []
-    errors: list[Finding] = []
-    for item in _csv_rows(text) if is_csv(name) else _jsonl_rows(text):
-        if isinstance(item, Finding):
-            errors.append(item)
+    """Every row of the manifest validated as the run will validate it, over `defaults`, and written as the run will
+    read it."""
+    reading = _Reading("CSV" if is_csv(name) else "JSON Lines")
+    text = _decode(content, reading)
+    if text is not None:
+        reading.line_end(text)
+        if is_csv(name):
+            _read_csv(text, reading)
         else:
-            rows.append(item)
-    seen: dict[tuple[str | None, str, str], int] = {}
+            _read_jsonl(text, reading)
+    errors = list(reading.errors)
     warnings: list[Finding] = []
-    for line, row in rows:
+    seen: dict[tuple[str | None, str, str], int] = {}
+    for line, row in zip(reading.lines, reading.rows, strict=True):
         parsed = parse_row(dict(defaults), row)
         if isinstance(parsed, InvalidRequest):
             errors.extend(Finding(line, error) for error in parsed.errors)
@@ -128,97 +199,241 @@ def check_manifest(name: str, content: bytes, defaults: Mapping[str, Any]) -> Ma
         # case; a sub is a UUID, whose hex digits have no case either.
         key = (parsed.user_pool_id, kind, value.casefold())
         if key in seen:
+            first = seen[key]
             warnings.append(
                 Finding(
                     line,
-                    f"names the same user as line {seen[key]} (by {kind}): the run resets that user once and skips "
-                    "this row as a duplicate",
+                    f"names the same user as line {first} (by {kind}): one code at most is sent to that user; this "
+                    f"row's result repeats line {first}'s or reads skipped (duplicate)",
                 )
             )
         else:
             seen[key] = line
-    if not rows and not errors:
+    if not reading.rows and not errors:
         errors.append(Finding(None, "names no user: an empty selection starts no run"))
     errors.sort(key=lambda finding: finding.line or 0)
-    return ManifestCheck(name, len(rows), tuple(errors), tuple(warnings), distinct_users=len(seen))
+    return ManifestCheck(
+        name,
+        len(reading.rows),
+        tuple(errors),
+        tuple(warnings),
+        distinct_users=len(seen),
+        normalized=_json_lines(reading.rows),
+        source_lines=tuple(reading.lines),
+        summary_line=reading.summary(name),
+    )
 
 
-def _decode(content: bytes) -> tuple[str | None, Finding | None]:
-    if content.startswith(b"\xef\xbb\xbf"):
-        # A byte-order mark would become part of the first column's name (or the first JSON line).
-        return None, Finding(1, "starts with a byte-order mark: save the file as UTF-8 without BOM")
+def _json_lines(rows: Iterable[object]) -> bytes:
+    """The rows as the JSON Lines manifest the workflow reads. ASCII (json.dumps' ensure_ascii): every string JSON can
+    hold is written, a lone surrogate ("\\ud800" in a JSON Lines row) included."""
+    return "".join(json.dumps(row, allow_nan=False) + "\n" for row in rows).encode("ascii")
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What reading the operator's file gave: the rows (as the run reads them) with their lines, the errors that
+    stop it, and what was unusual about the file, for the summary line (never a cell's value)."""
+
+    form: str
+    rows: list[object] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    shape: list[str] = field(default_factory=list)  # delimiter, encoding, line ends
+    notes: list[str] = field(default_factory=list)  # what was read differently from the file's text
+
+    def line_end(self, text: str) -> None:
+        """The line end of the file's first line, when it is not LF (a quoted cell's own line breaks can differ:
+        Excel ends rows with CRLF and a cell's lines with LF)."""
+        first = _LINE_END.search(text)
+        if first is not None and first[0] != "\n":
+            self.shape.append("CRLF line ends" if first[0] == "\r\n" else "CR line ends")
+
+    def summary(self, name: str) -> str:
+        described = f"{name}: {', '.join([self.form, *self.shape])}"
+        return "; ".join([described, *self.notes])
+
+
+def _decode(content: bytes, reading: _Reading) -> str | None:
+    if content.startswith(_BOM):
+        # Spreadsheets save "CSV UTF-8" with a byte-order mark; left in, it would become part of the first column's
+        # name (or of the first JSON line).
+        reading.shape.append("UTF-8 with byte-order mark")
+        content = content[len(_BOM) :]
+    elif content.startswith(_UTF16_BOMS):
+        reading.errors.append(Finding(1, "is UTF-16 text: save the file as UTF-8 (in a spreadsheet: CSV UTF-8)"))
+        return None
     try:
-        return content.decode("utf-8"), None
+        return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        return None, Finding(content[: error.start].count(b"\n") + 1, "is not UTF-8 text")
+        reading.errors.append(Finding(content[: error.start].count(b"\n") + 1, "is not UTF-8 text"))
+        return None
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, object] | Finding]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _column(cell: str) -> str | None:
+    """The manifest column a header cell names: its text without surrounding spaces, in any case."""
+    text = cell.strip()
+    return _BY_LOWER_CASE.get(text.lower()) if text.isascii() else None
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter that splits the header row into the most manifest columns (comma when none tells)."""
+
+    def columns(delimiter: str) -> int:
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            # The header is the first row that is not blank, whichever delimiter fills the blank rows before it.
+            header = next((cells for cells in rows if not all(map(_SPACES_OR_DELIMITERS.fullmatch, cells))), [])
+        except csv.Error:
+            return 0
+        return sum(_column(cell) is not None for cell in header)
+
+    return max(_DELIMITERS, key=columns)
+
+
+def _quoted(text: str) -> str:
+    """A header's text as a message quotes it: in JSON's quotes and escapes, at most _QUOTED_LENGTH characters."""
+    if len(text) > _QUOTED_LENGTH:
+        text = text[: _QUOTED_LENGTH - 1] + "…"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _read_csv(text: str, reading: _Reading) -> None:
+    delimiter = _delimiter(text)
+    reading.shape.insert(0, f"{_DELIMITERS[delimiter]}-delimited")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns: list[str] | None = None
+    blank = padded = 0
     try:
-        header = next(reader, None)
-        if header is None:
-            return
-        header_problems = list(_header_problems(header))
-        if header_problems:
-            yield from header_problems
-            return
         while True:
             start = reader.line_num + 1
             cells = next(reader, None)
             if cells is None:
-                return
-            if not cells:
-                yield Finding(start, "is empty: remove blank lines")
-            elif len(cells) > len(header):
-                yield Finding(start, f"has {len(cells)} cells, the header {len(header)} columns")
-            else:
-                yield start, dict(zip(header, cells, strict=False))
+                break
+            stripped = [cell.strip() for cell in cells]
+            if not any(stripped) or (columns is None and all(map(_SPACES_OR_DELIMITERS.fullmatch, cells))):
+                blank += 1
+                continue
+            if columns is None:
+                columns = _header(start, cells, reading)
+                if columns is None:
+                    return
+                continue
+            width = max(position for position, cell in enumerate(stripped, start=1) if cell)
+            if width > len(columns):
+                reading.errors.append(Finding(start, f"has {width} cells, the header {len(columns)} columns"))
+                continue
+            padded += sum(cell != text for cell, text in zip(cells, stripped, strict=True) if text)
+            reading.rows.append({column: cell for column, cell in zip(columns, stripped, strict=False) if cell})
+            reading.lines.append(start)
     except csv.Error:
-        yield Finding(reader.line_num, "is not valid CSV (an unclosed quote?)")
+        reading.errors.append(Finding(reader.line_num, "is not valid CSV (an unclosed quote?)"))
+        return
+    if padded:
+        reading.notes.append(f"spaces around {padded} cell{'s' if padded != 1 else ''} removed")
+    if blank:
+        reading.notes.append(f"{blank} blank row{'s' if blank != 1 else ''} skipped")
 
 
-def _header_problems(header: list[str]) -> Iterator[Finding]:
-    """The header row's problems. A column is named only when it is one of the manifest's columns (or differs from one
-    only in case): a first row that is not a header at all holds someone's identifiers."""
-    known = {column.lower(): column for column in CSV_COLUMNS}
-    unknown: list[int] = []
-    for position, column in enumerate(header, start=1):
-        if column in CSV_COLUMNS:
-            if header.index(column) + 1 != position:
-                yield Finding(1, f"column {position} repeats column {column}")
-        elif column.lower() in known:
-            yield Finding(1, f"column {position}: did you mean {known[column.lower()]}? (names are case-sensitive)")
+def _header(line: int, header: list[str], reading: _Reading) -> list[str] | None:
+    """The columns the header row (at `line`) names, in order, or None with the header's problems in `reading`."""
+    named = list(header)
+    while not named[-1].strip():
+        named.pop()  # a spreadsheet's used range can run past the last column: empty cells at the end name nothing
+    canonical = [_column(cell) for cell in named]
+    problems = _header_problems(line, named, canonical)
+    if problems:
+        reading.errors.extend(problems)
+        return None
+    renamed = [
+        f"{_quoted(text)} read as {column}" for text, column in zip(named, canonical, strict=True) if text != column
+    ]
+    if renamed:
+        reading.notes.append(f"header {', '.join(renamed)}")
+    if len(header) > len(named):
+        unnamed = len(header) - len(named)
+        reading.notes.append(f"{unnamed} empty column{'s' if unnamed != 1 else ''} after the last ignored")
+    return [column for column in canonical if column is not None]
+
+
+def _header_problems(line: int, named: list[str], canonical: list[str | None]) -> list[Finding]:
+    """What is wrong with the header row. Its text is quoted only once the row reads as a header: a first row that is
+    data (a cell shaped like an identifier, or no cell naming a column) holds someone's identifiers, so then no cell is
+    quoted at all."""
+    if not any(canonical):
+        return [
+            Finding(
+                line,
+                f"is not a header row: it names none of {', '.join(_IDENTIFIERS)} (a CSV manifest's first line names "
+                f"its columns: {_COLUMNS_HINT})",
+            )
+        ]
+    if any(_IDENTIFIER_SHAPED.search(cell) for cell in named):
+        return [
+            Finding(
+                line,
+                "is not a header row: a cell of it is shaped like a user's identifier (an e-mail address, a UUID or a "
+                f"phone number); a CSV manifest's first line names its columns: {_COLUMNS_HINT}",
+            )
+        ]
+    problems: list[Finding] = []
+    first_of: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, (text, column) in enumerate(zip(named, canonical, strict=True), start=1):
+        if column is None and text.strip():
+            unknown.append(_quoted(text))
+        elif column is None:
+            problems.append(Finding(line, f"column {position} has no name"))
+        elif column in first_of:
+            problems.append(
+                Finding(line, f"columns {_quoted(first_of[column])} and {_quoted(text)} both name {column}")
+            )
         else:
-            unknown.append(position)
+            first_of[column] = text
     if unknown:
-        columns = ", ".join(map(str, unknown))
-        yield Finding(
-            1,
-            f"column{'s' if len(unknown) > 1 else ''} {columns}: not a request field or a clientMetadata key. "
-            f"The first row is a header naming {' or '.join(_IDENTIFIERS)} and any of {', '.join(_OVERRIDES)}",
+        several = len(unknown) > 1
+        problems.append(
+            Finding(
+                line,
+                f"column{'s' if several else ''} {', '.join(unknown)}: not "
+                f"{'request fields or clientMetadata keys' if several else 'a request field or a clientMetadata key'}"
+                f". The first row is a header naming {_COLUMNS_HINT}",
+            )
         )
-    elif not set(header) & set(_IDENTIFIERS):
-        yield Finding(1, f"the header names none of {', '.join(_IDENTIFIERS)}: no row could name a user")
-    for field in RUN_ONLY_FIELDS:
-        if field in header:
-            # Refused as a column, even with every cell empty: a dry run, a forced reset and the run id are the run's.
-            yield Finding(1, f"column {ROW_REFUSALS[field]}")
+    elif not set(first_of) & set(_IDENTIFIERS):
+        problems.append(Finding(line, f"the header names none of {', '.join(_IDENTIFIERS)}: no row could name a user"))
+    # Refused as a column, even with every cell empty: a dry run, a forced reset and the run id are the run's.
+    problems.extend(Finding(line, f"column {ROW_REFUSALS[field]}") for field in RUN_ONLY_FIELDS if field in first_of)
+    return problems
 
 
-def _jsonl_rows(text: str) -> Iterator[tuple[int, object] | Finding]:
+def _read_jsonl(text: str, reading: _Reading) -> None:
     lines = text.split("\n")  # not splitlines(): a JSON string may hold U+2028 and other separators unescaped
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line
+    blank = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            yield Finding(number, "is empty: remove blank lines")
+            blank += 1
             continue
         try:
-            yield number, json.loads(line, parse_constant=_not_json)
+            row = json.loads(line, parse_constant=_not_json, parse_float=_finite)
         except ValueError:
-            yield Finding(number, "is not one JSON object on one line")
+            reading.errors.append(Finding(number, "is not one JSON object on one line"))
+            continue
+        reading.rows.append(row)
+        reading.lines.append(number)
+    if blank:
+        reading.notes.append(f"{blank} blank line{'s' if blank != 1 else ''} skipped")
 
 
 def _not_json(_constant: str) -> object:
     raise ValueError("NaN and Infinity are not JSON")
+
+
+def _finite(text: str) -> float:
+    # 1e999 reads as infinity, which the normalised manifest could not write back as JSON.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number beyond a double")
+    return number

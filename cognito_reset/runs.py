@@ -21,13 +21,18 @@ from contracts.bulk import (
     MANIFEST_KEY,
     MANIFEST_PREFIX,
     REDRIVE_WINDOW_DAYS,
+    RERUN_OF,
     RESULTS_PREFIX,
     RUN_HALT_SECONDS,
     RUN_ID,
     RUN_UNFINISHED,
+    SOURCE,
+    SOURCE_EVIDENCE,
+    SOURCE_FILE,
+    SOURCE_LINES,
     SUMMARY_FIELDS,
 )
-from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, ResetStatus
+from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, RUN_STOPPED_ERROR, ResetStatus
 
 RUN_ID_PREFIX: Final = "bulk"
 RUNNING: Final = "RUNNING"
@@ -38,6 +43,9 @@ FAILED: Final = "FAILED"
 # How many of a map run's failed batches are read to tell a run halted at the delivery limit (every batch of a halted
 # run fails with the same error, so the first few say it).
 BATCHES_READ_FOR_THE_HALT: Final = 3
+# Beside a run's manifest: the operator's original file (`manifests/<run>.original.csv`) and the line map.
+ORIGINAL_INFIX: Final = ".original"
+LINES_SUFFIX: Final = ".lines.json"
 
 
 def new_run_id(now: datetime, random_hex: str) -> str:
@@ -62,6 +70,20 @@ def execution_arn(state_machine_arn: str, run_id: str) -> str:
 
 def s3_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSource:
+    """Where a run's manifest came from (contracts.bulk.SOURCE): the operator's file by name, its bytes to keep as the
+    run's evidence (or the key of evidence kept already, for a rerun), the line of that file each manifest row came
+    from (as [first line, rows] runs), and the run a rerun reruns."""
+
+    file: str
+    original: bytes | None = None
+    original_suffix: str = ""
+    evidence: str | None = None
+    lines: list[list[int]] | None = None
+    rerun_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,9 +333,16 @@ class BulkWorkflow:
                 raise OperatorError(f"no run {run_id} in the bulk workflow") from error
             raise
 
-    def start(self, run_id: str, manifest: bytes, suffix: str, defaults: Mapping[str, Any]) -> str:
-        """Upload the manifest under the run's id and start the run; returns the manifest's key. A run id already
-        taken is refused before its manifest could be overwritten."""
+    def start(
+        self,
+        run_id: str,
+        manifest: bytes,
+        suffix: str,
+        defaults: Mapping[str, Any],
+        source: ManifestSource | None = None,
+    ) -> str:
+        """Upload the manifest under the run's id (with what `source` keeps beside it) and start the run; returns the
+        manifest's key. A run id already taken is refused before its manifest could be overwritten."""
         arn = self.execution_arn(run_id)
         try:
             self.sfn.describe_execution(executionArn=arn)
@@ -323,8 +352,10 @@ class BulkWorkflow:
         else:
             raise _taken(run_id)
         key = f"{MANIFEST_PREFIX}{run_id}{suffix}"
+        run_input: dict[str, Any] = {MANIFEST_KEY: key, DEFAULTS: dict(defaults)}
+        if source is not None:
+            run_input[SOURCE] = self._keep(run_id, source)
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=manifest)
-        run_input = {MANIFEST_KEY: key, DEFAULTS: dict(defaults)}
         try:
             self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(run_input))
         except ClientError as error:
@@ -332,6 +363,24 @@ class BulkWorkflow:
                 raise _taken(run_id) from error
             raise
         return key
+
+    def _keep(self, run_id: str, source: ManifestSource) -> dict[str, Any]:
+        """The operator's file (the run's evidence) and the line map, beside the manifest; what the input says of
+        them."""
+        kept: dict[str, Any] = {SOURCE_FILE: source.file}
+        if source.original is not None:
+            evidence = f"{MANIFEST_PREFIX}{run_id}{ORIGINAL_INFIX}{source.original_suffix}"
+            self.s3.put_object(Bucket=self.bucket, Key=evidence, Body=source.original)
+            kept[SOURCE_EVIDENCE] = evidence
+        elif source.evidence is not None:
+            kept[SOURCE_EVIDENCE] = source.evidence
+        if source.lines is not None:
+            lines = f"{MANIFEST_PREFIX}{run_id}{LINES_SUFFIX}"
+            self.s3.put_object(Bucket=self.bucket, Key=lines, Body=json.dumps(source.lines).encode())
+            kept[SOURCE_LINES] = lines
+        if source.rerun_of is not None:
+            kept[RERUN_OF] = source.rerun_of
+        return kept
 
     def progress(self, run_id: str) -> Progress:
         execution = self.describe(run_id)
@@ -374,8 +423,19 @@ class BulkWorkflow:
                 return progress
             sleep(interval)
 
-    def redrive(self, run_id: str, now: datetime) -> None:
-        """Redrive a failed, aborted or timed-out run: its unfinished users are tried again, none reset twice."""
+    def stop(self, run_id: str) -> None:
+        """StopExecution: the run ends ABORTED, its map starts no other batch (its running batches are stopped too,
+        though a batch's function invocation goes on until it reads the run's stop mark)."""
+        self.sfn.stop_execution(
+            executionArn=self.execution_arn(run_id),
+            error=RUN_STOPPED_ERROR,
+            cause="stopped by its operator (cognito-reset stop)",
+        )
+
+    def redrive(self, run_id: str, now: datetime, before: Callable[[], object] | None = None) -> None:
+        """Redrive a failed, aborted or timed-out run: its unfinished users are tried again, none reset twice.
+        `before` runs once the run is known to be redrivable, just before the redrive (the CLI lifts the run's stop
+        mark there)."""
         execution = self.describe(run_id)
         status, stopped = execution["status"], execution.get("stopDate")
         if status in {RUNNING, PENDING_REDRIVE}:
@@ -408,6 +468,8 @@ class BulkWorkflow:
         if execution.get("redriveStatus") == "NOT_REDRIVABLE":
             reason = execution.get("redriveStatusReason") or "Step Functions says it is not redrivable"
             raise OperatorError(f"run {run_id} cannot be redriven: {reason}")
+        if before is not None:
+            before()
         try:
             self.sfn.redrive_execution(executionArn=execution["executionArn"])
         except ClientError as error:

@@ -130,6 +130,11 @@ class PasswordResetStack(cdk.Stack):
             "AdminResetUserPassword calls a second the resets keep to (cognito-reset doctor compares SES's send rate)",
         )
 
+        self._output(
+            outputs.RUN_MEMORY_TABLE_NAME,
+            reset.table.table_name,
+            "What each bulk run did to each user, and its stop mark (cognito-reset stop writes it, redrive lifts it)",
+        )
         if counting is not None:
             self._output(
                 outputs.DELIVERY_COUNTS_TABLE_NAME,

@@ -33,6 +33,12 @@ CSV_SUFFIX: Final = ".csv"
 # The execution input's fields.
 MANIFEST_KEY: Final = "manifestKey"
 DEFAULTS: Final = "defaults"
+# Where the run's manifest came from, for the operator (the workflow does not read it): the operator's file as given
+# (`file`: its name; `evidence`: its key in the bucket, kept beside the manifest), the object that maps each manifest
+# row to its line in that file (`lines`: [[first line, rows], ...] runs), and for a rerun, the run it reruns
+# (`rerunOf`).
+SOURCE: Final = "source"
+SOURCE_FILE, SOURCE_EVIDENCE, SOURCE_LINES, RERUN_OF = "file", "evidence", "lines", "rerunOf"
 # The request field that ties a reset to its run (contract 1): set by the workflow on every batch, from the execution's
 # name; a manifest row cannot set it.
 RUN_ID_FIELD: Final = "runId"
@@ -64,6 +70,18 @@ RUN_MEMORY_SECONDS: Final = (BULK_EXECUTION_DAYS + REDRIVE_WINDOW_DAYS) * 86_400
 # the limit has rolled over runs. A batch that meets the limit again halts the run again. The operator CLI does not
 # redrive a run inside its halt.
 RUN_HALT_SECONDS: Final = 900
+# A run's halt record says why (`cause`): the pool's delivery limit (for RUN_HALT_SECONDS), or an operator's stop
+# (`cognito-reset stop`: for as long as the run is remembered, until `cognito-reset redrive` lifts it). A stop is never
+# shortened by a delivery-limit halt.
+HALT_CAUSE: Final = "cause"
+HALTED_AT_DELIVERY_LIMIT: Final = "delivery_limit"
+STOPPED_BY_OPERATOR: Final = "stopped"
+# How long after a stop mark a batch may still be working on a user: it reads the mark every HALT_CHECK_SECONDS (the
+# reset function's handler) between users, so it finishes at most the user it is on: its lookup, its reset and its
+# sign-out, each retried within the function's policy (5 attempts of at most 7 s, 4 waits of at most 5 s: 55 s), and
+# the claim's lease (reset_password.ledger). Usually a second or two; `cognito-reset stop` waits for the worst case
+# before it reports (tests/unit/reset_password/test_run_stop.py checks it against the function's own figures).
+STOP_SETTLES_SECONDS: Final = 240
 
 # The manifest row columns that go into clientMetadata.
 METADATA_COLUMNS: Final = RECOGNISED_KEYS
@@ -76,6 +94,11 @@ def is_csv(manifest_key: str) -> bool:
 def manifest_line(manifest_key: str, index: int) -> int:
     """The 1-based line of the manifest that holds row `index`: a CSV manifest's first line is its header."""
     return index + (2 if is_csv(manifest_key) else 1)
+
+
+def manifest_index(manifest_key: str, line: int) -> int:
+    """The 0-based position of the row at `line` of the manifest (manifest_line's inverse)."""
+    return line - (2 if is_csv(manifest_key) else 1)
 
 
 def item_parts(item: object) -> tuple[int | None, object]:

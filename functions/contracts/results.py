@@ -40,3 +40,6 @@ UNCLASSIFIED_RESET_ERROR = "UnclassifiedResetError"
 # A bulk batch that met the pool's delivery limit (DELIVERY_LIMIT_REACHED), or found its run halted there: its
 # unfinished items wait for the limit to roll over (a redrive, or a new run of them). Never retried by the workflow.
 DELIVERY_LIMIT_REACHED_ERROR = "DeliveryLimitReached"
+# A bulk batch that found its run stopped by an operator (`cognito-reset stop`): it started nothing more, and its
+# unfinished items stay unfinished. Never retried by the workflow.
+RUN_STOPPED_ERROR = "RunStopped"

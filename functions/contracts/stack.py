@@ -24,6 +24,9 @@ RESET_RATE_BUDGET: Final = "ResetRateBudget"
 # Where `cognito-reset status` reads a run's delivered, bounced and complained counts (contracts.delivery_events);
 # only a stack that counts SES's events publishes it.
 DELIVERY_COUNTS_TABLE_NAME: Final = "DeliveryCountsTableName"
+# Where a bulk run's stop mark goes (`cognito-reset stop` writes it, `redrive` lifts it; the reset function's batches
+# read it): the reset function's dedupe table, whose run records are the run's memory.
+RUN_MEMORY_TABLE_NAME: Final = "RunMemoryTableName"
 
 # The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
 # too: the deployer's message pack, and the language and brand of a message whose request names none.

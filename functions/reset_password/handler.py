@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from contracts.bulk import STOPPED_BY_OPERATOR
 from contracts.results import FailureReason
 from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
 from reset_password.clients import AwsClients
@@ -38,11 +39,13 @@ from reset_password.observability import (
     report_error,
     report_outcome,
     report_run_halted,
+    report_run_stopped,
 )
 from reset_password.outcomes import (
     DeliveryLimitReached,
     ResetError,
     ResetResult,
+    RunStopped,
     TransientResetError,
     UnclassifiedResetError,
 )
@@ -167,7 +170,8 @@ def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadlin
     `reset` (replayed) then, so every item's result says what happened to that user in the run.
 
     At the pool's delivery limit the batch stops instead (DeliveryLimitReached, which the workflow does not retry) and
-    halts its run, so that the run's other batches start nothing either (`RunHalt`)."""
+    halts its run, so that the run's other batches start nothing either (`RunHalt`). A run its operator stopped
+    (`cognito-reset stop`) stops the same way, before its next user (RunStopped, not retried either)."""
     halt = RunHalt.of(invocation, deps, deadline)
     results: list[dict[str, Any]] = []
     errors: list[ResetError] = []
@@ -185,6 +189,11 @@ def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadlin
         except ResetError as error:
             errors.append(error)
     unfinished = len(invocation.items) - len(results)
+    if unfinished and halt.stopped:
+        raise RunStopped(
+            f"{unfinished} of {len(invocation.items)} items unfinished: the run was stopped by its operator; a "
+            "redrive with cognito-reset or a new run of them continues it"
+        )
     if unfinished and halt.declared:
         raise DeliveryLimitReached(
             f"{unfinished} of {len(invocation.items)} items unfinished: the run is halted at the pool's delivery "
@@ -201,13 +210,15 @@ def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadlin
 class RunHalt:
     """A bulk run's halt at the pool's delivery limit, shared by its batches through the dedupe table: read when a
     batch starts and every HALT_CHECK_SECONDS while it runs, written by the batch that meets the limit. Without a
-    table (or a run id), the batch that meets the limit stops alone."""
+    table (or a run id), the batch that meets the limit stops alone. The same record says when the run's operator
+    stopped it (contracts.bulk.STOPPED_BY_OPERATOR): the batch then stops too, and halts nothing."""
 
     key: str | None
     deps: ResetDependencies
     deadline: Deadline
     clock: Callable[[], float] = time.monotonic
     declared: bool = False
+    stopped: bool = False
     _checked: float | None = None
 
     @classmethod
@@ -219,7 +230,7 @@ class RunHalt:
     def in_force(self) -> bool:
         """Whether the run is halted (told once the batch finds it). A table that does not answer is not a halt:
         the items go on, and the one that meets the limit halts the run again."""
-        if self.declared:
+        if self.declared or self.stopped:
             return True
         if self.key is None or self.deps.ledger is None:
             return False
@@ -228,13 +239,16 @@ class RunHalt:
             return False
         self._checked = now
         try:
-            halted = self.deps.ledger.halted_until(self.key, self.deadline) is not None
+            halt = self.deps.ledger.halt_in_force(self.key, self.deadline)
         except LedgerUnavailable:
             return False
-        if halted:
+        if halt is not None and halt[1] == STOPPED_BY_OPERATOR:
+            self.stopped = True
+            report_run_stopped()
+        elif halt is not None:
             self.declared = True
             report_run_halted(found=True)
-        return halted
+        return halt is not None
 
     def declare(self) -> None:
         self.declared = True

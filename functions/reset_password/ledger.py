@@ -37,7 +37,13 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
-from contracts.bulk import RUN_HALT_SECONDS, RUN_MEMORY_SECONDS
+from contracts.bulk import (
+    HALT_CAUSE,
+    HALTED_AT_DELIVERY_LIMIT,
+    RUN_HALT_SECONDS,
+    RUN_MEMORY_SECONDS,
+    STOPPED_BY_OPERATOR,
+)
 from reset_password.retry import Deadline
 
 if TYPE_CHECKING:
@@ -299,16 +305,49 @@ class Ledger:
 
     def halted_until(self, key: str, deadline: Deadline) -> float | None:
         """When the run's halt ends (epoch seconds), or None when it is not halted."""
+        halt = self.halt_in_force(key, deadline)
+        return halt[0] if halt is not None else None
+
+    def halt_in_force(self, key: str, deadline: Deadline) -> tuple[float, str] | None:
+        """The run's halt in force: when it ends (epoch seconds) and why (contracts.bulk.HALT_CAUSE); None when the
+        run is not halted."""
         item = self._tried(deadline, lambda: self.table.read(key))
         until = float(item.get("until", 0)) if item is not None else 0.0
-        return until if until > self.clock() else None
+        if until <= self.clock() or item is None:
+            return None
+        return until, str(item.get(HALT_CAUSE) or HALTED_AT_DELIVERY_LIMIT)
 
-    def halt(self, key: str, deadline: Deadline) -> None:
-        """Halt the run for RUN_HALT_SECONDS from now (a halt in force is renewed: the limit was met again)."""
-        for _ in range(2):
+    def stop(self, key: str, deadline: Deadline) -> None:
+        """Mark the run stopped by its operator, for as long as the run is remembered: its batches start nothing more
+        (whatever halt was there before is replaced)."""
+        for _ in range(3):
             current = self._tried(deadline, lambda: self.table.read(key))
             now = self.clock()
-            item = {"at": now, "until": now + RUN_HALT_SECONDS}
+            item = {"at": now, "until": now + self.run_memory_seconds, HALT_CAUSE: STOPPED_BY_OPERATOR}
+            token, expires = self.new_token(), int(now + self.run_memory_seconds) + 1
+            replacing = str(current.get("token", "")) if current is not None else None
+            if self._tried(deadline, lambda: self._written(key, item, token, expires, replacing)):  # noqa: B023
+                return
+        raise LedgerUnavailable("the run's stop mark could not be written: another writer kept changing it")
+
+    def lift_stop(self, key: str, deadline: Deadline) -> bool:
+        """Take an operator's stop off the run (before it is redriven); False when it had none. A delivery-limit halt
+        stays."""
+        current = self._tried(deadline, lambda: self.table.read(key))
+        if current is None or current.get(HALT_CAUSE) != STOPPED_BY_OPERATOR:
+            return False
+        self._tried(deadline, lambda: self.table.delete(key, token=str(current.get("token", ""))))
+        return True
+
+    def halt(self, key: str, deadline: Deadline) -> None:
+        """Halt the run for RUN_HALT_SECONDS from now (a halt in force is renewed: the limit was met again). An
+        operator's stop is never replaced by it."""
+        for _ in range(2):
+            current = self._tried(deadline, lambda: self.table.read(key))
+            if current is not None and current.get(HALT_CAUSE) == STOPPED_BY_OPERATOR:
+                return
+            now = self.clock()
+            item = {"at": now, "until": now + RUN_HALT_SECONDS, HALT_CAUSE: HALTED_AT_DELIVERY_LIMIT}
             token, expires = self.new_token(), int(now + RUN_HALT_SECONDS) + 1
             replacing = str(current.get("token", "")) if current is not None else None
             if self._tried(deadline, lambda: self._written(key, item, token, expires, replacing)):  # noqa: B023

@@ -114,6 +114,11 @@ def report_run_halted(*, found: bool) -> None:
     logger.warning(message + ": this batch starts nothing more", extra={"halt_found": found})
 
 
+def report_run_stopped() -> None:
+    """A batch found its run stopped by its operator: it starts nothing more."""
+    logger.info("the run was stopped by its operator: this batch starts nothing more")
+
+
 def report_unrecorded_reset() -> None:
     logger.warning(
         "reset done, but the dedupe table did not record it: the user's claim stays, and a later request reads the "

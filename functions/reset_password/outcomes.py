@@ -84,3 +84,8 @@ class UnclassifiedResetError(ResetError):
 class DeliveryLimitReached(ResetError):  # noqa: N818 - the name is the workflow's contract (contracts.results)
     """A bulk batch stopped at the pool's delivery limit: the item that met it and every item after it are unfinished,
     and the run is halted so that its other batches start nothing more. Not retried: the limit is daily."""
+
+
+class RunStopped(ResetError):  # noqa: N818 - the name is the workflow's contract (contracts.results)
+    """A bulk batch found its run stopped by its operator (`cognito-reset stop`): it started nothing more, and its
+    unfinished items stay so until the run is redriven or rerun. Not retried."""

@@ -26,6 +26,7 @@ TRIGGER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CognitoPasswordReset-
 SES_IDENTITY = "mail.example.com"
 SES_SOURCE_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{SES_IDENTITY}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:CognitoPasswordReset-Alarms"
+RUN_MEMORY_TABLE = "CognitoPasswordReset-Dedupe"
 CONFIGURATION_SET = "CognitoPasswordReset-DeliveryEvents"  # the SES configuration set a new pool sends through
 
 
@@ -116,6 +117,7 @@ class FakeStepFunctions:
         self.executions: dict[str, FakeExecution] = {}
         self.started: list[FakeExecution] = []
         self.redriven: list[str] = []
+        self.stopped: list[tuple[str, str]] = []  # (run, error) of each StopExecution
         self.batches: dict[str, str] = {}  # a failed batch's child execution ARN: its error
 
     def add(self, name: str, readings: list[Reading], **details: Any) -> FakeExecution:
@@ -136,11 +138,17 @@ class FakeStepFunctions:
             raise client_error("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'", "DescribeExecution")
         return self.executions[arn]
 
-    def list_executions(self, *, mapRunArn: str, statusFilter: str, maxResults: int) -> dict[str, Any]:  # noqa: N803
+    def list_executions(
+        self,
+        *,
+        mapRunArn: str,  # noqa: N803
+        statusFilter: str | None = None,  # noqa: N803
+        maxResults: int = 1000,  # noqa: N803
+    ) -> dict[str, Any]:
         """A map run's child executions (one per batch); only its failed ones are kept here."""
         name = mapRunArn.rsplit(":", 1)[1].removesuffix("-map")
         execution = self.executions[f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"]
-        errors = execution.current().batch_errors if statusFilter == "FAILED" else []
+        errors = execution.current().batch_errors if statusFilter in {"FAILED", None} else []
         children = [f"{mapRunArn}:batch-{n}" for n in range(len(errors))]
         self.batches |= dict(zip(children, errors, strict=True))
         return {"executions": [{"executionArn": arn, "status": "FAILED"} for arn in children[:maxResults]]}
@@ -183,6 +191,12 @@ class FakeStepFunctions:
         execution = self.executions[f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"]
         items = {"pending": 0, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0, "total": 0}
         return {"mapRunArn": mapRunArn, "startDate": execution.start, "itemCounts": items | execution.current().items}
+
+    def stop_execution(self, *, executionArn: str, error: str, cause: str) -> dict[str, Any]:  # noqa: N803
+        execution = self._execution(executionArn)
+        self.stopped.append((execution.name, error))
+        execution.readings, execution.polled = [Reading("ABORTED", error=error, cause=cause)], 0
+        return {"stopDate": STARTED}
 
     def redrive_execution(self, *, executionArn: str) -> dict[str, Any]:  # noqa: N803
         execution = self._execution(executionArn)
@@ -354,17 +368,45 @@ class FakeCloudWatch:
         return {"MetricAlarms": alarms[:MaxRecords]}
 
 
+class ConditionalCheckFailedError(Exception):
+    """DynamoDB's ConditionalCheckFailedException, as a client's `exceptions` holds it."""
+
+
 @dataclass
 class FakeDynamoDB:
-    """GetItem of the dedupe table the stack names (items by id, in DynamoDB's typed form)."""
+    """The dedupe table the stack names (items by id, in DynamoDB's typed form): GetItem, and PutItem and DeleteItem
+    under the two conditions the ledger writes with (the key absent, or the item's token as read)."""
 
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tables: list[str] = field(default_factory=list)  # the table each read named
+    tables: list[str] = field(default_factory=list)  # the table each call named
+    exceptions: Any = field(
+        default_factory=lambda: type("Exceptions", (), {"ConditionalCheckFailedException": ConditionalCheckFailedError})
+    )
 
-    def get_item(self, *, TableName: str, Key: dict[str, Any]) -> Any:  # noqa: N803
+    def get_item(self, *, TableName: str, Key: dict[str, Any], **_: Any) -> Any:  # noqa: N803
         self.tables.append(TableName)
         item = self.items.get(Key["id"]["S"])
         return {"Item": item} if item is not None else {}
+
+    def _holds(self, key: str, condition: str, values: dict[str, Any] | None) -> bool:
+        current = self.items.get(key)
+        if condition == "attribute_not_exists(id)":
+            return current is None
+        return current is not None and current.get("token") == (values or {}).get(":token")
+
+    def put_item(self, *, TableName: str, Item: dict[str, Any], ConditionExpression: str, **more: Any) -> Any:  # noqa: N803
+        self.tables.append(TableName)
+        if not self._holds(Item["id"]["S"], ConditionExpression, more.get("ExpressionAttributeValues")):
+            raise ConditionalCheckFailedError
+        self.items[Item["id"]["S"]] = Item
+        return {}
+
+    def delete_item(self, *, TableName: str, Key: dict[str, Any], ConditionExpression: str, **more: Any) -> Any:  # noqa: N803
+        self.tables.append(TableName)
+        if not self._holds(Key["id"]["S"], ConditionExpression, more.get("ExpressionAttributeValues")):
+            raise ConditionalCheckFailedError
+        del self.items[Key["id"]["S"]]
+        return {}
 
 
 class FakeCloudFormation:
@@ -397,6 +439,7 @@ class FakeAws:
             outputs.CUSTOM_MESSAGE_FUNCTION_ARN: TRIGGER_ARN,
             outputs.RESET_RATE_BUDGET: "10",
             outputs.ALARM_TOPIC_ARN: TOPIC_ARN,
+            outputs.RUN_MEMORY_TABLE_NAME: RUN_MEMORY_TABLE,
         }
     )
 

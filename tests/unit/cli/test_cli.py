@@ -16,7 +16,7 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from cognito_reset.cli import Runtime, app
-from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
+from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, SOURCE
 from tests.unit.cli.fakes import (
     BUCKET,
     POOL,
@@ -96,15 +96,23 @@ def test_a_clean_manifest_is_uploaded_as_it_is_and_the_run_reports_its_summary(m
     done = invoke(aws, "bulk", str(manifest), "--reason", "security_incident", "--reference", "SEC-1")
 
     assert done.exit_code == 0, done.output
-    key = f"{MANIFEST_PREFIX}{RUN}.csv"
-    assert aws.s3.objects[BUCKET, key] == manifest.read_bytes()
+    key = f"{MANIFEST_PREFIX}{RUN}.jsonl"
+    assert [json.loads(line) for line in aws.s3.objects[BUCKET, key].splitlines()] == [
+        {"username": "alice", "locale": "de"},
+        {"email": "bob@example.com"},
+        {"username": "carol"},
+    ]
+    evidence, lines = f"{MANIFEST_PREFIX}{RUN}.original.csv", f"{MANIFEST_PREFIX}{RUN}.lines.json"
+    assert aws.s3.objects[BUCKET, evidence] == manifest.read_bytes()
     (started,) = aws.sfn.started
     assert started.name == RUN
     assert started.input == {
         MANIFEST_KEY: key,
         DEFAULTS: {"clientMetadata": {"reason": "security_incident", "reference": "SEC-1"}},
+        SOURCE: {"file": "manifest.csv", "evidence": evidence, "lines": lines},
     }
     assert done.stdout.splitlines() == [
+        "manifest.csv: CSV, comma-delimited",
         "manifest.csv: 3 users checked, no errors, 0 warning(s)",
         "sized: 3 users; at most 50 e-mails left today (Cognito's own sender: 50 in 24 hours, sent so far unknown)",
         f"run {RUN} started: s3://{BUCKET}/{key}",
@@ -175,8 +183,8 @@ def test_duplicates_are_warnings_with_both_lines_and_the_run_goes_ahead(tmp_path
 
     assert done.exit_code == 0
     assert done.stderr.splitlines() == [
-        "warning: users.jsonl:3: names the same user as line 1 (by username): the run resets that user once and "
-        "skips this row as a duplicate"
+        "warning: users.jsonl:3: names the same user as line 1 (by username): one code at most is sent to that user; "
+        "this row's result repeats line 1's or reads skipped (duplicate)"
     ]
     assert (BUCKET, f"{MANIFEST_PREFIX}{RUN}.jsonl") in aws.s3.objects
 
@@ -184,7 +192,7 @@ def test_duplicates_are_warnings_with_both_lines_and_the_run_goes_ahead(tmp_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "cognito-reset: bulk: give exactly one of FILE, --group or --filter"),
+        ((), "cognito-reset: bulk: give exactly one of FILE, --group, --filter or --rerun"),
         (("--group", "staff", "--filter", 'username ^= "a"'), "cognito-reset: bulk: give exactly one of FILE, --group"),
         (("--group", "staff", "--locale", "not a locale"), "cognito-reset: options: clientMetadata.locale: must be"),
         (("--group", "staff", "--run-id", "no spaces please"), "cognito-reset: --run-id: a run id is 1-80 letters"),

@@ -205,7 +205,7 @@ def test_over_several_days_starts_the_run_and_says_when_it_will_end(tmp_path: Pa
         "next day (about 2 days, --over-several-days): nobody it reset is sent a second code"
     ]
     assert [execution.name for execution in aws.sfn.started] == [RUN]
-    assert (BUCKET, f"manifests/{RUN}.csv") in aws.s3.objects
+    assert (BUCKET, f"manifests/{RUN}.jsonl") in aws.s3.objects
 
 
 def test_a_run_is_sized_by_its_users_not_its_rows(tmp_path: Path) -> None:

@@ -1,0 +1,286 @@
+"""What an operator needs once a run has started: the rows it did not reset (`status RUN --failed`, as a table, JSON or
+a CSV file for the ticket), a new run of exactly those (`bulk --rerun RUN`), a stop (`stop RUN`), the shared options
+anywhere on the line, and exit 2 for a request the function refused as invalid."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from cognito_reset.arguments import shared_options_first
+from cognito_reset.cli import Runtime, app
+from cognito_reset.runs import LINES_SUFFIX, ORIGINAL_INFIX
+from contracts import stack as outputs
+from contracts.bulk import (
+    DEFAULTS,
+    HALT_CAUSE,
+    MANIFEST_KEY,
+    MANIFEST_PREFIX,
+    RERUN_OF,
+    SOURCE,
+    SOURCE_EVIDENCE,
+    SOURCE_LINES,
+    STOP_SETTLES_SECONDS,
+    STOPPED_BY_OPERATOR,
+)
+from contracts.results import RUN_STOPPED_ERROR
+from reset_password.ledger import halt_key
+from tests.unit.cli.fakes import (
+    BUCKET,
+    MACHINE_ARN,
+    RUN_MEMORY_TABLE,
+    STARTED,
+    Clock,
+    FakeAws,
+    FakeStepFunctions,
+    Reading,
+    summary_object,
+    summary_output,
+)
+
+RUN, RERUN = "breach-1", "bulk-20261130T1201Z-3fa9"
+# The operator's file: Excel's export, a blank row after the header row, so the manifest's rows sit one line lower.
+ORIGINAL = b"\xef\xbb\xbfUsername;Email\r\n;;\r\nann;\r\n;ben@example.com\r\n=cmd;\r\n"
+MANIFEST = [{"username": "ann"}, {"email": "ben@example.com"}, {"username": "=cmd"}]
+
+
+def invoke(aws: FakeAws, *args: str, clock: Clock | None = None) -> Result:
+    clock = clock or Clock()
+    runtime = Runtime(
+        aws=aws,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        now=lambda: STARTED + timedelta(minutes=1),
+        now_seconds=clock.monotonic,
+        random_hex=lambda: "3fa9",
+        terminal=False,
+    )
+    return CliRunner().invoke(app, list(args), obj=runtime, env={"COLUMNS": "80"})
+
+
+def ended_run(aws: FakeAws, **rows: list[dict[str, Any]]) -> None:
+    """RUN, ended with its summary object listing `rows`; its manifest (normalised from ORIGINAL) and line map in the
+    bucket, as `bulk` left them."""
+    statuses = {"reset": 3 - sum(len(listed) for listed in rows.values())} | {"failed": len(rows.get("failedRows", []))}
+    output = summary_output(RUN, statuses, reasons={"USER_NOT_FOUND": 1})
+    aws.s3.write_summary(summary_object(output, **rows))
+    key, lines = f"{MANIFEST_PREFIX}{RUN}.jsonl", f"{MANIFEST_PREFIX}{RUN}{LINES_SUFFIX}"
+    aws.s3.objects[BUCKET, key] = "".join(json.dumps(row) + "\n" for row in MANIFEST).encode()
+    aws.s3.objects[BUCKET, lines] = json.dumps([[3, 3]]).encode()  # rows 0-2 are the file's lines 3-5
+    execution = aws.sfn.add(RUN, [Reading("SUCCEEDED", {"total": 3, "succeeded": 3}, output=output)])
+    execution.input = {
+        MANIFEST_KEY: key,
+        DEFAULTS: {"clientMetadata": {"reason": "security_incident"}},
+        SOURCE: {"file": "users.csv", SOURCE_EVIDENCE: f"{MANIFEST_PREFIX}{RUN}.original.csv", SOURCE_LINES: lines},
+    }
+
+
+FAILED_ROWS = {
+    "failedRows": [
+        {"line": 2, "identifier": {"email": "ben@example.com"}, "reason": "USER_NOT_FOUND"},
+        {"line": 3, "identifier": {"username": "=cmd"}, "reason": "USER_DISABLED", "detail": "disabled"},
+    ]
+}
+
+
+def test_bulk_uploads_the_normalised_manifest_and_keeps_the_operators_file_beside_it(tmp_path: Path) -> None:
+    exported = tmp_path / "users.csv"
+    exported.write_bytes(ORIGINAL)
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", {"total": 3}, output=summary_output(RERUN, {}))]))
+
+    done = invoke(aws, "bulk", str(exported), "--no-wait")
+
+    assert done.exit_code == 0, done.output
+    (started,) = aws.sfn.started
+    assert started.input[MANIFEST_KEY] == f"{MANIFEST_PREFIX}{RERUN}.jsonl"
+    manifest = aws.s3.objects[BUCKET, started.input[MANIFEST_KEY]].decode().splitlines()
+    assert [json.loads(line) for line in manifest] == MANIFEST
+    source = started.input[SOURCE]
+    assert source[SOURCE_EVIDENCE] == f"{MANIFEST_PREFIX}{RERUN}{ORIGINAL_INFIX}.csv"
+    assert aws.s3.objects[BUCKET, source[SOURCE_EVIDENCE]] == ORIGINAL  # the operator's file, byte for byte
+    assert json.loads(aws.s3.objects[BUCKET, source[SOURCE_LINES]]) == [[3, 3]]
+
+
+def test_status_failed_names_every_row_at_its_line_in_the_operators_file() -> None:
+    aws = FakeAws()
+    ended_run(aws, **FAILED_ROWS)
+
+    shown = invoke(aws, "status", RUN, "--failed")
+
+    assert shown.exit_code == 1, shown.output
+    assert shown.stdout.splitlines() == [
+        f"run {RUN}: 2 rows to act on (failed 2)",
+        "  line  outcome      reason                    user",
+        "     4  failed       USER_NOT_FOUND            email=ben@example.com",
+        "     5  failed       USER_DISABLED             username==cmd",
+        f"  rerun exactly these: cognito-reset bulk --rerun {RUN}",
+    ]
+
+
+def test_status_failed_json_after_the_command_and_a_csv_file_without_formulas(tmp_path: Path) -> None:
+    aws = FakeAws()
+    ended_run(aws, **FAILED_ROWS)
+    ticket = tmp_path / "failed.csv"
+
+    shown = invoke(aws, "status", RUN, "--failed", "--csv", str(ticket), "--json")
+
+    assert shown.exit_code == 1, shown.output
+    document = json.loads(shown.stdout)
+    assert [(row["line"], row.get("email"), row.get("username"), row["reason"]) for row in document["rows"]] == [
+        (4, "ben@example.com", None, "USER_NOT_FOUND"),
+        (5, None, "=cmd", "USER_DISABLED"),
+    ]
+    assert document["csv"] == str(ticket)
+    table = list(csv.reader(io.StringIO(ticket.read_text(encoding="utf-8"), newline="")))
+    assert table[0] == ["line", "username", "email", "sub", "outcome", "reason", "detail"]
+    assert table[1][:3] == ["4", "", "ben@example.com"]
+    assert table[2][1] == "'=cmd"  # a spreadsheet would run it as a formula
+
+
+def test_a_clean_run_has_nothing_to_act_on_and_exits_0() -> None:
+    aws = FakeAws()
+    ended_run(aws)
+
+    shown = invoke(aws, "status", RUN, "--failed")
+
+    assert (shown.exit_code, shown.stdout.splitlines()) == (0, [f"run {RUN}: 0 rows to act on (none)"])
+
+
+def test_rerun_starts_exactly_the_rows_with_the_runs_defaults_and_their_lines() -> None:
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", {"total": 2}, output=summary_output(RERUN, {}))]))
+    ended_run(aws, **FAILED_ROWS)
+
+    done = invoke(aws, "bulk", "--rerun", RUN, "--no-wait")
+
+    assert done.exit_code == 0, done.output
+    (started,) = aws.sfn.started
+    assert started.name == RERUN
+    key = started.input[MANIFEST_KEY]
+    assert [json.loads(line) for line in aws.s3.objects[BUCKET, key].decode().splitlines()] == MANIFEST[1:]
+    assert started.input[DEFAULTS] == {"clientMetadata": {"reason": "security_incident"}}
+    source = started.input[SOURCE]
+    assert (source[RERUN_OF], source[SOURCE_EVIDENCE]) == (RUN, f"{MANIFEST_PREFIX}{RUN}.original.csv")
+    assert json.loads(aws.s3.objects[BUCKET, source[SOURCE_LINES]]) == [[4, 2]]  # the first file's lines 4 and 5
+    assert f"rerun of {RUN}: 2 rows (failed 2), its defaults" in done.stdout
+
+
+def test_rerun_keeps_the_runs_defaults_and_refuses_others() -> None:
+    aws = FakeAws()
+    ended_run(aws, **FAILED_ROWS)
+
+    refused = invoke(aws, "bulk", "--rerun", RUN, "--reason", "policy_rotation")
+
+    assert refused.exit_code == 2
+    assert "--rerun: a rerun keeps the run's own defaults" in refused.stderr
+    assert aws.sfn.started == []
+
+
+def test_rerun_of_a_clean_run_starts_nothing() -> None:
+    aws = FakeAws()
+    ended_run(aws)
+
+    refused = invoke(aws, "bulk", "--rerun", RUN)
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == f"cognito-reset: --rerun: run {RUN} left no row to act on: nothing to rerun"
+    assert aws.sfn.started == []
+
+
+def running(aws: FakeAws) -> None:
+    """RUN, running, its manifest in the bucket and no batch started yet."""
+    key = f"{MANIFEST_PREFIX}{RUN}.jsonl"
+    aws.s3.objects[BUCKET, key] = "".join(json.dumps(row) + "\n" for row in MANIFEST).encode()
+    execution = aws.sfn.add(RUN, [Reading("RUNNING")])
+    execution.input = {MANIFEST_KEY: key, DEFAULTS: {}}
+
+
+def test_stop_marks_the_run_stops_it_waits_for_the_users_in_progress_and_lists_what_was_not_done() -> None:
+    aws, clock = FakeAws(), Clock()
+    running(aws)
+
+    stopped = invoke(aws, "stop", RUN, clock=clock)
+
+    assert stopped.exit_code == 0, stopped.output
+    mark = aws.dynamodb.items[halt_key(RUN)]
+    assert mark[HALT_CAUSE] == {"S": STOPPED_BY_OPERATOR}
+    assert aws.dynamodb.tables[-1] == RUN_MEMORY_TABLE
+    assert aws.sfn.stopped == [(RUN, RUN_STOPPED_ERROR)]
+    assert sum(clock.sleeps) >= STOP_SETTLES_SECONDS  # waited for the batches' users in progress
+    lines = stopped.stdout.splitlines()
+    assert lines[0].startswith(f"run {RUN} stopped: no batch starts another user")
+    assert lines[1:4] == [f"run {RUN}: stopped", "  done: nobody", "  not done: 3 rows (unfinished 3)"]
+
+
+def test_stop_of_an_ended_run_is_refused_and_marks_nothing() -> None:
+    aws = FakeAws()
+    ended_run(aws)
+
+    refused = invoke(aws, "stop", RUN)
+
+    assert refused.exit_code == 2
+    assert f"run {RUN} is not running (SUCCEEDED): nothing to stop" in refused.stderr
+    assert (aws.dynamodb.items, aws.sfn.stopped) == ({}, [])
+
+
+def test_redrive_lifts_the_stop() -> None:
+    aws = FakeAws()
+    running(aws)
+    invoke(aws, "stop", RUN)
+    aws.sfn.executions[aws.sfn.add(RUN, [Reading("ABORTED")]).arn].input = {MANIFEST_KEY: "m.jsonl"}
+
+    redriven = invoke(aws, "redrive", RUN, "--no-wait")
+
+    assert redriven.exit_code == 0, redriven.output
+    assert aws.sfn.redriven == [RUN]
+    assert halt_key(RUN) not in aws.dynamodb.items
+
+
+def test_a_request_the_function_refuses_as_invalid_exits_2() -> None:
+    refused = {"status": "failed", "reason": "INVALID_REQUEST", "detail": "clientMetadata.reason: not allowed"}
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", output=refused)]))
+    aws.stack_outputs[outputs.SINGLE_RESET_STATE_MACHINE_ARN] = MACHINE_ARN
+
+    done = invoke(aws, "request", "--username", "ann", "--wait")
+
+    assert done.exit_code == 2, done.output
+    assert "reason=INVALID_REQUEST" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [
+        (["status", "r1", "--json"], ["--json", "status", "r1"]),
+        (["status", "r1", "--stack-name", "S", "--completion"], ["--stack-name", "S", "status", "r1", "--completion"]),
+        (["bulk", "f.csv", "--region=eu-west-1"], ["--region=eu-west-1", "bulk", "f.csv"]),
+        (["bulk", "--", "--json"], ["bulk", "--", "--json"]),
+        (["--json", "runs"], ["--json", "runs"]),
+    ],
+)
+def test_the_shared_options_are_read_anywhere(typed: list[str], parsed: list[str]) -> None:
+    assert shared_options_first(typed) == parsed
+
+
+@pytest.mark.parametrize("command", [[], ["bulk"], ["status"], ["stop"], ["request"], ["doctor"], ["redrive"]])
+def test_help_is_readable_at_80_columns(command: list[str]) -> None:
+    shown = invoke(FakeAws(), *command, "--help")
+
+    assert shown.exit_code == 0, shown.output
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    assert "╭" not in shown.stdout  # plain help, not a table squeezed into the width
+
+
+def test_an_option_after_the_command_is_never_suggested_as_another() -> None:
+    aws = FakeAws()
+    ended_run(aws)
+
+    shown = invoke(aws, "status", RUN, "--json", "--no-completion")
+
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["runId"] == RUN
