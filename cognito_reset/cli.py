@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -487,6 +487,14 @@ def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: No
 @app.command()
 def stop(
     run: Annotated[str, typer.Argument(help="The run id.")],
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Return once the run is stopped, without waiting for the users in progress or listing what was done "
+            "(`status RUN --failed` lists it later).",
+        ),
+    ] = False,
 ) -> None:
     """Stop a run: no batch starts another user; then what it did and what it did not.
 
@@ -509,6 +517,14 @@ def stop(
     aws_call(lambda: memory.stop(run))
     marked = runtime.clock()
     aws_call(lambda: workflow.stop(run))
+    if no_wait:
+        settled = runtime.now() + timedelta(seconds=STOP_SETTLES_SECONDS)
+        say(
+            {"runId": run, "status": "ABORTED", "settledBy": settled.isoformat()},
+            f"run {run} stopped: no batch starts another user; the users in progress are done by "
+            f"{settled:%H:%M:%S} UTC, then `cognito-reset status {run} --failed` lists the rows it did not reset",
+        )
+        return
     if not Options.as_json:
         typer.echo(
             f"run {run} stopped: no batch starts another user; waiting {STOP_SETTLES_SECONDS} s for the users in "
@@ -653,6 +669,8 @@ def report(check: ManifestCheck) -> None:
     if not check.ok:
         count = len(check.errors)
         fail(OPERATOR, f"{check.name}: {count:,} error{'s' if count != 1 else ''}; nothing was uploaded or started")
+    if Options.as_json and check.summary_line:
+        echo_error(check.summary_line)  # how the file was read, beside the one JSON document
     if not Options.as_json:
         warnings = len(check.warnings)
         if check.summary_line:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cognito_reset.manifest import line_of
+from cognito_reset.manifest import line_lookup
 from cognito_reset.runs import BulkWorkflow, Progress, RunSummary, parse_s3_uri
 from cognito_reset.stack import OperatorError
 from contracts.bulk import (
@@ -132,7 +132,8 @@ def run_rows(workflow: BulkWorkflow, run_id: str) -> RunRows:
 def rows_of(workflow: BulkWorkflow, progress: Progress, summary: RunSummary) -> RunRows:
     run_input = _input(progress)
     manifest_key = str(run_input.get(MANIFEST_KEY) or "")
-    lines = _line_runs(workflow, progress)
+    runs = _line_runs(workflow, progress)
+    line_at = line_lookup(runs) if runs is not None else None
     if summary.summary_object:
         bucket, key = parse_s3_uri(summary.summary_object)
         listed = json.loads(workflow.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -144,7 +145,7 @@ def rows_of(workflow: BulkWorkflow, progress: Progress, summary: RunSummary) -> 
     for outcome in KINDS:
         for row in listed.get(_LISTS[outcome]) or []:
             index = manifest_index(manifest_key, row["line"]) if isinstance(row.get("line"), int) else None
-            line = line_of(lines, index) if lines is not None and index is not None else row.get("line")
+            line = line_at(index) if line_at is not None and index is not None else row.get("line")
             rows.append(
                 RowToActOn(
                     line=line,

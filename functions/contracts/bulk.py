@@ -10,7 +10,9 @@ the same execution, keeps it, and starting a run under a new name is always poss
 The manifest is CSV with a header row or JSON Lines, chosen by the key's suffix (`.csv`; anything else is read as
 JSON Lines). A row names the user (`username`, `email` or `sub`) and may override the run's defaults: any request
 field (contract 1), and the ClientMetadata keys as columns of their own (`reason`, `locale`, `brand`, ...). An empty
-cell is an absent field, so one CSV can mix rows by username and rows by e-mail.
+cell is an absent field, so one CSV can mix rows by username and rows by e-mail. The operator CLI always writes JSON
+Lines (the operator's spreadsheet normalised, the file itself kept beside it: SOURCE); a CSV key serves a manifest
+uploaded by other means.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_a_60_user_run_on_the_default_deployment_is_refused_whole_and_over_sever
 
     assert started.returncode == 0, started.stderr
     assert "continues it each next day (about 2 days" in started.stderr
-    assert manifests(system) == ["manifests/days.csv"]
+    assert manifests(system) == ["manifests/days.jsonl", "manifests/days.lines.json", "manifests/days.original.csv"]
     assert [execution["name"] for execution in bulk_executions(system)] == ["days"]
     ends_in(system, "days")
 

@@ -140,7 +140,7 @@ def test_bulk_resets_every_user_of_the_manifest_and_the_summary_matches_the_pool
 
     assert done.returncode == 1, done.stderr  # one row names nobody: the run ended with a failed user
     # Line 8 names lena by e-mail: only the pool knows it is lena (line 2), so the run, not the check, skips it.
-    assert done.stderr == ""
+    assert done.stderr == "breach.csv: CSV, comma-delimited\n"  # how the file was read; no warning
     summary = json.loads(done.stdout)
     assert (summary["runId"], summary["status"]) == ("breach-e2e-cli", "SUCCEEDED")
     statuses = Counter(system.user_status(name) for name in users)
@@ -152,8 +152,13 @@ def test_bulk_resets_every_user_of_the_manifest_and_the_summary_matches_the_pool
     assert summary["complete"] is True
     assert summary["results"].startswith(f"s3://{system.stack.bulk_bucket}/")
     assert Counter(message.username for message in system.outbox.messages) == dict.fromkeys(users, 1)
-    assert manifests(system) == [f"{MANIFEST_PREFIX}breach-e2e-cli.csv"]
-    uploaded = system.aws.client("s3").get_object(Bucket=system.stack.bulk_bucket, Key=manifests(system)[0])
+    assert manifests(system) == [
+        f"{MANIFEST_PREFIX}breach-e2e-cli.jsonl",  # what the workflow read: the file normalised
+        f"{MANIFEST_PREFIX}breach-e2e-cli.lines.json",  # each of its rows' line in the file
+        f"{MANIFEST_PREFIX}breach-e2e-cli.original.csv",
+    ]
+    evidence = f"{MANIFEST_PREFIX}breach-e2e-cli.original.csv"
+    uploaded = system.aws.client("s3").get_object(Bucket=system.stack.bulk_bucket, Key=evidence)
     assert uploaded["Body"].read() == manifest.read_bytes()  # the operator's file, as it is: the run's evidence
 
 
