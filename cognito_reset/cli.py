@@ -12,6 +12,7 @@ import html
 import json
 import re
 import secrets
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -65,6 +66,8 @@ from custom_message.message_pack import Deployment, MessagePackError
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130
 SELECTION = "selection.jsonl"  # the manifest the CLI writes for --group and --filter
+# A run of more users than this starts once its size is typed back (or with --yes).
+CONFIRM_ABOVE = 100
 app = typer.Typer(
     cls=SharedOptionsAnywhere,
     help=__doc__.splitlines()[0] + " The shared options (--json, --stack-name, ...) go before or after the command.",
@@ -85,6 +88,12 @@ def _four_hex_digits() -> str:
     return secrets.token_hex(2)
 
 
+def _ask(prompt: str) -> str:
+    """A question on stderr (stdout stays the command's output), the answer from stdin."""
+    err.print(prompt, end="", markup=False, highlight=False)
+    return input()
+
+
 @dataclass
 class Runtime:
     """What the commands run with besides their options. `cognito-reset` builds it; a test hands in its own (in-memory
@@ -96,6 +105,8 @@ class Runtime:
     now: Callable[[], datetime] = _utc_now
     now_seconds: Callable[[], float] = time.time  # epoch seconds, for the records the run's memory keeps
     random_hex: Callable[[], str] = _four_hex_digits
+    interactive: bool | None = None  # whether someone can type an answer; None: whether stdin is a terminal
+    ask: Callable[[str], str] = _ask
     terminal: bool | None = None  # whether stdout can show a progress bar; None: ask the console
     stdout: Console = field(default_factory=Console)
     # Where `preview` looks for the CDK app's cdk.json (the deployment's messagePack): the working directory.
@@ -242,6 +253,26 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     ] = False,
     rate: Rate = DEFAULT_RATE,
     no_wait: NoWait = False,
+    hold_modified_since: Annotated[
+        str | None,
+        typer.Option(
+            help="The incident's start (ISO 8601 with its offset, such as 2026-12-04T22:00Z): every selected user "
+            "whose record changed after it (UserLastModifiedDate) is held for review, never reset, and listed by "
+            "`status RUN --failed`: an attacker who held the account may have changed its e-mail or phone."
+        ),
+    ] = None,
+    exclude_group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Keep this group's members out of the run (break-glass, administrators): they are skipped. Repeatable."
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help=f"Start a run of more than {CONFIRM_ABOVE} users without typing its size back (for scripts)."
+        ),
+    ] = False,
     over_several_days: Annotated[
         bool,
         typer.Option(
@@ -261,6 +292,13 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         fail(OPERATOR, "bulk: give exactly one of FILE, --group, --filter or --rerun")
     runtime = Options.runtime
     run_id = run_id or new_run_id(runtime.now(), runtime.random_hex())
+    problems: list[str] = []
+    hold = None
+    if hold_modified_since is not None:
+        try:
+            hold = hold_time(hold_modified_since, runtime.now())
+        except ValueError as error:
+            problems.append(f"--hold-modified-since: {error}")
     chosen = run_defaults(
         reason=reason,
         locale=locale,
@@ -269,44 +307,83 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         global_sign_out=global_sign_out,
         user_pool_id=user_pool_id,
         dry_run=dry_run,
+        hold_modified_since=hold,
+        exclude_groups=exclude_group or (),
     )
-    problems = [f"options: {problem}" for problem in defaults_errors(chosen)]
+    problems += [f"options: {problem}" for problem in defaults_errors(chosen)]
     if rerun is not None and set(chosen) - {"dryRun"}:
-        problems.append("--rerun: a rerun keeps the run's own defaults (reason, locale, brand, ...): give none")
+        problems.append(
+            "--rerun: a rerun keeps the run's own defaults (reason, locale, brand, its rails, ...): give none"
+        )
     try:
         require_run_id(run_id)
     except OperatorError as error:
         problems.append(f"--run-id: {error}")
     if problems:
         fail(OPERATOR, *problems)
-    resources: StackResources | None = None
-    source: ManifestSource | None = None
-    defaults = chosen
-    if manifest is not None:
-        name, content = manifest.name, read_manifest(manifest)
-    elif rerun is not None:
-        resources = found()
-        name, content, source, defaults = rerun_of(bulk_workflow(resources), rerun, chosen)
-    else:
-        resources = found()
-        pool = user_pool_id or required(resources, outputs.USER_POOL_ID)
-        name, content = SELECTION, select_users(pool, group, filter_expression, rate)
-    check = check_manifest(name, content, defaults)
+    selected = selection(manifest, group, filter_expression, rerun, chosen, rate)
+    check = check_manifest(selected.name, selected.content, selected.defaults)
     report(check)
+    source = selected.source
     if manifest is not None:
         source = ManifestSource(
             file=manifest.name,
-            original=content,
+            original=selected.content,
             original_suffix=manifest.suffix,
             lines=line_runs(check.source_lines),
         )
-    resources = resources or found()
-    if not defaults.get("dryRun"):  # a dry run sends nothing: it is not sized
-        size(resources, defaults.get("userPoolId"), check.distinct_users, over_several_days=over_several_days)
-    workflow = bulk_workflow(resources)
-    key = aws_call(lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, defaults, source))
+    resources = selected.resources or found()
+    if not selected.defaults.get("dryRun"):  # a dry run sends nothing: it is not sized, nor asked for
+        pool = selected.defaults.get("userPoolId")
+        size(resources, pool, check.distinct_users, over_several_days=over_several_days)
+        if check.distinct_users > CONFIRM_ABOVE and not yes:
+            confirm_size(check.distinct_users)
+    start_and_watch(bulk_workflow(resources), run_id, check.normalized, selected.defaults, source, no_wait=no_wait)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A run's users before they are checked: the manifest's name and content, the run's defaults, where they came
+    from (a rerun's), and the stack's resources if they had to be found already."""
+
+    name: str
+    content: bytes
+    defaults: dict[str, Any]
+    source: ManifestSource | None = None
+    resources: StackResources | None = None
+
+
+def selection(  # noqa: PLR0917 - the four ways to select a run's users, one of them given
+    manifest: Path | None,
+    group: str | None,
+    filter_expression: str | None,
+    rerun: str | None,
+    chosen: dict[str, Any],
+    rate: float,
+) -> Selection:
+    if manifest is not None:
+        return Selection(manifest.name, read_manifest(manifest), chosen)
+    resources = found()
+    if rerun is not None:
+        name, content, source, defaults = rerun_of(bulk_workflow(resources), rerun, chosen)
+        return Selection(name, content, defaults, source, resources)
+    pool = chosen.get("userPoolId") or required(resources, outputs.USER_POOL_ID)
+    return Selection(SELECTION, select_users(pool, group, filter_expression, rate), chosen, resources=resources)
+
+
+def start_and_watch(
+    workflow: BulkWorkflow,
+    run_id: str,
+    manifest: bytes,
+    defaults: dict[str, Any],
+    source: ManifestSource | None,
+    *,
+    no_wait: bool,
+) -> None:
+    key = aws_call(lambda: workflow.start(run_id, manifest, JSONL_SUFFIX, defaults, source))
     started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
     started["manifest"] = s3_uri(workflow.bucket, key)
+    rerun = source.rerun_of if source is not None else None
     if rerun is not None:
         started["rerunOf"] = rerun
     if no_wait:
@@ -319,6 +396,34 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     watch_to_the_end(workflow, run_id)
 
 
+def hold_time(value: str, now: datetime) -> str:
+    """--hold-modified-since as the request's holdModifiedSince: an ISO 8601 time with its offset, not in the future."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("not an ISO 8601 time (such as 2026-12-04T22:00Z or 2026-12-04T23:00+01:00)") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time's offset (Z for UTC, or such as +01:00): without it the hold is ambiguous")
+    if moment > now:
+        raise ValueError(f"in the future ({moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC): it would hold nobody")
+    return moment.isoformat()
+
+
+def confirm_size(users: int) -> None:
+    """A large run starts only once its size is typed back (or --yes): the safeguard against the wrong file."""
+    runtime = Options.runtime
+    interactive = runtime.interactive if runtime.interactive is not None else sys.stdin.isatty()
+    if not interactive:
+        fail(
+            OPERATOR,
+            f"a run of {users:,} users starts once its size is typed back: run it at a terminal, or give --yes; "
+            "nothing was uploaded or started",
+        )
+    answer = runtime.ask(f"This run resets {users:,} users. Type {users} to start it: ")
+    if answer.strip().replace(",", "") != str(users):
+        fail(OPERATOR, "not started: what was typed is not the run's size; nothing was uploaded or started")
+
+
 def rerun_of(
     workflow: BulkWorkflow, run: str, chosen: dict[str, Any]
 ) -> tuple[str, bytes, ManifestSource, dict[str, Any]]:
@@ -327,7 +432,14 @@ def rerun_of(
     progress = aws_call(lambda: workflow.progress(run))
     if not progress.ended:
         fail(OPERATOR, f"--rerun: run {run} is still {progress.status}: rerun it once it has ended (or stop it)")
-    rows = aws_call(lambda: rows_of(workflow, progress, workflow.summary(progress)))
+    listed = aws_call(lambda: rows_of(workflow, progress, workflow.summary(progress)))
+    held = [row for row in listed.rows if row.reason == FailureReason.HELD_FOR_REVIEW]
+    rows = replace(listed, rows=tuple(row for row in listed.rows if row not in held))
+    if held and not Options.as_json:
+        echo_error(
+            f"--rerun: {len(held):,} rows held for review are left out (the same hold would hold them again): verify "
+            "those users, then reset them by hand (cognito-reset request)"
+        )
     if not rows.rows:
         fail(OPERATOR, f"--rerun: run {run} left no row to act on: nothing to rerun")
     _key, manifest_items = aws_call(lambda: manifest_rows(workflow, progress))

@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Final
 
-from contracts.bulk import METADATA_COLUMNS, RUN_ONLY_FIELDS, is_csv
+from contracts.bulk import (
+    EXCLUDE_GROUPS_FIELD,
+    HOLD_MODIFIED_SINCE_FIELD,
+    METADATA_COLUMNS,
+    RUN_ONLY_FIELDS,
+    is_csv,
+)
 from reset_password.requests import REQUEST_FIELDS, ROW_REFUSALS, InvalidRequest, parse_row
 
 # How many problems of each kind are listed before the rest are only counted.
@@ -106,8 +112,11 @@ def run_defaults(
     global_sign_out: bool = False,
     user_pool_id: str | None = None,
     dry_run: bool = False,
+    hold_modified_since: str | None = None,
+    exclude_groups: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The run's defaults (its batches' BatchInput, contract 1 fields): what every row gets unless it sets it."""
+    """The run's defaults (its batches' BatchInput, contract 1 fields): what every row gets unless it sets it (the
+    breach rails, holdModifiedSince and excludeGroups, no row may set)."""
     metadata = {
         key: value
         for key, value in {"reason": reason, "locale": locale, "brand": brand, "reference": reference}.items()
@@ -122,6 +131,10 @@ def run_defaults(
         defaults["globalSignOut"] = True
     if dry_run:
         defaults["dryRun"] = True
+    if hold_modified_since is not None:
+        defaults[HOLD_MODIFIED_SINCE_FIELD] = hold_modified_since
+    if exclude_groups:
+        defaults[EXCLUDE_GROUPS_FIELD] = list(dict.fromkeys(exclude_groups))
     return defaults
 
 

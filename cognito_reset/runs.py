@@ -32,7 +32,7 @@ from contracts.bulk import (
     SOURCE_LINES,
     SUMMARY_FIELDS,
 )
-from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, RUN_STOPPED_ERROR, ResetStatus
+from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, RUN_STOPPED_ERROR, FailureReason, ResetStatus
 
 RUN_ID_PREFIX: Final = "bulk"
 RUNNING: Final = "RUNNING"
@@ -250,6 +250,13 @@ class RunSummary:
         reasons = dict(counts.get("reasons") or {})
         if reasons:
             lines.append(f"  failed because: {_counted(reasons)}")
+        held = reasons.get(FailureReason.HELD_FOR_REVIEW)
+        if held:
+            lines.append(
+                f"  {held:,} held for review (changed after --hold-modified-since; nothing was sent): verify their "
+                f"e-mail and phone, then reset each by hand; `cognito-reset status {progress.run_id} --failed` lists "
+                "them"
+            )
         listed = f"listed in {self.summary_object}" if self.summary_object else "listed in the run's summary"
         unconfirmed = self.statuses.get(ResetStatus.UNCONFIRMED)
         if unconfirmed:

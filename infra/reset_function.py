@@ -1,9 +1,10 @@
 """The reset function: validates, dedupes and paces requests, then calls AdminResetUserPassword.
 
 Its role can call only the Cognito actions a reset needs (AdminGetUser and ListUsers to resolve a request to the
-pool's user and read its status, AdminResetUserPassword, AdminUserGlobalSignOut, and DescribeUserPool to learn how the
-pool sends e-mail), only on the configured pools; it reads SES's sending quota (the send rate that bounds resets where
-the pool sends through SES), reads and writes its own idempotency table and publishes audit events to the one bus, and
+pool's user and read its status, AdminListGroupsForUser for a request that excludes groups, AdminResetUserPassword,
+AdminUserGlobalSignOut, and DescribeUserPool to learn how the pool sends e-mail), only on the configured pools; it
+reads SES's sending quota (the send rate that bounds resets where the pool sends through SES), reads and writes its
+own idempotency table and publishes audit events to the one bus, and
 nothing else.
 """
 
@@ -33,6 +34,7 @@ SOURCE: Final = FunctionSource(
 )
 COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
     "cognito-idp:AdminResetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:ListUsers",

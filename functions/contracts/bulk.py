@@ -49,7 +49,12 @@ RUN_ID_FIELD: Final = "runId"
 # decision for one user, never a spreadsheet cell's).
 DRY_RUN_FIELD: Final = "dryRun"
 FORCE_FIELD: Final = "force"
-RUN_ONLY_FIELDS: Final = (RUN_ID_FIELD, DRY_RUN_FIELD, FORCE_FIELD)
+# The breach rails (contract 1), set for a whole run and never by a row, since a row could only weaken them: a user
+# whose record changed after `holdModifiedSince` is held for review (an attacker may have changed their e-mail or
+# phone), and the members of the `excludeGroups` (break-glass, administrators) are skipped.
+HOLD_MODIFIED_SINCE_FIELD: Final = "holdModifiedSince"
+EXCLUDE_GROUPS_FIELD: Final = "excludeGroups"
+RUN_ONLY_FIELDS: Final = (RUN_ID_FIELD, DRY_RUN_FIELD, FORCE_FIELD, HOLD_MODIFIED_SINCE_FIELD, EXCLUDE_GROUPS_FIELD)
 
 # What the bulk workflow's ItemSelector hands the batcher for each manifest row: the row as ItemReader read it and its
 # 0-based position among the rows (Step Functions Developer Guide, "ItemSelector (Map)" and "Context object":

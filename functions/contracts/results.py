@@ -31,6 +31,9 @@ class FailureReason(StrEnum):
     # SES account's daily quota). Nobody else can be reset through it until the limit rolls over; a bulk run halts.
     DELIVERY_LIMIT_REACHED = "DELIVERY_LIMIT_REACHED"
     INVALID_REQUEST = "INVALID_REQUEST"
+    # Not reset on purpose: the user's record changed after the request's holdModifiedSince (UserLastModifiedDate), so
+    # their e-mail or phone may be an attacker's. For a person to verify, then reset by hand.
+    HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
 
 
 # The exceptions the reset function raises instead of returning a result. Step Functions Retry/Catch match on these

@@ -73,6 +73,10 @@ class UserDirectory(Protocol):
 
     def global_sign_out(self, user_pool_id: str, username: str) -> None: ...
 
+    def groups_of(self, user_pool_id: str, username: str) -> list[str]:
+        """The names of the groups the user is a member of (AdminListGroupsForUser, every page)."""
+        ...
+
 
 def _filter_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
@@ -108,6 +112,20 @@ class CognitoUserDirectory:
     def global_sign_out(self, user_pool_id: str, username: str) -> None:
         try:
             self._client.admin_user_global_sign_out(UserPoolId=user_pool_id, Username=username)
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+
+    def groups_of(self, user_pool_id: str, username: str) -> list[str]:
+        # At most 60 groups a page (API Reference, AdminListGroupsForUser: Limit 0-60), NextToken for the next.
+        groups: list[str] = []
+        parameters: dict[str, Any] = {"UserPoolId": user_pool_id, "Username": username, "Limit": 60}
+        try:
+            while True:
+                page = self._client.admin_list_groups_for_user(**parameters)
+                groups += [str(group["GroupName"]) for group in page.get("Groups", [])]
+                if not page.get("NextToken"):
+                    return groups
+                parameters["NextToken"] = page["NextToken"]
         except (ClientError, BotoCoreError) as error:
             raise _as_cognito_error(error) from error
 

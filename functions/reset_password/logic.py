@@ -263,6 +263,40 @@ def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline
     return found[0]
 
 
+class _SetAside(Exception):  # noqa: N818 - carries the answer for a user the request keeps out
+    """The user is a member of a group the request excludes: skipped, nothing sent."""
+
+
+def _excluded(
+    request: ResetRequest, user: DirectoryUser, pool: str, deps: ResetDependencies, deadline: Deadline
+) -> None:
+    """The request's excludeGroups: a member of any of them is set aside (its groups read from the pool, one listing
+    per user, only when the request excludes any)."""
+    if not request.exclude_groups:
+        return
+    groups = _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.groups_of(pool, user.username))
+    named = sorted(set(request.exclude_groups) & set(groups))
+    if named:
+        raise _SetAside(
+            f"a member of {', '.join(named)}, which this request excludes (excludeGroups); nothing was sent"
+        )
+
+
+def _hold(request: ResetRequest, user: DirectoryUser) -> None:
+    """The request's holdModifiedSince: a user whose record changed after it (or whose change time the pool does not
+    tell) is held for review, never reset. Checked right before a code would go out: a retry that replays what this
+    request already did is not held by the change its own reset made."""
+    since = request.hold_modified_since
+    if since is None:
+        return
+    if user.last_modified is None or user.last_modified > since.timestamp():
+        raise _PermanentFailure(
+            FailureReason.HELD_FOR_REVIEW,
+            "the user's record changed after holdModifiedSince: their e-mail or phone may not be theirs any more; "
+            "verify them, then reset the user by hand",
+        )
+
+
 def _preflight(user: DirectoryUser) -> None:
     """What Cognito would refuse, found before a call of its account-recovery quota is spent on it."""
     if not user.enabled:
@@ -430,6 +464,7 @@ class _Reset:
         came (a timeout, a dropped connection) the pool is read only once Cognito can no longer be acting on the call
         (the claim's lease is over: waited out if the invocation has the time, else left to a later attempt). None
         when another writer took the user first."""
+        _hold(self.request, self.user)
         # What this claim replaces, if finished (a forced reset, a reset after the window), is kept in the claim.
         previous = replacing if replacing is not None and replacing.finished else None
         claim = self.ledger.claim(
@@ -560,12 +595,15 @@ def reset_user(
         user = _resolve(request, pool, deps, deadline)
         result = replace(result, username=user.username)
         _preflight(user)
+        _excluded(request, user, pool, deps, deadline)
         if request.dry_run:
+            _hold(request, user)
             action = "reset the password"
             if request.global_sign_out:
                 action += " and sign out every session"
             return replace(result, status=ResetStatus.DRY_RUN, detail=f"would {action}; nothing was sent")
         if deps.ledger is None:
+            _hold(request, user)
             _cognito(
                 deps,
                 deadline,
@@ -577,6 +615,8 @@ def reset_user(
             result = _Reset(pool, user, request, deps, deps.ledger, deadline, delivery, index).carry_out(result)
     except _PermanentFailure as failure:
         return replace(result, status=ResetStatus.FAILED, reason=failure.reason, detail=failure.detail)
+    except _SetAside as aside:
+        return replace(result, status=ResetStatus.SKIPPED, detail=str(aside))
     if request.global_sign_out:
         # After the reset, and also for a duplicate or an unconfirmed reset: signing out again is harmless, and it
         # lets a retry that follows a failed sign-out finish the job without sending the user a second code.

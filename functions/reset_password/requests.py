@@ -15,10 +15,19 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from contracts.bulk import DRY_RUN_FIELD, FORCE_FIELD, RUN_ID, RUN_ID_FIELD, item_parts, request_from_row
+from contracts.bulk import (
+    DRY_RUN_FIELD,
+    EXCLUDE_GROUPS_FIELD,
+    FORCE_FIELD,
+    HOLD_MODIFIED_SINCE_FIELD,
+    RUN_ID,
+    RUN_ID_FIELD,
+    item_parts,
+    request_from_row,
+)
 from contracts.client_metadata import metadata_errors
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.events import RESET_REQUESTED
@@ -36,6 +45,10 @@ Sub = Annotated[str, Field(pattern=_SUB)]
 UserPoolId = Annotated[str, Field(min_length=1, max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_WHITESPACE)]
 RunId = Annotated[str, Field(pattern=anchored(RUN_ID))]
+# A Cognito group's name: 1-128 characters, no whitespace (API Reference, CreateGroup: GroupName).
+GroupName = Annotated[str, Field(min_length=1, max_length=128, pattern=_NO_WHITESPACE)]
+# How many groups one request may exclude: each costs the user's group listing, once per user.
+MAX_EXCLUDED_GROUPS: Final = 10
 
 
 class ResetRequest(BaseModel):
@@ -57,11 +70,24 @@ class ResetRequest(BaseModel):
     # The bulk run this reset belongs to (contracts.bulk): the workflow sets it on every batch. What the reset did is
     # remembered for as long as the run can be redriven, and a run resets a user once.
     run_id: RunId | None = Field(default=None, alias=RUN_ID_FIELD)
+    # The breach rails (contracts.bulk): hold a user whose record changed after this time (an ISO 8601 time with its
+    # offset), and skip the members of these groups.
+    hold_modified_since: AwareDatetime | None = Field(default=None, alias=HOLD_MODIFIED_SINCE_FIELD)
+    exclude_groups: tuple[GroupName, ...] = Field(
+        default=(), alias=EXCLUDE_GROUPS_FIELD, max_length=MAX_EXCLUDED_GROUPS
+    )
 
     @field_validator("username", "email", "sub", "user_pool_id", "request_id", "run_id", mode="before")
     @classmethod
     def _safe_text(cls, value: Any) -> Any:
         if isinstance(value, str) and not is_safe_text(value):
+            raise PydanticCustomError("unsafe_text", UNSAFE_TEXT_PROBLEM)
+        return value
+
+    @field_validator("exclude_groups", mode="before")
+    @classmethod
+    def _safe_group_names(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and any(isinstance(v, str) and not is_safe_text(v) for v in value):
             raise PydanticCustomError("unsafe_text", UNSAFE_TEXT_PROBLEM)
         return value
 
@@ -253,6 +279,11 @@ ROW_REFUSALS: Final = {
     DRY_RUN_FIELD: f"{DRY_RUN_FIELD}: a dry run belongs to the whole run (cognito-reset bulk --dry-run), never a row",
     FORCE_FIELD: f"{FORCE_FIELD}: a second code inside the cooldown is forced for one user (cognito-reset request "
     "--force), never by a bulk run",
+    # A row could only weaken a breach rail (a later time, fewer groups).
+    HOLD_MODIFIED_SINCE_FIELD: f"{HOLD_MODIFIED_SINCE_FIELD}: set for the whole run (cognito-reset bulk "
+    "--hold-modified-since), never by a row",
+    EXCLUDE_GROUPS_FIELD: f"{EXCLUDE_GROUPS_FIELD}: set for the whole run (cognito-reset bulk --exclude-group), never "
+    "by a row",
 }
 _FORCE_FROM_AN_EVENT: Final = (
     f"{FORCE_FIELD}: not accepted from an event (an operator forces a reset with cognito-reset request --force)"

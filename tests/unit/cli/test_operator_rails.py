@@ -284,3 +284,141 @@ def test_an_option_after_the_command_is_never_suggested_as_another() -> None:
 
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["runId"] == RUN
+
+
+# The breach rails: the hold, the excluded groups, and a large run's size typed back.
+
+
+def users_file(tmp_path: Path, users: int, header: str = "username") -> Path:
+    path = tmp_path / "users.csv"
+    path.write_text(header + "\n" + "".join(f"user{n:03d}\n" for n in range(users)))
+    return path
+
+
+def interactive(aws: FakeAws, *args: str, answer: str | None) -> Result:
+    """The CLI at a terminal (answer: what the operator types) or in a script (answer None: nobody can type)."""
+    clock = Clock()
+    runtime = Runtime(
+        aws=aws,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        now=lambda: STARTED + timedelta(minutes=1),
+        random_hex=lambda: "3fa9",
+        terminal=False,
+        interactive=answer is not None,
+        ask=lambda _prompt: answer or "",
+    )
+    return CliRunner().invoke(app, list(args), obj=runtime)
+
+
+def test_the_rails_go_into_the_runs_defaults(tmp_path: Path) -> None:
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", {"total": 3}, output=summary_output(RERUN, {}))]))
+
+    done = invoke(
+        aws, "bulk", str(users_file(tmp_path, 3)), "--hold-modified-since", "2026-11-30T12:00+01:00",
+        "--exclude-group", "break-glass", "--exclude-group", "admins", "--exclude-group", "break-glass", "--no-wait",
+    )  # fmt: skip
+
+    assert done.exit_code == 0, done.output
+    (started,) = aws.sfn.started
+    assert started.input[DEFAULTS] == {
+        "holdModifiedSince": "2026-11-30T12:00:00+01:00",
+        "excludeGroups": ["break-glass", "admins"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("since", "said"),
+    [
+        ("2026-11-30T11:00", "--hold-modified-since: give the time's offset (Z for UTC, or such as +01:00)"),
+        ("last night", "--hold-modified-since: not an ISO 8601 time"),
+        ("2026-12-01T00:00Z", "--hold-modified-since: in the future (2026-12-01 00:00 UTC): it would hold nobody"),
+    ],
+)
+def test_a_hold_time_that_is_not_one_is_refused_before_anything_starts(tmp_path: Path, since: str, said: str) -> None:
+    aws = FakeAws()
+
+    refused = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--hold-modified-since", since)
+
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(f"cognito-reset: {said}")
+    assert (aws.s3.objects, aws.sfn.started) == ({}, [])
+
+
+def test_a_manifest_column_can_never_set_a_rail(tmp_path: Path) -> None:
+    aws = FakeAws()
+    path = tmp_path / "users.csv"
+    path.write_text("username,holdModifiedSince\nann,2026-12-01T00:00Z\n")
+
+    refused = invoke(aws, "bulk", str(path))
+
+    assert refused.exit_code == 2
+    assert "holdModifiedSince: set for the whole run" in refused.stderr
+    assert aws.sfn.started == []
+
+
+def test_a_large_run_in_a_script_needs_yes_and_starts_nothing_without_it(tmp_path: Path) -> None:
+    aws = FakeAws()
+
+    refused = interactive(aws, "bulk", str(users_file(tmp_path, 101)), "--over-several-days", answer=None)
+
+    assert refused.exit_code == 2
+    assert "a run of 101 users starts once its size is typed back" in refused.stderr
+    assert (aws.s3.objects, aws.sfn.started) == ({}, [])
+    started = interactive(
+        aws, "bulk", str(users_file(tmp_path, 101)), "--over-several-days", "--yes", "--no-wait", answer=None
+    )
+    assert started.exit_code == 0, started.output
+    assert len(aws.sfn.started) == 1
+
+
+@pytest.mark.parametrize(("typed", "code", "runs"), [("101", 0, 1), ("1,01", 0, 1), ("100", 2, 0), ("y", 2, 0)])
+def test_a_large_run_at_a_terminal_starts_once_its_size_is_typed_back(
+    tmp_path: Path, typed: str, code: int, runs: int
+) -> None:
+    aws = FakeAws()
+
+    done = interactive(aws, "bulk", str(users_file(tmp_path, 101)), "--over-several-days", "--no-wait", answer=typed)
+
+    assert done.exit_code == code, done.output
+    assert len(aws.sfn.started) == runs
+
+
+def test_a_dry_run_or_a_small_run_is_never_asked(tmp_path: Path) -> None:
+    aws = FakeAws()
+
+    dry = interactive(aws, "bulk", str(users_file(tmp_path, 101)), "--dry-run", "--no-wait", answer=None)
+    small = interactive(
+        aws,
+        "bulk",
+        str(users_file(tmp_path, 100)),
+        "--over-several-days",
+        "--run-id",
+        "small",
+        "--no-wait",
+        answer=None,
+    )
+
+    assert (dry.exit_code, small.exit_code) == (0, 0)
+    assert len(aws.sfn.started) == 2
+
+
+def test_the_summary_names_the_held_users_and_a_rerun_leaves_them_out() -> None:
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", {"total": 1}, output=summary_output(RERUN, {}))]))
+    held = {"line": 1, "identifier": {"username": "ann"}, "reason": "HELD_FOR_REVIEW"}
+    ended_run(aws, failedRows=[held, FAILED_ROWS["failedRows"][0]])
+    output = summary_output(RUN, {"reset": 1, "failed": 2}, reasons={"HELD_FOR_REVIEW": 1, "USER_NOT_FOUND": 1})
+    (execution,) = (execution for execution in aws.sfn.executions.values() if execution.name == RUN)
+    execution.readings[0].output = output
+
+    shown = invoke(aws, "status", RUN, "--no-completion")
+    rerun = invoke(aws, "bulk", "--rerun", RUN, "--no-wait")
+
+    assert (
+        "  1 held for review (changed after --hold-modified-since; nothing was sent): verify their e-mail and phone, "
+        f"then reset each by hand; `cognito-reset status {RUN} --failed` lists them"
+    ) in shown.stdout.splitlines()
+    assert rerun.exit_code == 0, rerun.output
+    assert "1 rows held for review are left out" in rerun.stderr
+    (started,) = aws.sfn.started
+    assert aws.s3.objects[BUCKET, started.input[MANIFEST_KEY]] == b'{"email": "ben@example.com"}\n'

@@ -24,6 +24,7 @@ class FakeUser:
     sessions: int = 1
     codes_sent: list[dict[str, str]] = field(default_factory=list)
     last_modified: float = 1_000_000.0  # UserLastModifiedDate, epoch seconds
+    groups: list[str] = field(default_factory=list)
 
     def directory_user(self) -> DirectoryUser:
         return DirectoryUser(self.username, self.enabled, self.status, dict(self.attributes), self.last_modified)
@@ -112,6 +113,12 @@ class FakeCognito:
         if username not in users:
             raise CognitoError("UserNotFoundException", "User does not exist.")
         users[username].sessions = 0
+
+    def groups_of(self, user_pool_id: str, username: str) -> list[str]:
+        users = self._enter("groups_of", user_pool_id)
+        if username not in users:
+            raise CognitoError("UserNotFoundException", "User does not exist.")
+        return list(users[username].groups)
 
 
 class InMemoryLedgerTable:

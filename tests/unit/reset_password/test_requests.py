@@ -343,7 +343,7 @@ def test_unknown_fields_are_counted_not_named_and_a_miscased_field_is_named() ->
     assert parsed.errors == (
         "dryrun: unknown field",
         "request: 2 unknown fields (allowed: username, email, sub, userPoolId, clientMetadata, globalSignOut, "
-        "requestId, dryRun, force, runId)",
+        "requestId, dryRun, force, runId, holdModifiedSince, excludeGroups)",
     )
 
 
@@ -354,7 +354,7 @@ def test_a_field_name_that_only_looks_like_a_miscased_field_is_not_named() -> No
     assert isinstance(parsed, InvalidRequest)
     assert parsed.errors == (
         "request: 2 unknown fields (allowed: username, email, sub, userPoolId, clientMetadata, globalSignOut, "
-        "requestId, dryRun, force, runId)",
+        "requestId, dryRun, force, runId, holdModifiedSince, excludeGroups)",
     )
 
 
