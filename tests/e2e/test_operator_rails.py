@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from local_aws.pool import add_user
@@ -110,3 +112,43 @@ def test_a_stopped_run_resets_nobody_after_the_stop_lists_its_rows_and_a_redrive
     assert redriven.returncode == 0, redriven.stderr
     assert json.loads(redriven.stdout)["statuses"] == {"reset": len(users)}
     assert codes(system) == dict.fromkeys(users, 1)
+
+
+def test_the_breach_rails_hold_a_user_changed_since_the_incident_and_keep_break_glass_accounts_out(
+    system: LocalSystem, tmp_path: Path
+) -> None:
+    users = breach_users(system)
+    pool, cognito = system.stack.user_pool_id, system.cognito
+    time.sleep(0.01)
+    incident = datetime.now(UTC)
+    time.sleep(0.01)
+    # After the incident began, the attacker moved ben's e-mail to an address of their own (verified, as Cognito's
+    # own attribute verification would leave it).
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool,
+        Username="ben",
+        UserAttributes=[
+            {"Name": "email", "Value": "ben@attacker.example"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
+    cognito.create_group(UserPoolId=pool, GroupName="break-glass")
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username="cleo", GroupName="break-glass")
+    manifest = tmp_path / "users.csv"
+    manifest.write_text("username\n" + "".join(f"{name}\n" for name in users))
+
+    done = cognito_reset(
+        system, "--json", "bulk", str(manifest), "--reason", "security_incident", "--run-id", "railed",
+        "--hold-modified-since", incident.isoformat(), "--exclude-group", "break-glass",
+    )  # fmt: skip
+
+    assert done.returncode == 1, done.stderr  # ben is held: something for a person to do
+    summary = json.loads(done.stdout)
+    assert (summary["statuses"], summary["reasons"]) == (
+        {"reset": 4, "failed": 1, "skipped": 1},
+        {"HELD_FOR_REVIEW": 1},
+    )
+    listed = json.loads(cognito_reset(system, "status", "railed", "--failed", "--json").stdout)
+    assert [(row["line"], row["username"], row["reason"]) for row in listed["rows"]] == [(5, "ben", "HELD_FOR_REVIEW")]
+    assert codes(system) == {"lena": 1, "sam": 1, "ana": 1, "dev": 1}  # nothing to ben's new address, nor to cleo
+    assert (system.user_status("ben"), system.user_status("cleo")) == ("CONFIRMED", "CONFIRMED")
