@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from cognito_reset.arguments import SharedOptionsAnywhere
+from cognito_reset.audit import defaults_said, run_event, started_by
 from cognito_reset.completion import check_completion, reset_users
 from cognito_reset.deliveries import read_deliveries
 from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
@@ -52,14 +53,16 @@ from cognito_reset.runs import (
     new_run_id,
     require_run_id,
     s3_uri,
+    started_by_of,
+    started_line,
 )
 from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
 from cognito_reset.spreadsheet import csv_text
 from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
-from contracts.bulk import SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
+from contracts.bulk import MANIFEST_PREFIX, SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
 from contracts.client_metadata import metadata_errors
-from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
+from contracts.events import BULK_RUN_STARTED, BULK_RUN_STOPPED, REQUEST_SOURCE, RESET_REQUESTED
 from contracts.results import FailureReason, ResetStatus
 from custom_message.message_pack import Deployment, MessagePackError
 
@@ -338,7 +341,14 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         size(resources, pool, check.distinct_users, over_several_days=over_several_days)
         if check.distinct_users > CONFIRM_ABOVE and not yes:
             confirm_size(check.distinct_users)
-    start_and_watch(bulk_workflow(resources), run_id, check.normalized, selected.defaults, source, no_wait=no_wait)
+    by = aws_call(lambda: started_by(Options.connection.client("sts"), runtime.now()))
+    workflow = bulk_workflow(resources)
+    aws_call(lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, selected.defaults, source, started_by=by))
+    counts = {"rows": check.users, "users": check.distinct_users} | defaults_said(selected.defaults)
+    if source is not None and source.rerun_of is not None:
+        counts["rerunOf"] = source.rerun_of
+    audit(resources, run_event(BULK_RUN_STARTED, run_id, by, **counts))
+    watch_from_start(workflow, run_id, selected.defaults, source, no_wait=no_wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,16 +381,15 @@ def selection(  # noqa: PLR0917 - the four ways to select a run's users, one of 
     return Selection(SELECTION, select_users(pool, group, filter_expression, rate), chosen, resources=resources)
 
 
-def start_and_watch(
+def watch_from_start(
     workflow: BulkWorkflow,
     run_id: str,
-    manifest: bytes,
     defaults: dict[str, Any],
     source: ManifestSource | None,
     *,
     no_wait: bool,
 ) -> None:
-    key = aws_call(lambda: workflow.start(run_id, manifest, JSONL_SUFFIX, defaults, source))
+    key = f"{MANIFEST_PREFIX}{run_id}{JSONL_SUFFIX}"
     started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
     started["manifest"] = s3_uri(workflow.bucket, key)
     rerun = source.rerun_of if source is not None else None
@@ -394,6 +403,25 @@ def start_and_watch(
         again = f" (a rerun of {rerun})" if rerun is not None else ""
         typer.echo(f"run {run_id} started{again}{dry}: {started['manifest']}")
     watch_to_the_end(workflow, run_id)
+
+
+def audit(resources: StackResources, entry: dict[str, Any]) -> None:
+    """An audit event on the stack's bus; a refusal is a warning (the run has started or stopped either way)."""
+    bus = resources.outputs.get(outputs.EVENT_BUS_NAME)
+    reason = "the stack names no event bus"
+    if bus:
+        try:
+            answer = Options.connection.client("events").put_events(Entries=[entry | {"EventBusName": bus}])
+        except ClientError as error:
+            reason = aws_error_line(error)
+        except BotoCoreError as error:
+            reason = one_line(str(error))
+        else:
+            (accepted,) = answer["Entries"]
+            if "EventId" in accepted:
+                return
+            reason = f"{accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}".strip()
+    echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
 
 
 def hold_time(value: str, now: datetime) -> str:
@@ -521,8 +549,9 @@ def status(
     progress = aws_call(lambda: workflow.progress(run))
     deliveries = aws_call(lambda: read_deliveries(Options.connection, resources, run))
     if not progress.ended:
-        lines = [progress.line(Options.runtime.now()), *deliveries.lines()]
-        say(progress.document() | deliveries.document(), "\n".join(lines))
+        lines = [progress.line(Options.runtime.now()), *filter(None, [started_line(progress)]), *deliveries.lines()]
+        document = progress.document() | {"startedBy": dict(started_by_of(progress)) or None}
+        say(document | deliveries.document(), "\n".join(lines))
         return
     summary: RunSummary = aws_call(lambda: workflow.summary(progress))
     document, lines = summary.document(), summary.lines()
@@ -544,6 +573,34 @@ def status(
     lines += deliveries.lines()
     say(document, "\n".join(lines))
     raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def runs(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many of the newest runs to list.")] = 10,
+) -> None:
+    """The newest bulk runs: id, who started them, when, status and counts (newest first)."""
+    workflow = bulk_workflow(found())
+    listed: list[dict[str, Any]] = []
+    for run_id in aws_call(lambda: workflow.recent(limit)):
+        progress: Progress = aws_call(lambda: workflow.progress(run_id))  # noqa: B023 - called at once
+        summary = aws_call(lambda: workflow.summary(progress)) if progress.ended else RunSummary(progress, None)  # noqa: B023
+        listed.append(summary.listing())
+    lines = [f"{'run':<32} {'started (UTC)':<16} {'status':<10} {'users':>7}  counts / by"]
+    for run in listed:
+        when = (run["startedAt"] or "?")[:16].replace("T", " ")
+        if run["users"] is not None:
+            counts = ", ".join(f"{status} {n:,}" for status, n in sorted(run["statuses"].items()) if n) or "none"
+            users = f"{run['users']:,}"
+        else:
+            counts = f"{run['progress']['done']:,} of {run['progress']['total']:,} rows done"
+            users = "-"
+        status = "HALTED" if run["haltedAtDeliveryLimit"] else run["status"]
+        lines.append(f"{run['runId']:<32} {when:<16} {status:<10} {users:>7}  {counts}")
+        lines.append(f"{'':<32} by {run['startedBy'] or '(not recorded)'}")
+    if not listed:
+        lines = ["no bulk runs yet"]
+    say({"runs": listed}, "\n".join(lines))
 
 
 # The rows' columns, in the table, the CSV file and the JSON document alike.
@@ -626,9 +683,11 @@ def stop(
             "lists the rows it did not reset",
         )
     runtime = Options.runtime
+    by = aws_call(lambda: started_by(Options.connection.client("sts"), runtime.now()))
     aws_call(lambda: memory.stop(run))
     marked = runtime.clock()
     aws_call(lambda: workflow.stop(run))
+    audit(resources, run_event(BULK_RUN_STOPPED, run, by, done=progress.done, total=progress.total))
     if no_wait:
         settled = runtime.now() + timedelta(seconds=STOP_SETTLES_SECONDS)
         say(

@@ -30,6 +30,7 @@ from contracts.bulk import (
     SOURCE_EVIDENCE,
     SOURCE_FILE,
     SOURCE_LINES,
+    STARTED_BY,
     SUMMARY_FIELDS,
 )
 from contracts.results import DELIVERY_LIMIT_REACHED_ERROR, RUN_STOPPED_ERROR, FailureReason, ResetStatus
@@ -172,6 +173,26 @@ class RunSummary:
         return cls(progress, counts, halted or at_the_limit)
 
     @property
+    def started_by(self) -> Mapping[str, Any]:
+        """Who started the run, as its input says (contracts.bulk.STARTED_BY); empty for a run started without."""
+        return started_by_of(self.progress)
+
+    def listing(self) -> dict[str, Any]:
+        """The run as `runs` lists it: id, who, when, status, counts."""
+        started = self.progress.execution.get("startDate")
+        return {
+            "runId": self.progress.run_id,
+            "startedBy": self.started_by.get("arn"),
+            "startedAt": started.isoformat() if isinstance(started, datetime) else None,
+            "status": self.progress.status,
+            "haltedAtDeliveryLimit": self.halted,
+            "users": (self.counts or {}).get("users"),
+            "statuses": self.statuses,
+            "unfinishedRows": self.unfinished_rows,
+            "progress": {"done": self.progress.done, "total": self.progress.total},
+        }
+
+    @property
     def error(self) -> str | None:
         error = self.progress.execution.get("error")
         return str(error) if error else None
@@ -215,8 +236,9 @@ class RunSummary:
             "status": self.progress.status,
         }
         document["haltedAtDeliveryLimit"] = self.halted
+        document["startedBy"] = dict(self.started_by) or None
         if self.counts is not None:
-            document |= {name: self.counts.get(name) for name in SUMMARY_FIELDS if name != "runId"}
+            document |= {name: self.counts.get(name) for name in SUMMARY_FIELDS if name not in {"runId", STARTED_BY}}
             if self.error:
                 document["error"] = self.error
         else:
@@ -232,6 +254,7 @@ class RunSummary:
         progress = self.progress
         if self.counts is None:
             lines = [f"run {progress.run_id}: {progress.status}"]
+            lines += [line for line in (started_line(progress),) if line]
             lines.append(f"  {progress.done:,} of {progress.total:,} users done, {progress.failed:,} in failed batches")
             if self.error:
                 lines.append(f"  error: {self.error}")
@@ -242,6 +265,7 @@ class RunSummary:
             return lines
         counts = self.counts
         lines = [f"run {progress.run_id}: {progress.status}" + (f" ({self.error})" if self.error else "")]
+        lines += [line for line in (started_line(progress),) if line]
         rows, users = counts.get("rows", 0), counts.get("users", 0)
         lines.append(f"  {rows:,} rows, {users:,} users: {_counted(self.statuses) or 'none'}")
         duplicates = counts.get("duplicateRows") or 0
@@ -332,6 +356,18 @@ class BulkWorkflow:
                 return True
         return False
 
+    def recent(self, limit: int) -> list[str]:
+        """The run ids of the newest `limit` runs, newest first (ListExecutions lists them so)."""
+        names: list[str] = []
+        parameters: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": min(limit, 1000)}
+        while len(names) < limit:
+            page = self.sfn.list_executions(**parameters)
+            names += [str(execution["name"]) for execution in page.get("executions", [])]
+            if not page.get("nextToken"):
+                break
+            parameters["nextToken"] = page["nextToken"]
+        return names[:limit]
+
     def describe(self, run_id: str) -> dict[str, Any]:
         try:
             return dict(self.sfn.describe_execution(executionArn=self.execution_arn(run_id)))
@@ -347,6 +383,8 @@ class BulkWorkflow:
         suffix: str,
         defaults: Mapping[str, Any],
         source: ManifestSource | None = None,
+        *,
+        started_by: Mapping[str, Any] | None = None,
     ) -> str:
         """Upload the manifest under the run's id (with what `source` keeps beside it) and start the run; returns the
         manifest's key. A run id already taken is refused before its manifest could be overwritten."""
@@ -362,6 +400,8 @@ class BulkWorkflow:
         run_input: dict[str, Any] = {MANIFEST_KEY: key, DEFAULTS: dict(defaults)}
         if source is not None:
             run_input[SOURCE] = self._keep(run_id, source)
+        if started_by is not None:
+            run_input[STARTED_BY] = dict(started_by)
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=manifest)
         try:
             self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(run_input))
@@ -494,6 +534,24 @@ class BulkWorkflow:
         if summary.progress.map_run_arn:
             return self.bucket, f"{RESULTS_PREFIX}/{summary.progress.map_run_arn.rsplit(':', 1)[-1]}/"
         return None
+
+
+def started_by_of(progress: Progress) -> Mapping[str, Any]:
+    """Who started the run, as its input says (contracts.bulk.STARTED_BY); empty for a run started without."""
+    try:
+        run_input = json.loads(progress.execution.get("input") or "{}")
+    except ValueError:
+        return {}
+    by = run_input.get(STARTED_BY) if isinstance(run_input, Mapping) else None
+    return by if isinstance(by, Mapping) else {}
+
+
+def started_line(progress: Progress) -> str | None:
+    """`  started by <arn> at <time> (cognito-reset <version>)`, when the run's input says."""
+    by = started_by_of(progress)
+    if not by.get("arn"):
+        return None
+    return f"  started by {by['arn']} at {by.get('at', '?')} (cognito-reset {by.get('cliVersion', '?')})"
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:

@@ -1,11 +1,13 @@
-"""The run summary function: the bulk workflow's last step. It counts ResultWriter's results into the run's summary
-and writes it beside them; its role reads the bulk bucket's results and writes only summary objects there."""
+"""The run summary function: the bulk workflow's last step. It counts ResultWriter's results into the run's summary,
+writes it beside them and puts the run's end on the stack's bus (Bulk Run Finished); its role reads the bulk bucket's
+results, writes only summary objects there, and puts events on that one bus."""
 
 from __future__ import annotations
 
 from typing import Final
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -25,7 +27,15 @@ MEMORY_MB: Final = 1024
 
 
 class RunSummaryFunction(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, bucket: s3.IBucket, log_retention_days: int) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        log_retention_days: int,
+        audit_bus: events.IEventBus,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.function = PythonFunction(
             self,
@@ -33,7 +43,10 @@ class RunSummaryFunction(Construct):
             source=SOURCE,
             handler="run_summary.handler.lambda_handler",
             description="Counts a bulk run's results into its summary",
-            environment={env.POWERTOOLS_SERVICE_NAME: RUN_SUMMARY_SERVICE},
+            environment={
+                env.POWERTOOLS_SERVICE_NAME: RUN_SUMMARY_SERVICE,
+                env.AUDIT_EVENT_BUS_NAME: audit_bus.event_bus_name,
+            },
             log_retention_days=log_retention_days,
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
@@ -46,6 +59,8 @@ class RunSummaryFunction(Construct):
         self.function.add_to_role(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[results]),
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[summaries]),
+            # The run's end, as an audit event (contracts.events.BULK_RUN_FINISHED), on the stack's one bus.
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[audit_bus.event_bus_arn]),
         )
         bucket_arn = f"<{logical_id(bucket)}.Arn>"
         for resource, why in (

@@ -84,6 +84,7 @@ class PasswordResetStack(cdk.Stack):
             batch_size=settings.bulk_batch_size,
             tolerated_failure_percentage=settings.bulk_tolerated_failure_percentage,
             log_retention_days=settings.log_retention_days,
+            audit_bus=bus,
         )
         monitoring = ResetMonitoring(
             self,

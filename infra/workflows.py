@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, TypeVar
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -217,13 +218,16 @@ class BulkResetWorkflow(Construct):
         batch_size: int,
         tolerated_failure_percentage: float,
         log_retention_days: int,
+        audit_bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
         # S3 delivers the bulk bucket's access logs under a bucket policy, never through ACLs, whatever the app's
         # context says (cdk.json sets the same flag; an app built without it would fall back to ACLs).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.bucket = bucket = self._bucket()
-        self.summary = RunSummaryFunction(self, "Summary", bucket=bucket, log_retention_days=log_retention_days)
+        self.summary = RunSummaryFunction(
+            self, "Summary", bucket=bucket, log_retention_days=log_retention_days, audit_bus=audit_bus
+        )
         summarize = tasks.LambdaInvoke(
             self,
             "Summarize the run",
@@ -234,6 +238,9 @@ class BulkResetWorkflow(Construct):
                     # The manifest's format gives each row's line (contracts.bulk.manifest_line).
                     "manifestKey": sfn.JsonPath.string_at(f"$.{MANIFEST_KEY}"),
                     "resultWriterDetails": sfn.JsonPath.object_at("$.mapRun.ResultWriterDetails"),
+                    # Who started the run (contracts.bulk.STARTED_BY), for the summary and its audit event: the
+                    # execution's input as given, which always exists (a field of it may not).
+                    "runInput": sfn.JsonPath.object_at("$$.Execution.Input"),
                 }
             ),
             output_path="$.Payload",

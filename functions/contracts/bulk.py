@@ -41,6 +41,9 @@ DEFAULTS: Final = "defaults"
 # (`rerunOf`).
 SOURCE: Final = "source"
 SOURCE_FILE, SOURCE_EVIDENCE, SOURCE_LINES, RERUN_OF = "file", "evidence", "lines", "rerunOf"
+# Who started the run (the workflow does not read it; its summary repeats it): the caller's identity as STS
+# GetCallerIdentity gives it (`arn`, `account`), the CLI's version (`cliVersion`) and when (`at`, ISO 8601 UTC).
+STARTED_BY: Final = "startedBy"
 # The request field that ties a reset to its run (contract 1): set by the workflow on every batch, from the execution's
 # name; a manifest row cannot set it.
 RUN_ID_FIELD: Final = "runId"
@@ -136,11 +139,13 @@ def request_from_row(row: object) -> object:
 # manifest row), `users` (distinct users with a result), `statuses` (users per status, a user named by several rows
 # under the strongest of their statuses), `reasons` (failed users per reason), `duplicateRows` (a user's rows beyond
 # the first), `unfinished` (rows whose batch did not finish, per error), `complete` (no row unfinished), and
-# where the `results` and the `summary` object are. Counts only: never a user's identifier. SUMMARY_OBJECT also lists
+# where the `results` and the `summary` object are, and who started the run (`startedBy`, from the execution's input;
+# null for a run started without one). Counts only: never a user's identifier. SUMMARY_OBJECT also lists
 # the rows an operator acts on (failed, unconfirmed, unfinished), each by its manifest line and its identifier as the
 # row gave it.
 SUMMARY_FIELDS: Final = (
     "runId", "rows", "users", "statuses", "reasons", "duplicateRows", "unfinished", "complete", "results", "summary",
+    "startedBy",
 )  # fmt: skip
 # The bulk execution's error when a row is unfinished (its cause: the summary object's s3:// URI): the run ends FAILED,
 # never SUCCEEDED with users left over; its summary lists those rows, for a new run (which resends nothing to a user

@@ -19,3 +19,9 @@ RESET_FAILED: Final = "Password Reset Failed"
 # page on exactly these.
 RESET_FORCED: Final = "Password Reset Forced"
 RESET_UNCONFIRMED: Final = "Password Reset Unconfirmed"
+# A mass reset's start, end and stop, on the same bus from the same source, so a SIEM sees every bulk run: who
+# (contracts.bulk.STARTED_BY, or who stopped it), the run id, and counts; never a user's identifier or a metadata value.
+# The operator CLI puts Started (when it has started the run) and Stopped; the run's summary step puts Finished.
+BULK_RUN_STARTED: Final = "Bulk Run Started"
+BULK_RUN_FINISHED: Final = "Bulk Run Finished"
+BULK_RUN_STOPPED: Final = "Bulk Run Stopped"

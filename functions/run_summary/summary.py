@@ -163,10 +163,17 @@ class _Run:
 
 
 def summarize(
-    run_id: str, bucket: str, results_manifest: str, store: ObjectStore, *, manifest_key: str | None
+    run_id: str,
+    bucket: str,
+    results_manifest: str,
+    store: ObjectStore,
+    *,
+    manifest_key: str | None,
+    started_by: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Count the map run whose ResultWriter manifest is `results_manifest`, write the summary object beside it, and
-    return the counts. `manifest_key` (the run's manifest) gives each row's line; without it, lines are null."""
+    return the counts. `manifest_key` (the run's manifest) gives each row's line; without it, lines are null.
+    `started_by` (the run's input's) is repeated as it is."""
     listing = json.loads("".join(store.lines(bucket, results_manifest)))
     run = _Run(manifest_key)
     for child_status, files in (listing.get("ResultFiles") or {}).items():
@@ -196,6 +203,7 @@ def summarize(
         "complete": not run.unfinished,
         "results": f"s3://{bucket}/{folder}/",
         "summary": f"s3://{bucket}/{summary_key}",
+        "startedBy": dict(started_by) if started_by is not None else None,
     }
     listed = {
         "failedRows": run.failed.by_line(),

@@ -11,7 +11,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from contracts.events import AUDIT_SOURCE, BULK_RUN_FINISHED, BULK_RUN_STARTED, BULK_RUN_STOPPED
 from local_aws.pool import add_user
 from local_aws.system import LocalSystem
 from tests.e2e.conftest import BREACH_SCALE, RecordingResets, until
@@ -36,10 +38,28 @@ def codes(system: LocalSystem) -> Counter[str]:
     return Counter(message.username for message in system.outbox.messages)
 
 
+def bulk_run_events(system: LocalSystem) -> str:
+    """A queue that a rule on the stack's bus fills with every bulk run's audit event, as a SIEM would subscribe."""
+    events, sqs = system.aws.client("events"), system.aws.client("sqs")
+    queue_url = sqs.create_queue(QueueName="siem")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = system.stack.event_bus_name
+    pattern = {"source": [AUDIT_SOURCE], "detail-type": [BULK_RUN_STARTED, BULK_RUN_FINISHED, BULK_RUN_STOPPED]}
+    events.put_rule(Name="siem", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="siem", EventBusName=bus, Targets=[{"Id": "siem", "Arn": queue_arn}])
+    return str(queue_url)
+
+
+def received(system: LocalSystem, queue_url: str) -> list[dict[str, Any]]:
+    answer = system.aws.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+    return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+
 def test_an_excel_export_runs_its_failures_are_named_and_a_rerun_resets_exactly_them(
     system: LocalSystem, tmp_path: Path
 ) -> None:
     breach_users(system)
+    siem = bulk_run_events(system)
     export = tmp_path / "breach.csv"
     export.write_bytes(EXPORT.encode("utf-8"))
 
@@ -74,6 +94,22 @@ def test_an_excel_export_runs_its_failures_are_named_and_a_rerun_resets_exactly_
     again = json.loads(cognito_reset(system, "status", "excel-breach-2", "--failed", "--json").stdout)
     assert [(row["line"], row.get("username")) for row in again["rows"]] == [(6, "=cmd")]  # the first file's line
     assert codes(system) == {"lena": 1, "sam": 1, "ana": 1, "ghost": 1}
+    # A SIEM saw both runs start and finish: who, the run, the counts; no user, no metadata value.
+    seen = received(system, siem)
+    assert sorted((event["detail-type"], event["detail"]["runId"]) for event in seen) == [
+        (BULK_RUN_FINISHED, "excel-breach"),
+        (BULK_RUN_FINISHED, "excel-breach-2"),
+        (BULK_RUN_STARTED, "excel-breach"),
+        (BULK_RUN_STARTED, "excel-breach-2"),
+    ]
+    caller = system.aws.client("sts").get_caller_identity()["Arn"]
+    assert {event["detail"]["by"]["arn"] for event in seen} == {caller}
+    finished = next(e["detail"] for e in seen if e["detail-type"] == BULK_RUN_FINISHED and e["detail"]["rows"] == 5)
+    assert (finished["statuses"], finished["complete"]) == ({"reset": 3, "failed": 2}, True)
+    for value in ("lena", "ghost@example.com", "=cmd", "security_incident"):
+        assert value not in json.dumps(seen)
+    status = cognito_reset(system, "status", "excel-breach", "--no-completion")
+    assert f"  started by {caller} at " in status.stdout
 
 
 def test_a_stopped_run_resets_nobody_after_the_stop_lists_its_rows_and_a_redrive_finishes_it(

@@ -27,6 +27,7 @@ SES_IDENTITY = "mail.example.com"
 SES_SOURCE_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{SES_IDENTITY}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:CognitoPasswordReset-Alarms"
 RUN_MEMORY_TABLE = "CognitoPasswordReset-Dedupe"
+EVENT_BUS = "CognitoPasswordReset-Requests"
 CONFIGURATION_SET = "CognitoPasswordReset-DeliveryEvents"  # the SES configuration set a new pool sends through
 
 
@@ -141,11 +142,17 @@ class FakeStepFunctions:
     def list_executions(
         self,
         *,
-        mapRunArn: str,  # noqa: N803
+        mapRunArn: str | None = None,  # noqa: N803
+        stateMachineArn: str | None = None,  # noqa: N803
         statusFilter: str | None = None,  # noqa: N803
         maxResults: int = 1000,  # noqa: N803
     ) -> dict[str, Any]:
-        """A map run's child executions (one per batch); only its failed ones are kept here."""
+        """The bulk workflow's runs, the newest (the last added) first; or a map run's child executions (one per
+        batch), of which only the failed ones are kept here."""
+        if mapRunArn is None:
+            assert stateMachineArn == MACHINE_ARN
+            newest = list(reversed(self.executions.values()))[:maxResults]
+            return {"executions": [{"executionArn": e.arn, "name": e.name, "startDate": e.start} for e in newest]}
         name = mapRunArn.rsplit(":", 1)[1].removesuffix("-map")
         execution = self.executions[f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAME}:{name}"]
         errors = execution.current().batch_errors if statusFilter in {"FAILED", None} else []
@@ -409,6 +416,28 @@ class FakeDynamoDB:
         return {}
 
 
+OPERATOR_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/SecOps/ana"
+
+
+class FakeSts:
+    def get_caller_identity(self) -> Any:
+        return {"Arn": OPERATOR_ARN, "Account": ACCOUNT, "UserId": "AROAEXAMPLE:ana"}
+
+
+@dataclass
+class FakeEvents:
+    """The stack's bus: every entry put on it, in order."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803
+        self.entries += Entries
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": f"event-{len(self.entries)}"} for _ in Entries]}
+
+    def detail_types(self) -> list[str]:
+        return [entry["DetailType"] for entry in self.entries]
+
+
 class FakeCloudFormation:
     def __init__(self, stack_outputs: dict[str, str]) -> None:
         self.outputs = stack_outputs
@@ -428,6 +457,7 @@ class FakeAws:
     sns: FakeSns = field(default_factory=FakeSns)
     cloudwatch: FakeCloudWatch = field(default_factory=FakeCloudWatch)
     dynamodb: FakeDynamoDB = field(default_factory=FakeDynamoDB)
+    events: FakeEvents = field(default_factory=FakeEvents)
     stack_name: str = outputs.STACK_NAME
     requested: list[str] = field(default_factory=list)
     regions: dict[str, str | None] = field(default_factory=dict)  # the Region each service's client was asked for
@@ -440,6 +470,7 @@ class FakeAws:
             outputs.RESET_RATE_BUDGET: "10",
             outputs.ALARM_TOPIC_ARN: TOPIC_ARN,
             outputs.RUN_MEMORY_TABLE_NAME: RUN_MEMORY_TABLE,
+            outputs.EVENT_BUS_NAME: EVENT_BUS,
         }
     )
 
@@ -455,6 +486,8 @@ class FakeAws:
             "sns": self.sns,
             "cloudwatch": self.cloudwatch,
             "dynamodb": self.dynamodb,
+            "sts": FakeSts(),
+            "events": self.events,
         }
         return clients[service]
 

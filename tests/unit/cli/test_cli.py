@@ -15,10 +15,14 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
+from cognito_reset.audit import cli_version
 from cognito_reset.cli import Runtime, app
-from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, SOURCE
+from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, SOURCE, STARTED_BY
 from tests.unit.cli.fakes import (
+    ACCOUNT,
     BUCKET,
+    EVENT_BUS,
+    OPERATOR_ARN,
     POOL,
     STARTED,
     Clock,
@@ -110,13 +114,28 @@ def test_a_clean_manifest_is_uploaded_as_it_is_and_the_run_reports_its_summary(m
         MANIFEST_KEY: key,
         DEFAULTS: {"clientMetadata": {"reason": "security_incident", "reference": "SEC-1"}},
         SOURCE: {"file": "manifest.csv", "evidence": evidence, "lines": lines},
+        STARTED_BY: {
+            "arn": OPERATOR_ARN,
+            "account": ACCOUNT,
+            "cliVersion": cli_version(),
+            "at": "2026-11-30T12:01:00+00:00",
+        },
     }
+    (started_event,) = aws.events.entries
+    assert (started_event["DetailType"], started_event["EventBusName"]) == ("Bulk Run Started", EVENT_BUS)
+    assert json.loads(started_event["Detail"]) == {
+        "runId": RUN,
+        "by": started.input[STARTED_BY],
+        "rows": 3,
+        "users": 3,
+    }  # no user, no metadata value (the reason and the reference stay in the run's input)
     assert done.stdout.splitlines() == [
         "manifest.csv: CSV, comma-delimited",
         "manifest.csv: 3 users checked, no errors, 0 warning(s)",
         "sized: 3 users; at most 50 e-mails left today (Cognito's own sender: 50 in 24 hours, sent so far unknown)",
         f"run {RUN} started: s3://{BUCKET}/{key}",
         f"run {RUN}: SUCCEEDED",
+        f"  started by {OPERATOR_ARN} at 2026-11-30T12:01:00+00:00 (cognito-reset {cli_version()})",
         "  3 rows, 3 users: reset 3",
         f"  results: s3://{BUCKET}/{results_folder(RUN)}",
         f"  summary: s3://{BUCKET}/{results_folder(RUN)}summary.json",

@@ -35,6 +35,7 @@ from reset_password.ledger import halt_key
 from tests.unit.cli.fakes import (
     BUCKET,
     MACHINE_ARN,
+    OPERATOR_ARN,
     RUN_MEMORY_TABLE,
     STARTED,
     Clock,
@@ -422,3 +423,37 @@ def test_the_summary_names_the_held_users_and_a_rerun_leaves_them_out() -> None:
     assert "1 rows held for review are left out" in rerun.stderr
     (started,) = aws.sfn.started
     assert aws.s3.objects[BUCKET, started.input[MANIFEST_KEY]] == b'{"email": "ben@example.com"}\n'
+
+
+# Who and when.
+
+
+def test_runs_lists_the_newest_runs_with_who_when_status_and_counts(tmp_path: Path) -> None:
+    aws = FakeAws(sfn=FakeStepFunctions([Reading("SUCCEEDED", {"total": 3}, output=summary_output(RERUN, {}))]))
+    ended_run(aws, **FAILED_ROWS)
+    started = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--no-wait")
+    assert started.exit_code == 0, started.output
+
+    listed = invoke(aws, "runs", "--json")
+
+    assert listed.exit_code == 0, listed.output
+    runs = json.loads(listed.stdout)["runs"]
+    assert [(run["runId"], run["status"], run["startedBy"]) for run in runs] == [
+        (RERUN, "SUCCEEDED", OPERATOR_ARN),  # started by this CLI: who is recorded
+        (RUN, "SUCCEEDED", None),  # started another way: nobody recorded
+    ]
+    assert runs[1]["statuses"] == {"reset": 1, "failed": 2}
+    shown = invoke(aws, "runs")
+    assert shown.stdout.splitlines()[2].strip() == f"by {OPERATOR_ARN}"
+
+
+def test_stop_says_who_stopped_the_run_on_the_bus(tmp_path: Path) -> None:
+    aws = FakeAws()
+    running(aws)
+
+    invoke(aws, "stop", RUN, "--no-wait")
+
+    (stopped,) = aws.events.entries
+    assert stopped["DetailType"] == "Bulk Run Stopped"
+    detail = json.loads(stopped["Detail"])
+    assert (detail["runId"], detail["by"]["arn"], detail["done"]) == (RUN, OPERATOR_ARN, 0)

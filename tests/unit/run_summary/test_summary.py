@@ -173,6 +173,7 @@ EXPECTED = {
     "complete": False,
     "results": f"s3://{BUCKET}/{FOLDER}/",
     "summary": f"s3://{BUCKET}/{SUMMARY_KEY}",
+    "startedBy": None,
 }
 
 
@@ -447,19 +448,39 @@ def test_a_run_with_no_result_files_is_an_empty_complete_summary() -> None:
 
 # The handler
 
+BY = {"arn": "arn:aws:sts::123456789012:assumed-role/SecOps/ana", "account": "123456789012", "cliVersion": "0.1.0"}
 EVENT = {
     "runId": "incident-4211",
     "manifestKey": CSV_MANIFEST,
     "resultWriterDetails": {"Bucket": BUCKET, "Key": RESULTS_MANIFEST},
+    "runInput": {"manifestKey": CSV_MANIFEST, "startedBy": BY},
 }
 
 
+class RecordingBus:
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.fail_with = fail_with
+
+    def put(self, entry: dict[str, Any]) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.entries.append(entry)
+
+
 @pytest.fixture
-def handler_output(store: InMemoryStore, caplog: pytest.LogCaptureFixture) -> tuple[dict[str, Any], list[str]]:
+def bus() -> RecordingBus:
+    return RecordingBus()
+
+
+@pytest.fixture
+def handler_output(
+    store: InMemoryStore, bus: RecordingBus, caplog: pytest.LogCaptureFixture
+) -> tuple[dict[str, Any], list[str]]:
     """What the handler returns, and its log lines as its logger writes them. The logger keeps the stdout it was built
     with (at import, before capsys could swap it), so the lines are taken from the records, formatted by the logger's
     own formatter."""
-    handle = build_handler(lambda: store)
+    handle = build_handler(lambda: store, lambda: bus)
     caplog.clear()
 
     returned = handle(EVENT, LambdaContext(function_name="run-summary"))
@@ -473,8 +494,33 @@ def test_the_handler_returns_the_summary_of_the_map_runs_results(
 ) -> None:
     returned, _ = handler_output
 
-    assert returned == EXPECTED
+    assert returned == EXPECTED | {"startedBy": BY}
     assert store.summary_object()["failedRows"][0]["line"] == 3  # the manifest key reached the lines
+    assert store.summary_object()["startedBy"] == BY
+
+
+def test_the_runs_end_is_an_audit_event_with_who_and_the_counts_and_no_user(
+    handler_output: tuple[dict[str, Any], list[str]], bus: RecordingBus
+) -> None:
+    (entry,) = bus.entries
+    assert (entry["Source"], entry["DetailType"]) == ("cognito-admin-reset", "Bulk Run Finished")
+    detail = json.loads(entry["Detail"])
+    assert (detail["runId"], detail["by"], detail["statuses"], detail["complete"]) == (
+        "incident-4211",
+        BY,
+        EXPECTED["statuses"],
+        False,
+    )
+    assert "zq9" not in entry["Detail"]  # no username or e-mail of the run
+    assert "results" not in detail
+
+
+def test_a_bus_that_refuses_the_event_does_not_fail_the_summary(store: InMemoryStore) -> None:
+    handle = build_handler(lambda: store, lambda: RecordingBus(fail_with=RuntimeError("AccessDenied")))
+
+    returned = handle(EVENT, LambdaContext(function_name="run-summary"))
+
+    assert returned["statuses"] == EXPECTED["statuses"]
 
 
 def test_the_handler_logs_one_line_of_counts(handler_output: tuple[dict[str, Any], list[str]]) -> None:
@@ -505,7 +551,7 @@ class UnavailableStore(InMemoryStore):
 
 
 def test_an_s3_error_the_client_could_not_get_past_is_raised_for_the_workflows_retry() -> None:
-    handle = build_handler(UnavailableStore)
+    handle = build_handler(UnavailableStore, RecordingBus)
 
     with pytest.raises(ClientError, match="SlowDown"):
         handle(EVENT, LambdaContext(function_name="run-summary"))
