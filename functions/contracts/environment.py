@@ -67,8 +67,9 @@ CUSTOM_MESSAGE_VARIABLES: Final = _POWERTOOLS | {
     EMAIL_VERIFICATION_OPTION,
 }
 
-# The run summary function (the bulk workflow's last step): its logs only; what it reads comes in its event.
-RUN_SUMMARY_VARIABLES: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL})
+# The run summary function (the bulk workflow's last step): its logs, and the bus its audit event (the run's end) goes
+# to; what it reads comes in its event.
+RUN_SUMMARY_VARIABLES: Final = frozenset({POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, AUDIT_EVENT_BUS_NAME})
 
 # The delivery events function (SES's events counted per run): the reset function's dedupe table, where the runs'
 # recipients and counts are kept (contracts.delivery_events).

@@ -541,6 +541,7 @@ def test_bulk_workflow_ends_with_the_runs_summary(variant: Synthesized) -> None:
             "runId.$": "$.runId",
             "manifestKey.$": "$.manifestKey",  # the manifest's format gives each row's line
             "resultWriterDetails.$": "$.mapRun.ResultWriterDetails",
+            "runInput.$": "$$.Execution.Input",
         },
     }
     assert task["OutputPath"] == "$.Payload"  # the summary is the execution's output
@@ -576,10 +577,18 @@ def test_run_summary_reads_results_and_writes_only_summaries(variant: Synthesize
     bucket = "${" + variant.logical_id("BulkReset/Bucket") + ".Arn}"
     role_id = variant.logical_id("BulkReset/Summary/RunSummary/Role")
     log_group = "${" + variant.logical_id("BulkReset/Summary/RunSummary/LogGroup") + ".Arn}"
+    # The run's end goes to the stack's one bus: its own, or the account's default bus where the deployer chose it.
+    own = variant.of_type("AWS::Events::EventBus")
+    bus = (
+        "${" + next(iter(own)) + ".Arn}"
+        if own
+        else f"arn:{variant.partition}:events:{variant.region}:${{AWS::AccountId}}:event-bus/default"
+    )
     assert variant.role_permissions(role_id) == grants(
         allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
         allow(["s3:GetObject"], [f"{bucket}/results/*"]),
         allow(["s3:PutObject"], [f"{bucket}/results/*/summary.json"]),
+        allow(["events:PutEvents"], [bus]),
     )
 
 

@@ -141,6 +141,7 @@ def test_reset_role_covers_every_allowed_pool_the_default_bus_and_its_table(exis
         allow(
             [
                 "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminListGroupsForUser",
                 "cognito-idp:AdminResetUserPassword",
                 "cognito-idp:AdminUserGlobalSignOut",
                 "cognito-idp:ListUsers",

@@ -154,6 +154,7 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
         allow(
             [
                 "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminListGroupsForUser",
                 "cognito-idp:AdminResetUserPassword",
                 "cognito-idp:AdminUserGlobalSignOut",
                 "cognito-idp:ListUsers",
