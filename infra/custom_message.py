@@ -13,6 +13,7 @@ from constructs import Construct
 
 from contracts import environment as env
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+from custom_message.catalog import BUILT_IN, MessageCatalog, catalog_of
 from custom_message.message_pack import merged_and_checked
 from infra.bundling import FunctionSource
 from infra.python_function import PythonFunction
@@ -24,8 +25,13 @@ SOURCE: Final = FunctionSource(
     # Only what it imports: Jinja2 (and MarkupSafe with it). No boto3, no pydantic, no Powertools on this path: it runs
     # inside Cognito's 5-second budget, cold starts included.
     requirements=("Jinja2",),
-    # The gallery and the message pack tooling are for people and for synth, not for Lambda.
-    tooling=("custom_message/preview.py", "custom_message/message_pack.py", "custom_message/logos/"),
+    # The gallery, the message pack tooling and the catalog are for people, synth and the CLI, not for Lambda.
+    tooling=(
+        "custom_message/preview.py",
+        "custom_message/message_pack.py",
+        "custom_message/catalog.py",
+        "custom_message/logos/",
+    ),
     # The templates compiled when the bundle is built, so a cold start does not pay Jinja2's parser.
     build_step=compile_into_bundle,
 )
@@ -44,12 +50,14 @@ def trigger_source(pack: Path | None) -> FunctionSource:
     return replace(SOURCE, inputs=(pack,), build_step=partial(overlay_and_compile, pack))
 
 
-def checked_message_pack(pack: Path | None) -> None:
-    """Synth stops here, naming each file and what is wrong with it, before a broken message can be deployed."""
+def message_catalog(pack: Path | None, settings: Settings) -> MessageCatalog:
+    """The reasons, brands and locales the deployed trigger knows, under the stack's defaults. A pack is merged over
+    the built-in messages and checked first: synth stops here, naming each file and what is wrong with it, before a
+    broken message can be deployed."""
     if pack is None:
-        return
+        return catalog_of(BUILT_IN, settings.default_locale, settings.default_brand)
     with tempfile.TemporaryDirectory(prefix="message-pack-") as merged:
-        merged_and_checked(pack, Path(merged))
+        return catalog_of(merged_and_checked(pack, Path(merged)), settings.default_locale, settings.default_brand)
 
 
 class CustomMessageTrigger(Construct):
@@ -58,7 +66,7 @@ class CustomMessageTrigger(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
         pack = settings.message_pack_path
-        checked_message_pack(pack)
+        self.catalog = message_catalog(pack, settings)
         environment = {
             env.ALLOWED_LINK_HOSTS: ",".join(settings.allowed_link_hosts),
             env.DEFAULT_LOCALE: settings.default_locale,

@@ -130,6 +130,12 @@ class PasswordResetStack(cdk.Stack):
             f"{settings.rate_budget:g}",
             "AdminResetUserPassword calls a second the resets keep to (cognito-reset doctor compares SES's send rate)",
         )
+        self._output(
+            outputs.MESSAGE_CATALOG,
+            trigger.catalog.to_output(),
+            "The reasons, brands and locales the trigger knows (cognito-reset checks --reason, --brand and --locale "
+            "against them)",
+        )
 
         self._output(
             outputs.RUN_MEMORY_TABLE_NAME,

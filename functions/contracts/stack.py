@@ -27,6 +27,10 @@ DELIVERY_COUNTS_TABLE_NAME: Final = "DeliveryCountsTableName"
 # Where a bulk run's stop mark goes (`cognito-reset stop` writes it, `redrive` lifts it; the reset function's batches
 # read it): the reset function's dedupe table, whose run records are the run's memory.
 RUN_MEMORY_TABLE_NAME: Final = "RunMemoryTableName"
+# What `cognito-reset` checks --reason, --brand and --locale against: the reasons, brands and locales the trigger's
+# messages (the built-in ones with the deployer's pack over them) know, and the defaults, as JSON
+# (custom_message.catalog.MessageCatalog.to_output).
+MESSAGE_CATALOG: Final = "MessageCatalog"
 
 # The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
 # too: the deployer's message pack, and the language and brand of a message whose request names none.

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.stack import MESSAGE_CATALOG
+from custom_message.catalog import MessageCatalog
 from custom_message.message_pack import MessagePackError
 from infra import custom_message
 from infra.bundling import assemble_code
@@ -33,6 +35,13 @@ def test_a_pack_changes_the_triggers_code_and_nothing_else(with_pack: Synthesize
     ours, shipped = with_pack.properties(TRIGGER), new_pool.properties(TRIGGER)
     assert render(ours["Code"]) != render(shipped["Code"])
     assert ours["Environment"] == shipped["Environment"]
+
+
+def test_the_published_catalog_holds_the_pack_s_brands(with_pack: Synthesized) -> None:
+    catalog = MessageCatalog.from_output(with_pack.template["Outputs"][MESSAGE_CATALOG]["Value"])
+
+    assert catalog.brands == ("acme", "default", "globex")
+    assert catalog.brand_problem("globex") is None
 
 
 def test_a_broken_pack_stops_synth_naming_the_file(tmp_path: Path) -> None:
