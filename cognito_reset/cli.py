@@ -15,7 +15,7 @@ import secrets
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from cognito_reset.deliveries import read_deliveries
 from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
 from cognito_reset.delivery import document as delivery_document
 from cognito_reset.doctor import read_delivery
+from cognito_reset.known_values import deployment_catalog, option_findings, row_findings
 from cognito_reset.manifest import (
     JSONL_SUFFIX,
     ManifestCheck,
@@ -189,6 +190,7 @@ def request(  # noqa: PLR0917 - typer reads the command's options from its signa
         # made through the single-reset workflow.
         detail["force"] = True
     resources = found()
+    known_values(resources, metadata, nothing="nothing was sent")
     try:
         if wait or force:
             result = run_single_reset(resources, detail)
@@ -327,6 +329,8 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
     selected = selection(manifest, group, filter_expression, rerun, chosen, rate)
     check = check_manifest(selected.name, selected.content, selected.defaults)
     report(check)
+    resources = selected.resources or found()
+    known_values(resources, selected.defaults.get("clientMetadata") or {}, check)
     source = selected.source
     if manifest is not None:
         source = ManifestSource(
@@ -335,7 +339,6 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
             original_suffix=manifest.suffix,
             lines=line_runs(check.source_lines),
         )
-    resources = selected.resources or found()
     if not selected.defaults.get("dryRun"):  # a dry run sends nothing: it is not sized, nor asked for
         pool = selected.defaults.get("userPoolId")
         size(resources, pool, check.distinct_users, over_several_days=over_several_days)
@@ -422,6 +425,37 @@ def audit(resources: StackResources, entry: dict[str, Any]) -> None:
                 return
             reason = f"{accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}".strip()
     echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
+
+
+def known_values(
+    resources: StackResources,
+    metadata: Mapping[str, Any],
+    check: ManifestCheck | None = None,
+    nothing: str = "nothing was uploaded or started",
+) -> None:
+    """The run's (or the request's) reason, brand and locale, and every row's, against what the deployed trigger
+    knows: warnings on stderr; an unknown reason or brand stops everything (exit 2)."""
+    try:
+        catalog = deployment_catalog(resources)
+    except OperatorError as error:
+        fail(OPERATOR, str(error))
+    if catalog is None:
+        echo_error(
+            f"warning: the stack publishes no {outputs.MESSAGE_CATALOG} (deployed before this version): reasons, "
+            "brands and locales are not checked"
+        )
+        return
+    options = option_findings(catalog, metadata)
+    errors, warnings = row_findings(catalog, check) if check is not None else ([], [])
+    for warning in options.warnings:
+        echo_error(f"warning: {warning}")
+    if check is not None:
+        for line in check.listing(tuple(warnings)):
+            echo_error(f"warning: {line}")
+        for line in check.listing(tuple(errors)):
+            echo_error(line)
+    if options.errors or errors:
+        fail(OPERATOR, *options.errors, nothing)
 
 
 def hold_time(value: str, now: datetime) -> str:

@@ -188,3 +188,21 @@ def test_the_breach_rails_hold_a_user_changed_since_the_incident_and_keep_break_
     assert [(row["line"], row["username"], row["reason"]) for row in listed["rows"]] == [(5, "ben", "HELD_FOR_REVIEW")]
     assert codes(system) == {"lena": 1, "sam": 1, "ana": 1, "dev": 1}  # nothing to ben's new address, nor to cleo
     assert (system.user_status("ben"), system.user_status("cleo")) == ("CONFIRMED", "CONFIRMED")
+
+
+def test_a_typo_in_the_reason_is_refused_by_what_the_deployed_trigger_knows(
+    system: LocalSystem, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "users.csv"
+    manifest.write_text("username\nlena\nsam\n")
+
+    refused = cognito_reset(system, "bulk", str(manifest), "--reason", "securty_incident")
+
+    assert refused.returncode == 2
+    assert "did you mean 'security_incident'?" in refused.stderr
+    assert refused.stderr.strip().endswith("cognito-reset: nothing was uploaded or started")
+    assert system.outbox.messages == []
+    listed = system.aws.client("stepfunctions").list_executions(
+        stateMachineArn=system.stack.bulk_reset_state_machine_arn
+    )
+    assert listed["executions"] == []

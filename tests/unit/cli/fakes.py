@@ -16,6 +16,7 @@ from botocore.response import StreamingBody
 
 from contracts import stack as outputs
 from contracts.bulk import RESULTS_PREFIX, SUMMARY_OBJECT
+from custom_message.catalog import BUILT_IN, catalog_of
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 MACHINE_NAME = "BulkReset"
@@ -27,6 +28,8 @@ SES_IDENTITY = "mail.example.com"
 SES_SOURCE_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{SES_IDENTITY}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:CognitoPasswordReset-Alarms"
 RUN_MEMORY_TABLE = "CognitoPasswordReset-Dedupe"
+# What a stack of the shipped defaults publishes: the built-in messages' reasons, brands and locales.
+BUILT_IN_CATALOG = catalog_of(BUILT_IN, "en", None)
 EVENT_BUS = "CognitoPasswordReset-Requests"
 CONFIGURATION_SET = "CognitoPasswordReset-DeliveryEvents"  # the SES configuration set a new pool sends through
 
@@ -471,6 +474,7 @@ class FakeAws:
             outputs.ALARM_TOPIC_ARN: TOPIC_ARN,
             outputs.RUN_MEMORY_TABLE_NAME: RUN_MEMORY_TABLE,
             outputs.EVENT_BUS_NAME: EVENT_BUS,
+            outputs.MESSAGE_CATALOG: BUILT_IN_CATALOG.to_output(),
         }
     )
 

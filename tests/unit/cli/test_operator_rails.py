@@ -34,6 +34,7 @@ from contracts.results import RUN_STOPPED_ERROR
 from reset_password.ledger import halt_key
 from tests.unit.cli.fakes import (
     BUCKET,
+    BUILT_IN_CATALOG,
     MACHINE_ARN,
     OPERATOR_ARN,
     RUN_MEMORY_TABLE,
@@ -457,3 +458,83 @@ def test_stop_says_who_stopped_the_run_on_the_bus(tmp_path: Path) -> None:
     assert stopped["DetailType"] == "Bulk Run Stopped"
     detail = json.loads(stopped["Detail"])
     assert (detail["runId"], detail["by"]["arn"], detail["done"]) == (RUN, OPERATOR_ARN, 0)
+
+
+# Values the deployment knows.
+
+
+def test_a_reason_the_deployment_does_not_know_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    aws = FakeAws()
+
+    refused = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--reason", "securty_incident")
+
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        "cognito-reset: --reason: 'securty_incident' is not a reason the trigger knows (did you mean "
+        "'security_incident'?): users would get the generic wording (admin_request). Known reasons: account_recovery, "
+        "admin_request, policy_rotation, security_incident",
+        "cognito-reset: nothing was uploaded or started",
+    ]
+    assert (aws.s3.objects, aws.sfn.started) == ({}, [])
+
+
+def test_the_deployments_own_catalog_decides_not_the_checkout(tmp_path: Path) -> None:
+    """A deployment whose message pack adds a reason and a brand: they are known, though the built-in messages lack
+    them."""
+    aws = FakeAws()
+    deployed = BUILT_IN_CATALOG.to_output().replace('"account_recovery"', '"account_recovery","vendor_breach"')
+    aws.stack_outputs[outputs.MESSAGE_CATALOG] = deployed.replace('"acme"', '"acme","globex"')
+
+    done = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--reason", "vendor_breach", "--brand", "globex")
+
+    assert done.exit_code == 0, done.output
+    assert aws.sfn.started[0].input[DEFAULTS]["clientMetadata"] == {"reason": "vendor_breach", "brand": "globex"}
+
+
+def test_rows_with_an_unknown_reason_or_brand_are_refused_by_line_without_their_values(tmp_path: Path) -> None:
+    aws = FakeAws()
+    path = tmp_path / "users.csv"
+    path.write_text("username,reason,brand,locale\nann,security_incident,acme,de-AT\nben,hacked,,\ncy,,initech,xx\n")
+
+    refused = invoke(aws, "bulk", str(path))
+
+    assert refused.exit_code == 2
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("warning: users.csv:4: locale: the deployed trigger has no messages in that language")
+    assert lines[1:3] == [
+        "users.csv:3: reason: not one the deployed trigger knows (account_recovery, admin_request, policy_rotation, "
+        "security_incident)",
+        "users.csv:4: brand: not one the deployed trigger knows (acme, default)",
+    ]
+    for value in ("hacked", "initech", "xx"):
+        assert value not in refused.stderr
+    assert aws.sfn.started == []
+
+
+def test_an_unknown_locale_is_a_warning_naming_what_users_get(tmp_path: Path) -> None:
+    aws = FakeAws()
+
+    done = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--locale", "pt-PT", "--no-wait")
+
+    assert done.exit_code == 0, done.output
+    assert done.stderr.startswith("warning: --locale: no messages for 'pt-PT' or its language (did you mean 'pt-BR'?)")
+    assert "else the default locale, en" in done.stderr
+
+
+def test_a_stack_without_a_catalog_is_not_checked_and_says_so(tmp_path: Path) -> None:
+    aws = FakeAws()
+    del aws.stack_outputs[outputs.MESSAGE_CATALOG]
+
+    done = invoke(aws, "bulk", str(users_file(tmp_path, 3)), "--reason", "anything_at_all", "--no-wait")
+
+    assert done.exit_code == 0, done.output
+    assert "warning: the stack publishes no MessageCatalog" in done.stderr
+
+
+def test_a_single_request_is_checked_too() -> None:
+    aws = FakeAws()
+
+    refused = invoke(aws, "request", "--username", "ann", "--brand", "initech")
+
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == "cognito-reset: nothing was sent"
