@@ -173,7 +173,8 @@ USER_LOOKUP: Final = MotoPatch(
     "_get_user",
     "(self, username: 'str') -> 'CognitoIdpUser'",
     reason="moto finds a user by the exact username (or UsernameAttributes) only: a pool that ignores case or signs "
-    "in with an alias finds the user as Cognito does, by any case and by a verified alias (wiring/cognito.py)",
+    "in with an alias finds the user as Cognito does, by any case and by a verified alias; a pool that minds case "
+    "finds an alias only in its own case (wiring/cognito.py, applied by server.py)",
 )
 
 LIST_MAP_RUNS: Final = MotoPatch(

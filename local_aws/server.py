@@ -61,10 +61,12 @@ def running_local_aws() -> Iterator[LocalAws]:
     server.start()
     try:
         # Step Functions runs the definitions it is given (moto's interpreter), instead of only storing them; Cognito
-        # changes a user on every reset, refuses a reset user's sign-in, reports a pool's settings and answers ListUsers
-        # filters as AWS does (imported here: the wiring itself builds on this module).
+        # changes a user on every reset, finds a user by a name as sign-in does, refuses a reset user's sign-in,
+        # reports a pool's settings and answers ListUsers filters as AWS does (imported here: the wiring itself builds
+        # on this module).
         from local_aws.wiring.cognito import (  # noqa: PLC0415
             sign_in_refused_while_reset_required,
+            usernames_resolved_as_cognito_does,
             users_changed_as_cognito_does,
         )
         from local_aws.wiring.cognito_list_users import users_listed_as_cognito_documents  # noqa: PLC0415
@@ -73,6 +75,7 @@ def running_local_aws() -> Iterator[LocalAws]:
         with (
             moto_patches.EXECUTE_STATE_MACHINES.applied(True),
             users_changed_as_cognito_does(),
+            usernames_resolved_as_cognito_does(),
             sign_in_refused_while_reset_required(),
             pools_described_as_cognito_does(),
             users_listed_as_cognito_documents(),

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, EndpointConnectionError, HTTPClientError
 
+from contracts.identifiers import PoolRules
+
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
@@ -69,6 +71,11 @@ class UserDirectory(Protocol):
         """Users whose attribute equals value exactly (at most two: one is an answer, two is ambiguity)."""
         ...
 
+    def pool_rules(self, user_pool_id: str) -> PoolRules:
+        """How the pool's users sign in (DescribeUserPool: UsernameAttributes, AliasAttributes,
+        UsernameConfiguration). Raises CognitoError."""
+        ...
+
     def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None: ...
 
     def global_sign_out(self, user_pool_id: str, username: str) -> None: ...
@@ -100,6 +107,13 @@ class CognitoUserDirectory:
         except (ClientError, BotoCoreError) as error:
             raise _as_cognito_error(error) from error
         return [_directory_user(user, user.get("Attributes", [])) for user in response.get("Users", [])]
+
+    def pool_rules(self, user_pool_id: str) -> PoolRules:
+        try:
+            pool = self._client.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
+        except (ClientError, BotoCoreError) as error:
+            raise _as_cognito_error(error) from error
+        return PoolRules.of_user_pool(pool)
 
     def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
         try:

@@ -50,6 +50,7 @@ from reset_password.outcomes import (
     UnclassifiedResetError,
 )
 from reset_password.pacing import CallCategory, Pacer
+from reset_password.pool_rules import PoolRulesCache
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
@@ -91,8 +92,9 @@ def dependencies_from_environment(
     audit: AuditTrail = NoAuditTrail()
     if settings.audit_event_bus_name:
         audit = EventBridgeAuditTrail(settings.audit_event_bus_name, clients.events)
+    directory = CognitoUserDirectory(clients.cognito)
     return ResetDependencies(
-        directory=CognitoUserDirectory(clients.cognito),
+        directory=directory,
         settings=settings,
         ledger=ledger,
         audit=audit,
@@ -105,6 +107,7 @@ def dependencies_from_environment(
                 CallCategory.SIGN_OUT: settings.sign_out_calls_per_second,
             }
         ),
+        pool_rules=PoolRulesCache(directory.pool_rules),
     )
 
 

@@ -16,7 +16,14 @@ from contracts.cognito import SES_RATE_MESSAGE
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
 from reset_password.deliveries import remember_recipient
-from reset_password.directory import CONNECT_ERROR, NETWORK_ERROR, CognitoError, DirectoryUser, UserDirectory
+from reset_password.directory import (
+    CONNECT_ERROR,
+    NETWORK_ERROR,
+    CognitoError,
+    DirectoryUser,
+    LookupAttribute,
+    UserDirectory,
+)
 from reset_password.ledger import (
     Entry,
     Ledger,
@@ -33,6 +40,7 @@ from reset_password.ledger import (
 from reset_password.observability import report_unrecorded_reset
 from reset_password.outcomes import LastReset, ResetResult, TransientResetError, UnclassifiedResetError
 from reset_password.pacing import CallCategory, Pacer
+from reset_password.pool_rules import PoolRulesCache
 from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest, request_reference
 from reset_password.retry import Backoff, Deadline, OutOfTime
 from reset_password.settings import ResetSettings
@@ -163,6 +171,8 @@ class ResetDependencies:
     backoff: Backoff
     call_seconds: float = 0.0  # the longest one AWS call can take (clients.Timeouts.per_call)
     pacer: Pacer = field(default_factory=Pacer)  # this container's share of the rate budget (none: unpaced)
+    # How each pool's users sign in (DescribeUserPool, once per pool); None: not read, e-mail rows use ListUsers.
+    pool_rules: PoolRulesCache | None = None
 
 
 class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the pool shows the reset did not happen
@@ -248,12 +258,31 @@ def _allowed_pool(pool: str | None, settings: ResetSettings) -> str:
 
 
 def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline: Deadline) -> DirectoryUser:
-    """The pool's canonical user for the request: a username may be an alias or differ in case (AdminGetUser
-    resolves it as the pool signs in); an e-mail or a sub is looked up with ListUsers."""
+    """The pool's canonical user for the request, found as docs/identifiers.md says: a username with AdminGetUser,
+    which resolves an alias or another case as the pool signs in; an e-mail address the same way where the pool signs
+    in with it, else (and for an address that is no alias: an unverified one) with ListUsers; a sub with ListUsers."""
     kind, value = request.identifier
     if kind == "username":
-        return _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.get_user(pool, value))
-    found = _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.find_users(pool, kind, value))
+        return _got(pool, value, deps, deadline)
+    if kind == "email" and _signs_in_with_email(pool, deps, deadline):
+        try:
+            return _got(pool, value, deps, deadline)
+        except _PermanentFailure as failure:
+            if failure.reason is not FailureReason.USER_NOT_FOUND:
+                raise
+    return _listed(pool, kind, value, deps, deadline)
+
+
+def _got(pool: str, name: str, deps: ResetDependencies, deadline: Deadline) -> DirectoryUser:
+    """The user AdminGetUser finds by a username or an alias of it (API Reference, AdminGetUser, Username: "typically
+    your user's username, but it can be any of their alias attributes")."""
+    return _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.get_user(pool, name))
+
+
+def _listed(pool: str, kind: LookupAttribute, value: str, deps: ResetDependencies, deadline: Deadline) -> DirectoryUser:
+    """The one user ListUsers' exact filter finds; a sub is looked up in lower case, as Cognito writes subs."""
+    wanted = value.lower() if kind == "sub" else value
+    found = _cognito(deps, deadline, CallCategory.LOOKUP, lambda: deps.directory.find_users(pool, kind, wanted))
     if not found:
         raise _PermanentFailure(FailureReason.USER_NOT_FOUND, f"no user in the pool has that {kind}")
     if len(found) > 1:
@@ -261,6 +290,17 @@ def _resolve(request: ResetRequest, pool: str, deps: ResetDependencies, deadline
             FailureReason.AMBIGUOUS_USER, f"more than one user has that {kind}; identify the user by username"
         )
     return found[0]
+
+
+def _signs_in_with_email(pool: str, deps: ResetDependencies, deadline: Deadline) -> bool:
+    """Whether the pool takes an e-mail address as a username or an alias (pool_rules.py); False where that is not
+    known. Reading it costs one call per pool and container, which needs the invocation's time like any other."""
+    if deps.pool_rules is None:
+        return False
+    if not deadline.allows(deps.call_seconds + deps.backoff.policy.reserve_seconds):
+        raise TransientResetError("not enough of the invocation left for another Cognito call")
+    rules = deps.pool_rules.rules_for(pool)
+    return rules is not None and rules.signs_in_with_email
 
 
 class _SetAside(Exception):  # noqa: N818 - carries the answer for a user the request keeps out

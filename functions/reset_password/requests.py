@@ -31,6 +31,7 @@ from contracts.bulk import (
 from contracts.client_metadata import metadata_errors
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
 from contracts.events import RESET_REQUESTED
+from contracts.identifiers import IdentifierKind
 from contracts.patterns import EMAIL_ADDRESS, UNSAFE_TEXT_PROBLEM, USER_POOL_ID, anchored, is_safe_text
 
 # Pydantic searches a pattern anywhere in the value: every pattern here is anchored. Control, format and separator
@@ -112,7 +113,7 @@ class ResetRequest(BaseModel):
         return self
 
     @property
-    def identifier(self) -> tuple[Literal["username", "email", "sub"], str]:
+    def identifier(self) -> tuple[IdentifierKind, str]:
         if self.username is not None:
             return "username", self.username
         if self.email is not None:

@@ -6,8 +6,9 @@ with the real handlers run in-process:
 - EventBridge rule → Lambda target (asynchronous, with Lambda's retries and on-failure destination): eventbridge.py
 - Cognito AdminResetUserPassword / ForgotPassword → the pool's CustomMessage trigger → the message Cognito sends,
   handed to a recipient (the local system's outbox), and the rules Cognito applies on the way that moto lacks (its
-  checks of the trigger's answer, a username found in any case or by a verified alias): cognito.py
-- Cognito's answers where moto's differ, for every local account (server.py applies them): a pool's
+  checks of the trigger's answer): cognito.py
+- Cognito's answers where moto's differ, for every local account (server.py applies them): a name found as sign-in
+  finds it (in any case where the pool ignores case, by a verified alias), cognito.py; a pool's
   UnusedAccountValidityDays, cognito_pools.py; ListUsers filters, cognito_list_users.py
 - SES's event publishing: the delivery, bounce and complaint events of a message sent through a pool's configuration
   set, put on the default bus for its EventBridge destinations (the mailbox simulator's scenarios played): ses_events.py
@@ -36,7 +37,6 @@ from local_aws.wiring.cognito import (
     MessageRecipient,
     codes_checked_as_cognito_does,
     custom_message_trigger_called,
-    usernames_resolved_as_cognito_does,
 )
 from local_aws.wiring.delivery import Channels, DeliverySettings
 from local_aws.wiring.distributed_map import MapRuns, map_runs_answered
@@ -95,7 +95,6 @@ def wired(
         # moto's state machine interpreter reaches Lambda at localhost:$MOTO_PORT.
         stack.enter_context(moto_patches.SERVER_PORT.applied(host_port))
         stack.enter_context(lambda_tasks_in_process(functions, retry_clock))
-        stack.enter_context(usernames_resolved_as_cognito_does())
         ses_events = SesEvents(ses_event_destinations)
         stack.enter_context(custom_message_trigger_called(functions, send, channels, codes, ses_events.publish))
         stack.enter_context(codes_checked_as_cognito_does(codes))

@@ -349,27 +349,37 @@ def users_changed_as_cognito_does() -> Iterator[None]:
 
 @contextmanager
 def usernames_resolved_as_cognito_does() -> Iterator[None]:
-    """A name given to an admin call (AdminGetUser, AdminResetUserPassword, ...) finds the user as Cognito finds it:
-    in any case where the pool's UsernameConfiguration has CaseSensitive false (API Reference,
-    UsernameConfigurationType), and by an alias the pool signs in with (AliasAttributes) once that attribute is
-    verified (Developer Guide, "User pool attributes", sign-in aliases; API Reference, AdminGetUser: the username
-    "can be a username or user alias")."""
+    """A name given to an admin call (AdminGetUser, AdminResetUserPassword, ...) finds the user as sign-in does (API
+    Reference, AdminGetUser, Username: "typically your user's username, but it can be any of their alias
+    attributes"): by the username, by a value of UsernameAttributes (moto: exact only), or by an alias the pool signs
+    in with (AliasAttributes) once that attribute is verified (Developer Guide, "User pool attributes", sign-in
+    aliases; moto: none). The case of each is ignored only where the pool's UsernameConfiguration has CaseSensitive
+    false (API Reference, UsernameConfigurationType: true "Enables case sensitivity for all username input ... This is
+    the default value"; false "also enables both preferred_username and email alias to be case insensitive";
+    CloudFormation, AWS::Cognito::UserPool UsernameConfiguration: "for email, email@example.com or
+    EMaiL@eXamplE.Com"). How Cognito folds letters beyond ASCII is not documented: casefold() here, as in
+    contracts/identifiers.py. Every local account plays it (server.py)."""
     original = moto_patches.USER_LOOKUP.original()
 
     def get_user(pool: Any, username: str) -> Any:
-        found = original(pool, username)
+        found = original(pool, username)  # moto: the exact username, or the exact value of a UsernameAttribute
         if found is not None:
             return found
         ignores_case = (pool.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive") is False
+        username_attributes = pool.extended_config.get("UsernameAttributes") or []
         aliases = pool.extended_config.get("AliasAttributes") or []
-        wanted = username.lower() if ignores_case else username
+
+        def same(value: str | None) -> bool:
+            if not value:
+                return False
+            return value.casefold() == username.casefold() if ignores_case else value == username
+
         for user in list(pool.users.values()):  # a snapshot: other threads may be adding users
-            if ignores_case and user.username.lower() == wanted:
-                return user
             attributes = {item["Name"]: item["Value"] for item in user.attributes}
+            if same(user.username) or any(same(attributes.get(name)) for name in username_attributes):
+                return user
             for alias in aliases:
-                value = attributes.get(alias, "")
-                if value and attributes.get(f"{alias}_verified") == "true" and value.lower() == username.lower():
+                if attributes.get(f"{alias}_verified") == "true" and same(attributes.get(alias)):
                     return user
         return None
 

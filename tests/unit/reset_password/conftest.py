@@ -7,6 +7,7 @@ import pytest
 from contracts.events import RESET_REQUESTED
 from reset_password.ledger import Ledger
 from reset_password.logic import ResetDependencies
+from reset_password.pool_rules import PoolRulesCache
 from reset_password.retry import Backoff, Deadline, RetryPolicy
 from reset_password.settings import ResetSettings
 from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryLedgerTable, RecordingAuditTrail
@@ -77,6 +78,7 @@ def deps(cognito: FakeCognito, sleeps: list[float], audit: RecordingAuditTrail, 
         ledger=ledger,
         audit=audit,
         backoff=Backoff(policy=RetryPolicy(max_attempts=4, base_delay=0.1), sleep=sleeps.append, jitter=lambda: 1.0),
+        pool_rules=PoolRulesCache(cognito.pool_rules),
     )
 
 

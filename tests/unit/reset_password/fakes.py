@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.identifiers import PoolRules
 from reset_password.audit import audit_detail
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
 from reset_password.ledger import LedgerUnavailable
@@ -30,11 +31,20 @@ class FakeUser:
         return DirectoryUser(self.username, self.enabled, self.status, dict(self.attributes), self.last_modified)
 
 
+# DescribeUserPool's sign-in settings of the stack's pool (infra/user_pool.py: username and e-mail sign-in, case
+# ignored), which every fake pool has unless a test gives it others.
+STACK_POOL_SETTINGS: dict[str, Any] = {"AliasAttributes": ["email"], "UsernameConfiguration": {"CaseSensitive": False}}
+# A pool created through the API without sign-in settings: usernames only, case-sensitive.
+API_DEFAULT_SETTINGS: dict[str, Any] = {}
+
+
 class FakeCognito:
-    """One or more user pools, with failures that can be queued per operation."""
+    """One or more user pools, with failures that can be queued per operation. Each pool finds a user by a name as
+    its sign-in settings say (`settings`, DescribeUserPool's fields; the stack's pool's unless given)."""
 
     def __init__(self) -> None:
         self.pools: dict[str, dict[str, FakeUser]] = {}
+        self.settings: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self._failures: dict[str, list[CognitoError | None]] = {}
         self._lost_answers: dict[str, list[CognitoError]] = {}
@@ -73,13 +83,29 @@ class FakeCognito:
             raise CognitoError("ResourceNotFoundException", "User pool does not exist.")
         return self.pools[pool]
 
+    def rules(self, pool: str) -> PoolRules:
+        return PoolRules.of_user_pool(self.settings.get(pool, STACK_POOL_SETTINGS))
+
+    def pool_rules(self, user_pool_id: str) -> PoolRules:
+        self._enter("pool_rules", user_pool_id)
+        return self.rules(user_pool_id)
+
     def get_user(self, user_pool_id: str, username: str) -> DirectoryUser:
-        """As the stack's pool resolves a name: any case, or the user's verified e-mail as an alias."""
+        """As Cognito resolves a name in the pool: the username, or an e-mail address where the pool takes it as the
+        username (any) or as an alias (verified only); in any case where the pool ignores case."""
         users = self._enter("get_user", user_pool_id).values()
-        wanted = username.lower()
+        rules = self.rules(user_pool_id)
+
+        def same(found: str | None) -> bool:
+            if not found:
+                return False
+            return found == username if rules.case_sensitive else found.casefold() == username.casefold()
+
         for user in users:
-            alias = user.attributes.get("email") if user.attributes.get("email_verified") == "true" else None
-            if wanted in (user.username.lower(), (alias or "").lower()):
+            email = user.attributes.get("email")
+            verified = user.attributes.get("email_verified") == "true"
+            by_email = "email" in rules.username_attributes or ("email" in rules.alias_attributes and verified)
+            if same(user.username) or (by_email and same(email)):
                 return user.directory_user()
         raise CognitoError("UserNotFoundException", "User does not exist.")
 
