@@ -64,6 +64,7 @@ from contracts import stack as outputs
 from contracts.bulk import MANIFEST_PREFIX, SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
 from contracts.client_metadata import metadata_errors
 from contracts.events import BULK_RUN_STARTED, BULK_RUN_STOPPED, REQUEST_SOURCE, RESET_REQUESTED
+from contracts.identifiers import PoolRules
 from contracts.results import FailureReason, ResetStatus
 from custom_message.message_pack import Deployment, MessagePackError
 
@@ -328,8 +329,11 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         fail(OPERATOR, *problems)
     selected = selection(manifest, group, filter_expression, rerun, chosen, rate)
     check = check_manifest(selected.name, selected.content, selected.defaults)
-    report(check)
+    if not check.ok:
+        report(check)  # before AWS is asked anything
     resources = selected.resources or found()
+    check = check.judged_by(pool_rules(resources, selected.defaults.get("userPoolId")))
+    report(check)
     known_values(resources, selected.defaults.get("clientMetadata") or {}, check)
     source = selected.source
     if manifest is not None:
@@ -425,6 +429,14 @@ def audit(resources: StackResources, entry: dict[str, Any]) -> None:
                 return
             reason = f"{accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}".strip()
     echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
+
+
+def pool_rules(resources: StackResources, pool_id: str | None) -> PoolRules:
+    """How the run's pool names its users (DescribeUserPool): which rows name the same user (docs/identifiers.md)."""
+    pool = pool_id or required(resources, outputs.USER_POOL_ID)
+    cognito = Options.connection.client("cognito-idp")
+    described = aws_call(lambda: cognito.describe_user_pool(UserPoolId=pool))
+    return PoolRules.of_user_pool(described["UserPool"])
 
 
 def known_values(

@@ -22,7 +22,7 @@ import math
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from contracts.bulk import (
     RUN_ONLY_FIELDS,
     is_csv,
 )
+from contracts.identifiers import PoolRules, identifier_key
 from reset_password.requests import REQUEST_FIELDS, ROW_REFUSALS, InvalidRequest, parse_row
 
 # How many problems of each kind are listed before the rest are only counted.
@@ -90,10 +91,20 @@ class ManifestCheck:
     normalized: bytes = b""
     source_lines: tuple[int, ...] = ()
     summary_line: str = ""
+    # Each valid row's user as the row names it: (line, pool, kind, value), for judging duplicates by a pool's rules.
+    named: tuple[tuple[int, str | None, str, str], ...] = ()
+    # The warnings other than the duplicates (which `judged_by` says again by the pool's rules).
+    other_warnings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def judged_by(self, rules: PoolRules | None) -> ManifestCheck:
+        """The same check with its duplicate rows told by the pool's rules (contracts.identifiers)."""
+        duplicates, distinct = _duplicates(self.named, rules)
+        warnings = tuple(sorted((*self.other_warnings, *duplicates), key=lambda finding: finding.line or 0))
+        return replace(self, warnings=warnings, distinct_users=distinct)
 
     def listing(self, findings: tuple[Finding, ...], limit: int = LISTED) -> list[str]:
         """The findings as lines, the first `limit` of them, then how many more there are."""
@@ -188,9 +199,12 @@ def line_of(runs: Sequence[Sequence[int]], index: int) -> int | None:
     return line_lookup(runs)(index)
 
 
-def check_manifest(name: str, content: bytes, defaults: Mapping[str, Any]) -> ManifestCheck:
+def check_manifest(
+    name: str, content: bytes, defaults: Mapping[str, Any], rules: PoolRules | None = None
+) -> ManifestCheck:
     """Every row of the manifest validated as the run will validate it, over `defaults`, and written as the run will
-    read it."""
+    read it. Two rows name the same user as the pool's `rules` say (contracts.identifiers, docs/identifiers.md); without
+    them, rows that differ only in case are taken as possibly the same user."""
     reading = _Reading("CSV" if is_csv(name) else "JSON Lines")
     text = _decode(content, reading)
     if text is not None:
@@ -200,41 +214,49 @@ def check_manifest(name: str, content: bytes, defaults: Mapping[str, Any]) -> Ma
         else:
             _read_jsonl(text, reading)
     errors = list(reading.errors)
-    warnings: list[Finding] = []
-    seen: dict[tuple[str | None, str, str], int] = {}
+    named: list[tuple[int, str | None, str, str]] = []
     for line, row in zip(reading.lines, reading.rows, strict=True):
         parsed = parse_row(dict(defaults), row)
         if isinstance(parsed, InvalidRequest):
             errors.extend(Finding(line, error) for error in parsed.errors)
             continue
         kind, value = parsed.identifier
-        # Cognito matches usernames (in a case-insensitive pool, the default) and e-mail addresses without regard to
-        # case; a sub is a UUID, whose hex digits have no case either.
-        key = (parsed.user_pool_id, kind, value.casefold())
-        if key in seen:
-            first = seen[key]
-            warnings.append(
-                Finding(
-                    line,
-                    f"names the same user as line {first} (by {kind}): one code at most is sent to that user; this "
-                    f"row's result repeats line {first}'s or reads skipped (duplicate)",
-                )
-            )
-        else:
-            seen[key] = line
+        named.append((line, parsed.user_pool_id, kind, value))
     if not reading.rows and not errors:
         errors.append(Finding(None, "names no user: an empty selection starts no run"))
     errors.sort(key=lambda finding: finding.line or 0)
-    return ManifestCheck(
+    check = ManifestCheck(
         name,
         len(reading.rows),
         tuple(errors),
-        tuple(warnings),
-        distinct_users=len(seen),
         normalized=_json_lines(reading.rows),
         source_lines=tuple(reading.lines),
         summary_line=reading.summary(name),
+        named=tuple(named),
     )
+    return check.judged_by(rules)
+
+
+def _duplicates(
+    named: Iterable[tuple[int, str | None, str, str]], rules: PoolRules | None
+) -> tuple[list[Finding], int]:
+    """The rows that name a user an earlier row named (by the pool's rules; without them, rows that differ only in case
+    may), each with what the run will do with it; and how many users the rows name."""
+    seen: dict[tuple[str | None, str, str], int] = {}
+    duplicates: list[Finding] = []
+    names = "names the same user" if rules is not None else "may name the same user (the pool's case rule is unknown)"
+    for line, pool, kind, value in named:
+        key = (pool, kind, identifier_key(kind, value, rules) if rules is not None else value.casefold())  # type: ignore[arg-type]
+        first = seen.setdefault(key, line)
+        if first != line:
+            duplicates.append(
+                Finding(
+                    line,
+                    f"{names} as line {first} (by {kind}): the run resets that user once; this row then reads "
+                    f"skipped (a duplicate of line {first}), or is tried if line {first} fails",
+                )
+            )
+    return duplicates, len(seen)
 
 
 def _json_lines(rows: Iterable[object]) -> bytes:

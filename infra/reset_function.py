@@ -2,7 +2,8 @@
 
 Its role can call only the Cognito actions a reset needs (AdminGetUser and ListUsers to resolve a request to the
 pool's user and read its status, AdminListGroupsForUser for a request that excludes groups, AdminResetUserPassword,
-AdminUserGlobalSignOut, and DescribeUserPool to learn how the pool sends e-mail), only on the configured pools; it
+AdminUserGlobalSignOut, and DescribeUserPool to learn how the pool sends e-mail and how its users sign in), only on
+the configured pools; it
 reads SES's sending quota (the send rate that bounds resets where the pool sends through SES), reads and writes its
 own idempotency table and publishes audit events to the one bus, and
 nothing else.

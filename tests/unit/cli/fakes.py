@@ -53,6 +53,9 @@ def pool_settings(*, ses: bool = False, recovery: tuple[str, ...] = ("verified_e
             "RecoveryMechanisms": [{"Priority": n, "Name": name} for n, name in enumerate(recovery, start=1)]
         },
         "LambdaConfig": {"CustomMessage": TRIGGER_ARN},
+        # How the stack's new pool names its users: a username or the (verified) e-mail as an alias, in any case.
+        "AliasAttributes": ["email"],
+        "UsernameConfiguration": {"CaseSensitive": False},
     } | more
 
 

@@ -202,8 +202,8 @@ def test_duplicates_are_warnings_with_both_lines_and_the_run_goes_ahead(tmp_path
 
     assert done.exit_code == 0
     assert done.stderr.splitlines() == [
-        "warning: users.jsonl:3: names the same user as line 1 (by username): one code at most is sent to that user; "
-        "this row's result repeats line 1's or reads skipped (duplicate)"
+        "warning: users.jsonl:3: names the same user as line 1 (by username): the run resets that user once; this row "
+        "then reads skipped (a duplicate of line 1), or is tried if line 1 fails"
     ]
     assert (BUCKET, f"{MANIFEST_PREFIX}{RUN}.jsonl") in aws.s3.objects
 

@@ -21,6 +21,7 @@ from cognito_reset.manifest import (
     run_defaults,
     selection_manifest,
 )
+from contracts.identifiers import PoolRules
 
 
 def lines(*rows: object) -> bytes:
@@ -158,10 +159,10 @@ def test_the_same_user_twice_is_a_warning_with_both_lines() -> None:
 
     assert check.ok
     assert check.listing(check.warnings) == [
-        "users.jsonl:3: names the same user as line 1 (by username): one code at most is sent to that user; this "
-        "row's result repeats line 1's or reads skipped (duplicate)",
-        "users.jsonl:4: names the same user as line 2 (by email): one code at most is sent to that user; this row's "
-        "result repeats line 2's or reads skipped (duplicate)",
+        "users.jsonl:3: may name the same user (the pool's case rule is unknown) as line 1 (by username): the run "
+        "resets that user once; this row then reads skipped (a duplicate of line 1), or is tried if line 1 fails",
+        "users.jsonl:4: may name the same user (the pool's case rule is unknown) as line 2 (by email): the run "
+        "resets that user once; this row then reads skipped (a duplicate of line 2), or is tried if line 2 fails",
     ]
     assert check.distinct_users == 3
 
@@ -484,3 +485,19 @@ def test_a_checked_manifest_maps_every_normalised_row_to_its_line() -> None:
     runs = line_runs(check.source_lines)
     assert runs == [[2, 2], [6, 1], [8, 1]]
     assert [line_of(runs, index) for index in range(check.users)] == [2, 3, 6, 8]
+
+
+def test_the_pools_own_case_rule_decides_which_rows_name_the_same_user() -> None:
+    """The stack's pool (e-mail alias, case ignored) against a pool created through the API without a case setting
+    (case-sensitive, no alias): the same rows are one user in the first, three in the second."""
+    content = lines(
+        {"username": "alice"}, {"username": "ALICE"}, {"email": "Alice@Example.com"}, {"email": "alice@example.com"}
+    )
+    ignores_case = PoolRules(alias_attributes=frozenset({"email"}), case_sensitive=False)
+
+    stack_pool = check_manifest("users.jsonl", content, {}, ignores_case)
+    api_pool = check_manifest("users.jsonl", content, {}, PoolRules())
+
+    assert [finding.line for finding in stack_pool.warnings] == [2, 4]
+    assert stack_pool.warnings[0].message.startswith("names the same user as line 1 (by username)")
+    assert (stack_pool.distinct_users, api_pool.distinct_users, api_pool.warnings) == (2, 4, ())

@@ -41,8 +41,10 @@ from tests.unit.cli.fakes import (
     STARTED,
     Clock,
     FakeAws,
+    FakeCognito,
     FakeStepFunctions,
     Reading,
+    pool_settings,
     summary_object,
     summary_output,
 )
@@ -538,3 +540,18 @@ def test_a_single_request_is_checked_too() -> None:
 
     assert refused.exit_code == 2
     assert refused.stderr.splitlines()[-1] == "cognito-reset: nothing was sent"
+
+
+def test_duplicates_follow_the_pools_own_case_rule(tmp_path: Path) -> None:
+    """In a pool created through the API without a case setting (case-sensitive, no e-mail alias) `alice` and `ALICE`
+    are two users, as Cognito treats them: no warning, two users sized."""
+    path = tmp_path / "users.csv"
+    path.write_text("username\nalice\nALICE\n")
+    settings = pool_settings() | {"UsernameConfiguration": {"CaseSensitive": True}, "AliasAttributes": []}
+    aws = FakeAws(cognito=FakeCognito(settings=settings))
+
+    done = invoke(aws, "bulk", str(path), "--no-wait")
+
+    assert done.exit_code == 0, done.output
+    assert "same user" not in done.stderr
+    assert "sized: 2 users" in done.stdout
