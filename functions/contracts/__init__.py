@@ -12,4 +12,7 @@ bundle carries it. One module per kind of fact:
 - ``patterns``: identifiers shared by validation on both sides (pool ids, locales, brands, e-mail addresses).
 - ``custom_resources``: the custom resource types the stack declares and the attachment function serves.
 - ``stack``: the stack's name and the outputs the operator CLI finds its resources by.
+- ``bulk``: a bulk run (its id, manifest, input fields, memory, halt and stop, summary).
+- ``identifiers``: how a row's username, e-mail or sub names a user in a given pool (docs/identifiers.md).
+- ``delivery_events``, ``workflow_errors``: SES's delivery events per run; the workflows' error names.
 """
