@@ -56,16 +56,18 @@ test-integration: $(STAMP) ## the real handlers against a moto server over HTTP 
 	@$(PYTEST) tests/integration
 
 # The e2e and fault suites spend much of their time waiting (pacing, polling a run): two workers (pytest-xdist), each
-# with its own local account, take about a third off. PARALLEL=0 runs them in one process.
+# with its own local account, take about a third off. PARALLEL=0 runs them in one process. A fault scenario is run
+# once per module and judged by several tests: the fault suite is shared out by file, so each runs on one worker only.
 PARALLEL ?= 2
 XDIST := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL))
+XDIST_BY_FILE := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL) --dist loadfile)
 
 test-e2e: $(STAMP) ## the demo's system end to end: EventBridge, Cognito + trigger, Step Functions Retry/Catch, DLQ
 	@$(PYTEST) $(XDIST) tests/e2e
 
 # FAULTS_SEED=<n> replays a seed.
 test-faults: $(STAMP) ## exactly once under faults: resets through a fault-injecting proxy (Cognito and the dedupe table), concurrent duplicates
-	@$(PYTEST) $(XDIST) tests/faults
+	@$(PYTEST) $(XDIST_BY_FILE) tests/faults
 
 check-security: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk-nag, cfn-lint, IAM, faults, any input, log privacy: one line per suite
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) tests/security_report.py
