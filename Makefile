@@ -50,7 +50,7 @@ typecheck: $(STAMP) ## mypy, strict
 	@$(BIN)/mypy functions local_aws tests infra bench cognito_reset app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
-	@$(PYTEST) tests/unit --disable-socket
+	@$(PYTEST) $(XDIST) tests/unit --disable-socket
 
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
 	@$(PYTEST) tests/integration
