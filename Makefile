@@ -55,8 +55,8 @@ test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
 	@$(PYTEST) tests/integration
 
-# The e2e and fault suites spend much of their time waiting (pacing, polling a run): two workers (pytest-xdist), each
-# with its own local account, take about a third off. PARALLEL=0 runs them in one process. A fault scenario is run
+# The unit, e2e and fault suites run on two workers (pytest-xdist; the e2e and fault suites spend much of their time
+# waiting, each worker with its own local account): about a third off. PARALLEL=0 runs them in one process. A fault scenario is run
 # once per module and judged by several tests: the fault suite is shared out by file, so each runs on one worker only.
 PARALLEL ?= 2
 XDIST := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL))
