@@ -61,7 +61,7 @@ from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, 
 from cognito_reset.spreadsheet import csv_text
 from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
-from contracts.bulk import MANIFEST_PREFIX, SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
+from contracts.bulk import SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
 from contracts.client_metadata import metadata_errors
 from contracts.events import BULK_RUN_STARTED, BULK_RUN_STOPPED, REQUEST_SOURCE, RESET_REQUESTED
 from contracts.identifiers import PoolRules
@@ -350,12 +350,14 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
             confirm_size(check.distinct_users)
     by = aws_call(lambda: started_by(Options.connection.client("sts"), runtime.now()))
     workflow = bulk_workflow(resources)
-    aws_call(lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, selected.defaults, source, started_by=by))
+    key = aws_call(
+        lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, selected.defaults, source, started_by=by)
+    )
     counts = {"rows": check.users, "users": check.distinct_users} | defaults_said(selected.defaults)
     if source is not None and source.rerun_of is not None:
         counts["rerunOf"] = source.rerun_of
     audit(resources, run_event(BULK_RUN_STARTED, run_id, by, **counts))
-    watch_from_start(workflow, run_id, selected.defaults, source, no_wait=no_wait)
+    watch_from_start(workflow, run_id, key, selected.defaults, source, no_wait=no_wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,12 +393,13 @@ def selection(  # noqa: PLR0917 - the four ways to select a run's users, one of 
 def watch_from_start(
     workflow: BulkWorkflow,
     run_id: str,
+    key: str,
     defaults: dict[str, Any],
     source: ManifestSource | None,
     *,
     no_wait: bool,
 ) -> None:
-    key = f"{MANIFEST_PREFIX}{run_id}{JSONL_SUFFIX}"
+    """The started run: its id (--no-wait), or its progress and summary."""
     started = {"runId": run_id, "executionArn": workflow.execution_arn(run_id), "status": "RUNNING"}
     started["manifest"] = s3_uri(workflow.bucket, key)
     rerun = source.rerun_of if source is not None else None
