@@ -143,7 +143,7 @@ def connect(  # noqa: PLR0917 - typer reads the options from the signature
     Options.as_json = json_output
 
 
-@app.command()
+@app.command(short_help="Reset one user (the bus, or the workflow with --wait).")
 def request(  # noqa: PLR0917 - typer reads the command's options from its signature
     username: Annotated[str | None, typer.Option(help="The user's username (or an alias).")] = None,
     email: Annotated[str | None, typer.Option(help="The user's e-mail address.")] = None,
@@ -219,7 +219,7 @@ Rate = Annotated[
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the run id and return at once.")]
 
 
-@app.command()
+@app.command(short_help="Reset a manifest's, a group's or a filter's users.")
 def bulk(  # noqa: PLR0917 - typer reads the command's options from its signature
     manifest: Annotated[
         Path | None,
@@ -542,7 +542,7 @@ def rerun_of(
     return f"rerun-of-{run}.jsonl", content, source, defaults
 
 
-@app.command()
+@app.command(short_help="What the pool can deliver today, and the fixes.")
 def doctor() -> None:
     """What the deployment's pool can deliver today, and each problem with its fix.
 
@@ -560,7 +560,7 @@ def doctor() -> None:
     raise typer.Exit(DONE if can_deliver(found_problems) else FAILED)
 
 
-@app.command()
+@app.command(short_help="A run's progress or summary; --failed lists who.")
 def status(
     run: Annotated[str, typer.Argument(help="The run id.")],
     completion: Annotated[
@@ -624,7 +624,7 @@ def status(
     raise typer.Exit(summary.exit_code)
 
 
-@app.command()
+@app.command(short_help="The newest bulk runs: who, when, status, counts.")
 def runs(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many of the newest runs to list.")] = 10,
 ) -> None:
@@ -683,7 +683,7 @@ def list_rows(rows: RunRows, csv_file: Path | None) -> NoReturn:
     raise typer.Exit(FAILED if rows.rows else DONE)
 
 
-@app.command()
+@app.command(short_help="Continue a failed, stopped or halted run.")
 def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: NoWait = False) -> None:
     """Redrive a run that failed, timed out or was aborted: its unfinished users are tried again.
 
@@ -702,7 +702,7 @@ def redrive(run: Annotated[str, typer.Argument(help="The run id.")], no_wait: No
     watch_to_the_end(workflow, run)
 
 
-@app.command()
+@app.command(short_help="Stop a run: no batch starts another user.")
 def stop(
     run: Annotated[str, typer.Argument(help="The run id.")],
     no_wait: Annotated[
@@ -770,7 +770,7 @@ def stop(
     say(document, "\n".join(lines))
 
 
-@app.command()
+@app.command(short_help="What users receive for a reset with these options.")
 def preview(  # noqa: PLR0917 - typer reads the command's options from its signature
     reason: Reason = None,
     locale: Locale = None,

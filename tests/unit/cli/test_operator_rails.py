@@ -278,6 +278,8 @@ def test_help_is_readable_at_80_columns(command: list[str]) -> None:
     assert shown.exit_code == 0, shown.output
     assert max(len(line) for line in shown.stdout.splitlines()) <= 80
     assert "╭" not in shown.stdout  # plain help, not a table squeezed into the width
+    listed = shown.stdout.partition("Commands:")[2].splitlines()
+    assert not [line for line in listed if line.endswith("...")]  # every command's summary whole, none cut off
 
 
 def test_an_option_after_the_command_is_never_suggested_as_another() -> None:
