@@ -24,6 +24,9 @@ SOURCE: Final = FunctionSource(packages=("run_summary", "contracts"), requiremen
 # batches of 10 are 100,000 lines of a few kilobytes; the timeout leaves room for several times that.
 TIMEOUT: Final = cdk.Duration.minutes(15)
 MEMORY_MB: Final = 1024
+# It runs once per run (and again on the workflow's retries): a few at a time are plenty, and reserving them keeps it
+# from ever taking the account's concurrency from the reset function. A throttled invocation is retried by the task.
+RESERVED_CONCURRENCY: Final = 5
 
 
 class RunSummaryFunction(Construct):
@@ -50,6 +53,7 @@ class RunSummaryFunction(Construct):
             log_retention_days=log_retention_days,
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
+            reserved_concurrency=RESERVED_CONCURRENCY,
         )
         # Exactly the two actions it needs: no List (the results manifest names every file), no other prefix.
         results, summaries = (

@@ -16,6 +16,7 @@ from infra.delivery_events import DeliveryEvents
 from infra.event_ingress import RequestRule, request_bus
 from infra.failed_requests import FailedRequestQueue
 from infra.monitoring import Monitored, ResetMonitoring
+from infra.operator_policy import OperatorPolicy
 from infra.reset_function import ResetFunction, user_pool_arn
 from infra.settings import Settings
 from infra.user_pool import ResetUserPool
@@ -47,15 +48,16 @@ class PasswordResetStack(cdk.Stack):
         trigger.tell_email_verification_option(pool.email_verification_option)
         failed_requests = FailedRequestQueue(self, "FailedRequests", key=key)
         bus = request_bus(self, "RequestBus", settings)
+        pool_arns = [
+            pool.user_pool_arn,
+            *(user_pool_arn(self, pool_id) for pool_id in settings.additional_user_pool_ids),
+        ]
         reset = ResetFunction(
             self,
             "Reset",
             settings=settings,
             user_pool_id=pool.user_pool_id,
-            user_pool_arns=[
-                pool.user_pool_arn,
-                *(user_pool_arn(self, pool_id) for pool_id in settings.additional_user_pool_ids),
-            ],
+            user_pool_arns=pool_arns,
             audit_bus=bus,
             failed_requests=failed_requests,
         )
@@ -137,6 +139,21 @@ class PasswordResetStack(cdk.Stack):
             "against them)",
         )
 
+        operators = OperatorPolicy(
+            self,
+            "Operators",
+            bus=bus,
+            bucket=bulk_reset.bucket,
+            table=reset.table,
+            single_reset=single_reset.state_machine,
+            bulk_reset=bulk_reset.state_machine,
+            user_pool_arns=pool_arns,
+        )
+        self._output(
+            outputs.OPERATOR_POLICY_ARN,
+            operators.policy.managed_policy_arn,
+            "Attach to the role or SSO permission set of the people who run cognito-reset (least privilege)",
+        )
         self._output(
             outputs.RUN_MEMORY_TABLE_NAME,
             reset.table.table_name,

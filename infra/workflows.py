@@ -37,7 +37,7 @@ from contracts.workflow_errors import (
     RUNTIME_EXITED,
     TASK_TIMED_OUT,
 )
-from infra.nag import acknowledge, logical_id
+from infra.nag import acknowledge, arn_prefix, logical_id, state_machine_name
 from infra.python_function import log_group
 from infra.run_summary import RunSummaryFunction
 
@@ -364,21 +364,11 @@ class BulkResetWorkflow(Construct):
         )
         # CDK scopes the Distributed Map's DescribeExecution/StopExecution grant to this state machine's executions
         # (<name>:*) and their child executions (<name>/*:*); the execution names are generated per run.
-        name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id(self.state_machine) + '"}]}]}'
-        # cdk-nag spells a pseudo parameter as <AWS::...>, a value the stack knows (a set Region) as itself.
-        stack = cdk.Stack.of(self)
-        partition, region, account = (
-            f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
-            for value, pseudo in (
-                (stack.partition, "Partition"),
-                (stack.region, "Region"),
-                (stack.account, "AccountId"),
-            )
-        )
+        executions = f"{arn_prefix(self, 'states')}:execution:{state_machine_name(self.state_machine)}"
         for suffix in (":*", "/*:*"):
             acknowledge(
                 self.state_machine,
-                f"AwsSolutions-IAM5[Resource::arn:{partition}:states:{region}:{account}:execution:{name}{suffix}]",
+                f"AwsSolutions-IAM5[Resource::{executions}{suffix}]",
                 "A Distributed Map describes and stops its own executions and their child executions, whose names "
                 "are generated per run; the grant names this state machine only.",
             )

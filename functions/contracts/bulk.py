@@ -84,6 +84,9 @@ RUN_HALT_SECONDS: Final = 900
 # (`cognito-reset stop`: for as long as the run is remembered, until `cognito-reset redrive` lifts it). A stop is never
 # shortened by a delivery-limit halt.
 HALT_CAUSE: Final = "cause"
+# The halt record's key starts with this (the rest a hash of the run id): the operators' policy lets them write and
+# delete keys with this prefix only (dynamodb:LeadingKeys), so a stop mark is all they can put in the table.
+HALT_KEY_PREFIX: Final = "halt#"
 HALTED_AT_DELIVERY_LIMIT: Final = "delivery_limit"
 STOPPED_BY_OPERATOR: Final = "stopped"
 # How long after a stop mark a batch may still be working on a user: it reads the mark every HALT_CHECK_SECONDS (the

@@ -27,6 +27,9 @@ DELIVERY_COUNTS_TABLE_NAME: Final = "DeliveryCountsTableName"
 # Where a bulk run's stop mark goes (`cognito-reset stop` writes it, `redrive` lifts it; the reset function's batches
 # read it): the reset function's dedupe table, whose run records are the run's memory.
 RUN_MEMORY_TABLE_NAME: Final = "RunMemoryTableName"
+# The managed policy for the people who run the CLI (infra/operator_policy.py): attach it to their role or SSO
+# permission set.
+OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
 # What `cognito-reset` checks --reason, --brand and --locale against: the reasons, brands and locales the trigger's
 # messages (the built-in ones with the deployer's pack over them) know, and the defaults, as JSON
 # (custom_message.catalog.MessageCatalog.to_output).

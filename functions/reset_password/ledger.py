@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from contracts.bulk import (
     HALT_CAUSE,
+    HALT_KEY_PREFIX,
     HALTED_AT_DELIVERY_LIMIT,
     RUN_HALT_SECONDS,
     RUN_MEMORY_SECONDS,
@@ -186,8 +187,9 @@ def run_key(user_pool_id: str, sub: str, run_id: str) -> str:
 
 
 def halt_key(run_id: str) -> str:
-    """A bulk run's halt (`Ledger.halt`): one per run, whatever pool its rows name."""
-    return _digest("halt", run_id)
+    """A bulk run's halt (`Ledger.halt`) or stop mark: one per run, whatever pool its rows name; its prefix is the
+    only one the operators may write (contracts.bulk.HALT_KEY_PREFIX)."""
+    return HALT_KEY_PREFIX + _digest("halt", run_id)
 
 
 def origin(*parts: str | None) -> str:
