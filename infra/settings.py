@@ -67,6 +67,12 @@ _ROLE_ARN: Final = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
 _TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
 
 
+# The bulk bucket's Object Lock retention, in days: this product's ceiling of ten years (an incident's review and its
+# legal holds rarely need longer; a locked version cannot be deleted before its retention ends, even by the deployer
+# without s3:BypassGovernanceRetention).
+MAX_EVIDENCE_LOCK_DAYS: Final = 3_650
+
+
 class SettingsError(ValueError):
     """The context holds values the stack cannot be built from; the message lists every problem by context key."""
 
@@ -223,6 +229,10 @@ class Settings(BaseModel):
     )
     bulk_tolerated_failure_percentage: Annotated[float, Number] = Field(
         default=DEFAULT_BULK_TOLERATED_FAILURE_PERCENTAGE, ge=0, le=100, description="a percentage from 0 to 100"
+    )
+    # The bulk bucket's evidence under S3 Object Lock, governance mode, for this many days (none: not locked).
+    bulk_evidence_lock_days: Annotated[int, Number] | None = Field(
+        default=None, ge=1, le=MAX_EVIDENCE_LOCK_DAYS, description=f"1 to {MAX_EVIDENCE_LOCK_DAYS} days"
     )
 
     @property

@@ -87,6 +87,7 @@ class PasswordResetStack(cdk.Stack):
             tolerated_failure_percentage=settings.bulk_tolerated_failure_percentage,
             log_retention_days=settings.log_retention_days,
             audit_bus=bus,
+            evidence_lock_days=settings.bulk_evidence_lock_days,
         )
         monitoring = ResetMonitoring(
             self,

@@ -219,12 +219,13 @@ class BulkResetWorkflow(Construct):
         tolerated_failure_percentage: float,
         log_retention_days: int,
         audit_bus: events.IEventBus,
+        evidence_lock_days: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # S3 delivers the bulk bucket's access logs under a bucket policy, never through ACLs, whatever the app's
         # context says (cdk.json sets the same flag; an app built without it would fall back to ACLs).
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        self.bucket = bucket = self._bucket()
+        self.bucket = bucket = self._bucket(evidence_lock_days)
         self.summary = RunSummaryFunction(
             self, "Summary", bucket=bucket, log_retention_days=log_retention_days, audit_bus=audit_bus
         )
@@ -373,10 +374,21 @@ class BulkResetWorkflow(Construct):
                 "are generated per run; the grant names this state machine only.",
             )
 
-    def _bucket(self) -> s3.Bucket:
+    def _bucket(self, evidence_lock_days: int | None) -> s3.Bucket:
         """Manifests in, results out: the evidence of a mass reset (who was asked to reset, what happened), so
         private, TLS-only, versioned (an overwritten or deleted manifest or result is still there), its access
-        logged, and kept with the stack's other evidence. Lifecycle rules bound what versions and logs cost."""
+        logged, and kept with the stack's other evidence. Lifecycle rules bound what versions and logs cost.
+
+        With `evidence_lock_days`, every object version is also under S3 Object Lock in governance mode for that long
+        (Amazon S3 User Guide, "Locking objects with Object Lock"): nobody without s3:BypassGovernanceRetention can
+        delete or overwrite a manifest, a result or a summary as written; the lifecycle rule removes a replaced version
+        only once its retention has ended. S3 allows turning Object Lock on for an existing bucket (User Guide,
+        "Configuring S3 Object Lock"), never off."""
+        retention = (
+            s3.ObjectLockRetention.governance(cdk.Duration.days(evidence_lock_days))
+            if evidence_lock_days is not None
+            else None
+        )
         access_logs = s3.Bucket(
             self,
             "AccessLogs",
@@ -409,4 +421,6 @@ class BulkResetWorkflow(Construct):
                     noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
                 )
             ],
+            object_lock_enabled=retention is not None or None,
+            object_lock_default_retention=retention,
         )
