@@ -63,7 +63,13 @@ from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResou
 from contracts import stack as outputs
 from contracts.bulk import SOURCE_EVIDENCE, SOURCE_FILE, STOP_SETTLES_SECONDS
 from contracts.client_metadata import metadata_errors
-from contracts.events import BULK_RUN_STARTED, BULK_RUN_STOPPED, REQUEST_SOURCE, RESET_REQUESTED
+from contracts.events import (
+    BULK_RUN_STARTED,
+    BULK_RUN_STOPPED,
+    PUT_EVENTS_NOT_ALLOWED,
+    REQUEST_SOURCE,
+    RESET_REQUESTED,
+)
 from contracts.identifiers import PoolRules
 from contracts.results import FailureReason, ResetStatus
 from custom_message.message_pack import Deployment, MessagePackError
@@ -431,6 +437,8 @@ def audit(resources: StackResources, entry: dict[str, Any]) -> None:
             if "EventId" in accepted:
                 return
             reason = f"{accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}".strip()
+            if accepted.get("ErrorCode") in PUT_EVENTS_NOT_ALLOWED:
+                reason += " (only the principals the stack names in resetRequesters may announce runs)"
     echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
 
 
@@ -959,6 +967,13 @@ def put_request(resources: StackResources, detail: dict[str, Any]) -> str:
     }
     response = aws_call(lambda: Options.connection.client("events").put_events(Entries=[entry]))
     (accepted,) = response["Entries"]
+    if accepted.get("ErrorCode") in PUT_EVENTS_NOT_ALLOWED:
+        fail(
+            OPERATOR,
+            f"EventBridge refused the request ({accepted['ErrorCode']}): only the principals the stack names may ask "
+            "for resets through the bus (its setting resetRequesters, docs/security.md); with --wait the request goes "
+            "through the single-reset workflow, which the operators' policy allows",
+        )
     if "EventId" not in accepted:
         fail(AWS, f"EventBridge refused the request: {accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}")
     return str(accepted["EventId"])

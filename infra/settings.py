@@ -71,6 +71,29 @@ _TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"}
 # legal holds rarely need longer; a locked version cannot be deleted before its retention ends, even by the deployer
 # without s3:BypassGovernanceRetention).
 MAX_EVIDENCE_LOCK_DAYS: Final = 3_650
+# Resets requested through events, per rolling hour, across every container (reset_password/reset_cap.py). The event
+# path serves integrations (a SIEM's finding, an HR system's offboarding), which ask for a handful of users an hour; a
+# mass reset is a bulk run, started deliberately by an operator and bounded by its own budget. 100 an hour leaves room
+# for a busy incident's single resets while a compromised integration can lock out at most 100 users before the alarm
+# has someone look.
+DEFAULT_EVENT_RESETS_PER_HOUR: Final = 100
+MAX_EVENT_RESETS_PER_HOUR: Final = 100_000
+# Who may put reset requests: principals named by ARN. EventBridge's policy for the bus matches them on
+# aws:PrincipalArn, which for a role's session is the role's ARN, not the session's (IAM User Guide, "AWS global
+# condition context keys", aws:PrincipalArn): a requester is a role (or user, or an account's root) ARN, with the
+# wildcards * and ? allowed in its account and name (ArnLike).
+_PRINCIPAL_ARN: Final = r"^arn:aws[a-z-]*:iam::(\d{12}|\*):(root|(role|user)/[\w+=,.@/*?-]{1,512})$"
+
+
+def _not_a_session(arn: object) -> object:
+    if isinstance(arn, str) and ":assumed-role/" in arn:
+        raise PydanticCustomError(
+            "session_arn",
+            "'{arn}' is a role's session: name the role itself (arn:aws:iam::<account>:role/<name>), which is what "
+            "aws:PrincipalArn holds for every session of it",
+            {"arn": arn},
+        )
+    return arn
 
 
 class SettingsError(ValueError):
@@ -138,6 +161,7 @@ Listed = BeforeValidator(_listed)
 UserPoolId = Annotated[str, Field(max_length=USER_POOL_ID_MAX_LENGTH, pattern=anchored(USER_POOL_ID))]
 HostName = Annotated[str, BeforeValidator(_lower_case), Field(pattern=anchored(HOST_NAME))]
 EventSource = Annotated[str, Field(pattern=_EVENT_SOURCE), AfterValidator(_not_reserved("AWS services"))]
+Requester = Annotated[str, BeforeValidator(_not_a_session), Field(pattern=_PRINCIPAL_ARN)]
 EventBusName = Annotated[str, Field(pattern=_EVENT_BUS_NAME), AfterValidator(_not_reserved("AWS partner buses"))]
 _POOL_ID = "a user pool id (like eu-west-1_AbC123xyz)"
 
@@ -170,6 +194,23 @@ class Settings(BaseModel):
         default=None, pattern=anchored(REGION), description="an AWS Region such as eu-west-1"
     )
     event_bus_name: EventBusName | None = Field(default=None, description="an event bus name")
+    # Who may put 'Password Reset Requested' on the bus (infra/bus_policy.py); none named is refused unless
+    # anyPrincipalMayRequestResets says that anyone allowed events:PutEvents on the bus may ask.
+    reset_requesters: Annotated[tuple[Requester, ...], Listed] = Field(
+        default=(),
+        description="an IAM role ARN such as arn:aws:iam::123456789012:role/siem-responder (or a user's, or root; "
+        "* and ? allowed)",
+    )
+    any_principal_may_request_resets: bool = False
+    # On an existing bus the stack adds its statements to the bus's policy (AWS::Events::EventBusPolicy); false when
+    # the bus's owner keeps its policy: synth names the statements to add, docs/security.md shows them.
+    manage_existing_bus_policy: bool = True
+    event_resets_per_hour: Annotated[int, Number] = Field(
+        default=DEFAULT_EVENT_RESETS_PER_HOUR,
+        ge=1,
+        le=MAX_EVENT_RESETS_PER_HOUR,
+        description=f"1 to {MAX_EVENT_RESETS_PER_HOUR} resets an hour",
+    )
     allowed_event_sources: Annotated[tuple[EventSource, ...], Listed] = Field(
         default=DEFAULT_EVENT_SOURCES, description="an event source such as com.example.siem"
     )
@@ -344,6 +385,7 @@ class Settings(BaseModel):
             )
             if self.existing_user_pool_id in self.additional_user_pool_ids:
                 errors.append("additionalUserPoolIds: lists existingUserPoolId again")
+        errors.extend(self._requester_errors())
         if self.ses_from_address is None:
             errors.extend(
                 f"{key}: only applies together with sesFromAddress"
@@ -366,6 +408,23 @@ class Settings(BaseModel):
             errors.append(
                 "additionalUserPoolIds: every pool must be in one Region with the stack (the functions call Cognito "
                 "in their own Region)"
+            )
+        return errors
+
+    def _requester_errors(self) -> list[str]:
+        errors: list[str] = []
+        if self.any_principal_may_request_resets and self.reset_requesters:
+            errors.append("anyPrincipalMayRequestResets: true while resetRequesters names principals; choose one")
+        if not self.any_principal_may_request_resets and not self.reset_requesters:
+            errors.append(
+                "resetRequesters: name who may ask for resets (IAM role ARNs, * allowed: -c resetRequesters="
+                "arn:aws:iam::123456789012:role/siem-responder), or set anyPrincipalMayRequestResets=true to let "
+                "anyone allowed events:PutEvents on the bus ask (docs/security.md)"
+            )
+        if not self.manage_existing_bus_policy and self.event_bus_name is None:
+            errors.append(
+                "manageExistingBusPolicy: only applies together with eventBusName (the stack's own bus always "
+                "carries its policy)"
             )
         return errors
 

@@ -11,6 +11,7 @@ from constructs import Construct
 from contracts import environment as env
 from contracts import stack as outputs
 from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
+from infra.bus_policy import RequestBusPolicy, Writers
 from infra.custom_message import CustomMessageTrigger
 from infra.delivery_events import DeliveryEvents
 from infra.event_ingress import RequestRule, request_bus
@@ -88,6 +89,18 @@ class PasswordResetStack(cdk.Stack):
             log_retention_days=settings.log_retention_days,
             audit_bus=bus,
             evidence_lock_days=settings.bulk_evidence_lock_days,
+        )
+        RequestBusPolicy(
+            self,
+            "RequestBusPolicy",
+            settings=settings,
+            bus=bus,
+            writers=Writers(
+                requesters=settings.reset_requesters,
+                reset_role_arn=reset.lambda_.role.role_arn,
+                run_summary_role_arn=bulk_reset.summary.function.role.role_arn,
+            ),
+            output_name=outputs.REQUEST_BUS_POLICY_STATEMENTS,
         )
         monitoring = ResetMonitoring(
             self,

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local_aws.server import ACCOUNT_ID
+
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+# Who may put reset requests on the local bus: every local call is made as moto's one identity (its GetCallerIdentity
+# answer), so the local deployment names that principal. The local system plays no bus policy (moto evaluates no
+# resource policy); tests/infra evaluates the synthesized one instead (docs/security.md).
+LOCAL_REQUESTERS = {"resetRequesters": [f"arn:aws:iam::{ACCOUNT_ID}:user/moto"]}
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,9 @@ def synthesize(context: Mapping[str, object] | None = None) -> SynthesizedStack:
         from infra.application import STACK_NAME, build_app  # noqa: PLC0415 - CDK loads only when synthesizing
         from infra.settings import Settings  # noqa: PLC0415
 
-        app = build_app({**shipped, **(context or {}), "aws:cdk:bundling-stacks": []}, outdir=outdir)
+        app = build_app(
+            {**shipped, **LOCAL_REQUESTERS, **(context or {}), "aws:cdk:bundling-stacks": []}, outdir=outdir
+        )
         message_pack = Settings.from_context(app.node.get_all_context()).message_pack_path
         template = dict(app.synth().get_stack_by_name(STACK_NAME).template)
         report_path = Path(outdir) / "validation-report.json"

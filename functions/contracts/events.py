@@ -25,3 +25,14 @@ RESET_UNCONFIRMED: Final = "Password Reset Unconfirmed"
 BULK_RUN_STARTED: Final = "Bulk Run Started"
 BULK_RUN_FINISHED: Final = "Bulk Run Finished"
 BULK_RUN_STOPPED: Final = "Bulk Run Stopped"
+
+# Who may put what on the request bus (infra/bus_policy.py denies everyone else): the reset outcomes only the reset
+# function's role, a run's end only the run summary function's role, a run's start and stop the principals named as
+# requesters (the operators' CLI puts them), and requests only those named principals.
+RESET_OUTCOMES: Final = (RESET_COMPLETED, RESET_FAILED, RESET_FORCED, RESET_UNCONFIRMED)
+OPERATOR_RUN_EVENTS: Final = (BULK_RUN_STARTED, BULK_RUN_STOPPED)
+# How PutEvents answers an entry the bus's policy (or the caller's own) does not let this principal put: per entry, in
+# its ErrorCode (EventBridge API Reference, PutEventsResultEntry: the non-retryable errors).
+PUT_EVENTS_NOT_ALLOWED: Final = frozenset(
+    {"AccessDeniedException", "NotAuthorizedForDetailTypeException", "NotAuthorizedForSourceException"}
+)

@@ -34,6 +34,9 @@ OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
 # messages (the built-in ones with the deployer's pack over them) know, and the defaults, as JSON
 # (custom_message.catalog.MessageCatalog.to_output).
 MESSAGE_CATALOG: Final = "MessageCatalog"
+# The request bus's Deny statements (infra/bus_policy.py) as JSON, where the deployer keeps an existing bus's policy
+# (manageExistingBusPolicy=false) and the bus's owner adds them.
+REQUEST_BUS_POLICY_STATEMENTS: Final = "RequestBusPolicyStatements"
 
 # The stack settings (cdk.json context) that decide what the trigger sends, which the operator CLI's preview reads
 # too: the deployer's message pack, and the language and brand of a message whose request names none.

@@ -23,6 +23,7 @@ for _variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"):
     os.environ.pop(_variable, None)
 
 from infra.application import STACK_NAME, build_app  # noqa: E402  (after the environment above)
+from infra.settings import Settings  # noqa: E402
 from local_aws.template import placeholders  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,15 @@ EXISTING_POOL_ID = "eu-west-1_AbC123xyz"
 OTHER_POOL_ID = "eu-west-1_Other456"
 SMS_ROLE_ARN = "arn:aws:iam::123456789012:role/cognito-sms"
 ALARM_EMAIL = "platform-oncall@example.com"
+# Who the test deployments name as requesters: a SIEM's role, and the SSO roles of a security-operations permission set.
+SIEM_ROLE_ARN = "arn:aws:iam::123456789012:role/siem-responder"
+SSO_OPERATORS = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityOps_*"
+REQUESTERS = (SIEM_ROLE_ARN, SSO_OPERATORS)
+
+
+def named_settings(context: Mapping[str, object]) -> Settings:
+    """The settings from `context` plus the requesters every deployer must name (synth refuses none)."""
+    return Settings.from_context({"resetRequesters": list(REQUESTERS), **context})
 
 
 def shipped_context() -> dict[str, Any]:
@@ -162,6 +172,7 @@ def synthesize(
         **shipped_context(),
         "aws:cdk:enable-path-metadata": True,
         "aws:cdk:bundling-stacks": [],
+        "resetRequesters": list(REQUESTERS),  # what every deployer must name (synth refuses none)
         **overrides,
     }
     assembly = build_app(context, outdir=str(outdir)).synth()

@@ -13,11 +13,13 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 
 from infra.application import STACK_NAME, build_app
-from tests.infra.conftest import PROJECT_ROOT, shipped_context
+from tests.infra.conftest import PROJECT_ROOT, REQUESTERS, shipped_context
+
+NAMED = {"resetRequesters": list(REQUESTERS)}
 
 
 def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
-    app = build_app({**shipped_context(), "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
+    app = build_app({**shipped_context(), **NAMED, "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
     # A queue without TLS enforcement and without a dead-letter queue: AwsSolutions-SQS3 and -SQS4.
     stack = app.node.find_child(STACK_NAME)
     assert isinstance(stack, cdk.Stack)
@@ -36,8 +38,8 @@ def test_an_existing_pool_puts_the_stack_in_its_region_whatever_the_cli_default(
 ) -> None:
     monkeypatch.setenv("CDK_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
-    existing = build_app({"existingUserPoolId": "eu-west-1_AbC123xyz", "aws:cdk:bundling-stacks": []})
-    new = build_app({"aws:cdk:bundling-stacks": []})
+    existing = build_app({"existingUserPoolId": "eu-west-1_AbC123xyz", **NAMED, "aws:cdk:bundling-stacks": []})
+    new = build_app({**NAMED, "aws:cdk:bundling-stacks": []})
 
     def region(app: cdk.App) -> str:
         stack = app.node.find_child(STACK_NAME)

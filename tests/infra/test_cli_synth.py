@@ -17,7 +17,7 @@ import pytest
 
 from infra.application import STACK_NAME
 from infra.bundling import REQUIREMENTS, WHEELHOUSE, builds_bytecode
-from tests.infra.conftest import PROJECT_ROOT, nag_findings, render
+from tests.infra.conftest import PROJECT_ROOT, REQUESTERS, nag_findings, render
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 CLOSED_PORT = "http://127.0.0.1:9"
@@ -44,7 +44,8 @@ def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
     )
     completed = subprocess.run(  # noqa: S603
-        [str(CDK), "synth", "--quiet", "--output", str(outdir)],
+        # As a deployer synthesizes it: cdk.json's defaults, plus the requesters every deployer must name.
+        [str(CDK), "synth", "--quiet", "--output", str(outdir), "-c", f"resetRequesters={','.join(REQUESTERS)}"],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,

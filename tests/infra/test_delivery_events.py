@@ -21,8 +21,7 @@ from contracts import stack as outputs
 from contracts.custom_resources import CONFIGURATION_SET_KEY, NO_CONFIGURATION_SET
 from contracts.delivery_events import CONFIGURATION_SET_TAG, DETAIL_TYPE, SOURCE
 from infra.delivery_events import OTHER_REGION_WARNING, DeliveryEvents
-from infra.settings import Settings
-from tests.infra.conftest import Synthesized, allow, grants, nag_findings, render, synthesize
+from tests.infra.conftest import Synthesized, allow, grants, nag_findings, named_settings, render, synthesize
 from tests.infra.test_both_variants import CFN_LINT_IGNORED
 from tests.infra.test_function_contracts import handler_of
 
@@ -230,7 +229,7 @@ def test_an_existing_pool_is_counted_but_given_no_configuration_set(existing_poo
 
 
 def test_a_stack_outside_the_ses_region_creates_no_set_and_says_so(tmp_path: Path) -> None:
-    settings = Settings.from_context(SES_SETTINGS)
+    settings = named_settings(SES_SETTINGS)
     elsewhere = cdk.Stack(cdk.App(), "Elsewhere", env=cdk.Environment(region="us-east-1"))
     here = cdk.Stack(cdk.App(), "Here", env=cdk.Environment(region="eu-west-1"))
 

@@ -13,8 +13,8 @@ from custom_message.catalog import MessageCatalog
 from custom_message.message_pack import MessagePackError
 from infra import custom_message
 from infra.bundling import assemble_code
-from infra.settings import APP_DIRECTORY, Settings
-from tests.infra.conftest import Synthesized, render, synthesize
+from infra.settings import APP_DIRECTORY
+from tests.infra.conftest import Synthesized, named_settings, render, synthesize
 
 EXAMPLE_PACK = "examples/message-pack"
 TRIGGER = "CustomMessage/CustomMessage/Function"
@@ -26,9 +26,9 @@ def with_pack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 def test_a_relative_pack_is_relative_to_the_cdk_app() -> None:
-    settings = Settings.from_context({"messagePack": EXAMPLE_PACK})
+    settings = named_settings({"messagePack": EXAMPLE_PACK})
     assert settings.message_pack_path == APP_DIRECTORY / "examples" / "message-pack"
-    assert Settings.from_context({}).message_pack_path is None
+    assert named_settings({}).message_pack_path is None
 
 
 def test_a_pack_changes_the_triggers_code_and_nothing_else(with_pack: Synthesized, new_pool: Synthesized) -> None:

@@ -14,9 +14,8 @@ from contracts import environment as env
 from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, CONFIRM_WITH_LINK, DEVELOPER
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT as DETACHMENT_TYPE
 from contracts.telemetry import NAMESPACE, RESET_SERVICE
-from infra.settings import Settings
 from infra.user_pool import NO_SES_WARNING, ResetUserPool, default_email_option
-from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, render
+from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, named_settings, render
 
 
 def pool(new_pool: Synthesized) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def test_the_verification_option_is_read_from_the_pool_construct() -> None:
 
 
 def test_with_ses_the_pool_sends_through_the_verified_identity() -> None:
-    settings = Settings.from_context(
+    settings = named_settings(
         {
             "sesFromAddress": "no-reply@mail.example.com",
             "sesFromName": "Example Security",

@@ -7,17 +7,17 @@ from pydantic import ValidationError
 
 from contracts.events import AUDIT_SOURCE
 from infra.settings import DEFAULT_EVENT_SOURCES, SETTING_KEYS, Settings, SettingsError
-from tests.infra.conftest import PROJECT_ROOT
+from tests.infra.conftest import PROJECT_ROOT, REQUESTERS, named_settings
 
 
 def errors_of(context: dict[str, object]) -> str:
     with pytest.raises(SettingsError) as raised:
-        Settings.from_context(context)
+        named_settings(context)
     return str(raised.value)
 
 
 def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_per_second() -> None:
-    settings = Settings.from_context({})
+    settings = named_settings({})
     assert settings.creates_user_pool
     assert settings.event_bus_name is None
     assert settings.allowed_event_sources == DEFAULT_EVENT_SOURCES
@@ -33,7 +33,7 @@ def test_defaults_create_a_pool_with_a_dedicated_bus_dedupe_and_twenty_resets_pe
 
 def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
     # `-c key=value` always arrives as a string.
-    settings = Settings.from_context(
+    settings = named_settings(
         {
             "rateBudget": "12.5",
             "cooldownSeconds": "0",
@@ -58,7 +58,7 @@ def test_cli_strings_are_parsed_like_cdk_json_values() -> None:
     [(0.5, 2), (4, 2), (8, 2), (20, 5), (21, 6), (50, 13), (1000, 250)],
 )
 def test_reserved_concurrency_is_the_rate_budget_times_the_fastest_reset(rate: float, concurrency: int) -> None:
-    assert Settings.from_context({"rateBudget": rate}).reserved_concurrency == concurrency
+    assert named_settings({"rateBudget": rate}).reserved_concurrency == concurrency
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_cdk_and_toolkit_context_keys_are_not_mistaken_for_settings() -> None:
-    Settings.from_context(
+    named_settings(
         {
             "@aws-cdk/core:newStyleStackSynthesis": True,
             "aws:cdk:bundling-stacks": [],
@@ -138,7 +138,7 @@ def test_cdk_and_toolkit_context_keys_are_not_mistaken_for_settings() -> None:
 
 
 def test_empty_strings_mean_unset() -> None:
-    settings = Settings.from_context({"existingUserPoolId": "", "alarmEmail": " "})
+    settings = named_settings({"existingUserPoolId": "", "alarmEmail": " "})
     assert settings.creates_user_pool
     assert settings.alarm_email is None
 
@@ -180,14 +180,16 @@ def test_every_bad_item_of_a_list_is_named_by_its_index() -> None:
 
 
 def test_host_names_are_kept_in_lower_case() -> None:
-    settings = Settings.from_context({"allowedLinkHosts": ["Reset.Example.COM"]})
+    settings = named_settings({"allowedLinkHosts": ["Reset.Example.COM"]})
     assert settings.allowed_link_hosts == ("reset.example.com",)
 
 
 def test_settings_built_in_python_follow_the_same_rules_and_stay_frozen() -> None:
-    settings = Settings(rate_budget=5)
+    settings = Settings(rate_budget=5, reset_requesters=REQUESTERS)
     assert settings.reserved_concurrency == 2
     with pytest.raises(ValidationError, match="existingUserPoolSmsRoleArn: only applies together with"):
-        Settings(existing_user_pool_sms_role_arn="arn:aws:iam::123456789012:role/sms")
+        Settings(existing_user_pool_sms_role_arn="arn:aws:iam::123456789012:role/sms", reset_requesters=REQUESTERS)
+    with pytest.raises(ValidationError, match="resetRequesters: name who may ask for resets"):
+        Settings(rate_budget=5)
     with pytest.raises(ValidationError):
         settings.rate_budget = 6

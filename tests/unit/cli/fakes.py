@@ -435,10 +435,19 @@ class FakeEvents:
     """The stack's bus: every entry put on it, in order."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
+    # Detail-types the bus's policy denies this caller: each such entry is answered as EventBridge answers it.
+    denied: frozenset[str] = frozenset()
 
     def put_events(self, *, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803
-        self.entries += Entries
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": f"event-{len(self.entries)}"} for _ in Entries]}
+        answers: list[dict[str, Any]] = []
+        for entry in Entries:
+            if entry["DetailType"] in self.denied:
+                answers.append({"ErrorCode": "AccessDeniedException", "ErrorMessage": "explicit deny"})
+                continue
+            self.entries.append(entry)
+            answers.append({"EventId": f"event-{len(self.entries)}"})
+        failed = sum("ErrorCode" in answer for answer in answers)
+        return {"FailedEntryCount": failed, "Entries": answers}
 
     def detail_types(self) -> list[str]:
         return [entry["DetailType"] for entry in self.entries]

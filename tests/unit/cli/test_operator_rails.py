@@ -30,6 +30,7 @@ from contracts.bulk import (
     STOP_SETTLES_SECONDS,
     STOPPED_BY_OPERATOR,
 )
+from contracts.events import BULK_RUN_STOPPED, RESET_REQUESTED
 from contracts.results import RUN_STOPPED_ERROR
 from reset_password.ledger import halt_key
 from tests.unit.cli.fakes import (
@@ -42,6 +43,7 @@ from tests.unit.cli.fakes import (
     Clock,
     FakeAws,
     FakeCognito,
+    FakeEvents,
     FakeStepFunctions,
     Reading,
     pool_settings,
@@ -255,6 +257,29 @@ def test_a_request_the_function_refuses_as_invalid_exits_2() -> None:
 
     assert done.exit_code == 2, done.output
     assert "reason=INVALID_REQUEST" in done.stdout
+
+
+def test_a_request_the_bus_denies_this_principal_names_the_setting_and_exits_2() -> None:
+    aws = FakeAws(events=FakeEvents(denied=frozenset({RESET_REQUESTED})))
+
+    refused = invoke(aws, "request", "--username", "ann")
+
+    assert refused.exit_code == 2, refused.output  # the operator's to fix: not a fault a retry cures
+    assert "AccessDeniedException" in refused.stderr
+    assert "resetRequesters" in refused.stderr
+    assert aws.events.entries == []
+
+
+def test_a_run_announcement_the_bus_denies_is_a_warning_that_names_the_setting() -> None:
+    aws = FakeAws(events=FakeEvents(denied=frozenset({BULK_RUN_STOPPED})))
+    aws.sfn.add(RUN, [Reading("RUNNING")])
+
+    stopped = invoke(aws, "stop", RUN, "--no-wait")
+
+    assert stopped.exit_code == 0, stopped.output
+    assert "'Bulk Run Stopped' was not published: AccessDeniedException" in stopped.stderr
+    assert "resetRequesters" in stopped.stderr
+    assert aws.sfn.stopped == [(RUN, RUN_STOPPED_ERROR)]
 
 
 @pytest.mark.parametrize(
