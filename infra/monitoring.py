@@ -42,6 +42,15 @@ TRIGGER_REJECTED_DIMENSIONS: Final = {
     SERVICE_DIMENSION: telemetry.RESET_SERVICE,
     REASON_DIMENSION: FailureReason.TRIGGER_REJECTED.value,
 }
+RESET_CAP_REACHED_DIMENSIONS: Final = {
+    SERVICE_DIMENSION: telemetry.RESET_SERVICE,
+    REASON_DIMENSION: FailureReason.RESET_CAP_REACHED.value,
+}
+RESET_CAP_REACHED_DESCRIPTION: Final = (
+    f"The event path's storm cap refused resets (reason {FailureReason.RESET_CAP_REACHED}): more resets were asked "
+    "for through events in the last hour than the stack's eventResetsPerHour allows. A compromised integration, or "
+    "a mass reset sent as events instead of a bulk run. The refused requests wait in the failed-request queue."
+)
 TRIGGER_REJECTED_DESCRIPTION: Final = (
     f"Cognito refused the CustomMessage trigger's answer and failed resets (reason {FailureReason.TRIGGER_REJECTED}). "
     "If the user pool's e-mail configuration changed since the last deploy, the trigger still works to the old "
@@ -172,6 +181,16 @@ class ResetMonitoring(Construct):
                     period=PERIOD,
                 ),
                 TRIGGER_REJECTED_DESCRIPTION,
+            ),
+            "ResetCapReached": (
+                cloudwatch.Metric(
+                    namespace=NAMESPACE,
+                    metric_name=telemetry.RESET_FAILED,
+                    dimensions_map=RESET_CAP_REACHED_DIMENSIONS,
+                    statistic="Sum",
+                    period=PERIOD,
+                ),
+                RESET_CAP_REACHED_DESCRIPTION,
             ),
             "DeliveryLimitReached": (
                 cloudwatch.Metric(

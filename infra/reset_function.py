@@ -48,6 +48,8 @@ IDEMPOTENCY_ACTIONS: Final = (
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
 )
+# The storm cap's buckets: read an hour of them at once, take a slot in the current one.
+CAP_ACTIONS: Final = ("dynamodb:BatchGetItem", "dynamodb:UpdateItem")
 # One request per invocation on the event and single-reset paths; the in-function retries of a throttled Cognito call
 # and the pacing of a batch fit well inside a minute.
 TIMEOUT: Final = cdk.Duration.seconds(60)
@@ -103,6 +105,8 @@ class ResetFunction(Construct):
         environment[env.SES_SEND_RATE_SHARE] = f"{1 / settings.reserved_concurrency:g}"
         environment[env.IDEMPOTENCY_TABLE_NAME] = self.table.table_name
         environment[env.COOLDOWN_SECONDS] = str(settings.cooldown_seconds)
+        environment[env.EVENT_RESETS_PER_HOUR] = str(settings.event_resets_per_hour)
+        environment[env.FAILED_REQUEST_QUEUE_URL] = failed_requests.queue.queue_url
         self.lambda_ = PythonFunction(
             self,
             "ResetPassword",
@@ -124,7 +128,13 @@ class ResetFunction(Construct):
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[audit_bus.event_bus_arn]),
         )
         self.lambda_.add_to_role(
-            iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn])
+            iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.table.table_arn]),
+            # The storm cap's shared counter (reset_password/reset_cap.py): its buckets' keys only.
+            iam.PolicyStatement(
+                actions=list(CAP_ACTIONS),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{env.CAP_KEY_PREFIX}*"]}},
+            ),
         )
         # How the pools send e-mail, and SES's send rate where they send through SES (delivery_rate.py): read once per
         # container. GetSendQuota names no resource (Service Authorization Reference, Amazon SES: no resource types

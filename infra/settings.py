@@ -26,7 +26,12 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from contracts.cognito import USER_POOL_ID_MAX_LENGTH
-from contracts.environment import DEFAULT_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS
+from contracts.environment import (
+    DEFAULT_COOLDOWN_SECONDS,
+    DEFAULT_EVENT_RESETS_PER_HOUR,
+    MAX_COOLDOWN_SECONDS,
+    MAX_EVENT_RESETS_PER_HOUR,
+)
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
 from contracts.stack import DEFAULT_BRAND_SETTING, DEFAULT_LOCALE_SETTING, MESSAGE_PACK_SETTING, message_pack_path
@@ -71,13 +76,6 @@ _TOOLKIT_KEYS: Final = frozenset({"cli-telemetry", "acknowledged-issue-numbers"}
 # legal holds rarely need longer; a locked version cannot be deleted before its retention ends, even by the deployer
 # without s3:BypassGovernanceRetention).
 MAX_EVIDENCE_LOCK_DAYS: Final = 3_650
-# Resets requested through events, per rolling hour, across every container (reset_password/reset_cap.py). The event
-# path serves integrations (a SIEM's finding, an HR system's offboarding), which ask for a handful of users an hour; a
-# mass reset is a bulk run, started deliberately by an operator and bounded by its own budget. 100 an hour leaves room
-# for a busy incident's single resets while a compromised integration can lock out at most 100 users before the alarm
-# has someone look.
-DEFAULT_EVENT_RESETS_PER_HOUR: Final = 100
-MAX_EVENT_RESETS_PER_HOUR: Final = 100_000
 # Who may put reset requests: principals named by ARN. EventBridge's policy for the bus matches them on
 # aws:PrincipalArn, which for a role's session is the role's ARN, not the session's (IAM User Guide, "AWS global
 # condition context keys", aws:PrincipalArn): a requester is a role (or user, or an account's root) ARN, with the

@@ -25,6 +25,20 @@ COOLDOWN_SECONDS: Final = "COOLDOWN_SECONDS"
 DEFAULT_COOLDOWN_SECONDS: Final = 3600
 MAX_COOLDOWN_SECONDS: Final = 86_400
 AUDIT_EVENT_BUS_NAME: Final = "AUDIT_EVENT_BUS_NAME"
+# The storm cap (reset_password/reset_cap.py): resets requested through events, per rolling hour, across every
+# container. The event path serves integrations (a SIEM's finding, an HR system's offboarding), which ask for a handful
+# of users an hour; a mass reset is a bulk run, started deliberately by an operator and bounded by its own budget. 100
+# an hour leaves room for a busy incident's single resets, while a compromised integration can lock out at most 100
+# users before the alarm has someone look. Unset: the event path is not capped.
+EVENT_RESETS_PER_HOUR: Final = "EVENT_RESETS_PER_HOUR"
+DEFAULT_EVENT_RESETS_PER_HOUR: Final = 100
+MAX_EVENT_RESETS_PER_HOUR: Final = 100_000
+# The storm cap's buckets in the dedupe table start with this: the only keys the reset role may UpdateItem or
+# BatchGetItem (infra/reset_function.py).
+CAP_KEY_PREFIX: Final = "cap#"
+# Where a request the storm cap refused goes, beside the requests that could not be processed (the stack's
+# failed-request queue).
+FAILED_REQUEST_QUEUE_URL: Final = "FAILED_REQUEST_QUEUE_URL"
 # Each container's share of the stack's rate budgets: Cognito calls per second, one variable per call category
 # (reset_password/pacing.py): AdminResetUserPassword; AdminGetUser and ListUsers; AdminUserGlobalSignOut.
 RESET_CALLS_PER_SECOND: Final = "RESET_CALLS_PER_SECOND"
@@ -48,6 +62,8 @@ RESET_FUNCTION_VARIABLES: Final = _POWERTOOLS | {
     IDEMPOTENCY_TABLE_NAME,
     COOLDOWN_SECONDS,
     AUDIT_EVENT_BUS_NAME,
+    EVENT_RESETS_PER_HOUR,
+    FAILED_REQUEST_QUEUE_URL,
 }
 
 # The custom message trigger.

@@ -34,6 +34,9 @@ class FailureReason(StrEnum):
     # Not reset on purpose: the user's record changed after the request's holdModifiedSince (UserLastModifiedDate), so
     # their e-mail or phone may be an attacker's. For a person to verify, then reset by hand.
     HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
+    # Not reset on purpose: the event path's storm cap for the rolling hour is reached (the stack's eventResetsPerHour;
+    # reset_password/reset_cap.py). Nothing was sent; the request waits in the failed-request queue for a person.
+    RESET_CAP_REACHED = "RESET_CAP_REACHED"
 
 
 # The exceptions the reset function raises instead of returning a result. Step Functions Retry/Catch match on these

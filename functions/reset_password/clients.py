@@ -7,6 +7,7 @@ no call starts that cannot end before the invocation's reserve (`Deadline.allows
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ class AwsClients:
     timeouts: Timeouts
     # SES in a given Region (where the pool's e-mail identity is), made when asked for: most containers never need it.
     ses_in: Callable[[str], Any] | None = None
+    # SQS for the failed-request queue, made when asked for: only a request the storm cap refused needs it.
+    sqs: Callable[[], Any] | None = None
 
     @classmethod
     def create(cls, timeouts: Timeouts | None = None, session: boto3.Session | None = None) -> AwsClients:
@@ -65,4 +68,5 @@ class AwsClients:
             events=client("events", config=config),
             timeouts=timeouts,
             ses_in=lambda region: client("ses", region_name=region, config=config),
+            sqs=functools.cache(lambda: client("sqs", config=config)),
         )

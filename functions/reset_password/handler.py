@@ -23,6 +23,7 @@ from reset_password.audit import AuditTrail, EventBridgeAuditTrail, NoAuditTrail
 from reset_password.clients import AwsClients
 from reset_password.delivery_rate import reset_rate, ses_send_rate
 from reset_password.directory import CognitoUserDirectory
+from reset_password.failed_requests import FailedRequests, NoFailedRequests, SqsFailedRequests
 from reset_password.ledger import (
     COGNITO_ACTING_SECONDS,
     LEASE_MARGIN_SECONDS,
@@ -38,6 +39,7 @@ from reset_password.observability import (
     report_audit_failure,
     report_error,
     report_outcome,
+    report_parked,
     report_run_halted,
     report_run_stopped,
 )
@@ -52,10 +54,12 @@ from reset_password.outcomes import (
 from reset_password.pacing import CallCategory, Pacer
 from reset_password.pool_rules import PoolRulesCache
 from reset_password.requests import BatchInvocation, ParsedRequest, ResetRequest, parse_invocation
+from reset_password.reset_cap import DynamoDBCapTable, ResetCap
 from reset_password.retry import Backoff, Deadline
 from reset_password.settings import ResetSettings
 
 BATCH: Final = "batch"
+EVENTBRIDGE: Final = "eventbridge"  # requests.SingleInvocation.source of an EventBridge event
 # How often a running batch reads whether its run was halted at the delivery limit (a read of the table).
 HALT_CHECK_SECONDS: Final = 5.0
 
@@ -89,6 +93,16 @@ def dependencies_from_environment(
             call_seconds=clients.timeouts.per_call,
             reserve_seconds=backoff.policy.reserve_seconds,
         )
+    event_cap = None
+    if ledger is not None and settings.event_resets_per_hour is not None:
+        event_cap = ResetCap(
+            DynamoDBCapTable(settings.idempotency_table_name or "", clients.dynamodb),
+            per_hour=settings.event_resets_per_hour,
+            clock=clock,
+        )
+    failed_requests: FailedRequests = NoFailedRequests()
+    if settings.failed_request_queue_url and clients.sqs is not None:
+        failed_requests = SqsFailedRequests(settings.failed_request_queue_url, clients.sqs)
     audit: AuditTrail = NoAuditTrail()
     if settings.audit_event_bus_name:
         audit = EventBridgeAuditTrail(settings.audit_event_bus_name, clients.events)
@@ -108,6 +122,8 @@ def dependencies_from_environment(
             }
         ),
         pool_rules=PoolRulesCache(directory.pool_rules),
+        event_cap=event_cap,
+        failed_requests=failed_requests,
     )
 
 
@@ -131,7 +147,8 @@ def _process(
     index: int | None = None,
 ) -> ResetResult:
     try:
-        result = handle_request(request, deps, deadline, delivery, index)
+        # Only the event path is capped (reset_cap.py): a workflow or a direct invoke is an operator's deliberate act.
+        result = handle_request(request, deps, deadline, delivery, index, capped=source == EVENTBRIDGE)
     except ResetError as error:
         report_error(error, source)
         raise
@@ -160,10 +177,25 @@ def handle_invocation(event: object, context: LambdaContext | None, deps: ResetD
     if isinstance(invocation, BatchInvocation):
         return _process_batch(invocation, deps, deadline)
     # An EventBridge event keeps its id through EventBridge's and Lambda's retries: one event is one request.
-    delivery = event.get("id") if isinstance(event, dict) and invocation.source == "eventbridge" else None
-    return _process(
-        invocation.request, deps, deadline, invocation.source, delivery=str(delivery) if delivery else None
-    ).to_dict()
+    delivery = event.get("id") if isinstance(event, dict) and invocation.source == EVENTBRIDGE else None
+    delivered = str(delivery) if delivery else None
+    result = _process(invocation.request, deps, deadline, invocation.source, delivery=delivered)
+    if result.reason is FailureReason.RESET_CAP_REACHED:
+        _park(event, result, context, deps)
+    return result.to_dict()
+
+
+def _park(event: object, result: ResetResult, context: LambdaContext | None, deps: ResetDependencies) -> None:
+    """A request the storm cap refused waits in the failed-request queue for a person. Should the queue not take it,
+    the invocation raises, and its retries (which take no slot of the cap) park it again, or Lambda's on-failure
+    destination does."""
+    try:
+        deps.failed_requests.park(event, result, getattr(context, "invoked_function_arn", None))
+    except Exception as error:
+        transient = TransientResetError(f"the refused request could not be queued: {type(error).__name__}")
+        report_error(transient, EVENTBRIDGE)
+        raise transient from error
+    report_parked(result)
 
 
 def _process_batch(invocation: BatchInvocation, deps: ResetDependencies, deadline: Deadline) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from reset_password.directory import (
     LookupAttribute,
     UserDirectory,
 )
+from reset_password.failed_requests import FailedRequests, NoFailedRequests
 from reset_password.ledger import (
     Entry,
     Ledger,
@@ -42,6 +43,7 @@ from reset_password.outcomes import LastReset, ResetResult, TransientResetError,
 from reset_password.pacing import CallCategory, Pacer
 from reset_password.pool_rules import PoolRulesCache
 from reset_password.requests import InvalidRequest, ParsedRequest, ResetRequest, request_reference
+from reset_password.reset_cap import ResetCap
 from reset_password.retry import Backoff, Deadline, OutOfTime
 from reset_password.settings import ResetSettings
 
@@ -173,6 +175,9 @@ class ResetDependencies:
     pacer: Pacer = field(default_factory=Pacer)  # this container's share of the rate budget (none: unpaced)
     # How each pool's users sign in (DescribeUserPool, once per pool); None: not read, e-mail rows use ListUsers.
     pool_rules: PoolRulesCache | None = None
+    # The event path's storm cap (reset_cap.py); None: not capped. Where the requests it refuses go.
+    event_cap: ResetCap | None = None
+    failed_requests: FailedRequests = field(default_factory=NoFailedRequests)
 
 
 class _NotSent(Exception):  # noqa: N818 - Cognito's answer was lost, and the pool shows the reset did not happen
@@ -368,6 +373,7 @@ class _Reset:
     deadline: Deadline
     delivery: str | None = None  # the EventBridge event's id: one event, however often it is delivered
     index: int | None = None  # the manifest row's position, for a bulk run's item
+    capped: bool = False  # came through the event path: each code it sends takes a slot of the storm cap
 
     @property
     def user_key(self) -> str:
@@ -515,9 +521,7 @@ class _Reset:
         )
         if claim is None:
             return None
-        if self.request.run_id and self.deps.settings.delivery_events_counted:
-            # Before the call: SES may report the e-mail before Cognito answers.
-            remember_recipient(self.ledger, self.user, self.request.run_id, self.deadline)
+        self._before_the_call(claim)
         held = [claim]
         unknown = [False]  # a call's fate is unknown: the claim must stay for a later attempt to judge
         in_flight = [False]  # a call got no answer: Cognito may still be acting on it until the claim's lease ends
@@ -577,6 +581,33 @@ class _Reset:
         self._settle(held[-1], Verdict.ACTED)
         return replace(result, status=ResetStatus.RESET, forced=forced)
 
+    def _before_the_call(self, claim: UserRecord) -> None:
+        """What a held claim needs before its code goes out: a slot of the storm cap (on the event path), and a bulk
+        run's record of the recipient (before the call: SES may report the e-mail before Cognito answers)."""
+        self._take_a_slot(claim)
+        if self.request.run_id and self.deps.settings.delivery_events_counted:
+            remember_recipient(self.ledger, self.user, self.request.run_id, self.deadline)
+
+    def _take_a_slot(self, claim: UserRecord) -> None:
+        """A slot of the event path's rolling hour for the code this claim is about to send (reset_cap.py). The hour
+        full: the claim is given up and the request fails with RESET_CAP_REACHED, answered, not raised, so that
+        retries do not spend the cap; the table silent: the claim is given up and the request is retried later."""
+        cap = self.deps.event_cap
+        if not self.capped or cap is None:
+            return
+        try:
+            took = cap.take()
+        except LedgerUnavailable as error:
+            self._release(claim)
+            raise TransientResetError(f"the storm cap's counter did not answer: {error}") from error
+        if not took:
+            self._release(claim)
+            raise _PermanentFailure(
+                FailureReason.RESET_CAP_REACHED,
+                f"the event path's cap of {cap.per_hour} resets an hour is reached; nothing was sent. A mass reset is "
+                "a bulk run (cognito-reset bulk); otherwise ask again later",
+            )
+
     @staticmethod
     def _outcome(result: ResetResult, record: UserRecord, *, forced: bool) -> ResetResult:
         """What this attempt did, as the pool told it after an error Cognito answered with."""
@@ -624,6 +655,8 @@ def reset_user(
     deadline: Deadline,
     delivery: str | None = None,
     index: int | None = None,
+    *,
+    capped: bool = False,
 ) -> ResetResult:
     """Carry out one valid request and say what happened. Raises only `ResetError`s (see outcomes.py)."""
     pool = request.user_pool_id or deps.settings.default_user_pool_id
@@ -652,7 +685,8 @@ def reset_user(
             )
             result = replace(result, status=ResetStatus.RESET)
         else:
-            result = _Reset(pool, user, request, deps, deps.ledger, deadline, delivery, index).carry_out(result)
+            reset = _Reset(pool, user, request, deps, deps.ledger, deadline, delivery, index, capped=capped)
+            result = reset.carry_out(result)
     except _PermanentFailure as failure:
         return replace(result, status=ResetStatus.FAILED, reason=failure.reason, detail=failure.detail)
     except _SetAside as aside:
@@ -674,6 +708,8 @@ def handle_request(
     deadline: Deadline,
     delivery: str | None = None,
     index: int | None = None,
+    *,
+    capped: bool = False,
 ) -> ResetResult:
     if isinstance(request, InvalidRequest):
         return ResetResult(
@@ -684,4 +720,4 @@ def handle_request(
             detail=request.detail,
             reference=request.reference,
         )
-    return reset_user(request, deps, deadline, delivery, index)
+    return reset_user(request, deps, deadline, delivery, index, capped=capped)

@@ -108,6 +108,14 @@ def report_error(error: Exception, source: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
+def report_parked(result: ResetResult) -> None:
+    """A refused request went to the failed-request queue (its reason only: the request itself is in the queue)."""
+    logger.warning(
+        "request refused and queued for a person",
+        extra={"reason": result.reason.value if result.reason else None},
+    )
+
+
 def report_run_halted(*, found: bool) -> None:
     """A batch stopped at the pool's delivery limit: it met the limit and halted its run, or found the run halted."""
     message = "the run is halted at the pool's delivery limit" if found else "the pool's delivery limit is reached"

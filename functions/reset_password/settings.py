@@ -76,6 +76,15 @@ class ResetSettings(BaseModel):
         description="a fraction, more than 0 and at most 1",
     )
 
+    # Unset: the event path is not capped (the stack always sets it: infra/reset_function.py).
+    event_resets_per_hour: int | None = Field(
+        default=None,
+        ge=1,
+        le=env.MAX_EVENT_RESETS_PER_HOUR,
+        validation_alias=env.EVENT_RESETS_PER_HOUR,
+        description=f"a whole number from 1 to {env.MAX_EVENT_RESETS_PER_HOUR}",
+    )
+    failed_request_queue_url: str | None = Field(default=None, validation_alias=env.FAILED_REQUEST_QUEUE_URL)
     delivery_events_counted: bool = Field(
         default=False, validation_alias=env.DELIVERY_EVENTS_COUNTED, description="true or false"
     )

@@ -35,6 +35,8 @@ ALARM_EMAIL = "platform-oncall@example.com"
 SIEM_ROLE_ARN = "arn:aws:iam::123456789012:role/siem-responder"
 SSO_OPERATORS = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityOps_*"
 REQUESTERS = (SIEM_ROLE_ARN, SSO_OPERATORS)
+# The reset role's only writes beyond its users' records: the storm cap's buckets (reset_password/reset_cap.py).
+CAP_KEYS_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["cap#*"]}}
 
 
 def named_settings(context: Mapping[str, object]) -> Settings:

@@ -277,6 +277,10 @@ def test_no_role_grants_a_wildcard_resource_except_where_aws_requires_it(variant
 
 TRIGGER_REJECTED_DIMENSIONS = {REASON_DIMENSION: FailureReason.TRIGGER_REJECTED.value, SERVICE_DIMENSION: RESET_SERVICE}
 TEMPLATE_FALLBACK_DIMENSIONS = {SERVICE_DIMENSION: CUSTOM_MESSAGE_SERVICE}
+RESET_CAP_REACHED_DIMENSIONS = {
+    REASON_DIMENSION: FailureReason.RESET_CAP_REACHED.value,
+    SERVICE_DIMENSION: RESET_SERVICE,
+}
 
 
 def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executions(variant: Synthesized) -> None:
@@ -312,6 +316,9 @@ def test_alarms_watch_errors_throttles_queue_depth_fallbacks_and_failed_executio
         (NAMESPACE, RESET_FAILED, json.dumps(TRIGGER_REJECTED_DIMENSIONS, sort_keys=True)): (
             "Sum", 1, 1,
         ),
+        (NAMESPACE, RESET_FAILED, json.dumps(RESET_CAP_REACHED_DIMENSIONS, sort_keys=True)): (
+            "Sum", 1, 1,
+        ),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + machine_id + "}"})): ("Sum", 1, 1),
         ("AWS/States", "ExecutionsFailed", json.dumps({"StateMachineArn": "${" + bulk_id + "}"})): ("Sum", 1, 1),
     }  # fmt: skip
@@ -323,10 +330,22 @@ def test_the_trigger_rejected_alarm_points_at_a_changed_e_mail_configuration(var
         render(body["Properties"])
         for body in variant.of_type("AWS::CloudWatch::Alarm").values()
         if body["Properties"]["MetricName"] == RESET_FAILED
+        and {"Name": REASON_DIMENSION, "Value": FailureReason.TRIGGER_REJECTED} in body["Properties"]["Dimensions"]
     ]
     assert FailureReason.TRIGGER_REJECTED in alarm["AlarmDescription"]
     assert "e-mail configuration changed" in alarm["AlarmDescription"]
     assert "existingUserPoolConfigRevision" in alarm["AlarmDescription"]
+
+
+def test_the_storm_cap_alarm_says_what_was_refused_and_where_it_waits(variant: Synthesized) -> None:
+    (alarm,) = [
+        render(body["Properties"])
+        for body in variant.of_type("AWS::CloudWatch::Alarm").values()
+        if body["Properties"]["MetricName"] == RESET_FAILED
+        and {"Name": REASON_DIMENSION, "Value": FailureReason.RESET_CAP_REACHED} in body["Properties"]["Dimensions"]
+    ]
+    assert "eventResetsPerHour" in alarm["AlarmDescription"]
+    assert "failed-request queue" in alarm["AlarmDescription"]
 
 
 def own_alarms(variant: Synthesized) -> dict[str, Any]:

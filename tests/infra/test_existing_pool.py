@@ -9,6 +9,7 @@ from pathlib import Path
 from contracts import environment as env
 from contracts.custom_resources import ANSWER_KEYS, CUSTOM_MESSAGE_TRIGGER, EMAIL_SENDING_ACCOUNT
 from tests.infra.conftest import (
+    CAP_KEYS_ONLY,
     EXISTING_POOL_ID,
     OTHER_POOL_ID,
     SMS_ROLE_ARN,
@@ -150,6 +151,7 @@ def test_reset_role_covers_every_allowed_pool_the_default_bus_and_its_table(exis
         ),
         allow(["events:PutEvents"], ["arn:aws:events:eu-west-1:${AWS::AccountId}:event-bus/default"]),
         allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], ["${" + table + ".Arn}"]),
+        allow(["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], ["${" + table + ".Arn}"], CAP_KEYS_ONLY),
         allow(["sqs:SendMessage"], ["${" + queue + ".Arn}"]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], ["${" + key + ".Arn}"]),
         allow(["cognito-idp:DescribeUserPool"], [pool_arn(EXISTING_POOL_ID), pool_arn(OTHER_POOL_ID)]),

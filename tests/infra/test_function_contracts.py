@@ -91,6 +91,7 @@ def test_trigger_rejected_alarm_matches_the_emf_the_reset_function_writes(
         render(body["Properties"])
         for body in new_pool.of_type("AWS::CloudWatch::Alarm").values()
         if body["Properties"].get("MetricName") == RESET_FAILED
+        and {"Name": "Reason", "Value": "TRIGGER_REJECTED"} in body["Properties"]["Dimensions"]
     ]
     assert alarm["Namespace"] == directive["Namespace"]
     assert {item["Name"]: item["Value"] for item in alarm["Dimensions"]} == emitted_dimensions

@@ -15,7 +15,7 @@ from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, CONFIRM_WITH_L
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT as DETACHMENT_TYPE
 from contracts.telemetry import NAMESPACE, RESET_SERVICE
 from infra.user_pool import NO_SES_WARNING, ResetUserPool, default_email_option
-from tests.infra.conftest import ALARM_EMAIL, Synthesized, allow, grants, named_settings, render
+from tests.infra.conftest import ALARM_EMAIL, CAP_KEYS_ONLY, Synthesized, allow, grants, named_settings, render
 
 
 def pool(new_pool: Synthesized) -> dict[str, Any]:
@@ -165,6 +165,8 @@ def test_reset_role_has_exactly_the_reset_permissions_on_the_new_pool(new_pool: 
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
             [arn["Reset/IdempotencyTable"]],
         ),
+        # The storm cap's buckets, and nothing else of the table, may be updated (reset_password/reset_cap.py).
+        allow(["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], [arn["Reset/IdempotencyTable"]], CAP_KEYS_ONLY),
         allow(["sqs:SendMessage"], [arn["FailedRequests/Queue"]]),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], [arn["MessageKey"]]),
         # How the pool sends e-mail, and SES's send rate that bounds resets (reset_password/delivery_rate.py).
@@ -212,6 +214,9 @@ def test_reset_function_settings_and_reserved_concurrency(new_pool: Synthesized)
         env.SIGN_OUT_CALLS_PER_SECOND: "4",
         # and a fifth of the SES account's send rate, where the pool sends through SES
         env.SES_SEND_RATE_SHARE: "0.2",
+        # The event path's storm cap (its default), and where the requests it refuses go.
+        env.EVENT_RESETS_PER_HOUR: "100",
+        env.FAILED_REQUEST_QUEUE_URL: "${" + new_pool.logical_id("FailedRequests/Queue") + "}",
     }
     # ceil(20 resets/s x 0.25 s) = 5
     assert properties["ReservedConcurrentExecutions"] == 5

@@ -35,6 +35,8 @@ RESET_SAMPLES = {
     env.SIGN_OUT_CALLS_PER_SECOND: "2",
     env.SES_SEND_RATE_SHARE: "0.25",
     env.DELIVERY_EVENTS_COUNTED: "true",
+    env.EVENT_RESETS_PER_HOUR: "100",
+    env.FAILED_REQUEST_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/failed",
 }
 
 

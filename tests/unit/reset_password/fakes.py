@@ -4,13 +4,15 @@ tests assert on the state of the pool (user status, codes sent), not on which me
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.identifiers import PoolRules
 from reset_password.audit import audit_detail
 from reset_password.directory import CognitoError, DirectoryUser, LookupAttribute
+from reset_password.failed_requests import failed_request_record
 from reset_password.ledger import LedgerUnavailable
 from reset_password.outcomes import ResetResult
 from reset_password.requests import ResetRequest
@@ -190,6 +192,56 @@ class InMemoryLedgerTable:
         self._enter()
         if self.items.get(key, {}).get("token") == token:
             del self.items[key]
+
+
+class InMemoryCapTable:
+    """The storm cap's buckets with DynamoDB's conditional ADD (atomic: one lock, as one item's conditional update is),
+    and faults that can be queued: `fail_next(n)` fails the next n calls before they act."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, int] = {}
+        self.expirations: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._failures = 0
+
+    def fail_next(self, times: int = 1) -> None:
+        self._failures += times
+
+    def _enter(self) -> None:
+        if self._failures:
+            self._failures -= 1
+            raise LedgerUnavailable("InternalServerError")
+
+    def counts(self, keys: Sequence[str]) -> Mapping[str, int]:
+        with self._lock:
+            self._enter()
+            return {key: self.buckets[key] for key in keys if key in self.buckets}
+
+    def take_below(self, key: str, limit: int, expires: int) -> bool:
+        with self._lock:
+            self._enter()
+            if self.buckets.get(key, 0) >= limit:
+                return False
+            self.buckets[key] = self.buckets.get(key, 0) + 1
+            self.expirations[key] = expires
+            return True
+
+    @property
+    def taken(self) -> int:
+        return sum(self.buckets.values())
+
+
+class RecordingFailedRequests:
+    """The failed-request queue: every record parked on it, as the function would send it."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.fail_with = fail_with
+
+    def park(self, event: object, result: ResetResult, function_arn: str | None) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.records.append(failed_request_record(event, result, function_arn))
 
 
 class RecordingAuditTrail:
