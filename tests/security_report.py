@@ -28,6 +28,10 @@ class Suite:
 SUITES = (
     Suite("cdk-nag and cfn-lint, both variants", ("tests/infra/test_both_variants.py", "-k", "nag or cfn_lint")),
     Suite("IAM: every permission statement", ("tests/infra/test_new_pool.py", "tests/infra/test_existing_pool.py")),
+    Suite(
+        "who may reset whom: the bus policy, the storm cap",
+        ("tests/infra/test_bus_policy.py", "tests/unit/reset_password/test_reset_cap.py"),
+    ),
     Suite("exactly once under faults", ("tests/faults",)),
     Suite("any input: never an undocumented exception", ("tests/unit/reset_password/test_input_properties.py",)),
     Suite("no personal data in logs or metrics", ("tests/unit/reset_password/test_log_privacy.py",)),

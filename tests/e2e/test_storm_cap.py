@@ -76,9 +76,9 @@ def cap_alarm(template: dict[str, Any]) -> dict[str, Any]:
         for body in template["Resources"].values()
         if body["Type"] == "AWS::CloudWatch::Alarm"
         and body["Properties"]["MetricName"] == RESET_FAILED
-        and {"Name": REASON_DIMENSION, "Value": FailureReason.RESET_CAP_REACHED}
-        in body["Properties"]["Dimensions"]
+        and {"Name": REASON_DIMENSION, "Value": FailureReason.RESET_CAP_REACHED} in body["Properties"]["Dimensions"]
     ]
+    assert isinstance(alarm, dict)
     return alarm
 
 
