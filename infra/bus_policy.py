@@ -27,7 +27,6 @@ from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from contracts.events import BULK_RUN_FINISHED, OPERATOR_RUN_EVENTS, RESET_OUTCOMES, RESET_REQUESTED
@@ -55,8 +54,8 @@ class Writers:
     run_summary_role_arn: str
 
 
-def statements(bus_arn: str, writers: Writers) -> list[dict[str, Any]]:
-    """The bus policy's Deny statements, as JSON policy statements (Sid included)."""
+def statements(bus_arn: str, writers: Writers, sid_prefix: str = "") -> list[dict[str, Any]]:
+    """The bus policy's Deny statements, as JSON policy statements, each Sid `sid_prefix` + what it guards."""
     groups = [
         ("OnlyTheResetFunctionReportsResets", list(RESET_OUTCOMES), [writers.reset_role_arn]),
         ("OnlyTheRunSummaryReportsRunEnds", [BULK_RUN_FINISHED], [writers.run_summary_role_arn]),
@@ -68,7 +67,7 @@ def statements(bus_arn: str, writers: Writers) -> list[dict[str, Any]]:
         ]
     return [
         {
-            "Sid": sid,
+            "Sid": f"{sid_prefix}{sid}"[:_STATEMENT_ID_LENGTH],
             "Effect": "Deny",
             "Principal": "*",
             "Action": PUT_EVENTS,
@@ -97,21 +96,20 @@ class RequestBusPolicy(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.statements = statements(bus.event_bus_arn, writers)
+        # A bus's statement ids are unique on it, and other stacks' statements may share it (the default bus above
+        # all): each starts with the stack's name, letters and digits only (the ids IAM policy grammar allows).
+        prefix = "".join(character for character in stack.stack_name if character.isalnum())
+        self.statements = statements(bus.event_bus_arn, writers, prefix)
         if settings.any_principal_may_request_resets:
             cdk.Annotations.of(self).add_warning_v2("cognito-admin-reset:anyRequester", ANY_PRINCIPAL_NOTE)
-        if isinstance(bus, events.EventBus):
-            for statement in self.statements:
-                bus.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
-            return
-        if settings.manage_existing_bus_policy:
+        # The stack's own bus always carries them; an existing one unless its owner keeps its policy.
+        if settings.event_bus_name is None or settings.manage_existing_bus_policy:
             for statement in self.statements:
                 events.CfnEventBusPolicy(
                     self,
-                    statement["Sid"],
+                    statement["Sid"].removeprefix(prefix),
                     event_bus_name=bus.event_bus_name,
-                    # Unique on the bus, which other stacks' statements may share (the default bus above all).
-                    statement_id=f"{stack.stack_name}-{statement['Sid']}"[:_STATEMENT_ID_LENGTH],
+                    statement_id=statement["Sid"],
                     statement=statement,
                 )
             return

@@ -133,8 +133,9 @@ def test_an_existing_bus_gets_statements_the_stack_adds_and_removes(existing_poo
 
     assert {policy["Properties"]["EventBusName"] for policy in policies} == {"default"}
     # Several stacks may add statements to the default bus: each id names this stack.
-    assert all(policy["Properties"]["StatementId"].startswith("CognitoPasswordReset-") for policy in policies)
-    assert all(len(policy["Properties"]["StatementId"]) <= 64 for policy in policies)
+    ids = [policy["Properties"]["StatementId"] for policy in policies]
+    assert all(sid.startswith("CognitoPasswordReset") and sid.isalnum() and len(sid) <= 64 for sid in ids)
+    assert ids == [policy["Properties"]["Statement"]["Sid"] for policy in policies]
     assert {render(policy["Properties"]["Statement"])["Resource"] for policy in policies} == {
         "arn:aws:events:eu-west-1:${AWS::AccountId}:event-bus/default"
     }
@@ -147,10 +148,10 @@ def test_a_kept_bus_policy_is_left_alone_and_its_statements_are_an_output(tmp_pa
     value = render(kept.template["Outputs"][outputs.REQUEST_BUS_POLICY_STATEMENTS]["Value"])
     statements = json.loads(value)["Statement"]
     assert [statement["Sid"] for statement in statements] == [
-        "OnlyNamedRequestersAskForResets",
-        "OnlyNamedRequestersAnnounceRuns",
-        "OnlyTheResetFunctionReportsResets",
-        "OnlyTheRunSummaryReportsRunEnds",
+        "CognitoPasswordResetOnlyNamedRequestersAskForResets",
+        "CognitoPasswordResetOnlyNamedRequestersAnnounceRuns",
+        "CognitoPasswordResetOnlyTheResetFunctionReportsResets",
+        "CognitoPasswordResetOnlyTheRunSummaryReportsRunEnds",
     ]
     assert any("RequestBusPolicyStatements" in warning for warning in kept.annotations("warning"))
 
