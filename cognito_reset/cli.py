@@ -67,8 +67,7 @@ from contracts.events import (
     BULK_RUN_STARTED,
     BULK_RUN_STOPPED,
     PUT_EVENTS_NOT_ALLOWED,
-    REQUEST_SOURCE,
-    RESET_REQUESTED,
+    request_entry,
 )
 from contracts.identifiers import PoolRules
 from contracts.results import FailureReason, ResetStatus
@@ -959,12 +958,7 @@ def found() -> StackResources:
 
 
 def put_request(resources: StackResources, detail: dict[str, Any]) -> str:
-    entry = {
-        "EventBusName": resources.require(outputs.EVENT_BUS_NAME),
-        "Source": REQUEST_SOURCE,
-        "DetailType": RESET_REQUESTED,
-        "Detail": json.dumps(detail),
-    }
+    entry = request_entry(resources.require(outputs.EVENT_BUS_NAME), detail)
     response = aws_call(lambda: Options.connection.client("events").put_events(Entries=[entry]))
     (accepted,) = response["Entries"]
     if accepted.get("ErrorCode") in PUT_EVENTS_NOT_ALLOWED:

@@ -25,10 +25,9 @@ from botocore.exceptions import ClientError
 from cognito_reset.selection import PAGE_SIZE, PacedCognito, filtered_users
 from cognito_reset.stack import OperatorError
 from contracts.bulk import batch_results, child_executions
+from contracts.cognito import CONFIRMED, RESET_REQUIRED
 from contracts.results import ResetStatus
 
-CONFIRMED: Final = "CONFIRMED"
-RESET_REQUIRED: Final = "RESET_REQUIRED"
 NOT_FOUND: Final = "NOT_FOUND"  # deleted since the run
 RESULTS_MANIFEST: Final = "manifest.json"
 # A reset code is valid for one hour (Amazon Cognito Developer Guide, "Recovering user accounts"). Until the user

@@ -13,6 +13,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from cognito_reset.stack import OperatorError
+from contracts.cognito import TOO_MANY_REQUESTS
 from reset_password.pacing import CallCategory, Pacer
 
 # The most a page of ListUsers or ListUsersInGroup holds (Amazon Cognito API Reference, ListUsers "Limit": 0-60).
@@ -21,7 +22,6 @@ PAGE_SIZE: Final = 60
 DEFAULT_RATE: Final = 5.0
 # How often one call is tried again when Cognito throttles it (after botocore's own retries), slowing down each time.
 THROTTLED_ATTEMPTS: Final = 8
-THROTTLED: Final = "TooManyRequestsException"
 
 
 @dataclass(slots=True)
@@ -45,7 +45,7 @@ class PacedCognito:
             try:
                 response = getattr(self.cognito, operation)(**parameters)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != THROTTLED or attempt == THROTTLED_ATTEMPTS:
+                if error.response.get("Error", {}).get("Code") != TOO_MANY_REQUESTS or attempt == THROTTLED_ATTEMPTS:
                     raise
                 self.pacer.throttled(CallCategory.LOOKUP)
                 continue

@@ -34,7 +34,13 @@ from contracts.environment import (
 )
 from contracts.events import AUDIT_SOURCE, REQUEST_SOURCE
 from contracts.patterns import BRAND_ID, EMAIL_ADDRESS, HOST_NAME, LOCALE, REGION, USER_POOL_ID, anchored
-from contracts.stack import DEFAULT_BRAND_SETTING, DEFAULT_LOCALE_SETTING, MESSAGE_PACK_SETTING, message_pack_path
+from contracts.stack import (
+    DEFAULT_BRAND_SETTING,
+    DEFAULT_LOCALE_SETTING,
+    MESSAGE_PACK_SETTING,
+    SHIPPED_LOCALE,
+    message_pack_path,
+)
 
 # The CDK app's directory (app.py, cdk.json): what a relative messagePack is relative to.
 APP_DIRECTORY: Final = Path(__file__).resolve().parent.parent
@@ -242,7 +248,7 @@ class Settings(BaseModel):
         default=(), description="a host name (no scheme, port or path)"
     )
     default_locale: str = Field(
-        default="en",
+        default=SHIPPED_LOCALE,
         alias=DEFAULT_LOCALE_SETTING,
         pattern=anchored(LOCALE),
         description="a BCP 47 language tag such as en or de-AT",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from contracts.delivery_events import SOURCE as SES_SOURCE
-from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
+from contracts.events import request_entry
 from local_aws.pool import add_user, create_app_client
 from local_aws.synth import synthesize
 from local_aws.system import SES_DEPLOYMENT, running_system
@@ -193,12 +193,7 @@ def main() -> None:
                 "AWS_SECRET_ACCESS_KEY": "local",
             }
             detail = {"username": "lena", "clientMetadata": {"reason": "security_incident", "locale": "de"}}
-            entry = {
-                "EventBusName": stack.event_bus_name,
-                "Source": REQUEST_SOURCE,
-                "DetailType": RESET_REQUESTED,
-                "Detail": json.dumps(detail, separators=(",", ":")),
-            }
+            entry = request_entry(stack.event_bus_name, detail)
             entries = json.dumps([entry], separators=(",", ":"))
             state_machine = stack.single_reset_state_machine_arn
             start_input = json.dumps({"username": "sam"}, separators=(",", ":"))

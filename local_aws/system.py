@@ -16,7 +16,7 @@ from typing import Any, Final
 from unittest import mock
 
 from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
-from contracts.events import REQUEST_SOURCE, RESET_REQUESTED
+from contracts.events import REQUEST_SOURCE, request_entry
 from custom_message.brands import BRANDS_FILE, load_brand_book
 from custom_message.handler import Container
 from custom_message.message_pack import MergedSet, local_logos, merge
@@ -65,16 +65,8 @@ class LocalSystem:
 
     def put_reset_request(self, detail: Mapping[str, Any], source: str = REQUEST_SOURCE) -> str:
         """PutEvents as a requesting system would; returns the event id."""
-        response = self.aws.client("events").put_events(
-            Entries=[
-                {
-                    "EventBusName": self.stack.event_bus_name,
-                    "Source": source,
-                    "DetailType": RESET_REQUESTED,
-                    "Detail": json.dumps(detail),
-                }
-            ]
-        )
+        entry = request_entry(self.stack.event_bus_name, detail, source)
+        response = self.aws.client("events").put_events(Entries=[entry])
         (entry,) = response["Entries"]
         if "EventId" not in entry:
             raise RuntimeError(f"PutEvents refused the event: {entry.get('ErrorCode')}")

@@ -75,6 +75,19 @@ EMAIL_VERIFICATION_OPTIONS: Final = (CONFIRM_WITH_CODE, CONFIRM_WITH_LINK)
 
 # API Reference, AdminResetUserPassword: UserPoolId is 1-55 characters of [\w-]+_[0-9a-zA-Z]+.
 USER_POOL_ID_MAX_LENGTH: Final = 55
+# A user's status (API Reference, UserType.UserStatus): CONFIRMED signs in with their own password; RESET_REQUIRED
+# after AdminResetUserPassword, until the user sets a new password with the code (ConfirmForgotPassword).
+CONFIRMED: Final = "CONFIRMED"
+RESET_REQUIRED: Final = "RESET_REQUIRED"
+# Cognito's request-rate throttle (API Reference, Common Errors and each action's errors): a call refused for the rate,
+# before it was processed.
+TOO_MANY_REQUESTS: Final = "TooManyRequestsException"
+INTERNAL_ERROR: Final = "InternalErrorException"
+# How Cognito answers the caller when a Lambda trigger fails (API Reference, AdminResetUserPassword, Errors): the
+# trigger raised (or refused), its answer was not one Cognito accepts, or it could not be run at all.
+TRIGGER_FAILED: Final = "UserLambdaValidationException"
+TRIGGER_ANSWER_INVALID: Final = "InvalidLambdaResponseException"
+TRIGGER_NOT_RUN: Final = "UnexpectedLambdaException"
 
 # Cognito's own e-mail sender (EmailSendingAccount COGNITO_DEFAULT) sends a limited number of e-mails a day per
 # account (Developer Guide, "Quotas in Amazon Cognito": 50 e-mail messages a day per AWS account; API Reference,

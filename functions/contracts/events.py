@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from collections.abc import Mapping
+from typing import Any, Final
 
 # In: a request to reset one user (contract 1). The stack's rule accepts this detail type from the allowed sources;
 # the first allowed source, unless a deployer names others, is REQUEST_SOURCE.
@@ -36,3 +38,14 @@ OPERATOR_RUN_EVENTS: Final = (BULK_RUN_STARTED, BULK_RUN_STOPPED)
 PUT_EVENTS_NOT_ALLOWED: Final = frozenset(
     {"AccessDeniedException", "NotAuthorizedForDetailTypeException", "NotAuthorizedForSourceException"}
 )
+
+
+def request_entry(bus_name: str, request: Mapping[str, Any], source: str = REQUEST_SOURCE) -> dict[str, str]:
+    """A reset request as one PutEvents entry (contract 1 as the event's detail), for every sender: the CLI, the local
+    system and the commands `make local` prints."""
+    return {
+        "EventBusName": bus_name,
+        "Source": source,
+        "DetailType": RESET_REQUESTED,
+        "Detail": json.dumps(request, separators=(",", ":")),
+    }

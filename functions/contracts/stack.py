@@ -42,6 +42,9 @@ REQUEST_BUS_POLICY_STATEMENTS: Final = "RequestBusPolicyStatements"
 # too: the deployer's message pack, and the language and brand of a message whose request names none.
 MESSAGE_PACK_SETTING: Final = "messagePack"
 DEFAULT_LOCALE_SETTING: Final = "defaultLocale"
+# The locale the product ships complete: defaultLocale's default, and the trigger's last resort when even the configured
+# default has no templates (a typo in it).
+SHIPPED_LOCALE: Final = "en"
 DEFAULT_BRAND_SETTING: Final = "defaultBrand"
 
 

@@ -17,6 +17,7 @@ from markupsafe import escape
 from contracts import cognito
 from contracts.client_metadata import KNOWN_REASONS, is_locale_tag, strip_control_characters
 from contracts.cognito import EMAIL_MESSAGE_LIMIT, EMAIL_SUBJECT_LIMIT, FORGOT_PASSWORD, SMS_MESSAGE_LIMIT
+from contracts.stack import SHIPPED_LOCALE
 from custom_message.brands import Brand, BrandBook
 from custom_message.event import MessageRequest
 from custom_message.links import build_reset_link
@@ -26,8 +27,6 @@ from custom_message.templates import AbsentValueError, Part, TemplateKey, Templa
 # How much of an untrusted value a message shows: enough to recognise it, never enough to break a layout.
 REFERENCE_DISPLAY_LENGTH: Final = 64
 NAME_DISPLAY_LENGTH: Final = 64
-# The locale the project ships complete; used when even the configured default has no templates (a typo in it).
-SHIPPED_LOCALE: Final = "en"
 
 
 class MessageKind(NamedTuple):

@@ -13,9 +13,10 @@ from contracts.cognito import (
     EMAIL_SENDING_ACCOUNTS,
     EMAIL_VERIFICATION_OPTIONS,
 )
+from contracts.stack import SHIPPED_LOCALE
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
 
-DEFAULT_LOCALE: Final = "en"
+DEFAULT_LOCALE: Final = SHIPPED_LOCALE
 DEFAULT_BRAND: Final = "default"
 
 

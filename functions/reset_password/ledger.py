@@ -45,13 +45,13 @@ from contracts.bulk import (
     RUN_MEMORY_SECONDS,
     STOPPED_BY_OPERATOR,
 )
+from contracts.cognito import RESET_REQUIRED
 from reset_password.retry import Deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
-RESET_REQUIRED: Final = "RESET_REQUIRED"
 
 # How long a finished record is kept for a retry of the same request, even with the cooldown window off: the
 # single-reset workflow's retries take at most 2,196 s (infra/workflows.py), an EventBridge event is retried for at most

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, TypeVar, cast
 
-from contracts.cognito import SES_RATE_MESSAGE
+from contracts.cognito import (
+    CONFIRMED,
+    INTERNAL_ERROR,
+    RESET_REQUIRED,
+    SES_RATE_MESSAGE,
+    TOO_MANY_REQUESTS,
+    TRIGGER_ANSWER_INVALID,
+    TRIGGER_FAILED,
+    TRIGGER_NOT_RUN,
+)
 from contracts.results import FailureReason, ResetStatus
 from reset_password.audit import AuditTrail
 from reset_password.deliveries import remember_recipient
@@ -51,17 +60,15 @@ T = TypeVar("T")
 
 # Retrying can help: Cognito's request-rate throttling, its internal errors, a trigger that could not be run,
 # and anything that never got an answer.
-TRANSIENT_CODES = frozenset(
-    {"TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException", CONNECT_ERROR, NETWORK_ERROR}
-)
+TRANSIENT_CODES = frozenset({TOO_MANY_REQUESTS, INTERNAL_ERROR, TRIGGER_NOT_RUN, CONNECT_ERROR, NETWORK_ERROR})
 LIMIT_EXCEEDED = "LimitExceededException"
 # Throttling and a connection never made are a definite "not done" (the request was refused before it was processed,
 # or never sent). After Cognito's own errors
 # (a 5xx, a trigger it could not run) it may have acted although the answer says nothing: the pool is read before the
 # call is made again. After no answer at all (a timeout, a dropped connection) Cognito may still be at work: the claim
 # stays, and a later attempt reads the pool once the claim's lease has ended (ledger.py).
-THROTTLED = "TooManyRequestsException"
-ANSWER_CAME_CODES = frozenset({"InternalErrorException", "UnexpectedLambdaException"})
+THROTTLED = TOO_MANY_REQUESTS
+ANSWER_CAME_CODES = frozenset({INTERNAL_ERROR, TRIGGER_NOT_RUN})
 # What certainly did not reach Cognito's processing: a throttle and a connection never made. Besides these, only an
 # error Cognito classifies as a refusal (`classify`) releases a claim; any other error leaves it to the pool's word.
 DEFINITELY_NOT_SENT = frozenset({THROTTLED, CONNECT_ERROR})
@@ -72,8 +79,8 @@ CLAIM_ROUNDS: Final = 3
 PERMANENT_FAILURES: dict[str, tuple[FailureReason, str]] = {
     "UserNotFoundException": (FailureReason.USER_NOT_FOUND, "no such user in the pool"),
     "ResourceNotFoundException": (FailureReason.POOL_NOT_FOUND, "no such user pool"),
-    "UserLambdaValidationException": (FailureReason.TRIGGER_REJECTED, "a Lambda trigger rejected the reset"),
-    "InvalidLambdaResponseException": (FailureReason.TRIGGER_REJECTED, "a Lambda trigger returned an invalid response"),
+    TRIGGER_FAILED: (FailureReason.TRIGGER_REJECTED, "a Lambda trigger rejected the reset"),
+    TRIGGER_ANSWER_INVALID: (FailureReason.TRIGGER_REJECTED, "a Lambda trigger returned an invalid response"),
     "InvalidEmailRoleAccessPolicyException": (
         FailureReason.DELIVERY_MISCONFIGURED,
         "Cognito may not use the pool's SES identity",
@@ -111,8 +118,7 @@ DELIVERY_LIMIT: Final = (
     "nobody can be sent a code until it rolls over",
 )
 
-RESET_REQUIRED = "RESET_REQUIRED"
-RESETTABLE_STATUSES = frozenset({"CONFIRMED", RESET_REQUIRED})
+RESETTABLE_STATUSES = frozenset({CONFIRMED, RESET_REQUIRED})
 
 
 class _PermanentFailure(Exception):  # noqa: N818 - carries a classified outcome to the one place that reports it

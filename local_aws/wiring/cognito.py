@@ -47,6 +47,8 @@ from contracts.cognito import (
     RESPONSE_FIELDS,
     RESPONSE_LIMITS,
     SMS_MESSAGE,
+    TRIGGER_ANSWER_INVALID,
+    TRIGGER_FAILED,
     VERIFIED_EMAIL,
     VERIFIED_PHONE_NUMBER,
 )
@@ -63,12 +65,12 @@ COGNITO_DEFAULT_MESSAGE = f"Your password reset code is {CODE_PLACEHOLDER}."
 
 class UserLambdaValidationError(JsonRESTError):
     def __init__(self, message: str) -> None:
-        super().__init__("UserLambdaValidationException", message)
+        super().__init__(TRIGGER_FAILED, message)
 
 
 class InvalidLambdaResponseError(JsonRESTError):
     def __init__(self, message: str) -> None:
-        super().__init__("InvalidLambdaResponseException", message)
+        super().__init__(TRIGGER_ANSWER_INVALID, message)
 
 
 class CodeMismatchError(JsonRESTError):
