@@ -31,10 +31,10 @@ $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt pypro
 setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 
 demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provisioned from the synthesized stack
-	@PYTHONPATH=functions:. $(PY) -m local_aws.demo
+	@$(PY) -m local_aws.demo
 
 local: $(STAMP) ## keep the local system running (Ctrl-C stops it), its pool on SES out of the sandbox; ARGS="--ses-sandbox lena@example.com" or ARGS="--cognito-sender"
-	@PYTHONPATH=functions:. $(PY) -m local_aws.local $(ARGS)
+	@$(PY) -m local_aws.local $(ARGS)
 
 test: lint typecheck test-unit test-integration test-e2e test-faults test-preview test-infra ## ruff, mypy and every test suite
 
@@ -73,16 +73,15 @@ check-security: $(STAMP) $(NODE_STAMP) $(WHEELS_STAMP) ## cdk-nag, cfn-lint, IAM
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) tests/security_report.py
 
 # The custom message trigger: preview every message, check it in a real browser, measure its cold start.
-FUNCTIONS_PATH := PYTHONPATH=functions
 CHROMIUM := /usr/bin/chromium
 .PHONY: preview browser test-preview
 
 preview: $(STAMP) ## render every custom message (brand x locale x message) into out/preview/; MESSAGE_PACK=dir merges yours
-	@$(FUNCTIONS_PATH) $(PY) -m custom_message.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
+	@$(PY) -m custom_message.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
 
 bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota and SES's send rate, and a simulated 25-container fleet (lines + bench/results/)
-	@$(PY) bench/custom_message_speed.py --runs 5 --warm-calls 2000
-	@PYTHONPATH=functions:. $(PY) -m bench.bulk_speed
+	@$(PY) -m bench.custom_message_speed --runs 5 --warm-calls 2000
+	@$(PY) -m bench.bulk_speed
 
 browser: ## install Debian's chromium for the preview test, if it is missing
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-# The stack imports the facts it shares with the functions from their `contracts` package (functions/contracts),
-# which each function's bundle carries at its root; the tests and the local system put functions/ on the path alike.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "functions"))
-
+# The stack imports the facts it shares with the functions from their `contracts` package (functions/contracts), which
+# each function's bundle carries at its root; `make setup` installs it into .venv (pyproject.toml), whose Python runs
+# this app (`make synth`, or `npx cdk` with .venv activated).
 from infra.application import build_app
 from infra.settings import SettingsError
 

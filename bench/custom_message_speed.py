@@ -28,13 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from contracts import environment as env
+from contracts.cognito import DEVELOPER
+from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]  # the contracts package as the functions import it, and infra
-
-from contracts import environment as env  # noqa: E402 - after the path is set
-from contracts.cognito import DEVELOPER  # noqa: E402
-from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE  # noqa: E402
-
 CHILD = ROOT / "bench" / "cold_start_child.py"
 EXAMPLE_PACK = ROOT / "examples" / "message-pack"
 EVENT = ROOT / "tests" / "events" / "custom_message" / "forgot_password_admin_reset.json"

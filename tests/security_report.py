@@ -7,7 +7,6 @@ them (their `faults ...` summary lines). Exits non-zero when any suite fails.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -62,7 +61,6 @@ def run(suite: Suite) -> tuple[str, bool]:
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PYTHONPATH", os.pathsep.join([str(ROOT / "functions"), str(ROOT)]))
     results = [run(suite) for suite in SUITES]
     for line, _ in results:
         print(line)

@@ -1,6 +1,6 @@
 """Renders every message (brand x locale x message x variant) to files plus an index page, to review before deploying.
 
-    python -m custom_message.preview [--out out/preview]     (with functions/ on PYTHONPATH; or ``make preview``)
+    .venv/bin/python -m custom_message.preview [--out out/preview]     (or ``make preview``)
 
 Each message goes through the same code path as in production (``compose_messages``: limits, fallbacks, escaping),
 with sample user data. Cognito's placeholders are then replaced by sample values, as Cognito does before sending, so
