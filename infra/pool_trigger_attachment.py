@@ -107,7 +107,7 @@ class PoolTriggerAttachment(Construct):
         )
         # Read before the trigger is deployed (the trigger's environment depends on it; it depends on nothing of the
         # trigger's, so there is no cycle). CloudFormation runs it again only when its properties change: a change of
-        # the pool's e-mail configuration reaches the trigger through a new configuration revision (README, Deploy),
+        # the pool's e-mail configuration reaches the trigger through a new configuration revision (docs/deploy.md),
         # and a key added to its answer through Answers (contracts/custom_resources.py).
         settings = pool_custom_resource(
             self,

@@ -171,7 +171,7 @@ _POOL_ID = "a user pool id (like eu-west-1_AbC123xyz)"
 
 
 class Settings(BaseModel):
-    """Every setting of the stack, as context keys in camelCase (the README's Deploy section has the table)."""
+    """Every setting of the stack, as context keys in camelCase (docs/deploy.md, Settings, has the table)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
