@@ -10,6 +10,7 @@ from constructs import Construct
 
 from contracts import environment as env
 from contracts import stack as outputs
+from infra.bulk_reset import BulkResetWorkflow
 from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
 from infra.bus_policy import RequestBusPolicy, Writers
 from infra.custom_message import CustomMessageTrigger
@@ -20,8 +21,8 @@ from infra.monitoring import Monitored, ResetMonitoring
 from infra.operator_policy import OperatorPolicy
 from infra.reset_function import ResetFunction, user_pool_arn
 from infra.settings import Settings
+from infra.single_reset import SingleResetWorkflow
 from infra.user_pool import ResetUserPool
-from infra.workflows import BulkResetWorkflow, SingleResetWorkflow
 
 
 class PasswordResetStack(cdk.Stack):

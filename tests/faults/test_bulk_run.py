@@ -242,7 +242,7 @@ def rerun_every_batch(system: LocalSystem, run: Run) -> list[dict[str, Any]]:
 
     def rerun(child: Mapping[str, Any]) -> list[dict[str, Any]]:
         child_input = json.loads(child["Input"])
-        # What the child's task hands the function (infra/workflows.py: the defaults travel one level down).
+        # What the child's task hands the function (infra/bulk_reset.py: the defaults travel one level down).
         batch = {"Items": child_input["Items"], "BatchInput": child_input["BatchInput"]["defaults"]}
         for _attempt in range(20):
             invocation = system.stack.functions.invoke(function, batch)

@@ -422,7 +422,7 @@ def test_an_input_type_the_player_does_not_play_is_refused() -> None:
 
 # select_items
 
-# The bulk workflow's ItemSelector (infra/workflows.py): each row with its position.
+# The bulk workflow's ItemSelector (infra/bulk_reset.py): each row with its position.
 ROW_AND_POSITION = {f"{ITEM_INDEX}.$": "$$.Map.Item.Index", f"{ITEM_ROW}.$": "$$.Map.Item.Value"}
 
 
