@@ -47,7 +47,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy, strict
-	@$(BIN)/mypy functions local_aws tests infra bench cognito_reset app.py
+	@$(BIN)/mypy functions local_aws fault_injection tests infra bench cognito_reset app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) $(XDIST) tests/unit --disable-socket

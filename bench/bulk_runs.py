@@ -28,11 +28,11 @@ from bench.targets import ACHIEVED_RATIO_TARGET, THROTTLED_SHARE_TARGET
 from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_executions, item_parts
 from contracts.cognito import RESET_REQUIRED
 from contracts.results import ResetStatus
+from fault_injection.fault_proxy import COGNITO_ENDPOINT
 from local_aws.outbox import DeliveredMessage
 from local_aws.pool import add_user, create_user_pool
 from local_aws.server import REGION, LocalAws
 from local_aws.system import LocalSystem
-from tests.faults.harness import COGNITO_ENDPOINT
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

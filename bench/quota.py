@@ -17,10 +17,11 @@ Each category gets a token bucket of its own here, refilled at its rate and hold
 The bucket is the emulator's own, not the reset function's (reset_password/pacing.py): it is the other side of the
 wire, and a fault in the function's pacing must not be mirrored by the quota it is measured against.
 
-Everything is counted from the proxy's record of each exchange (tests/rewriting_proxy.py): calls per operation,
-throttled answers, the calls the local Cognito itself refused because SES's send rate was exceeded (on a pool that sends
-through its own SES identity; local_aws/wiring/delivery.py), and the AdminResetUserPassword calls that reached the
-local Cognito and succeeded there, per Username (each is a code Cognito sends; a user with two was reset twice).
+Everything is counted from the proxy's record of each exchange (fault_injection/rewriting_proxy.py): calls per
+operation, throttled answers, the calls the local Cognito itself refused because SES's send rate was exceeded (on a
+pool that sends through its own SES identity; local_aws/wiring/delivery.py), and the AdminResetUserPassword calls
+that reached the local Cognito and succeeded there, per Username (each is a code Cognito sends; a user with two was
+reset twice).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from types import MappingProxyType
 from typing import Final
 
 from contracts.cognito import SES_RATE_MESSAGE
-from tests.faults.proxy import COGNITO, COGNITO_SERVICE, codes_sent
-from tests.rewriting_proxy import Exchange, Interception, ProxiedRequest, RewritingProxy, rewriting_proxy
+from fault_injection.fault_proxy import COGNITO, COGNITO_SERVICE, codes_sent
+from fault_injection.rewriting_proxy import Exchange, Interception, ProxiedRequest, RewritingProxy, rewriting_proxy
 
 # What the proxy records as the interference of a throttled call.
 THROTTLED: Final = "quota-throttled"

@@ -23,12 +23,12 @@ from botocore.exceptions import ClientError
 
 from contracts.bulk import MANIFEST_KEY, RESULTS_PREFIX, batch_items, batch_results, child_executions
 from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_TOLERANCE_EXCEEDED
+from fault_injection.fault_proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem
 from reset_password.outcomes import UnclassifiedResetError
 from tests.e2e.conftest import BREACH_SCALE, RecordingResets, running_with_users, start_bulk, until
-from tests.faults.proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
 
 USERS: Final = 300
 # Cognito answers this share of its calls with TooManyRequestsException, whatever the pacing does.

@@ -35,9 +35,6 @@ from tests.lambda_context import CountdownLambdaContext
 # ASL's wildcards: any error, and any error but a state timeout (contracts.workflow_errors.TASK_TIMED_OUT).
 _ANY_ERROR: Final = "States.ALL"
 _ANY_TASK_FAILURE: Final = "States.TaskFailed"
-# botocore finds a service's own endpoint in AWS_ENDPOINT_URL_<its service id, upper case, underscores>.
-COGNITO_ENDPOINT: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
-DYNAMODB_ENDPOINT: Final = "AWS_ENDPOINT_URL_DYNAMODB"
 
 Event = Mapping[str, Any]
 

@@ -36,6 +36,16 @@ from botocore.exceptions import ClientError
 
 from contracts import environment as env
 from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_executions
+from fault_injection.fault_proxy import (
+    COGNITO,
+    COGNITO_ENDPOINT,
+    DYNAMODB,
+    DYNAMODB_ENDPOINT,
+    FaultInjector,
+    FaultPlan,
+    fault_injecting_proxy,
+    faults_injected,
+)
 from local_aws.pool import add_user
 from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.system import LocalSystem, running_system
@@ -47,8 +57,6 @@ from reset_password.directory import UserDirectory
 from reset_password.retry import Backoff, RetryPolicy
 from run_summary import handler as run_summary
 from tests.faults.conftest import CLAIM_LEASE_SECONDS, RESERVE_SECONDS, STALL_SECONDS, TIMEOUTS
-from tests.faults.harness import COGNITO_ENDPOINT, DYNAMODB_ENDPOINT
-from tests.faults.proxy import COGNITO, DYNAMODB, FaultInjector, FaultPlan, fault_injecting_proxy, faults_injected
 
 USERS: Final = 60
 # Every 9th user is named a second time, by e-mail; every 7th is RESET_REQUIRED before the run.

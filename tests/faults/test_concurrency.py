@@ -17,17 +17,16 @@ from typing import Final
 import pytest
 
 from contracts.results import TRANSIENT_RESET_ERROR
+from fault_injection.fault_proxy import COGNITO_ENDPOINT, codes_sent
+from fault_injection.rewriting_proxy import rewriting_proxy
 from tests.faults.conftest import BUDGET_SECONDS, CLAIM_LEASE_SECONDS, RESERVE_SECONDS, TABLE_NAME, TIMEOUTS, Pool
 from tests.faults.harness import (
-    COGNITO_ENDPOINT,
     Deployment,
     Event,
     ProcessExecution,
     Workflow,
     execute_in_processes,
 )
-from tests.faults.proxy import codes_sent
-from tests.rewriting_proxy import rewriting_proxy
 
 PROCESSES: Final = 5
 USERNAME: Final = "alice"

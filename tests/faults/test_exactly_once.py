@@ -17,6 +17,17 @@ from typing import Any
 
 import pytest
 
+from fault_injection.fault_proxy import (
+    COGNITO,
+    COGNITO_ENDPOINT,
+    DYNAMODB,
+    DYNAMODB_ENDPOINT,
+    FaultInjector,
+    FaultPlan,
+    codes_sent,
+    fault_injecting_proxy,
+    faults_injected,
+)
 from local_aws.server import LocalAws
 from tests.faults.conftest import (
     BUDGET_SECONDS,
@@ -28,8 +39,6 @@ from tests.faults.conftest import (
     Pool,
 )
 from tests.faults.harness import (
-    COGNITO_ENDPOINT,
-    DYNAMODB_ENDPOINT,
     Deployment,
     Event,
     Execution,
@@ -40,15 +49,6 @@ from tests.faults.harness import (
     function_output,
     judge,
     sample,
-)
-from tests.faults.proxy import (
-    COGNITO,
-    DYNAMODB,
-    FaultInjector,
-    FaultPlan,
-    codes_sent,
-    fault_injecting_proxy,
-    faults_injected,
 )
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from fault_injection.rewriting_proxy import RewritingProxy, rewriting_proxy
 from local_aws.server import LocalAws
-from tests.rewriting_proxy import RewritingProxy, rewriting_proxy
 
 
 @dataclass

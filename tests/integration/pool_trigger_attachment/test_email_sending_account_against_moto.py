@@ -15,10 +15,10 @@ from contracts.custom_resources import (
     EMAIL_SENDING_ACCOUNT,
     NO_CONFIGURATION_SET,
 )
+from fault_injection.rewriting_proxy import RewritingProxy
 from local_aws.server import ACCOUNT_ID, REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
-from tests.rewriting_proxy import RewritingProxy
 
 SES_IDENTITY = f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/example.com"
 CONFIGURATION_SET = "transactional"

@@ -16,6 +16,7 @@ import pytest
 
 from contracts.cognito import DEVELOPER
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
+from fault_injection.rewriting_proxy import RewritingProxy
 from pool_trigger_attachment.attachment import NOTHING_ATTACHED
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
@@ -29,7 +30,6 @@ from tests.integration.pool_trigger_attachment.custom_resource import (
     run,
     without_custom_message,
 )
-from tests.rewriting_proxy import RewritingProxy
 
 DESCRIBE = "DescribeUserPool"
 UPDATE = "UpdateUserPool"

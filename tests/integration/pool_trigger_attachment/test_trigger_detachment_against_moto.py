@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
+from fault_injection.rewriting_proxy import RewritingProxy
 from local_aws.server import REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
@@ -20,7 +21,6 @@ from tests.integration.pool_trigger_attachment.custom_resource import (
     run,
     without_custom_message,
 )
-from tests.rewriting_proxy import RewritingProxy
 
 UPDATE = "UpdateUserPool"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fault_injection.rewriting_proxy import RewritingProxy
 from pool_trigger_attachment.attachment import Attachment
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
@@ -21,7 +22,6 @@ from tests.integration.pool_trigger_attachment.custom_resource import (
     run,
     without_custom_message,
 )
-from tests.rewriting_proxy import RewritingProxy
 
 DESCRIBE = "DescribeUserPool"
 UPDATE = "UpdateUserPool"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from contracts import stack as outputs
-from tests.unit.cli.fakes import (
+from tests.unit.cognito_reset.fakes import (
     BUCKET,
     POOL,
     TRIGGER_ARN,
@@ -21,7 +21,7 @@ from tests.unit.cli.fakes import (
     client_error,
     pool_settings,
 )
-from tests.unit.cli.test_cli import RUN, finishing, invoke
+from tests.unit.cognito_reset.test_cli import RUN, finishing, invoke
 
 
 def ses_aws(**ses: object) -> FakeAws:

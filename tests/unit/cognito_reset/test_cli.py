@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 from cognito_reset.audit import cli_version
 from cognito_reset.cli import Runtime, app
 from contracts.bulk import DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX, SOURCE, STARTED_BY
-from tests.unit.cli.fakes import (
+from tests.unit.cognito_reset.fakes import (
     ACCOUNT,
     BUCKET,
     EVENT_BUS,

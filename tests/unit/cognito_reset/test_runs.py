@@ -22,7 +22,7 @@ from contracts.bulk import (
     RUN_UNFINISHED,
 )
 from contracts.results import DELIVERY_LIMIT_REACHED_ERROR
-from tests.unit.cli.fakes import (
+from tests.unit.cognito_reset.fakes import (
     BUCKET,
     MACHINE_ARN,
     STARTED,

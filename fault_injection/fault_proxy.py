@@ -1,4 +1,4 @@
-"""Faults on the wire between the reset function and moto: a seeded interceptor for tests/rewriting_proxy.py.
+"""Faults on the wire between the reset function and moto: a seeded interceptor for rewriting_proxy.py.
 
 A share (`rate`) of one service's calls is faulted, each fault drawn from a weighted mix: an error answer from the
 proxy before forwarding (throttling, a 500), a 500 in place of moto's answer after moto did the work, a connection
@@ -22,7 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from tests.rewriting_proxy import (
+from fault_injection.rewriting_proxy import (
     Answer,
     Exchange,
     HangUp,
@@ -76,6 +76,10 @@ class ServiceErrors:
 
 # Cognito's API reference: TooManyRequestsException "Rate exceeded" (HTTP 400), InternalErrorException (HTTP 500);
 # each names its type in the body's __type and in the x-amzn-ErrorType header (the AWS JSON 1.1 protocol's two places).
+# Where botocore sends each service's calls (its service-specific endpoint variables, AWS_ENDPOINT_URL_<SERVICE>): a
+# process pointed at the proxy for one service and at moto for the rest.
+COGNITO_ENDPOINT: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
+DYNAMODB_ENDPOINT: Final = "AWS_ENDPOINT_URL_DYNAMODB"
 COGNITO: Final = ServiceErrors(
     COGNITO_SERVICE,
     Answer(

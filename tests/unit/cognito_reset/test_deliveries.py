@@ -7,7 +7,7 @@ import json
 
 from contracts import stack as outputs
 from contracts.delivery_events import counts_key
-from tests.unit.cli.fakes import (
+from tests.unit.cognito_reset.fakes import (
     CONFIGURATION_SET,
     POOL,
     FakeAws,
@@ -16,7 +16,7 @@ from tests.unit.cli.fakes import (
     pool_settings,
     summary_output,
 )
-from tests.unit.cli.test_cli import invoke
+from tests.unit.cognito_reset.test_cli import invoke
 
 TABLE = "CognitoPasswordReset-IdempotencyTable"
 

@@ -6,7 +6,7 @@ import pytest
 
 from cognito_reset.selection import PAGE_SIZE, THROTTLED_ATTEMPTS, PacedCognito, filtered_users, group_members
 from cognito_reset.stack import OperatorError
-from tests.unit.cli.fakes import POOL, Clock, FakeCognito
+from tests.unit.cognito_reset.fakes import POOL, Clock, FakeCognito
 
 
 def cognito_with(count: int) -> FakeCognito:

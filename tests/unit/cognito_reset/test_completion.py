@@ -7,7 +7,7 @@ import pytest
 from cognito_reset.completion import WAITING_ADVICE, check_completion, reset_users
 from cognito_reset.selection import PacedCognito
 from cognito_reset.stack import OperatorError
-from tests.unit.cli.fakes import BUCKET, POOL, Clock, FakeCognito, FakeS3, results_folder
+from tests.unit.cognito_reset.fakes import BUCKET, POOL, Clock, FakeCognito, FakeS3, results_folder
 
 
 def result(username: str | None, status: str, **more: object) -> dict[str, object]:

@@ -33,7 +33,7 @@ from contracts.bulk import (
 from contracts.events import BULK_RUN_STOPPED, RESET_REQUESTED
 from contracts.results import RUN_STOPPED_ERROR
 from reset_password.ledger import halt_key
-from tests.unit.cli.fakes import (
+from tests.unit.cognito_reset.fakes import (
     BUCKET,
     BUILT_IN_CATALOG,
     MACHINE_ARN,
