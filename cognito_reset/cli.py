@@ -14,7 +14,6 @@ import re
 import secrets
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -58,6 +57,7 @@ from cognito_reset.runs import (
     started_line,
 )
 from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
+from cognito_reset.single import ExecutionNotSucceeded, NotPublished, SingleResetWorkflow, StackBus
 from cognito_reset.spreadsheet import csv_text
 from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
@@ -66,7 +66,6 @@ from contracts.client_metadata import metadata_errors
 from contracts.events import (
     BULK_RUN_STARTED,
     BULK_RUN_STOPPED,
-    PUT_EVENTS_NOT_ALLOWED,
     request_entry,
 )
 from contracts.identifiers import PoolRules
@@ -426,18 +425,17 @@ def audit(resources: StackResources, entry: dict[str, Any]) -> None:
     reason = "the stack names no event bus"
     if bus:
         try:
-            answer = Options.connection.client("events").put_events(Entries=[entry | {"EventBusName": bus}])
+            StackBus(Options.connection.client("events"), bus).put(entry)
         except ClientError as error:
             reason = aws_error_line(error)
         except BotoCoreError as error:
             reason = one_line(str(error))
-        else:
-            (accepted,) = answer["Entries"]
-            if "EventId" in accepted:
-                return
-            reason = f"{accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}".strip()
-            if accepted.get("ErrorCode") in PUT_EVENTS_NOT_ALLOWED:
+        except NotPublished as refused:
+            reason = str(refused)
+            if refused.not_allowed:
                 reason += " (only the principals the stack names in resetRequesters may announce runs)"
+        else:
+            return
     echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
 
 
@@ -958,36 +956,32 @@ def found() -> StackResources:
 
 
 def put_request(resources: StackResources, detail: dict[str, Any]) -> str:
-    entry = request_entry(resources.require(outputs.EVENT_BUS_NAME), detail)
-    response = aws_call(lambda: Options.connection.client("events").put_events(Entries=[entry]))
-    (accepted,) = response["Entries"]
-    if accepted.get("ErrorCode") in PUT_EVENTS_NOT_ALLOWED:
-        fail(
-            OPERATOR,
-            f"EventBridge refused the request ({accepted['ErrorCode']}): only the principals the stack names may ask "
-            "for resets through the bus (its setting resetRequesters, docs/security.md); with --wait the request goes "
-            "through the single-reset workflow, which the operators' policy allows",
-        )
-    if "EventId" not in accepted:
-        fail(AWS, f"EventBridge refused the request: {accepted.get('ErrorCode')} {accepted.get('ErrorMessage', '')}")
-    return str(accepted["EventId"])
+    bus = StackBus(Options.connection.client("events"), resources.require(outputs.EVENT_BUS_NAME))
+    try:
+        return str(aws_call(lambda: bus.put(request_entry(bus.name, detail))))
+    except NotPublished as refused:
+        if refused.not_allowed:
+            fail(
+                OPERATOR,
+                f"EventBridge refused the request ({refused.code}): only the principals the stack names may ask for "
+                "resets through the bus (its setting resetRequesters, docs/security.md); with --wait the request goes "
+                "through the single-reset workflow, which the operators' policy allows",
+            )
+        fail(AWS, f"EventBridge refused the request: {refused}")
 
 
 def run_single_reset(resources: StackResources, detail: dict[str, Any], timeout_seconds: float = 900.0) -> Any:
-    machine = resources.require(outputs.SINGLE_RESET_STATE_MACHINE_ARN)
-    sfn = Options.connection.client("stepfunctions")
-    name = f"cli-{uuid.uuid4()}"
-    started = aws_call(lambda: sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(detail)))
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        execution = aws_call(lambda: sfn.describe_execution(executionArn=started["executionArn"]))
-        if execution["status"] == "SUCCEEDED":
-            return json.loads(execution.get("output") or "{}")
-        if execution["status"] != "RUNNING":
-            fail(AWS, f"execution {name} ended {execution['status']}: {execution.get('error', 'see its history')}")
-        time.sleep(0.5)
-    waited = f"{timeout_seconds:.0f} s"
-    raise fail(AWS, f"execution {name} still running after {waited}; watch it in the Step Functions console")
+    runtime = Options.runtime
+    workflow = SingleResetWorkflow(
+        Options.connection.client("stepfunctions"),
+        resources.require(outputs.SINGLE_RESET_STATE_MACHINE_ARN),
+        clock=runtime.clock,
+        sleep=runtime.sleep,
+    )
+    try:
+        return aws_call(lambda: workflow.run(detail, timeout_seconds))
+    except ExecutionNotSucceeded as ended:
+        fail(AWS, str(ended))
 
 
 def aws_call(call: Any) -> Any:
