@@ -59,6 +59,17 @@ TRIGGER_REJECTED_DESCRIPTION: Final = (
 )
 
 
+def _failed_for(dimensions: Mapping[str, str]) -> cloudwatch.Metric:
+    """The reset function's failures of one reason (ResetFailed with its Reason dimension)."""
+    return cloudwatch.Metric(
+        namespace=NAMESPACE,
+        metric_name=telemetry.RESET_FAILED,
+        dimensions_map=dict(dimensions),
+        statistic="Sum",
+        period=PERIOD,
+    )
+
+
 def _template_fallbacks() -> cloudwatch.Metric:
     """What the custom message trigger counts each time it answers with a simpler template (alarm and dashboard)."""
     return cloudwatch.Metric(
@@ -172,26 +183,8 @@ class ResetMonitoring(Construct):
                 _template_fallbacks(),
                 "The custom message trigger fell back to a simpler template or Cognito's default message",
             ),
-            "ResetsRejectedByTrigger": (
-                cloudwatch.Metric(
-                    namespace=NAMESPACE,
-                    metric_name=telemetry.RESET_FAILED,
-                    dimensions_map=TRIGGER_REJECTED_DIMENSIONS,
-                    statistic="Sum",
-                    period=PERIOD,
-                ),
-                TRIGGER_REJECTED_DESCRIPTION,
-            ),
-            "ResetCapReached": (
-                cloudwatch.Metric(
-                    namespace=NAMESPACE,
-                    metric_name=telemetry.RESET_FAILED,
-                    dimensions_map=RESET_CAP_REACHED_DIMENSIONS,
-                    statistic="Sum",
-                    period=PERIOD,
-                ),
-                RESET_CAP_REACHED_DESCRIPTION,
-            ),
+            "ResetsRejectedByTrigger": (_failed_for(TRIGGER_REJECTED_DIMENSIONS), TRIGGER_REJECTED_DESCRIPTION),
+            "ResetCapReached": (_failed_for(RESET_CAP_REACHED_DIMENSIONS), RESET_CAP_REACHED_DESCRIPTION),
             "DeliveryLimitReached": (
                 cloudwatch.Metric(
                     namespace=NAMESPACE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,14 @@ def aws(local_aws_server: LocalAws, monkeypatch: pytest.MonkeyPatch) -> LocalAws
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return local_aws_server
+
+
+def create_dedupe_table(client: Any, name: str) -> Any:
+    """The dedupe table as the stack creates it (infra/reset_function.py): partition key `id`, on demand."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client

@@ -10,20 +10,14 @@ import pytest
 from contracts.delivery_events import counts_key, outcome_key, recipient_key
 from delivery_events.counting import DynamoDBCounts
 from local_aws.server import LocalAws
+from tests.integration.conftest import create_dedupe_table
 
 TABLE = "dedupe"
 
 
 @pytest.fixture
 def dynamodb(aws: LocalAws) -> Any:
-    client = aws.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return client
+    return create_dedupe_table(aws.client("dynamodb"), TABLE)
 
 
 def test_an_event_is_counted_once_into_its_runs_counter(dynamodb: Any) -> None:

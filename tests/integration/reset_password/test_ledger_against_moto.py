@@ -21,6 +21,7 @@ from reset_password.ledger import (
     user_key,
 )
 from reset_password.retry import Deadline
+from tests.integration.conftest import create_dedupe_table
 
 TABLE = "reset-dedupe"
 COOLDOWN_SECONDS = 600
@@ -33,14 +34,7 @@ DEADLINE = Deadline(lambda: 60.0)
 
 @pytest.fixture
 def dynamodb(aws: LocalAws) -> Any:
-    client = aws.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return client
+    return create_dedupe_table(aws.client("dynamodb"), TABLE)
 
 
 @pytest.fixture

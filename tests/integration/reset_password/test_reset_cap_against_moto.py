@@ -11,6 +11,7 @@ import pytest
 from contracts.environment import CAP_KEY_PREFIX
 from local_aws.server import LocalAws
 from reset_password.reset_cap import BUCKET_SECONDS, HOUR_SECONDS, DynamoDBCapTable, ResetCap
+from tests.integration.conftest import create_dedupe_table
 
 TABLE = "reset-dedupe"
 START = 1_800_000_000.0
@@ -18,14 +19,7 @@ START = 1_800_000_000.0
 
 @pytest.fixture
 def dynamodb(aws: LocalAws) -> Any:
-    client = aws.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return client
+    return create_dedupe_table(aws.client("dynamodb"), TABLE)
 
 
 def test_the_hour_is_counted_across_buckets_and_frees_up_as_it_slides(dynamodb: Any) -> None:
