@@ -47,7 +47,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	@$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy, strict
-	@$(BIN)/mypy functions local_aws fault_injection tests infra bench cognito_reset app.py
+	@$(BIN)/mypy functions message_tooling local_aws fault_injection tests infra bench cognito_reset app.py
 
 test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) $(XDIST) tests/unit --disable-socket
@@ -77,7 +77,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: preview browser test-preview
 
 preview: $(STAMP) ## render every custom message (brand x locale x message) into out/preview/; MESSAGE_PACK=dir merges yours
-	@$(PY) -m custom_message.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
+	@$(PY) -m message_tooling.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
 
 bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota and SES's send rate, and a simulated 25-container fleet (lines + bench/results/)
 	@$(PY) -m bench.custom_message_speed --runs 5 --warm-calls 2000

@@ -70,7 +70,7 @@ from contracts.events import (
 )
 from contracts.identifiers import PoolRules
 from contracts.results import FailureReason, ResetStatus
-from custom_message.message_pack import Deployment, MessagePackError
+from message_tooling.message_pack import Deployment, MessagePackError
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130

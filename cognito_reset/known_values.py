@@ -18,7 +18,7 @@ from cognito_reset.manifest import Finding, ManifestCheck
 from cognito_reset.stack import OperatorError, StackResources
 from contracts import stack as outputs
 from contracts.bulk import request_from_row
-from custom_message.catalog import MessageCatalog, MessageCatalogError
+from message_tooling.catalog import MessageCatalog, MessageCatalogError
 
 CHECKED = ("reason", "brand", "locale")
 

@@ -16,10 +16,10 @@ from contracts import environment as env
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
-from custom_message.message_pack import Deployment, merged_and_checked
 from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
+from message_tooling.message_pack import Deployment, merged_and_checked
 
 SAMPLE_CODE: Final = "483920"
 SAMPLE_USER: Final = {"given_name": "Jane", "email": "jane.doe@example.com", "email_verified": "true"}

@@ -13,25 +13,21 @@ from constructs import Construct
 
 from contracts import environment as env
 from contracts.telemetry import CUSTOM_MESSAGE_SERVICE, NAMESPACE
-from custom_message.catalog import BUILT_IN, MessageCatalog, catalog_of
-from custom_message.message_pack import merged_and_checked
 from infra.bundling import FunctionSource
 from infra.python_function import PythonFunction
 from infra.settings import Settings
 from infra.template_compilation import compile_into_bundle, overlay_and_compile
+from message_tooling.catalog import BUILT_IN, MessageCatalog, catalog_of
+from message_tooling.message_pack import merged_and_checked
 
 SOURCE: Final = FunctionSource(
     packages=("custom_message", "contracts"),
     # Only what it imports: Jinja2 (and MarkupSafe with it). No boto3, no pydantic, no Powertools on this path: it runs
     # inside Cognito's 5-second budget, cold starts included.
     requirements=("Jinja2",),
-    # The gallery, the message pack tooling and the catalog are for people, synth and the CLI, not for Lambda.
-    tooling=(
-        "custom_message/preview.py",
-        "custom_message/message_pack.py",
-        "custom_message/catalog.py",
-        "custom_message/logos/",
-    ),
+    # The logos beside brands.json are for the preview and the local outbox (an e-mail links its logo by URL); the
+    # tooling that reads them lives outside functions/ (message_tooling/).
+    tooling=("custom_message/logos/",),
     # The templates compiled when the bundle is built, so a cold start does not pay Jinja2's parser.
     build_step=compile_into_bundle,
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from custom_message.message_pack import TEMPLATE_SUFFIXES, merge
 from custom_message.templates import (
     BYTECODE_SUFFIX,
     COMPILED_SUFFIX,
@@ -22,6 +21,7 @@ from custom_message.templates import (
     TemplateLibrary,
     compiled_header_prefix,
 )
+from message_tooling.message_pack import TEMPLATE_SUFFIXES, merge
 
 # Where the bundle holds the trigger's package, and the compiled templates in it (the loader's default, COMPILED_DIR).
 PACKAGE = Path("custom_message")

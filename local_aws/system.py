@@ -19,7 +19,6 @@ from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, request_entry
 from custom_message.brands import BRANDS_FILE, load_brand_book
 from custom_message.handler import Container
-from custom_message.message_pack import MergedSet, local_logos, merge
 from local_aws.account import LocalStack, provision
 from local_aws.outbox import Outbox
 from local_aws.server import REGION, LocalAws, running_local_aws
@@ -27,6 +26,7 @@ from local_aws.synth import SynthesizedStack, synthesize
 from local_aws.wiring import Wiring, wired
 from local_aws.wiring.delivery import DeliverySettings
 from local_aws.wiring.functions import Handler
+from message_tooling.message_pack import MergedSet, local_logos, merge
 
 # The settings of a deployment whose new pool sends e-mail through its own SES identity (EmailSendingAccount
 # DEVELOPER), beside the shipped default (Cognito's own sender, COGNITO_DEFAULT). Local SES does not check the identity.

@@ -32,7 +32,7 @@ RUN_MEMORY_TABLE_NAME: Final = "RunMemoryTableName"
 OPERATOR_POLICY_ARN: Final = "OperatorPolicyArn"
 # What `cognito-reset` checks --reason, --brand and --locale against: the reasons, brands and locales the trigger's
 # messages (the built-in ones with the deployer's pack over them) know, and the defaults, as JSON
-# (custom_message.catalog.MessageCatalog.to_output).
+# (message_tooling.catalog.MessageCatalog.to_output).
 MESSAGE_CATALOG: Final = "MessageCatalog"
 # The request bus's Deny statements (infra/bus_policy.py) as JSON, where the deployer keeps an existing bus's policy
 # (manageExistingBusPolicy=false) and the bus's owner adds them.

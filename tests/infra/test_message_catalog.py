@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts.stack import MESSAGE_CATALOG
-from custom_message.catalog import BUILT_IN, MessageCatalog, catalog_of
+from message_tooling.catalog import BUILT_IN, MessageCatalog, catalog_of
 from tests.infra.conftest import Synthesized
 
 

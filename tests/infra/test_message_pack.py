@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from contracts.stack import MESSAGE_CATALOG
-from custom_message.catalog import MessageCatalog
-from custom_message.message_pack import MessagePackError
 from infra import custom_message
 from infra.bundling import assemble_code
 from infra.settings import APP_DIRECTORY
+from message_tooling.catalog import MessageCatalog
+from message_tooling.message_pack import MessagePackError
 from tests.infra.conftest import Synthesized, named_settings, render, synthesize
 
 EXAMPLE_PACK = "examples/message-pack"

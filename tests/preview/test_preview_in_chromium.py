@@ -19,8 +19,8 @@ import pytest
 
 from custom_message.brands import load_brand_book
 from custom_message.messages import MESSAGE_KINDS
-from custom_message.preview import SAMPLE_CODE, SAMPLE_TEMPORARY_PASSWORD, render_preview
 from custom_message.templates import TemplateLibrary
+from message_tooling.preview import SAMPLE_CODE, SAMPLE_TEMPORARY_PASSWORD, render_preview
 
 CHROMIUM = "/usr/bin/chromium"
 PREVIEW = Path(__file__).resolve().parents[2] / "out" / "preview"

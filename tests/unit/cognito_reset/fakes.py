@@ -16,7 +16,7 @@ from botocore.response import StreamingBody
 
 from contracts import stack as outputs
 from contracts.bulk import RESULTS_PREFIX, SUMMARY_OBJECT
-from custom_message.catalog import BUILT_IN, catalog_of
+from message_tooling.catalog import BUILT_IN, catalog_of
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 MACHINE_NAME = "BulkReset"

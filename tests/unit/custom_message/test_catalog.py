@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from contracts.client_metadata import KNOWN_REASONS
-from custom_message.catalog import (
+from custom_message.messages import choose_locale
+from custom_message.templates import TEMPLATES_DIR
+from message_tooling.catalog import (
     BUILT_IN,
     OUTPUT_VALUE_BUDGET,
     MessageCatalog,
     MessageCatalogError,
     catalog_of,
 )
-from custom_message.message_pack import merged_and_checked
-from custom_message.messages import choose_locale
-from custom_message.templates import TEMPLATES_DIR
+from message_tooling.message_pack import merged_and_checked
 
 SHIPPED_LOCALES = ("de", "en", "es", "fr", "it", "ja", "nl", "pt-BR")
 

@@ -12,7 +12,10 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
 from custom_message.brands import load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import (
+from custom_message.messages import compose_messages
+from custom_message.settings import Settings
+from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
+from message_tooling.message_pack import (
     Deployment,
     MessagePackError,
     check,
@@ -20,9 +23,6 @@ from custom_message.message_pack import (
     merge,
     merged_and_checked,
 )
-from custom_message.messages import compose_messages
-from custom_message.settings import Settings
-from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
 
 EXAMPLE_PACK = Path(__file__).resolve().parents[3] / "examples" / "message-pack"
 

@@ -18,9 +18,9 @@ from typing import Final
 from contracts.client_metadata import REASON
 from contracts.patterns import BRAND_ID, LOCALE
 from custom_message.brands import BRANDS_FILE, load_brand_book
-from custom_message.message_pack import MergedSet
 from custom_message.messages import ADMINISTRATOR_RESET, choose_locale, locale_candidates
 from custom_message.templates import TEMPLATES_DIR, TemplateLibrary
+from message_tooling.message_pack import MergedSet
 
 # The built-in messages, as a set with no pack over them.
 BUILT_IN: Final = MergedSet(templates=Path(TEMPLATES_DIR), brands=BRANDS_FILE)

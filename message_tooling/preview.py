@@ -1,6 +1,6 @@
 """Renders every message (brand x locale x message x variant) to files plus an index page, to review before deploying.
 
-    .venv/bin/python -m custom_message.preview [--out out/preview]     (or ``make preview``)
+    .venv/bin/python -m message_tooling.preview [--out out/preview]     (or ``make preview``)
 
 Each message goes through the same code path as in production (``compose_messages``: limits, fallbacks, escaping),
 with sample user data. Cognito's placeholders are then replaced by sample values, as Cognito does before sending, so
@@ -23,10 +23,10 @@ from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.message_pack import Deployment, MessagePackError, local_logos, merged_and_checked
 from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
+from message_tooling.message_pack import Deployment, MessagePackError, local_logos, merged_and_checked
 
 DEFAULT_OUT = os.path.join("out", "preview")
 SAMPLE_CODE = "483920"
