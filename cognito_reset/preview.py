@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from contracts import environment as env
-from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, FORGOT_PASSWORD
+from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, forgot_password_event
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
 from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
@@ -59,22 +59,13 @@ class MessagePreview:
 
 def administrator_reset_event(client_metadata: dict[str, str]) -> dict[str, Any]:
     """The event Cognito sends the trigger during AdminResetUserPassword with this ClientMetadata."""
-    return {
-        "version": "1",
-        "triggerSource": FORGOT_PASSWORD,
-        "region": "eu-west-1",
-        "userPoolId": "eu-west-1_preview",
-        "userName": SAMPLE_USER["email"],
-        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": ADMINISTRATOR_CLIENT_ID},
-        "request": {
-            "userAttributes": dict(SAMPLE_USER),
-            "codeParameter": CODE_PLACEHOLDER,
-            "linkParameter": None,
-            "usernameParameter": None,
-            "clientMetadata": client_metadata,
-        },
-        "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
-    }
+    return forgot_password_event(
+        region="eu-west-1",
+        pool_id="eu-west-1_preview",
+        username=SAMPLE_USER["email"],
+        attributes=dict(SAMPLE_USER),
+        client_metadata=client_metadata,
+    )
 
 
 def preview_administrator_reset(client_metadata: dict[str, str], deployment: Deployment) -> MessagePreview:

@@ -6,7 +6,7 @@ when the product breaks one.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 # Amazon Cognito Developer Guide, "Custom message Lambda trigger" (trigger sources).
 SIGN_UP: Final = "CustomMessage_SignUp"
@@ -53,6 +53,8 @@ RESPONSE_LIMITS: Final = {
 # What Cognito puts in request.codeParameter / usernameParameter, and replaces after the trigger returns.
 CODE_PLACEHOLDER: Final = "{####}"
 USERNAME_PLACEHOLDER: Final = "{username}"
+# The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
+LINK_PLACEHOLDER: Final = "{##Click Here##}"
 
 # How a pool sends e-mail (Developer Guide, "Custom message Lambda trigger", response parameters; API Reference,
 # EmailConfigurationType): only a pool whose EmailSendingAccount is DEVELOPER (its own SES identity) accepts
@@ -120,3 +122,34 @@ RECOVERY_CODE_VALID_SECONDS: Final = 3600
 # message as the delivery channel's limit, never as the user's attempt limit, and the local emulation plays it so.
 SES_DAILY_QUOTA_MESSAGE: Final = "Daily message quota exceeded."
 SES_RATE_MESSAGE: Final = "Maximum sending rate exceeded."
+
+
+def forgot_password_event(
+    *,
+    region: str,
+    pool_id: str,
+    username: str,
+    attributes: dict[str, str],
+    client_metadata: dict[str, str],
+    client_id: str = ADMINISTRATOR_CLIENT_ID,
+) -> dict[str, Any]:
+    """The event Cognito sends the CustomMessage trigger for a password reset code (Developer Guide, "Custom message
+    Lambda trigger"): after an administrator's AdminResetUserPassword (no app client is involved, so
+    callerContext.clientId is CLIENT_ID_NOT_APPLICABLE) or a user's own ForgotPassword (the app client's id). For the
+    local system and the CLI's preview; the tests use recorded events (tests/events/custom_message/)."""
+    return {
+        "version": "1",
+        "region": region,
+        "userPoolId": pool_id,
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+        "triggerSource": FORGOT_PASSWORD,
+        "request": {
+            "userAttributes": attributes,
+            "codeParameter": CODE_PLACEHOLDER,
+            "linkParameter": LINK_PLACEHOLDER,
+            "usernameParameter": None,
+            "clientMetadata": client_metadata,
+        },
+        "response": dict.fromkeys(RESPONSE_FIELDS),
+    }

@@ -35,14 +35,12 @@ from moto.core.utils import utcnow
 
 from contracts.cognito import (
     ADMIN_ONLY,
-    ADMINISTRATOR_CLIENT_ID,
     CODE_PLACEHOLDER,
     COGNITO_DEFAULT,
     DEVELOPER,
     EMAIL_FIELDS,
     EMAIL_MESSAGE,
     EMAIL_SUBJECT,
-    FORGOT_PASSWORD,
     RECOVERY_CODE_VALID_SECONDS,
     RESPONSE_FIELDS,
     RESPONSE_LIMITS,
@@ -51,13 +49,12 @@ from contracts.cognito import (
     TRIGGER_FAILED,
     VERIFIED_EMAIL,
     VERIFIED_PHONE_NUMBER,
+    forgot_password_event,
 )
 from local_aws import moto_patches
 from local_aws.wiring.delivery import EMAIL, SMS, Channels
 from local_aws.wiring.functions import LocalFunctions
 
-# The request.linkParameter real events carry (tests/events/custom_message/); the Developer Guide does not list it.
-LINK_PLACEHOLDER = "{##Click Here##}"
 # What Cognito sends for a password reset code when the trigger leaves a field empty.
 COGNITO_DEFAULT_SUBJECT = "Your password reset code"
 COGNITO_DEFAULT_MESSAGE = f"Your password reset code is {CODE_PLACEHOLDER}."
@@ -164,36 +161,6 @@ class Codes:
             if not secrets.compare_digest(issued.code, given):
                 raise CodeMismatchError
             del self._issued[(pool_id, username)]
-
-
-def forgot_password_event(
-    *,
-    region: str,
-    pool_id: str,
-    username: str,
-    attributes: dict[str, str],
-    client_metadata: dict[str, str],
-    client_id: str = ADMINISTRATOR_CLIENT_ID,
-) -> dict[str, Any]:
-    """The event Cognito sends for a password reset code: after an administrator's AdminResetUserPassword (no app
-    client is involved, so callerContext.clientId is CLIENT_ID_NOT_APPLICABLE) or a user's own ForgotPassword
-    (the app client's id)."""
-    return {
-        "version": "1",
-        "region": region,
-        "userPoolId": pool_id,
-        "userName": username,
-        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
-        "triggerSource": FORGOT_PASSWORD,
-        "request": {
-            "userAttributes": attributes,
-            "codeParameter": CODE_PLACEHOLDER,
-            "linkParameter": LINK_PLACEHOLDER,
-            "usernameParameter": None,
-            "clientMetadata": client_metadata,
-        },
-        "response": dict.fromkeys(RESPONSE_FIELDS),
-    }
 
 
 def email_sending_account(pool: Any) -> str:

@@ -17,6 +17,7 @@ from contracts.cognito import (
     CODE_PLACEHOLDER,
     CONFIRM_WITH_CODE,
     CONFIRM_WITH_LINK,
+    LINK_PLACEHOLDER,
     RESEND_CODE,
     SIGN_UP,
     SMS_MESSAGE_LIMIT,
@@ -32,7 +33,6 @@ from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
 from tests.unit.custom_message.conftest import LINK_HOST, Captured, Invoke, load_event, write_templates
 
-LINK_PLACEHOLDER = "{##Click Here##}"  # what the real events in tests/events/custom_message/ carry
 SIX_DIGIT_CODE = "483920"
 EVENTS = {
     "sign_up": "sign_up.json",
