@@ -80,7 +80,7 @@ def dependencies_from_environment(
     settings = ResetSettings.from_environment(environ)
     clients = clients or AwsClients.create()
     backoff = backoff or Backoff()
-    ledger = None
+    ledger, event_cap = None, None
     if settings.idempotency_table_name:
         lease = claim_lease_seconds
         if lease is None:
@@ -93,13 +93,13 @@ def dependencies_from_environment(
             call_seconds=clients.timeouts.per_call,
             reserve_seconds=backoff.policy.reserve_seconds,
         )
-    event_cap = None
-    if ledger is not None and settings.event_resets_per_hour is not None:
-        event_cap = ResetCap(
-            DynamoDBCapTable(settings.idempotency_table_name or "", clients.dynamodb),
-            per_hour=settings.event_resets_per_hour,
-            clock=clock,
-        )
+        # The storm cap counts in the same table (reset_cap.py): without one the event path is not capped.
+        if settings.event_resets_per_hour is not None:
+            event_cap = ResetCap(
+                DynamoDBCapTable(settings.idempotency_table_name, clients.dynamodb),
+                per_hour=settings.event_resets_per_hour,
+                clock=clock,
+            )
     failed_requests: FailedRequests = NoFailedRequests()
     if settings.failed_request_queue_url and clients.sqs is not None:
         failed_requests = SqsFailedRequests(settings.failed_request_queue_url, clients.sqs)

@@ -149,6 +149,28 @@ class FakeCognito:
         return list(users[username].groups)
 
 
+class Crash(BaseException):
+    """The runtime process dying mid-invocation (nothing the function can catch, as Lambda kills it)."""
+
+
+class CrashingCognito:
+    """The fake Cognito, with the invocation dying right after AdminResetUserPassword answered (or right before it was
+    sent)."""
+
+    def __init__(self, cognito: FakeCognito, *, before: bool = False) -> None:
+        self._cognito = cognito
+        self._before = before
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cognito, name)
+
+    def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
+        if self._before:
+            raise Crash
+        self._cognito.reset_password(user_pool_id, username, client_metadata)
+        raise Crash
+
+
 class InMemoryLedgerTable:
     """The ledger's table with DynamoDB's conditions (absent, or the token the writer names), and faults that can be
     queued: `fail_next(n)` fails the next n calls before they act, `lose_next_answers(n)` lets the next n writes act and

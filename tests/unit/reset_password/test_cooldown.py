@@ -23,7 +23,7 @@ from reset_password.requests import ResetRequest, request_reference
 from reset_password.retry import Deadline
 from tests.lambda_context import LambdaContext
 from tests.unit.reset_password.conftest import COOLDOWN_SECONDS, LEASE_SECONDS, POOL, Clock, eventbridge
-from tests.unit.reset_password.fakes import FakeCognito, FakeUser, InMemoryLedgerTable
+from tests.unit.reset_password.fakes import Crash, CrashingCognito, FakeCognito, FakeUser, InMemoryLedgerTable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
@@ -39,28 +39,6 @@ def invoke(deps: ResetDependencies, event: object) -> dict[str, Any]:
 
 def event(detail: Mapping[str, object], event_id: str) -> dict[str, Any]:
     return {**eventbridge(dict(detail)), "id": event_id}
-
-
-class Crash(BaseException):
-    """The runtime process dying mid-invocation (nothing the function can catch, as Lambda kills it)."""
-
-
-class CrashingCognito:
-    """The fake Cognito, with the invocation dying right after AdminResetUserPassword answered (or right before it was
-    sent)."""
-
-    def __init__(self, cognito: FakeCognito, *, before: bool = False) -> None:
-        self._cognito = cognito
-        self._before = before
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cognito, name)
-
-    def reset_password(self, user_pool_id: str, username: str, client_metadata: Mapping[str, str]) -> None:
-        if self._before:
-            raise Crash
-        self._cognito.reset_password(user_pool_id, username, client_metadata)
-        raise Crash
 
 
 def crashing(deps: ResetDependencies, cognito: FakeCognito, *, before: bool = False) -> ResetDependencies:

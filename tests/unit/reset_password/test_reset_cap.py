@@ -20,8 +20,10 @@ from reset_password.logic import ResetDependencies
 from reset_password.outcomes import TransientResetError
 from reset_password.reset_cap import BUCKET_SECONDS, HOUR_SECONDS, ResetCap
 from tests.lambda_context import LambdaContext
-from tests.unit.reset_password.conftest import POOL, Clock, eventbridge
+from tests.unit.reset_password.conftest import LEASE_SECONDS, POOL, Clock, eventbridge
 from tests.unit.reset_password.fakes import (
+    Crash,
+    CrashingCognito,
     FakeCognito,
     FakeUser,
     InMemoryCapTable,
@@ -159,6 +161,24 @@ def test_an_event_cannot_force_a_second_code_and_its_refusal_takes_no_slot(
     assert forced["reason"] == FailureReason.INVALID_REQUEST
     assert cap_table.taken == 1
     assert len(alice.codes_sent) == 1
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["crash-before-the-call", "crash-after-cognito-acted"])
+def test_after_a_crash_the_retry_sends_no_second_code_and_the_cap_never_undercounts(
+    capped: ResetDependencies, cognito: FakeCognito, cap_table: InMemoryCapTable, clock: Clock, before: bool
+) -> None:
+    (alice,) = users(cognito, 1)
+    with pytest.raises(Crash):
+        invoke(replace(capped, directory=CrashingCognito(cognito, before=before)), event_for(alice.username))
+
+    clock.advance(LEASE_SECONDS)  # EventBridge's retry of the same event, once the dead attempt's lease is over
+    retried = invoke(capped, event_for(alice.username))
+
+    assert retried["status"] == "reset"
+    assert len(alice.codes_sent) == 1
+    # The crashed attempt's slot stays taken: a code that may have gone out is counted. A retry that finds the code
+    # went out replays it and takes none; one that finds nothing was sent takes a slot for the code it sends now.
+    assert cap_table.taken == (2 if before else 1)
 
 
 def test_a_silent_counter_sends_nothing_and_raises_so_the_event_is_retried(
