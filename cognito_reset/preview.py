@@ -16,9 +16,10 @@ from contracts import environment as env
 from contracts.cognito import CODE_PLACEHOLDER, DEVELOPER, forgot_password_event
 from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import read_message_request
-from custom_message.messages import ADMINISTRATOR_RESET, MessageSet, compose_messages, message_context
+from custom_message.messages import MessageSet
+from custom_message.rendering import render
 from custom_message.settings import Settings
-from custom_message.templates import TemplateKey, TemplateLibrary
+from custom_message.templates import TemplateLibrary
 from message_tooling.message_pack import Deployment, merged_and_checked
 
 SAMPLE_CODE: Final = "483920"
@@ -89,14 +90,8 @@ def _preview(
     request = read_message_request(administrator_reset_event(client_metadata))
     if request is None:
         raise AssertionError("unreachable: the event carries a code placeholder")
-    messages = compose_messages(request, library=library, brands=brands, settings=settings)
-    text_body = None
-    if messages.locale and messages.variant:
-        key = TemplateKey(messages.locale, ADMINISTRATOR_RESET.directory, messages.variant)
-        brand = brands.choose(messages.brand, settings.default_brand)
-        context = message_context(request, kind=ADMINISTRATOR_RESET, key=key, brand=brand, settings=settings)
-        text_body = _as_sent(library.render(key, "body.txt", context).strip())
-    return MessagePreview(messages, text_body)
+    rendering = render(request, library=library, brands=brands, settings=settings)
+    return MessagePreview(rendering.messages, _as_sent(rendering.text_body))
 
 
 def _as_sent(text: str | None) -> str | None:

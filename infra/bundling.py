@@ -60,8 +60,6 @@ class FunctionSource:
 
     packages: directories under functions/ copied (the handler's package and the shared ones it imports).
     requirements: top-level distributions the function imports; their dependencies come from the same pins.
-    tooling: files (or directories, ending in /) under functions/ that are for building or previewing, not for running:
-        left out of the bundle.
     build_step: generates files into the bundle after the copy; told whether the bundle carries bytecode for the
         Python running the build (see ``builds_bytecode``), so it can add its own.
     inputs: directories outside functions/ the build step reads (a message pack); their files count in the hash.
@@ -69,7 +67,6 @@ class FunctionSource:
 
     packages: tuple[str, ...]
     requirements: tuple[str, ...]
-    tooling: tuple[str, ...] = ()
     build_step: Callable[[Path, bool], None] | None = None
     inputs: tuple[Path, ...] = ()
 
@@ -79,12 +76,8 @@ class FunctionSource:
             if not (root / "__init__.py").is_file():
                 raise BundlingError(f"functions/{package} is not a Python package (no __init__.py)")
             for path in sorted(root.rglob("*")):
-                relative = path.relative_to(FUNCTIONS_DIR).as_posix()
-                if path.is_file() and not _skipped(path.relative_to(root)) and not self._is_tooling(relative):
+                if path.is_file() and not _skipped(path.relative_to(root)):
                     yield path
-
-    def _is_tooling(self, relative: str) -> bool:
-        return any(relative == item or (item.endswith("/") and relative.startswith(item)) for item in self.tooling)
 
     def asset_hash(self) -> str:
         """Changes when a source file, the pins, the requested distributions, the platform or the recipe change."""

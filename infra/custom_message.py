@@ -25,9 +25,6 @@ SOURCE: Final = FunctionSource(
     # Only what it imports: Jinja2 (and MarkupSafe with it). No boto3, no pydantic, no Powertools on this path: it runs
     # inside Cognito's 5-second budget, cold starts included.
     requirements=("Jinja2",),
-    # The logos beside brands.json are for the preview and the local outbox (an e-mail links its logo by URL); the
-    # tooling that reads them lives outside functions/ (message_tooling/).
-    tooling=("custom_message/logos/",),
     # The templates compiled when the bundle is built, so a cold start does not pay Jinja2's parser.
     build_step=compile_into_bundle,
 )

@@ -17,7 +17,7 @@ from unittest import mock
 
 from contracts.bulk import CSV_SUFFIX, DEFAULTS, MANIFEST_KEY, MANIFEST_PREFIX
 from contracts.events import REQUEST_SOURCE, request_entry
-from custom_message.brands import BRANDS_FILE, load_brand_book
+from custom_message.brands import load_brand_book
 from custom_message.handler import Container
 from local_aws.account import LocalStack, provision
 from local_aws.outbox import Outbox
@@ -140,13 +140,13 @@ def running_system(
     ):
         stack = provision(aws, synthesized.template)
         os.environ.update(stack.environment)
-        brands_file = BRANDS_FILE
+        logos = local_logos(load_brand_book())
         if synthesized.message_pack is not None:
             merged = merge(synthesized.message_pack, Path(messages))
             stack.functions.running(CUSTOM_MESSAGE_HANDLER).new_container = messages_from(merged)
-            brands_file = merged.brands
+            logos = local_logos(load_brand_book(merged.brands), merged.logo_root)
         stack.functions.start_cold()
-        outbox = Outbox(outbox_dir, logos=local_logos(load_brand_book(brands_file), brands_file))
+        outbox = Outbox(outbox_dir, logos=logos)
         with wired(
             aws,
             stack.functions,

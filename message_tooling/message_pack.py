@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from jinja2 import TemplateNotFound
-
 from contracts.client_metadata import REASON, ResetMetadata
 from contracts.cognito import (
     ADMINISTRATOR_CLIENT_ID,
@@ -40,7 +38,8 @@ from contracts.cognito import (
 from contracts.stack import DEFAULT_BRAND_SETTING, DEFAULT_LOCALE_SETTING, MESSAGE_PACK_SETTING, message_pack_path
 from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.messages import MESSAGE_KINDS, MessageKind, compose_messages
+from custom_message.messages import MESSAGE_KINDS, MessageKind
+from custom_message.rendering import render
 from custom_message.settings import Settings
 from custom_message.templates import (
     LOCALE_DIRECTORY,
@@ -48,13 +47,15 @@ from custom_message.templates import (
     PART_FILES,
     TEMPLATES_DIR,
     TEXT_ENCODING,
-    Part,
     TemplateKey,
     TemplateLibrary,
 )
 
 BRANDS: Final = "brands.json"
 LOGOS: Final = "logos"
+# The built-in brands' logo copies (a logo_file names "logos/<file>" under this): for the preview and the local outbox
+# only, where a logo_url cannot be fetched. An e-mail links its logo by URL, so the trigger's bundle holds none.
+BUILT_IN_LOGO_ROOT: Final = Path(__file__).parent
 TEMPLATE_SUFFIXES: Final = (".html", ".txt")
 # What a pack's check hands the trigger for each message: Cognito's placeholders, and a link placeholder for the
 # messages that carry one in a pool that confirms with a link (the value real events carry).
@@ -74,10 +75,13 @@ class MergedSet:
     templates: Path
     brands: Path
 
-    def library(
-        self, *, absent_values: Literal["blank", "refuse"] = "blank", kind: type[TemplateLibrary] = TemplateLibrary
-    ) -> TemplateLibrary:
-        return kind(str(self.templates), compiled=None, absent_values=absent_values)
+    @property
+    def logo_root(self) -> Path:
+        """What the merged brands' logo_file names are relative to: the pack's logos and the built-in ones, copied."""
+        return self.brands.parent
+
+    def library(self, *, absent_values: Literal["blank", "refuse"] = "blank") -> TemplateLibrary:
+        return TemplateLibrary(str(self.templates), compiled=None, absent_values=absent_values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +174,12 @@ def merge(
     templates: Path = Path(TEMPLATES_DIR),
     brands: Path = BRANDS_FILE,
     logos: bool = True,
+    logo_root: Path = BUILT_IN_LOGO_ROOT,
 ) -> MergedSet:
     """The built-in templates and brands with `pack` (if any) over them, written under `target`; with `logos`, the
     logo copies too (for the preview and the local outbox: a function's bundle has no use for them)."""
     merged = MergedSet(templates=target / "templates", brands=target / BRANDS)
-    copies = [(merged.templates, templates)] + ([(target / LOGOS, brands.parent / LOGOS)] if logos else [])
+    copies = [(merged.templates, templates)] + ([(target / LOGOS, logo_root / LOGOS)] if logos else [])
     for directory, built_in in copies:
         if directory.exists():
             shutil.rmtree(directory)
@@ -221,13 +226,12 @@ def check(merged: MergedSet) -> list[Problem]:
     """Every template x brand x locale of the merged set, rendered as the trigger renders it for Cognito."""
     # A printed value the message lacks is a problem here; in production it would print as nothing.
     library = merged.library(absent_values="refuse")
-    plain_text = merged.library(absent_values="refuse", kind=_PlainTextBodies)
     book = load_brand_book(merged.brands)
     problems = [Problem(BRANDS, problem) for problem in book.problems]
     problems.extend(
         Problem(BRANDS, f"brands.{brand.id}.logo_file: {brand.logo_file} is in neither the pack nor the built-in logos")
         for brand in book.brands.values()
-        if brand.logo_file and not (merged.brands.parent / brand.logo_file).is_file()
+        if brand.logo_file and not (merged.logo_root / brand.logo_file).is_file()
     )
     # A pack does not know which pool it will serve: a sign-up e-mail is checked as a pool that confirms with a link
     # sends it (the link placeholder required) and as one that confirms with a code sends it (no placeholder given).
@@ -260,11 +264,11 @@ def check(merged: MergedSet) -> list[Problem]:
         options = EMAIL_VERIFICATION_OPTIONS if kind.takes_link_parameter else (CONFIRM_WITH_CODE,)
         for brand in sorted(book.brands):
             for option in options:
-                request, settings = _request(kind, key, brand), by_option[option]
-                composed = compose_messages(request, library=library, brands=book, settings=settings)
-                # The plain-text body is sent only when the HTML one cannot be: composed again as in that case.
-                plain = compose_messages(request, library=plain_text, brands=book, settings=settings)
-                fallbacks = [*composed.fallbacks, *(f for f in plain.fallbacks if f.part != "body.html")]
+                rendering = render(_request(kind, key, brand), library=library, brands=book, settings=by_option[option])
+                composed = rendering.messages
+                # The plain-text body is sent only when the HTML one cannot be: its faults show in that answer.
+                plain = rendering.plain_text.fallbacks
+                fallbacks = [*composed.fallbacks, *(f for f in plain if f.part != "body.html")]
                 problems.extend(
                     Problem(fallback.template, f"{_CAUSES.get(fallback.cause, fallback.cause)} (brand {brand})")
                     for fallback in fallbacks
@@ -272,15 +276,6 @@ def check(merged: MergedSet) -> list[Problem]:
                 if composed.locale != key.locale and not composed.fallbacks:
                     problems.append(Problem(_directory(key), f"the {kind.generic_variant} variant is missing"))
     return _first_per_file(problems)
-
-
-class _PlainTextBodies(TemplateLibrary):
-    """The merged set as the trigger sees it when an HTML body cannot be used, so that it sends the plain-text one."""
-
-    def render(self, key: TemplateKey, part: Part, context: dict[str, object]) -> str:
-        if part == "body.html":
-            raise TemplateNotFound(key.path(part))
-        return super().render(key, part, context)
 
 
 _CAUSES: Final = {
@@ -322,13 +317,14 @@ def _first_per_file(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-def local_logos(book: BrandBook, brands_file: Path) -> dict[str, Path]:
+def local_logos(book: BrandBook, logo_root: Path = BUILT_IN_LOGO_ROOT) -> dict[str, Path]:
     """Each brand's logo_url with the local copy that stands in for it where the URL cannot be fetched (the preview,
-    the local outbox): only brands that have both, and whose file exists."""
+    the local outbox): only brands that have both, and whose file exists. ``logo_root``: what logo_file is relative to
+    (a merged set's directory, or the built-in logos' root)."""
     return {
-        brand.logo_url: brands_file.parent / brand.logo_file
+        brand.logo_url: logo_root / brand.logo_file
         for brand in book.brands.values()
-        if brand.logo_url and brand.logo_file and (brands_file.parent / brand.logo_file).is_file()
+        if brand.logo_url and brand.logo_file and (logo_root / brand.logo_file).is_file()
     }
 
 

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from contracts.client_metadata import ResetMetadata
 from contracts.cognito import ADMINISTRATOR_CLIENT_ID, CODE_PLACEHOLDER, DEVELOPER, USERNAME_PLACEHOLDER
-from custom_message.brands import BRANDS_FILE, BrandBook, load_brand_book
+from custom_message.brands import BrandBook, load_brand_book
 from custom_message.event import MessageRequest
-from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet, compose_messages, message_context
+from custom_message.messages import MESSAGE_KINDS, MessageKind, MessageSet
+from custom_message.rendering import render
 from custom_message.settings import Settings
 from custom_message.templates import TemplateKey, TemplateLibrary
 from message_tooling.message_pack import Deployment, MessagePackError, local_logos, merged_and_checked
@@ -58,7 +59,7 @@ def render_preview(
     library = library or TemplateLibrary()
     if brands is None:
         brands = load_brand_book()
-        logos = local_logos(brands, BRANDS_FILE) if logos is None else logos
+        logos = local_logos(brands) if logos is None else logos
     shown_logos = _copied_logos(out_dir, logos or {})
     # Everything a pool that sends through its own SES identity gets; under COGNITO_DEFAULT only the SMS column holds.
     settings = Settings(allowed_link_hosts=frozenset({SAMPLE_LINK_HOST}), email_sending_account=DEVELOPER)
@@ -112,7 +113,8 @@ def _render_one(
             link=f"https://{SAMPLE_LINK_HOST}/password",
         ),
     )
-    messages = compose_messages(request, library=library, brands=brands, settings=settings)
+    rendering = render(request, library=library, brands=brands, settings=settings)
+    messages = rendering.messages
     folder = "/".join((brand_id, key.locale, key.message, key.variant))
     target = os.path.join(out_dir, *folder.split("/"))
     code = SAMPLE_TEMPORARY_PASSWORD if kind.needs_username else SAMPLE_CODE
@@ -121,12 +123,11 @@ def _render_one(
         for url, copied in logos.items():
             html_page = html_page.replace(url, os.path.relpath(copied, target).replace(os.sep, "/"))
         _write(os.path.join(target, "email.html"), html_page)
-    try:
-        brand = brands.choose(brand_id, "default")
-        context = message_context(request, kind=kind, key=key, brand=brand, settings=settings)
-        _write(os.path.join(target, "email.txt"), _as_sent(library.render(key, "body.txt", context).strip(), code))
-    except Exception as error:  # noqa: BLE001 - a broken plain-text variant is reported on the index, not fatal
-        _write(os.path.join(target, "email.txt"), f"(plain-text variant failed: {type(error).__name__})\n")
+    if rendering.text_body is not None:
+        _write(os.path.join(target, "email.txt"), _as_sent(rendering.text_body, code))
+    else:
+        causes = sorted({f.cause for f in rendering.plain_text.fallbacks if f.part == "body.txt"})
+        _write(os.path.join(target, "email.txt"), f"(no plain-text body: {', '.join(causes) or 'Cognito default'})\n")
     _write(os.path.join(target, "subject.txt"), _as_sent(messages.email_subject or "(Cognito default)", code))
     _write(os.path.join(target, "sms.txt"), _as_sent(messages.sms_message or "(Cognito default)", code))
     return PreviewEntry(brand=brand_id, key=key, messages=messages, folder=folder)
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             book = load_brand_book(merged.brands)
             index = render_preview(
-                arguments.out, library=merged.library(), brands=book, logos=local_logos(book, merged.brands)
+                arguments.out, library=merged.library(), brands=book, logos=local_logos(book, merged.logo_root)
             )
     print(f"preview written: {index}")
     return 0

@@ -28,6 +28,7 @@ absent value (``{{ reference|upper }}``) sees None itself, so every use of such 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
@@ -38,6 +39,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    TemplateNotFound,
     TemplateRuntimeError,
     select_autoescape,
 )
@@ -129,6 +131,14 @@ class TemplateLibrary:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self._html_bodies = True
+
+    def without_html_bodies(self) -> TemplateLibrary:
+        """The same templates (and compiled cache) as the trigger sees them when no HTML body can be used: it then
+        sends the plain-text one (custom_message.rendering)."""
+        view = copy.copy(self)
+        view._html_bodies = False
+        return view
 
     def locale_directory(self, locale: str) -> str:
         """The locale's directory as it is spelt on disk (``pt-br`` -> ``pt-BR``); the locale itself if none."""
@@ -147,6 +157,8 @@ class TemplateLibrary:
 
     def render(self, key: TemplateKey, part: Part, context: dict[str, object]) -> str:
         """Render one part. Raises jinja2's TemplateNotFound / TemplateError; the caller turns those into fallbacks."""
+        if part == "body.html" and not self._html_bodies:
+            raise TemplateNotFound(self._on_disk(key).path(part))
         template = self.environment.get_template(self._on_disk(key).path(part))
         return template.render(context)
 

@@ -29,19 +29,32 @@ def test_asset_hashes_are_stable_and_differ_per_function() -> None:
 
 def test_asset_hash_follows_the_requested_distributions() -> None:
     source = custom_message.SOURCE
-    lighter = FunctionSource(source.packages, requirements=(), tooling=source.tooling, build_step=source.build_step)
+    lighter = FunctionSource(source.packages, requirements=(), build_step=source.build_step)
     assert lighter.asset_hash() != source.asset_hash()
 
 
-def test_tooling_stays_out_of_the_bundle_and_the_build_step_adds_the_compiled_templates(tmp_path: Path) -> None:
+def test_the_bundle_holds_the_function_folder_as_it_is_and_the_build_step_adds_the_compiled_templates(
+    tmp_path: Path,
+) -> None:
     source = FunctionSource(
-        custom_message.SOURCE.packages, requirements=(), tooling=custom_message.SOURCE.tooling,
-        build_step=custom_message.SOURCE.build_step,
-    )  # fmt: skip
+        custom_message.SOURCE.packages, requirements=(), build_step=custom_message.SOURCE.build_step
+    )
     out = tmp_path / "bundle"
     bundling._PinnedLocalBundling(source).try_bundle(str(out), image=cdk.DockerImage.from_registry("never-pulled"))
-    assert (out / "custom_message" / "handler.py").is_file()
-    assert not (out / "custom_message" / "preview.py").exists()
+    # Every file of the function's folder, and nothing of the tooling that reviews its messages (message_tooling/).
+    own = {
+        p.relative_to(bundling.FUNCTIONS_DIR).as_posix()
+        for p in (bundling.FUNCTIONS_DIR / "custom_message").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    shipped = {
+        p.relative_to(out).as_posix()
+        for p in (out / "custom_message").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and "compiled_templates" not in p.parts
+    }
+    assert shipped == own
+    assert not list(out.rglob("logos"))
+    assert not list(out.rglob("preview.py"))
     assert list((out / "custom_message" / "compiled_templates").glob("*.j2py"))
     # Bytecode, of modules and templates, only from a synth on the runtime's Python.
     assert bool(list((out / "custom_message" / "compiled_templates").glob("*.j2bc"))) == builds_bytecode()
@@ -69,7 +82,7 @@ def _imports(bundle: Path, statement: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_byte_compiled_bundle_loads_every_module_of_its_own_from_checked_bytecode(tmp_path: Path) -> None:
-    source = FunctionSource(custom_message.SOURCE.packages, requirements=(), tooling=custom_message.SOURCE.tooling)
+    source = FunctionSource(custom_message.SOURCE.packages, requirements=())
     assemble_code(source, tmp_path, bytecode=True)
     byte_compile(tmp_path)
 

@@ -66,7 +66,7 @@ def test_the_example_pack_passes_and_its_wording_and_brand_are_what_users_get(tm
     book = load_brand_book(merged.brands)
     assert set(book.brands) >= {"default", "acme", "globex"}
     assert book.problems == ()
-    assert {path.name for path in local_logos(book, merged.brands).values()} == {"acme.svg", "globex.svg"}
+    assert {path.name for path in local_logos(book, merged.logo_root).values()} == {"acme.svg", "globex.svg"}
 
 
 def test_a_pack_may_add_a_locale_and_a_reason(tmp_path: Path) -> None:
@@ -310,7 +310,7 @@ def test_a_logo_file_must_live_under_logos_and_its_copy_stands_in_for_the_url(tm
     merged = merge(pack, tmp_path / "merged")
     book = load_brand_book(merged.brands)
 
-    assert local_logos(book, merged.brands)[url] == tmp_path / "merged" / "logos" / "initech.png"
+    assert local_logos(book, merged.logo_root)[url] == tmp_path / "merged" / "logos" / "initech.png"
     assert "hooli" not in book.brands
     assert any("brands.hooli.logo_file" in problem for problem in book.problems)
 
