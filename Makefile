@@ -31,10 +31,10 @@ $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt pypro
 setup: $(STAMP) ## create or reuse .venv with the pinned dependencies
 
 demo: $(STAMP) ## the whole system on a local AWS (moto on 127.0.0.1), provisioned from the synthesized stack
-	@$(PY) -m local_aws.demo
+	@$(PY) -m local_aws.harness.demo
 
 local: $(STAMP) ## keep the local system running (Ctrl-C stops it), its pool on SES out of the sandbox; ARGS="--ses-sandbox lena@example.com" or ARGS="--cognito-sender"
-	@$(PY) -m local_aws.local $(ARGS)
+	@$(PY) -m local_aws.harness.local $(ARGS)
 
 test: lint typecheck test-unit test-integration test-e2e test-faults test-preview test-infra ## ruff, mypy and every test suite
 

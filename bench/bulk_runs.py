@@ -29,10 +29,10 @@ from contracts.bulk import RUN_UNFINISHED, batch_items, batch_results, child_exe
 from contracts.cognito import RESET_REQUIRED
 from contracts.results import ResetStatus
 from fault_injection.fault_proxy import COGNITO_ENDPOINT
-from local_aws.outbox import DeliveredMessage
-from local_aws.pool import add_user, create_user_pool
-from local_aws.server import REGION, LocalAws
-from local_aws.system import LocalSystem
+from local_aws.harness.outbox import DeliveredMessage
+from local_aws.harness.pool import add_user, create_user_pool
+from local_aws.harness.server import REGION, LocalAws
+from local_aws.harness.system import LocalSystem
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -133,8 +133,8 @@ def populate_pool(aws: LocalAws, name: str, users: Sequence[str]) -> str:
 
 def populate_users(aws: LocalAws, pool_id: str, users: Sequence[str]) -> None:
     """Confirmed users with verified e-mail addresses, created straight at the local Cognito (not through the quota),
-    one at a time: the local system's username lookup (local_aws/wiring/cognito.py) walks the pool's users, and a user
-    created on another thread meanwhile breaks the walk."""
+    one at a time: the local system's username lookup (local_aws/emulation/cognito.py) walks the pool's users, and a
+    user created on another thread meanwhile breaks the walk."""
     cognito = aws.client("cognito-idp")
     for user in users:
         add_user(cognito, pool_id, user, email=f"{user}@example.com")

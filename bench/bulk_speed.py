@@ -61,10 +61,10 @@ from bench.bulk_runs import (
     write_result,
 )
 from bench.quota import DEFAULT_BURST_SECONDS, running_quota_emulator, uniform_quota
-from local_aws.server import LocalAws, running_local_aws
-from local_aws.synth import descriptor_into, synthesize
-from local_aws.system import running_system
-from local_aws.wiring.delivery import DeliverySettings
+from local_aws.emulation.delivery import DeliverySettings
+from local_aws.harness.server import LocalAws, running_local_aws
+from local_aws.harness.synth import descriptor_into, synthesize
+from local_aws.harness.system import running_system
 
 BASELINES: Final = ("loop", "threads")
 BULK_MODES: Final = ("bulk-under", "bulk-over")

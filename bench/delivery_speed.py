@@ -1,6 +1,6 @@
 """Resets at SES's send rate: the stack deployed to send its e-mail through the pool's own SES identity
-(EmailSendingAccount DEVELOPER), the simulated SES account's MaxSendRate (local_aws/wiring/delivery.py) set low enough
-that the local system, all in one process on two cores, can exceed it fourfold: SEND_RATE, 5 a second.
+(EmailSendingAccount DEVELOPER), the simulated SES account's MaxSendRate (local_aws/emulation/delivery.py) set low
+enough that the local system, all in one process on two cores, can exceed it fourfold: SEND_RATE, 5 a second.
 
 Modes, each against a fresh local system and pool of USERS verified users:
 - `ses-threads`: the baseline: AdminResetUserPassword for every user from a thread pool, a boto3 client with its
@@ -38,9 +38,9 @@ from bench.bulk_runs import (
     usernames,
 )
 from bench.quota import DEFAULT_QUOTAS, running_quota_emulator
-from local_aws.synth import SynthesizedStack, descriptor_into, synthesize
-from local_aws.system import SES_DEPLOYMENT, running_system
-from local_aws.wiring.delivery import DeliverySettings, SesAccount
+from local_aws.emulation.delivery import DeliverySettings, SesAccount
+from local_aws.harness.synth import SynthesizedStack, descriptor_into, synthesize
+from local_aws.harness.system import SES_DEPLOYMENT, running_system
 
 MODES: Final = ("ses-threads", "ses-over")
 COMPARED_WITH: Final = {"ses-over": "ses-threads"}

@@ -19,7 +19,7 @@ wire, and a fault in the function's pacing must not be mirrored by the quota it 
 
 Everything is counted from the proxy's record of each exchange (fault_injection/rewriting_proxy.py): calls per
 operation, throttled answers, the calls the local Cognito itself refused because SES's send rate was exceeded (on a
-pool that sends through its own SES identity; local_aws/wiring/delivery.py), and the AdminResetUserPassword calls
+pool that sends through its own SES identity; local_aws/emulation/delivery.py), and the AdminResetUserPassword calls
 that reached the local Cognito and succeeded there, per Username (each is a code Cognito sends; a user with two was
 reset twice).
 """

@@ -1,5 +1,5 @@
 """A Lambda context for tests that call a handler directly: the attributes the runtime hands a handler, fixed values
-(the local system builds its own from each provisioned function: local_aws/wiring/functions.py)."""
+(the local system builds its own from each provisioned function: local_aws/emulation/lambda_runtime.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What Amazon Cognito documents and the product relies on; each fact names its source.
 
-The trigger obeys these rules and the local emulation (local_aws/wiring/cognito.py) enforces them, so a test fails
+The trigger obeys these rules and the local emulation (local_aws/emulation/cognito.py) enforces them, so a test fails
 when the product breaks one.
 """
 

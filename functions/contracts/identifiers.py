@@ -70,7 +70,7 @@ def identifier_key(kind: IdentifierKind, value: str, rules: PoolRules | None) ->
     - email: casefolded where the pool takes e-mail as its username or an alias and ignores case (`PoolRules.
       email_ignores_case`; AdminGetUser finds the user); exact otherwise: there the function looks the address up with
       ListUsers' `=` filter, and the API Reference (ListUsers, Filter) says nothing of the case of `email`, which the
-      local emulation plays as an exact match (local_aws/wiring/cognito_list_users.py).
+      local emulation plays as an exact match (local_aws/emulation/cognito_list_users.py).
     - sub: lower-cased. A sub is a UUID (Developer Guide, "User pool attributes": sub is the user's unique identifier),
       whose hex digits have no case; Cognito writes them in lower case and the function looks up the lower-case form.
 

@@ -1,5 +1,5 @@
 """The error names Lambda and Step Functions report for what goes wrong around the functions: the workflows retry on
-them (infra/workflows.py) and the local emulation reports them (local_aws/wiring/), by these names.
+them (infra/workflows.py) and the local emulation reports them (local_aws/emulation/), by these names.
 
 Lambda Developer Guide, "Configure Lambda function timeout" and "Understanding the Lambda execution environment
 lifecycle" (a function past its timeout, a runtime process that exited); Step Functions Developer Guide, "Handling

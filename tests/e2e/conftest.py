@@ -1,5 +1,5 @@
 """End-to-end: the whole system as `make demo` runs it (moto on 127.0.0.1, the account provisioned from the
-synthesized template, the wiring on), one fresh local account per test."""
+synthesized template, the emulation on), one fresh local account per test."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import boto3
 import pytest
 
 from contracts.bulk import MANIFEST_KEY, MANIFEST_PREFIX
-from local_aws.demo import users_and_app
-from local_aws.synth import SynthesizedStack, synthesize
-from local_aws.system import SES_DEPLOYMENT, LocalSystem, running_system
-from local_aws.wiring.delivery import DeliverySettings
+from local_aws.emulation.delivery import DeliverySettings
+from local_aws.harness.demo import users_and_app
+from local_aws.harness.synth import SynthesizedStack, synthesize
+from local_aws.harness.system import SES_DEPLOYMENT, LocalSystem, running_system
 from reset_password import handler
 from reset_password.outcomes import UnclassifiedResetError
 from reset_password.retry import Backoff

@@ -24,9 +24,9 @@ from botocore.exceptions import ClientError
 from contracts.bulk import MANIFEST_KEY, RESULTS_PREFIX, batch_items, batch_results, child_executions
 from contracts.workflow_errors import MAP_ITEMS_UNREADABLE, MAP_TOLERANCE_EXCEEDED
 from fault_injection.fault_proxy import COGNITO, Fault, FaultInjector, FaultPlan, codes_sent, fault_injecting_proxy
-from local_aws.pool import add_user
-from local_aws.synth import SynthesizedStack, synthesize
-from local_aws.system import LocalSystem
+from local_aws.harness.pool import add_user
+from local_aws.harness.synth import SynthesizedStack, synthesize
+from local_aws.harness.system import LocalSystem
 from reset_password.outcomes import UnclassifiedResetError
 from tests.e2e.conftest import BREACH_SCALE, RecordingResets, running_with_users, start_bulk, until
 
@@ -216,7 +216,7 @@ def test_a_run_whose_manifest_cannot_be_read_fails_with_the_item_readers_error_a
 
     assert (described["status"], described.get("error")) == ("FAILED", MAP_ITEMS_UNREADABLE)
     # The Map state's Retry ran: its waits were asked for (scaled down here) before the execution gave up.
-    assert len(bulk_system.wiring.retry_clock.waits) == 3
+    assert len(bulk_system.emulation.retry_clock.waits) == 3
 
 
 # StopExecution and RedriveExecution of a bulk run, against the stack's defaults (batches of 10 rows, at most 5 batches
@@ -291,7 +291,7 @@ def test_a_redriven_run_reruns_only_its_unfinished_batches_and_nobody_gets_a_sec
     """A batch fails (more rows than tolerated): the map run fails, its running children are aborted. Fixed and
     redriven, the same execution and map run rerun only the failed, aborted and never started batches; the summary
     then counts every user, each of whom got one code."""
-    system.wiring.channels.settings = BREACH_SCALE
+    system.emulation.channels.settings = BREACH_SCALE
     users = _add_users(system, 60)
     resets = RecordingResets(system)
     resets.refuse = set(users[20:30])
@@ -349,13 +349,13 @@ def test_redrive_is_refused_for_a_succeeded_run_after_14_days_and_for_an_unknown
     described = sfn.describe_execution(executionArn=succeeded["executionArn"])
     assert (described["redriveStatus"], described["redriveCount"]) == ("NOT_REDRIVABLE", 0)
 
-    system.wiring.executions.clock = lambda: datetime.now(UTC) + timedelta(days=14, minutes=1)
+    system.emulation.executions.clock = lambda: datetime.now(UTC) + timedelta(days=14, minutes=1)
     with pytest.raises(ClientError) as too_late:
         sfn.redrive_execution(executionArn=failed["executionArn"])
     assert too_late.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
     assert too_late.value.response["Error"]["Message"] == "Execution redrivable period exceeded."
 
-    system.wiring.executions.clock = lambda: datetime.now(UTC) + timedelta(days=13, hours=23)
+    system.emulation.executions.clock = lambda: datetime.now(UTC) + timedelta(days=13, hours=23)
     sfn.redrive_execution(executionArn=failed["executionArn"])  # inside the window: the map runs (and fails) again
     again = _ended(system, failed["executionArn"])
     assert (again["status"], again["error"], again["redriveCount"]) == ("FAILED", MAP_ITEMS_UNREADABLE, 1)

@@ -14,16 +14,16 @@ import pytest
 
 from contracts import environment as env
 from contracts.cognito import COGNITO_DEFAULT, CONFIRM_WITH_CODE, DEVELOPER, FORGOT_PASSWORD
-from local_aws.demo import SECURITY_INCIDENT
-from local_aws.pool import create_app_client
-from local_aws.system import LocalSystem
-from local_aws.wiring.cognito import COGNITO_DEFAULT_SUBJECT
+from local_aws.emulation.cognito import COGNITO_DEFAULT_SUBJECT
+from local_aws.harness.demo import SECURITY_INCIDENT
+from local_aws.harness.pool import create_app_client
+from local_aws.harness.system import LocalSystem
 
 
 def reset_through_eventbridge(system: LocalSystem) -> dict[str, object]:
     system.put_reset_request(SECURITY_INCIDENT)
-    system.wiring.events.drain()
-    ((_, invocation),) = system.wiring.events.delivered
+    system.emulation.events.drain()
+    ((_, invocation),) = system.emulation.events.delivered
     assert isinstance(invocation.payload, dict)
     return invocation.payload
 

@@ -1,7 +1,7 @@
 """What reaches the user and what they can do with it, as AWS documents it: one message on one channel, within the
 channel's limits, carrying the code that ConfirmForgotPassword takes once, within the hour; no sign-in while the
-password is reset. Each test fails when the local Cognito is more generous than AWS (local_aws/wiring/cognito.py,
-local_aws/wiring/delivery.py)."""
+password is reset. Each test fails when the local Cognito is more generous than AWS (local_aws/emulation/cognito.py,
+local_aws/emulation/delivery.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from contracts.cognito import DAILY_EMAIL_LIMIT_MESSAGE, RECOVERY_CODE_VALID_SECONDS, SES_RATE_MESSAGE
-from local_aws.pool import add_user, create_app_client
-from local_aws.system import LocalSystem
-from local_aws.wiring.delivery import (
+from local_aws.emulation.delivery import (
     NO_SMS_CONFIGURATION,
     NOT_VERIFIED_IN_SANDBOX,
     DeliverySettings,
     SesAccount,
 )
+from local_aws.harness.pool import add_user, create_app_client
+from local_aws.harness.system import LocalSystem
 
 
 class Clock:
@@ -91,7 +91,7 @@ def test_a_code_expires_after_an_hour(system: LocalSystem) -> None:
     pool, cognito = system.stack.user_pool_id, system.cognito
     client_id = create_app_client(cognito, pool)
     clock = Clock()
-    system.wiring.codes.clock = clock
+    system.emulation.codes.clock = clock
     cognito.admin_reset_user_password(UserPoolId=pool, Username="lena")
     (message,) = system.outbox.messages
 
@@ -160,8 +160,8 @@ def test_a_reset_user_cannot_sign_in_with_the_old_password(system: LocalSystem, 
 def test_cognitos_own_sender_stops_at_its_daily_limit_and_the_user_is_not_reset(system: LocalSystem) -> None:
     pool, cognito = system.stack.user_pool_id, system.cognito
     clock = Clock()
-    system.wiring.channels.settings = DeliverySettings(cognito_default_daily_emails=2)
-    system.wiring.channels.clock = clock
+    system.emulation.channels.settings = DeliverySettings(cognito_default_daily_emails=2)
+    system.emulation.channels.clock = clock
     for name in ("ann", "bob", "cy"):
         add_user(cognito, pool, name, email=f"{name}@example.com")
 
@@ -179,9 +179,9 @@ def test_cognitos_own_sender_stops_at_its_daily_limit_and_the_user_is_not_reset(
 
 
 def test_the_reset_function_reports_a_refused_delivery_as_failed(system: LocalSystem) -> None:
-    system.wiring.channels.settings = DeliverySettings(cognito_default_daily_emails=0)
+    system.emulation.channels.settings = DeliverySettings(cognito_default_daily_emails=0)
 
-    events = system.wiring.events  # the event path: the function's own answer
+    events = system.emulation.events  # the event path: the function's own answer
     system.put_reset_request({"username": "lena", "clientMetadata": {"reason": "security_incident"}})
     events.drain()
 
@@ -233,8 +233,8 @@ def test_the_ses_sandbox_reaches_only_verified_addresses_at_one_a_second(ses_sys
     system = ses_system
     pool, cognito = system.stack.user_pool_id, system.cognito
     clock = Clock()
-    system.wiring.channels.settings = DeliverySettings(ses=SesAccount.in_sandbox("lena@example.com"))
-    system.wiring.channels.clock = clock
+    system.emulation.channels.settings = DeliverySettings(ses=SesAccount.in_sandbox("lena@example.com"))
+    system.emulation.channels.clock = clock
 
     cognito.admin_reset_user_password(UserPoolId=pool, Username="lena")
     refused = error_of(lambda: cognito.admin_reset_user_password(UserPoolId=pool, Username="lena"))
@@ -251,11 +251,11 @@ def test_the_ses_sandbox_reaches_only_verified_addresses_at_one_a_second(ses_sys
 def test_the_ses_daily_quota_refuses_the_next_e_mail(ses_system: LocalSystem) -> None:
     system = ses_system
     pool, cognito = system.stack.user_pool_id, system.cognito
-    system.wiring.channels.settings = DeliverySettings(ses=SesAccount(max_24_hour_send=1))
+    system.emulation.channels.settings = DeliverySettings(ses=SesAccount(max_24_hour_send=1))
 
     cognito.admin_reset_user_password(UserPoolId=pool, Username="lena")
     code, text = error_of(lambda: cognito.admin_reset_user_password(UserPoolId=pool, Username="sam"))
 
     assert (code, text) == ("LimitExceededException", "Daily message quota exceeded.")
-    assert system.wiring.channels.sent_last_24_hours() == 1
+    assert system.emulation.channels.sent_last_24_hours() == 1
     assert system.user_status("sam") == "CONFIRMED"

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from local_aws.pool import add_user, create_app_client
-from local_aws.system import LocalSystem
-from local_aws.wiring.delivery import mailbox_simulator_scenario
+from local_aws.emulation.delivery import mailbox_simulator_scenario
+from local_aws.harness.pool import add_user, create_app_client
+from local_aws.harness.system import LocalSystem
 from tests.e2e.test_operator_cli import cognito_reset
 
 SIMULATED = {
@@ -30,10 +30,10 @@ def test_status_shows_what_ses_reported_for_the_run_and_no_log_names_an_address(
     capfd.readouterr()
 
     run = ses_system.run_bulk(manifest, run_id="drill-7", defaults={"clientMetadata": {"reason": "security_incident"}})
-    ses_system.wiring.events.drain()
+    ses_system.emulation.events.drain()
     # After the run, sam asks for a code of his own: its e-mail is delivered and published too.
     ses_system.request_own_code(create_app_client(ses_system.cognito, ses_system.stack.user_pool_id), "sam")
-    ses_system.wiring.events.drain()
+    ses_system.emulation.events.drain()
     logged = capfd.readouterr()
     shown = cognito_reset(ses_system, "--json", "status", "drill-7", "--no-completion")
     doctor = json.loads(cognito_reset(ses_system, "--json", "doctor").stdout)
@@ -60,7 +60,7 @@ def test_status_shows_what_ses_reported_for_the_run_and_no_log_names_an_address(
     }
     counting = [
         invocation.payload
-        for delivery, invocation in ses_system.wiring.events.delivered
+        for delivery, invocation in ses_system.emulation.events.delivered
         if delivery.event["source"] == "aws.ses"
     ]
     assert len(counting) == 7  # the run's 5 e-mails gave 6 events (the complaint's delivery too); sam's own code 1

@@ -15,9 +15,9 @@ import pytest
 
 from contracts.bulk import RUN_HALT_SECONDS
 from contracts.cognito import COGNITO_DEFAULT_DAILY_EMAILS
-from local_aws.pool import add_user, user_status
-from local_aws.synth import SynthesizedStack
-from local_aws.system import LocalSystem
+from local_aws.harness.pool import add_user, user_status
+from local_aws.harness.synth import SynthesizedStack
+from local_aws.harness.system import LocalSystem
 from reset_password import handler
 from reset_password.retry import Backoff
 from tests.e2e.conftest import RESET_HANDLER, no_wait, running_with_users
@@ -51,7 +51,7 @@ def system(
 ) -> Iterator[LocalSystem]:
     """The default deployment at Cognito's own daily limit, its reset function and e-mail channel on `clock`."""
     for running in running_with_users(synthesized, tmp_path / "outbox", monkeypatch):
-        running.wiring.channels.clock = clock.monotonic
+        running.emulation.channels.clock = clock.monotonic
         reset_function = running.stack.functions.running(RESET_HANDLER)
         reset_function.new_container = lambda: handler.build_handler(
             cache(lambda: handler.dependencies_from_environment(backoff=Backoff(sleep=no_wait), clock=clock.wall))

@@ -8,9 +8,9 @@ import json
 import time
 from pathlib import Path
 
-from local_aws.pool import add_user
-from local_aws.system import LocalSystem
-from local_aws.wiring.delivery import DeliverySettings, SesAccount
+from local_aws.emulation.delivery import DeliverySettings, SesAccount
+from local_aws.harness.pool import add_user
+from local_aws.harness.system import LocalSystem
 from tests.e2e.test_operator_cli import bulk_executions, cognito_reset, manifests
 
 ADMIN_ONLY = {"RecoveryMechanisms": [{"Name": "admin_only", "Priority": 1}]}
@@ -54,7 +54,7 @@ def test_doctor_on_the_ses_deployment_reads_the_local_ses_account(ses_system: Lo
     before = cognito_reset(ses_system, "doctor")
     reset = cognito_reset(ses_system, "request", "--username", "lena", "--wait")
     after = json.loads(cognito_reset(ses_system, "--json", "doctor").stdout)
-    ses_system.wiring.channels.settings = DeliverySettings(ses=SesAccount.in_sandbox("lena@example.com"))
+    ses_system.emulation.channels.settings = DeliverySettings(ses=SesAccount.in_sandbox("lena@example.com"))
     sandboxed = cognito_reset(ses_system, "doctor")
 
     assert before.returncode == 0, before.stderr

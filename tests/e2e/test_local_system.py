@@ -8,9 +8,9 @@ import re
 
 from contracts.cognito import CODE_PLACEHOLDER
 from contracts.events import RESET_REQUESTED
-from local_aws.demo import SECURITY_INCIDENT
-from local_aws.local import outcome_printer
-from local_aws.system import LocalSystem
+from local_aws.harness.demo import SECURITY_INCIDENT
+from local_aws.harness.local import outcome_printer
+from local_aws.harness.system import LocalSystem
 from reset_password.requests import request_reference
 from tests.cognito_faults import inject_cognito_faults
 
@@ -22,12 +22,12 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
     assert system.user_status("lena") == "CONFIRMED"
 
     system.put_reset_request(SECURITY_INCIDENT)
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
     # The reset function's delivery; the pool's configuration set also has SES's delivery event counted (not a run's).
     ((delivery, invocation),) = [
         (delivery, invocation)
-        for delivery, invocation in system.wiring.events.delivered
+        for delivery, invocation in system.emulation.events.delivered
         if delivery.event["detail-type"] == RESET_REQUESTED
     ]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", delivery.event["time"])  # the envelope AWS sends
@@ -59,9 +59,9 @@ def test_a_security_incident_on_eventbridge_resets_the_user_and_mails_her_in_ger
 
 def test_an_event_from_a_source_the_rule_does_not_allow_is_not_delivered(system: LocalSystem) -> None:
     system.put_reset_request({"username": "lena"}, source="someone.else")
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
-    assert system.wiring.events.delivered == []
+    assert system.emulation.events.delivered == []
     assert system.user_status("lena") == "CONFIRMED"
 
 
@@ -80,9 +80,9 @@ def test_another_finding_inside_the_cooldown_is_skipped_and_the_same_one_replaye
     system.put_reset_request(SECURITY_INCIDENT)
     system.put_reset_request({**SECURITY_INCIDENT, "requestId": "SIEM-9317-lena"})  # another finding
     system.put_reset_request(SECURITY_INCIDENT)  # the same finding again (its requestId): a retry
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
-    results = [invocation.payload for _, invocation in system.wiring.events.delivered]
+    results = [invocation.payload for _, invocation in system.emulation.events.delivered]
     assert [(r["status"], r["duplicate"], r["replayed"]) for r in results] == [
         ("reset", False, False),
         ("skipped", True, False),
@@ -104,11 +104,11 @@ def test_every_name_of_one_user_is_one_user_and_gets_one_code(system: LocalSyste
 
     for name in [*names, {"sub": sub}]:
         system.put_reset_request({**name, "clientMetadata": {"reason": "policy_rotation"}})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
     results = [
         (invocation.payload["status"], invocation.payload["username"])
-        for _, invocation in system.wiring.events.delivered
+        for _, invocation in system.emulation.events.delivered
     ]
     assert results == [("reset", "sam")] + [("skipped", "sam")] * 4  # the pool ignores case and signs in by e-mail
     assert len(system.outbox.messages) == 1
@@ -123,7 +123,7 @@ def test_step_functions_retries_a_throttled_reset_and_then_succeeds(system: Loca
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["status"] == "reset"
     assert faults.answered == 5
-    (wait,) = system.wiring.retry_clock.waits  # one Retry of TransientResetError, as the synthesized definition says
+    (wait,) = system.emulation.retry_clock.waits  # one Retry of TransientResetError, as the synthesized definition says
     assert 0 <= wait <= 5  # IntervalSeconds 5 with full jitter
     assert system.user_status("sam") == "RESET_REQUIRED"
     assert len(system.outbox.messages) == 1
@@ -138,7 +138,7 @@ def test_step_functions_catches_an_unclassified_error_without_retrying(system: L
     assert execution["status"] == "FAILED"
     assert execution["error"] == "UnclassifiedResetError"
     assert faults.answered == 1
-    assert system.wiring.retry_clock.waits == []
+    assert system.emulation.retry_clock.waits == []
     assert system.user_status("sam") == "CONFIRMED"
 
 
@@ -147,9 +147,9 @@ def test_an_event_that_keeps_failing_ends_in_the_failed_requests_queue(system: L
     faults.error("InternalErrorException", status=500, times=100)
 
     system.put_reset_request({"username": "sam", "requestId": "rotation-7"})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
-    assert len(system.wiring.events.delivered) == 3  # Lambda's asynchronous invoke: 1 try + 2 retries (the stack's)
+    assert len(system.emulation.events.delivered) == 3  # Lambda's asynchronous invoke: 1 try + 2 retries (the stack's)
     sqs = system.aws.client("sqs")
     (message,) = sqs.receive_message(QueueUrl=system.stack.failed_requests_queue_url)["Messages"]
     record = json.loads(message["Body"])
@@ -161,15 +161,15 @@ def test_an_event_that_keeps_failing_ends_in_the_failed_requests_queue(system: L
 
 def test_make_local_prints_what_became_of_each_event_without_the_request_values(system: LocalSystem) -> None:
     printed = io.StringIO()
-    system.wiring.events.observers.append(outcome_printer(printed))
+    system.emulation.events.observers.append(outcome_printer(printed))
     inject_cognito_faults().error("InternalErrorException", status=500, times=100)  # a refused request never asks
 
     refused = system.put_reset_request(
         {"username": "lena", "requestId": "SEC-4211-lena", "globalSignout": True, "clientMetadata": {"reason": "Leak!"}}
     )
-    system.wiring.events.drain()
+    system.emulation.events.drain()
     failing = system.put_reset_request({"username": "sam", "clientMetadata": {"reference": "SEC-4211"}})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
     lines = printed.getvalue().splitlines()
     assert len(lines) == 4  # the refused request once; the failing one on each of Lambda's 3 attempts

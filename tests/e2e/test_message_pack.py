@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.synth import SynthesizedStack, synthesize
-from local_aws.system import SES_DEPLOYMENT, LocalSystem
+from local_aws.harness.synth import SynthesizedStack, synthesize
+from local_aws.harness.system import SES_DEPLOYMENT, LocalSystem
 from tests.e2e.conftest import running_with_users
 
 
@@ -32,7 +32,7 @@ def test_the_packs_brand_and_wording_reach_the_user_and_the_rest_stays_built_in(
     incident = {"reason": "security_incident", "locale": "de", "brand": "globex"}
     system.put_reset_request({"username": "lena", "clientMetadata": incident})
     system.put_reset_request({"username": "sam", "clientMetadata": {"reason": "policy_rotation", "brand": "globex"}})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
     lena, sam = sorted(system.outbox.messages, key=lambda message: message.username)
     # The pack's own German wording for a security incident, in the pack's brand.

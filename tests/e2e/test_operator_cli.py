@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.bulk import MANIFEST_PREFIX, RUN_ID
-from local_aws.pool import add_user
-from local_aws.system import LocalSystem
+from local_aws.harness.pool import add_user
+from local_aws.harness.system import LocalSystem
 from tests.e2e.conftest import BREACH_SCALE, RecordingResets, start_bulk, until
 
 CLI = Path(sys.executable).with_name("cognito-reset")
@@ -63,8 +63,8 @@ def test_request_puts_it_on_the_bus_where_the_rule_delivers_it(system: LocalSyst
 
     assert queued.returncode == 0, queued.stderr
     assert queued.stdout.startswith("queued: event ")
-    system.wiring.events.drain()
-    ((delivery, invocation),) = system.wiring.events.delivered
+    system.emulation.events.drain()
+    ((delivery, invocation),) = system.emulation.events.delivered
     assert delivery.event["id"] in queued.stdout
     assert (invocation.payload["status"], invocation.payload["username"]) == ("reset", "sam")
     assert system.user_status("sam") == "RESET_REQUIRED"
@@ -255,7 +255,7 @@ def test_preview_renders_what_an_administrators_reset_sends() -> None:
 def test_redrive_continues_a_stopped_run_and_resets_only_who_was_left(system: LocalSystem) -> None:
     """A run stopped mid-way (StopExecution), then `cognito-reset redrive RUN`: the same execution goes on from its
     map, only the batches that had not finished run again, and every user has one code."""
-    system.wiring.channels.settings = BREACH_SCALE
+    system.emulation.channels.settings = BREACH_SCALE
     users = [f"stopped-user-{index:03d}" for index in range(60)]
     for name in users:
         add_user(system.cognito, system.stack.user_pool_id, name, email=f"{name}@example.com")

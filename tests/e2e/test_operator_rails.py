@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.events import AUDIT_SOURCE, BULK_RUN_FINISHED, BULK_RUN_STARTED, BULK_RUN_STOPPED
-from local_aws.pool import add_user
-from local_aws.system import LocalSystem
+from local_aws.harness.pool import add_user
+from local_aws.harness.system import LocalSystem
 from tests.e2e.conftest import BREACH_SCALE, RecordingResets, until
 from tests.e2e.test_operator_cli import breach_users, cognito_reset
 
@@ -115,7 +115,7 @@ def test_an_excel_export_runs_its_failures_are_named_and_a_rerun_resets_exactly_
 def test_a_stopped_run_resets_nobody_after_the_stop_lists_its_rows_and_a_redrive_finishes_it(
     system: LocalSystem, tmp_path: Path
 ) -> None:
-    system.wiring.channels.settings = BREACH_SCALE
+    system.emulation.channels.settings = BREACH_SCALE
     users = [f"stop-user-{index:02d}" for index in range(30)]
     for name in users:
         add_user(system.cognito, system.stack.user_pool_id, name, email=f"{name}@example.com")

@@ -17,9 +17,9 @@ import pytest
 
 from contracts.results import FailureReason
 from contracts.telemetry import REASON_DIMENSION, RESET_FAILED
-from local_aws.pool import add_user
-from local_aws.synth import SynthesizedStack, synthesize
-from local_aws.system import LocalSystem
+from local_aws.harness.pool import add_user
+from local_aws.harness.synth import SynthesizedStack, synthesize
+from local_aws.harness.system import LocalSystem
 from tests.e2e.conftest import BREACH_SCALE, running_with_users
 
 CAP = 6
@@ -94,7 +94,7 @@ def test_n_plus_k_events_reset_n_refuse_k_and_the_alarm_fires(
 
     for name in names:
         system.put_reset_request({"username": name, "requestId": f"siem-{name}"})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
 
     statuses = {name: system.user_status(name) for name in names}
     reset = sorted(name for name, status in statuses.items() if status == "RESET_REQUIRED")
@@ -109,7 +109,7 @@ def test_n_plus_k_events_reset_n_refuse_k_and_the_alarm_fires(
     )
     assert {record["responsePayload"]["reason"] for record in records} == {FailureReason.RESET_CAP_REACHED}
     # Answered, not raised: EventBridge and Lambda retried nothing, so retries spent none of the cap.
-    assert len(system.wiring.events.delivered) == ASKED
+    assert len(system.emulation.events.delivered) == ASKED
     assert alarm_state(alarm, emitted_metrics(capsys.readouterr().out)) == "ALARM"
 
 
@@ -125,7 +125,7 @@ def test_the_alarm_stays_quiet_under_the_cap_and_a_bulk_run_is_not_held_back(
 
     for name in names[:CAP]:
         system.put_reset_request({"username": name})
-    system.wiring.events.drain()
+    system.emulation.events.drain()
     quiet = alarm_state(alarm, emitted_metrics(capsys.readouterr().out))
     summary = system.run_bulk("\n".join(json.dumps({"username": name}) for name in names[CAP:]), run_id="after-cap")
 

@@ -11,8 +11,8 @@ from typing import Any, Final
 
 import pytest
 
-from local_aws.pool import add_user, create_user_pool
-from local_aws.server import LocalAws, running_local_aws
+from local_aws.harness.pool import add_user, create_user_pool
+from local_aws.harness.server import LocalAws, running_local_aws
 from reset_password.clients import Timeouts
 from tests.faults.harness import Workflow, single_reset_workflow
 

@@ -46,11 +46,11 @@ from fault_injection.fault_proxy import (
     fault_injecting_proxy,
     faults_injected,
 )
-from local_aws.pool import add_user
-from local_aws.synth import SynthesizedStack, synthesize
-from local_aws.system import LocalSystem, running_system
-from local_aws.wiring.delivery import DeliverySettings
-from local_aws.wiring.distributed_map import PLAYER_FUNCTION, MapRunPlayer
+from local_aws.emulation.delivery import DeliverySettings
+from local_aws.emulation.distributed_map import PLAYER_FUNCTION, MapRunPlayer
+from local_aws.harness.pool import add_user
+from local_aws.harness.synth import SynthesizedStack, synthesize
+from local_aws.harness.system import LocalSystem, running_system
 from reset_password import handler
 from reset_password.clients import AwsClients
 from reset_password.directory import UserDirectory

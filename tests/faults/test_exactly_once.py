@@ -28,7 +28,7 @@ from fault_injection.fault_proxy import (
     fault_injecting_proxy,
     faults_injected,
 )
-from local_aws.server import LocalAws
+from local_aws.harness.server import LocalAws
 from tests.faults.conftest import (
     BUDGET_SECONDS,
     CLAIM_LEASE_SECONDS,

@@ -24,7 +24,7 @@ for _variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"):
 
 from infra.application import STACK_NAME, build_app  # noqa: E402  (after the environment above)
 from infra.settings import Settings  # noqa: E402
-from local_aws.template import placeholders  # noqa: E402
+from local_aws.harness.template import placeholders  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXISTING_POOL_ID = "eu-west-1_AbC123xyz"
@@ -51,7 +51,7 @@ def shipped_context() -> dict[str, Any]:
     return context
 
 
-_PLACEHOLDERS = placeholders()  # the resolver the local account uses too (local_aws/template.py)
+_PLACEHOLDERS = placeholders()  # the resolver the local account uses too (local_aws/harness/template.py)
 
 
 def render(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local_aws.server import LocalAws, running_local_aws
+from local_aws.harness.server import LocalAws, running_local_aws
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.delivery_events import counts_key, outcome_key, recipient_key
 from delivery_events.counting import DynamoDBCounts
-from local_aws.server import LocalAws
+from local_aws.harness.server import LocalAws
 from tests.integration.conftest import create_dedupe_table
 
 TABLE = "dedupe"

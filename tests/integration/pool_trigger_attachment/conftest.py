@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from fault_injection.rewriting_proxy import RewritingProxy, rewriting_proxy
-from local_aws.server import LocalAws
+from local_aws.harness.server import LocalAws
 
 
 @dataclass

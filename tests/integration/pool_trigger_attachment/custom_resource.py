@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.cognito import DEVELOPER
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER
-from local_aws.server import ACCOUNT_ID, REGION
+from local_aws.harness.server import ACCOUNT_ID, REGION
 from pool_trigger_attachment.handler import lambda_handler
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 

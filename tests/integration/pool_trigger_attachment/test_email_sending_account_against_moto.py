@@ -16,7 +16,7 @@ from contracts.custom_resources import (
     NO_CONFIGURATION_SET,
 )
 from fault_injection.rewriting_proxy import RewritingProxy
-from local_aws.server import ACCOUNT_ID, REGION
+from local_aws.harness.server import ACCOUNT_ID, REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import resource_event, run
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.model import StructureShape
 
-from local_aws.server import REGION
+from local_aws.harness.server import REGION
 from pool_trigger_attachment.attachment import NOTHING_ATTACHED
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.custom_resources import CUSTOM_MESSAGE_TRIGGER_DETACHMENT
 from fault_injection.rewriting_proxy import RewritingProxy
-from local_aws.server import REGION
+from local_aws.harness.server import REGION
 from tests.integration.pool_trigger_attachment.conftest import CloudFormationResponses
 from tests.integration.pool_trigger_attachment.custom_resource import (
     OTHER_TRIGGERS,

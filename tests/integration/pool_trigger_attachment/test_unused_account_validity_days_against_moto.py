@@ -1,6 +1,6 @@
 """The existing-pool attachment against pools as Cognito reports them: DescribeUserPool carries the deprecated
 AdminCreateUserConfig.UnusedAccountValidityDays, which the write-back leaves out (Cognito refuses it beside
-TemporaryPasswordValidityDays) and Cognito fills in again from the password policy (local_aws/wiring/cognito_pools.py
+TemporaryPasswordValidityDays) and Cognito fills in again from the password policy (local_aws/emulation/cognito_pools.py
 cites the documents). The attachment succeeds, and its after-write comparison still catches the field going missing.
 """
 

@@ -8,8 +8,8 @@ import boto3
 import pytest
 
 from contracts import environment as env
-from local_aws.pool import create_user_pool
-from local_aws.server import LocalAws
+from local_aws.harness.pool import create_user_pool
+from local_aws.harness.server import LocalAws
 from reset_password import handler
 from reset_password.retry import Backoff
 from tests.cognito_faults import CognitoFaults, inject_cognito_faults

@@ -8,7 +8,7 @@ import pytest
 
 from contracts import environment as env
 from contracts.events import AUDIT_SOURCE, RESET_COMPLETED, RESET_FAILED
-from local_aws.pool import add_user, user_status
+from local_aws.harness.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
 from tests.cognito_faults import CognitoFaults
 from tests.integration.reset_password.conftest import Deployment

@@ -1,6 +1,6 @@
 """How a row's e-mail address finds its user, per pool configuration, with the real handler and boto3 against the local
 Cognito over HTTP (docs/identifiers.md). moto alone finds no user by an alias and none in another case; the local
-Cognito resolves names as sign-in does (local_aws/wiring/cognito.py, `usernames_resolved_as_cognito_does`)."""
+Cognito resolves names as sign-in does (local_aws/emulation/cognito.py, `usernames_resolved_as_cognito_does`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from contracts import environment as env
-from local_aws.pool import add_user, user_status
+from local_aws.harness.pool import add_user, user_status
 from tests.cognito_faults import CognitoFaults
 from tests.integration.reset_password.conftest import Deployment
 

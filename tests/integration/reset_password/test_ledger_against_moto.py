@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from contracts.bulk import RUN_MEMORY_SECONDS
-from local_aws.server import LocalAws
+from local_aws.harness.server import LocalAws
 from reset_password.ledger import (
     DynamoDBLedgerTable,
     Entry,

@@ -6,7 +6,7 @@ import pytest
 
 from contracts.cognito import ATTEMPT_LIMIT_MESSAGE
 from contracts.events import RESET_REQUESTED
-from local_aws.pool import add_user, user_status
+from local_aws.harness.pool import add_user, user_status
 from reset_password.outcomes import TransientResetError
 from tests.cognito_faults import CognitoFaults
 from tests.integration.reset_password.conftest import MISSING_POOL, Deployment

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contracts.environment import CAP_KEY_PREFIX
-from local_aws.server import LocalAws
+from local_aws.harness.server import LocalAws
 from reset_password.reset_cap import BUCKET_SECONDS, HOUR_SECONDS, DynamoDBCapTable, ResetCap
 from tests.integration.conftest import create_dedupe_table
 

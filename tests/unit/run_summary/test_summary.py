@@ -117,7 +117,7 @@ def map_run(*succeeded_children: dict[str, Any], failed_children: tuple[dict[str
 
 @pytest.fixture
 def store() -> InMemoryStore:
-    """A map run's results as ResultWriter writes them (local_aws/wiring/distributed_map.py `_write_results`):
+    """A map run's results as ResultWriter writes them (local_aws/emulation/distributed_map.py `_write_results`):
     succeeded children in JSON Lines over two files, failed ones in a JSON array, pending ones in JSON Lines. The
     manifest is CSV: row n is on line n + 2. Row 4 names alice again, by e-mail; the reset function skipped it."""
     store = InMemoryStore()
