@@ -1,6 +1,14 @@
 """EventBridge → Lambda: moto matches rules but cannot invoke a Lambda target; this delivers each matching event to
 the real handler, asynchronously, with Lambda's retries for asynchronous invokes and its on-failure destination.
 
+What the documents say, and what is played:
+- Lambda Developer Guide, "How Lambda handles errors and retries with asynchronous invocation": a function error is
+  retried two more times by default; AWS::Lambda::EventInvokeConfig's MaximumRetryAttempts (0 to 2) sets how many.
+  Played: 1 + MaximumRetryAttempts attempts, without the one- and two-minute waits between them (`retry_delay_seconds`).
+- Lambda Developer Guide, "Capturing records of Lambda asynchronous invocations": after the last attempt, the
+  on-failure destination receives the invocation record (requestContext with condition "RetriesExhausted" and
+  approximateInvokeCount, requestPayload, responseContext, responsePayload). Played: that record, sent to the queue.
+
 The event reaches the handler in the envelope AWS sends (ISO 8601 `time`, no moto-only fields). Delivery runs on one
 worker thread, so `PutEvents` returns at once as on AWS; `drain()` waits until every delivery has finished.
 Observers hear of every attempt as it ends (`make local` prints them: on AWS the function's log would show them).

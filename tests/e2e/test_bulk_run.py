@@ -288,6 +288,7 @@ def _succeeded_rows(system: LocalSystem, map_run_arn: str) -> set[str]:
 
 
 def test_a_redriven_run_reruns_only_its_unfinished_batches_and_nobody_gets_a_second_code(system: LocalSystem) -> None:
+    """API Reference, RedriveExecution; Developer Guide, "Redriving executions", "Redriving Map Runs"."""
     """A batch fails (more rows than tolerated): the map run fails, its running children are aborted. Fixed and
     redriven, the same execution and map run rerun only the failed, aborted and never started batches; the summary
     then counts every user, each of whom got one code."""

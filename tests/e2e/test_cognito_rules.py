@@ -47,6 +47,8 @@ def test_the_default_deployment_sends_cognitos_own_e_mail_and_no_sms(system: Loc
 
 
 def test_cognito_refuses_an_e_mail_from_the_trigger_of_a_pool_on_its_default_sender(system: LocalSystem) -> None:
+    """Developer Guide, "Custom message Lambda trigger", response parameters: e-mail fields only from the trigger of a
+    pool that sends through its own SES identity (DEVELOPER)."""
     # The trigger wrongly believes the pool sends through SES (its pool's e-mail configuration changed after the
     # deploy, say): Cognito fails the reset, which the reset function reports as TRIGGER_REJECTED.
     with mock.patch.dict(os.environ, {env.EMAIL_SENDING_ACCOUNT: DEVELOPER}):

@@ -70,6 +70,7 @@ def code_of(error: JsonRESTError) -> str:
     ],
 )
 def test_the_code_goes_to_the_first_verified_destination_in_priority_order(pool: Pool, expected: Destination) -> None:
+    """Developer Guide, "Recovering user accounts": the first verified destination in AccountRecoverySetting's order."""
     assert recovery_destination(pool, BOTH_VERIFIED) == expected
 
 
@@ -97,6 +98,7 @@ def test_a_pool_with_admin_only_recovery_sends_no_code() -> None:
 
 
 def test_a_code_is_taken_once_within_the_hour() -> None:
+    """API Reference, ConfirmForgotPassword; Developer Guide, "Recovering user accounts": a code holds one hour."""
     clock = Clock()
     codes = Codes(clock=clock)
     code = codes.issue("pool", "ann")
@@ -158,6 +160,7 @@ def test_cognitos_own_sender_counts_e_mails_over_a_rolling_day_for_the_whole_acc
 
 
 def test_the_shipped_limit_of_cognitos_own_sender_is_fifty_a_day() -> None:
+    """Developer Guide, "Quotas in Amazon Cognito": Cognito's own sender sends 50 e-mails a day per account."""
     channels = Channels()
     for index in range(50):
         channels.admit(cognito_default_pool(), EMAIL, f"user{index}@example.com")
@@ -167,6 +170,7 @@ def test_the_shipped_limit_of_cognitos_own_sender_is_fifty_a_day() -> None:
 
 
 def test_ses_out_of_the_sandbox_holds_its_send_rate_and_daily_quota() -> None:
+    """SES Developer Guide, "Managing your Amazon SES sending quotas": a daily quota and a maximum send rate."""
     clock = Clock()
     channels = Channels(DeliverySettings(ses=SesAccount(max_24_hour_send=3, max_send_rate=2)), clock=clock)
     channels.admit(developer_pool(), EMAIL, "a@example.com")
@@ -184,6 +188,8 @@ def test_ses_out_of_the_sandbox_holds_its_send_rate_and_daily_quota() -> None:
 
 
 def test_the_ses_sandbox_reaches_verified_addresses_and_domains_only() -> None:
+    """SES Developer Guide, "Request production access (Moving out of the Amazon SES sandbox)": 200 a day, one a
+    second, verified identities only."""
     clock = Clock()
     channels = Channels(DeliverySettings(ses=SesAccount.in_sandbox("ann@example.com", "corp.example")), clock=clock)
 
@@ -197,6 +203,7 @@ def test_the_ses_sandbox_reaches_verified_addresses_and_domains_only() -> None:
 
 
 def test_no_sms_without_an_sms_configuration() -> None:
+    """Developer Guide, "SMS message settings for Amazon Cognito user pools": no SMS without SmsConfiguration."""
     channels = Channels()
     configured = Pool({"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms"}})
 

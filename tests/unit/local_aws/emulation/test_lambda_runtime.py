@@ -96,6 +96,7 @@ def test_an_invocation_that_returns_in_time_is_its_result_and_its_container_stay
 def test_a_handler_that_returns_after_the_timeout_is_a_timeout_and_its_result_is_discarded(
     containers: Containers,
 ) -> None:
+    """Lambda Developer Guide, "Configure Lambda function timeout": "Task timed out after N seconds"."""
     function = local_function(containers)
 
     late = invoke(function, {"sleep": PAST_THE_TIMEOUT})

@@ -50,6 +50,7 @@ def test_the_mailbox_simulators_scenarios_keep_a_label(address: str, scenario: s
 
 
 def test_what_ses_publishes_for_each_scenario() -> None:
+    """EventBridge events reference, "Amazon SES events"; SES Developer Guide, "Using the mailbox simulator"."""
     bounced, delivered, complained = (
         records("bounce+a@simulator.amazonses.com"),
         records("lena@example.com"),
