@@ -45,7 +45,7 @@ class Omission(Enum):
 
 # The one list of what DescribeUserPool reports and the write-back may leave behind. Anything else in the raw
 # response that the request does not carry stops the write (raw_user_pool.fields_not_carried). Checked against
-# botocore's model: every member of UserPoolType that UpdateUserPool's input lacks is here (tests/integration/
+# botocore's model: every member of UserPoolType that UpdateUserPool's input lacks is here (tests/unit/
 # pool_trigger_attachment/test_pool_config.py keeps it so).
 NOT_WRITTEN_BACK: Final[Mapping[str, Omission]] = {
     # Read-only facts (Amazon Cognito API Reference, UserPoolType; UpdateUserPool has no such parameters). The id names

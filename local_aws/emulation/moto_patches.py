@@ -2,7 +2,7 @@
 it was written for.
 
 The local system (emulation/, server.py) patches moto only through `MotoPatch.applied`, so this list is all of it.
-tests/integration/local_aws/emulation/test_moto_patches.py fails, naming the target, when the installed moto is another
+tests/unit/local_aws/emulation/test_moto_patches.py fails, naming the target, when the installed moto is another
 version or a patched target has another shape (a callable's signature): then read the patch's reason, check moto's new
 code, and record it anew.
 """

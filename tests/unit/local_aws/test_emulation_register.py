@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 EMULATION = ROOT / "local_aws" / "emulation"
 PAGE = ROOT / "docs" / "local-emulation.md"
 # Not rules of a service: the package's docstring, the switch that turns everything on, the register of moto patches
-# (checked against the installed moto by tests/integration/local_aws/emulation/test_moto_patches.py).
+# (checked against the installed moto by tests/unit/local_aws/emulation/test_moto_patches.py).
 NOT_A_SERVICE = {"__init__.py", "emulated.py", "moto_patches.py"}
 
 

@@ -16,8 +16,7 @@ def test_installed_moto_is_the_version_the_patches_were_written_for() -> None:
     targets = "\n  ".join(patch.target for patch in PATCHES)
     assert installed == MOTO_VERSION, (
         f"moto {installed} is installed; local_aws/emulation/moto_patches.py was written for moto {MOTO_VERSION}. "
-        f"Check each "
-        f"patched target against the new moto, then record its shape and the version anew:\n  {targets}"
+        f"Check each patched target against the new moto, then record its shape and the version anew:\n  {targets}"
     )
 
 
