@@ -8,29 +8,25 @@ AWS failed in a way a retry may fix.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
+from cognito_reset.account import FAILURES, Account, Failure, failure_of, refused_request
 from cognito_reset.arguments import SharedOptionsAnywhere
-from cognito_reset.audit import defaults_said, run_event, started_by
-from cognito_reset.completion import check_completion, reset_users
-from cognito_reset.deliveries import read_deliveries
+from cognito_reset.audit import defaults_said, run_event
+from cognito_reset.completion import check_completion
 from cognito_reset.delivery import OVER_SEVERAL_DAYS, DeliveryFacts, can_deliver, problems, screen, size_run
 from cognito_reset.delivery import document as delivery_document
-from cognito_reset.doctor import read_delivery
 from cognito_reset.known_values import deployment_catalog, option_findings, row_findings
 from cognito_reset.manifest import (
     JSONL_SUFFIX,
@@ -56,8 +52,8 @@ from cognito_reset.runs import (
     started_by_of,
     started_line,
 )
-from cognito_reset.selection import DEFAULT_RATE, PacedCognito, filtered_users, group_members
-from cognito_reset.single import ExecutionNotSucceeded, NotPublished, SingleResetWorkflow, StackBus
+from cognito_reset.selection import DEFAULT_RATE, filtered_users, group_members
+from cognito_reset.single import ExecutionNotSucceeded, NotPublished
 from cognito_reset.spreadsheet import csv_text
 from cognito_reset.stack import AwsAccess, Connection, OperatorError, StackResources
 from contracts import stack as outputs
@@ -71,6 +67,8 @@ from contracts.events import (
 from contracts.identifiers import PoolRules
 from contracts.results import FailureReason, ResetStatus
 from message_tooling.message_pack import Deployment, MessagePackError
+
+T = TypeVar("T")
 
 DONE, FAILED, OPERATOR, AWS = 0, 1, 2, 3
 INTERRUPTED = 130
@@ -125,7 +123,7 @@ class Runtime:
 class Options:
     """The options every command shares, set once by the callback."""
 
-    connection: AwsAccess = Connection()
+    account = Account(Connection())
     runtime = Runtime()
     as_json = False
 
@@ -143,7 +141,7 @@ def connect(  # noqa: PLR0917 - typer reads the options from the signature
 ) -> None:
     runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
     Options.runtime = runtime
-    Options.connection = runtime.aws or Connection(stack_name, region, profile, endpoint_url)
+    Options.account = Account(runtime.aws or Connection(stack_name, region, profile, endpoint_url))
     Options.as_json = json_output
 
 
@@ -352,7 +350,7 @@ def bulk(  # noqa: PLR0917 - typer reads the command's options from its signatur
         size(resources, pool, check.distinct_users, over_several_days=over_several_days)
         if check.distinct_users > CONFIRM_ABOVE and not yes:
             confirm_size(check.distinct_users)
-    by = aws_call(lambda: started_by(Options.connection.client("sts"), runtime.now()))
+    by = aws_call(lambda: Options.account.caller(runtime.now()))
     workflow = bulk_workflow(resources)
     key = aws_call(
         lambda: workflow.start(run_id, check.normalized, JSONL_SUFFIX, selected.defaults, source, started_by=by)
@@ -421,30 +419,15 @@ def watch_from_start(
 
 def audit(resources: StackResources, entry: dict[str, Any]) -> None:
     """An audit event on the stack's bus; a refusal is a warning (the run has started or stopped either way)."""
-    bus = resources.outputs.get(outputs.EVENT_BUS_NAME)
-    reason = "the stack names no event bus"
-    if bus:
-        try:
-            StackBus(Options.connection.client("events"), bus).put(entry)
-        except ClientError as error:
-            reason = aws_error_line(error)
-        except BotoCoreError as error:
-            reason = one_line(str(error))
-        except NotPublished as refused:
-            reason = str(refused)
-            if refused.not_allowed:
-                reason += " (only the principals the stack names in resetRequesters may announce runs)"
-        else:
-            return
-    echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
+    reason = Options.account.announce(resources, entry)
+    if reason is not None:
+        echo_error(f"warning: the audit event {entry['DetailType']!r} was not published: {reason}")
 
 
 def pool_rules(resources: StackResources, pool_id: str | None) -> PoolRules:
     """How the run's pool names its users (DescribeUserPool): which rows name the same user (docs/identifiers.md)."""
     pool = pool_id or required(resources, outputs.USER_POOL_ID)
-    cognito = Options.connection.client("cognito-idp")
-    described = aws_call(lambda: cognito.describe_user_pool(UserPoolId=pool))
-    return PoolRules.of_user_pool(described["UserPool"])
+    return aws_call(lambda: Options.account.pool_rules(pool))
 
 
 def known_values(
@@ -556,11 +539,11 @@ def doctor() -> None:
     as designed, 1 when not.
     """
     resources = found()
-    facts: DeliveryFacts = aws_call(lambda: read_delivery(Options.connection, resources))
+    facts: DeliveryFacts = aws_call(lambda: Options.account.delivery(resources))
     found_problems = problems(facts)
     say(
         delivery_document(facts, found_problems),
-        "\n".join(screen(facts, Options.connection.stack_name, found_problems)),
+        "\n".join(screen(facts, Options.account.stack_name, found_problems)),
     )
     raise typer.Exit(DONE if can_deliver(found_problems) else FAILED)
 
@@ -601,7 +584,7 @@ def status(
     if failed:
         list_rows(aws_call(lambda: run_rows(workflow, run)), csv_file)
     progress = aws_call(lambda: workflow.progress(run))
-    deliveries = aws_call(lambda: read_deliveries(Options.connection, resources, run))
+    deliveries = aws_call(lambda: Options.account.run_deliveries(resources, run))
     if not progress.ended:
         lines = [progress.line(Options.runtime.now()), *filter(None, [started_line(progress)]), *deliveries.lines()]
         document = progress.document() | {"startedBy": dict(started_by_of(progress)) or None}
@@ -612,14 +595,9 @@ def status(
     folder = workflow.results_folder(summary) if completion else None
     if folder is not None:
         bucket, prefix = folder
-        paced = PacedCognito(
-            Options.connection.client("cognito-idp"),
-            rate,
-            clock=Options.runtime.clock,
-            sleep=Options.runtime.sleep,
-        )
+        paced = Options.account.paced_cognito(rate, clock=Options.runtime.clock, sleep=Options.runtime.sleep)
         pool = resources.outputs.get(outputs.USER_POOL_ID, "")
-        users = reset_users(Options.connection.client("s3"), bucket, prefix)
+        users = Options.account.reset_users(bucket, prefix)
         done = aws_call(lambda: check_completion(paced, users, pool))
         document["completion"] = done.document()
         lines += done.lines()
@@ -737,7 +715,7 @@ def stop(
             "lists the rows it did not reset",
         )
     runtime = Options.runtime
-    by = aws_call(lambda: started_by(Options.connection.client("sts"), runtime.now()))
+    by = aws_call(lambda: Options.account.caller(runtime.now()))
     aws_call(lambda: memory.stop(run))
     marked = runtime.clock()
     aws_call(lambda: workflow.stop(run))
@@ -859,9 +837,9 @@ def read_manifest(path: Path) -> bytes:
 def select_users(pool: str, group: str | None, filter_expression: str | None, rate: float) -> bytes:
     """The selection's users, listed from the pool at `rate` calls per second, as a JSON Lines manifest."""
     runtime = Options.runtime
-    paced = PacedCognito(Options.connection.client("cognito-idp"), rate, clock=runtime.clock, sleep=runtime.sleep)
+    paced = Options.account.paced_cognito(rate, clock=runtime.clock, sleep=runtime.sleep)
 
-    def listed() -> Iterable[str]:
+    def listed() -> list[str]:
         if group is not None:
             return list(group_members(paced, pool, group))
         return list(filtered_users(paced, pool, filter_expression or ""))
@@ -875,7 +853,7 @@ def select_users(pool: str, group: str | None, filter_expression: str | None, ra
 def size(resources: StackResources, pool_id: str | None, users: int, *, over_several_days: bool) -> None:
     """The run against what the pool can deliver today (`doctor`'s facts): exit 2, with the limit and the fixes,
     when it cannot reset at all or is larger than today's limit (unless it may finish over several days)."""
-    facts: DeliveryFacts = aws_call(lambda: read_delivery(Options.connection, resources, pool_id, with_alarms=False))
+    facts: DeliveryFacts = aws_call(lambda: Options.account.delivery(resources, pool_id, with_alarms=False))
     sizing = size_run(facts, users, over_several_days=over_several_days)
     for warning in sizing.warnings:
         echo_error(f"warning: {warning}")
@@ -904,20 +882,11 @@ def report(check: ManifestCheck) -> None:
 
 
 def run_memory(resources: StackResources) -> RunMemory:
-    return RunMemory(
-        Options.connection.client("dynamodb"),
-        required(resources, outputs.RUN_MEMORY_TABLE_NAME),
-        Options.runtime.now_seconds,
-    )
+    return of_the_stack(lambda: Options.account.run_memory(resources, Options.runtime.now_seconds))
 
 
 def bulk_workflow(resources: StackResources) -> BulkWorkflow:
-    return BulkWorkflow(
-        sfn=Options.connection.client("stepfunctions"),
-        s3=Options.connection.client("s3"),
-        state_machine_arn=required(resources, outputs.BULK_RESET_STATE_MACHINE_ARN),
-        bucket=required(resources, outputs.BULK_BUCKET_NAME),
-    )
+    return of_the_stack(lambda: Options.account.bulk_workflow(resources))
 
 
 def watch_to_the_end(workflow: BulkWorkflow, run_id: str) -> NoReturn:
@@ -942,73 +911,48 @@ def ignore(_progress: Progress) -> None:
 
 
 def required(resources: StackResources, name: str) -> str:
-    try:
-        return resources.require(name)
-    except OperatorError as error:
-        fail(OPERATOR, str(error))
+    return of_the_stack(lambda: resources.require(name))
 
 
 def found() -> StackResources:
+    return of_the_stack(Options.account.stack)
+
+
+def of_the_stack(call: Callable[[], T]) -> T:
+    """What `call` reads or builds from the stack; a stack or an output that is not there is the operator's to fix."""
     try:
-        return StackResources.find(Options.connection)
+        return call()
     except OperatorError as error:
         fail(OPERATOR, str(error))
 
 
 def put_request(resources: StackResources, detail: dict[str, Any]) -> str:
-    bus = StackBus(Options.connection.client("events"), resources.require(outputs.EVENT_BUS_NAME))
+    bus = Options.account.request_bus(resources)
     try:
         return str(aws_call(lambda: bus.put(request_entry(bus.name, detail))))
     except NotPublished as refused:
-        if refused.not_allowed:
-            fail(
-                OPERATOR,
-                f"EventBridge refused the request ({refused.code}): only the principals the stack names may ask for "
-                "resets through the bus (its setting resetRequesters, docs/security.md); with --wait the request goes "
-                "through the single-reset workflow, which the operators' policy allows",
-            )
-        fail(AWS, f"EventBridge refused the request: {refused}")
+        fail_with(refused_request(refused))
 
 
 def run_single_reset(resources: StackResources, detail: dict[str, Any], timeout_seconds: float = 900.0) -> Any:
     runtime = Options.runtime
-    workflow = SingleResetWorkflow(
-        Options.connection.client("stepfunctions"),
-        resources.require(outputs.SINGLE_RESET_STATE_MACHINE_ARN),
-        clock=runtime.clock,
-        sleep=runtime.sleep,
-    )
+    workflow = Options.account.single_reset_workflow(resources, clock=runtime.clock, sleep=runtime.sleep)
     try:
         return aws_call(lambda: workflow.run(detail, timeout_seconds))
     except ExecutionNotSucceeded as ended:
         fail(AWS, str(ended))
 
 
-def aws_call(call: Any) -> Any:
+def aws_call(call: Callable[[], T]) -> T:
+    """`call`'s answer; an AWS failure (account.failure_of) ends the command with its exit code and line."""
     try:
         return call()
-    except ClientError as error:
-        fail(AWS, aws_error_line(error))
-    except (BotoCoreError, OperatorError) as error:
-        fail(OPERATOR if isinstance(error, OperatorError) else AWS, one_line(str(error)))
+    except FAILURES as error:
+        fail_with(failure_of(error))
 
 
-def aws_error_line(error: ClientError) -> str:
-    """An AWS error as one line: its code and message. An endpoint that answers with a web page instead of an AWS
-    error (a server's error page, such as an emulator's for an operation it does not implement) is named by the
-    page's title, never printed."""
-    details = error.response.get("Error", {})
-    code, message = str(details.get("Code", "error")), str(details.get("Message", ""))
-    if "<html" in message.lower() or message.lstrip().lower().startswith("<!doctype"):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", code)
-        title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
-        page = one_line(html.unescape(title.group(1))) if title else "a page"
-        return f"HTTP {status}: the endpoint answered {error.operation_name} with a web page ({page}), not an AWS error"
-    return f"{code}: {one_line(message)}"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def fail_with(failure: Failure) -> NoReturn:
+    fail(OPERATOR if failure.operators_to_fix else AWS, failure.line)
 
 
 def describe(result: dict[str, Any]) -> str:

@@ -16,7 +16,8 @@ from infra.workflows import TRANSIENT_RESET_ERRORS
 from reset_password.outcomes import TransientResetError, UnclassifiedResetError
 from tests.infra.conftest import Synthesized, render
 
-# Each function's variables (tests/unit/contracts/test_environment_contract.py shows each one is read and changes the settings).
+# Each function's variables (tests/unit/contracts/test_environment_contract.py shows each one is read and changes
+# the settings).
 READ_BY: dict[str, frozenset[str]] = {
     "CustomMessage/CustomMessage/Function": env.CUSTOM_MESSAGE_VARIABLES,
     "Reset/ResetPassword/Function": env.RESET_FUNCTION_VARIABLES,

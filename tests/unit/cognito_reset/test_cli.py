@@ -8,10 +8,8 @@ import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
@@ -259,34 +257,6 @@ def test_an_aws_failure_is_exit_3_in_one_line(manifest: Path) -> None:
     done = invoke(aws, "bulk", str(manifest))
 
     assert (done.exit_code, done.stderr) == (3, "cognito-reset: AccessDenied: Access Denied\n")
-
-
-def test_an_endpoint_that_answers_with_a_web_page_is_exit_3_in_one_line_without_the_page(manifest: Path) -> None:
-    # What moto's server answers for an operation it does not implement: botocore makes the page the error's message.
-    page = (
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
-        "<p>The server encountered an internal error and was unable to complete your request.</p>\n"
-    )
-    aws = FakeAws()
-    response: Any = {"Error": {"Code": "500", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 500}}
-    aws.s3.refusal = ClientError(response, "PutObject")
-
-    done = invoke(aws, "bulk", str(manifest))
-
-    assert (done.exit_code, done.stderr) == (
-        3,
-        "cognito-reset: HTTP 500: the endpoint answered PutObject with a web page (500 Internal Server Error), not an "
-        "AWS error\n",
-    )
-
-
-def test_an_aws_message_on_several_lines_is_printed_on_one(manifest: Path) -> None:
-    aws = FakeAws()
-    aws.s3.refusal = client_error("AccessDenied", "Access Denied\n  by an explicit deny", "PutObject")
-
-    done = invoke(aws, "bulk", str(manifest))
-
-    assert (done.exit_code, done.stderr) == (3, "cognito-reset: AccessDenied: Access Denied by an explicit deny\n")
 
 
 def test_a_terminal_shows_a_progress_bar(manifest: Path) -> None:
