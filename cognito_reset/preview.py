@@ -21,9 +21,9 @@ from custom_message.rendering import render
 from custom_message.settings import Settings
 from custom_message.templates import TemplateLibrary
 from message_tooling.message_pack import Deployment, merged_and_checked
+from message_tooling.preview import SAMPLE_CODE, SAMPLE_GIVEN_NAME, SAMPLE_USERNAME
 
-SAMPLE_CODE: Final = "483920"
-SAMPLE_USER: Final = {"given_name": "Jane", "email": "jane.doe@example.com", "email_verified": "true"}
+SAMPLE_USER: Final = {"given_name": SAMPLE_GIVEN_NAME, "email": SAMPLE_USERNAME, "email_verified": "true"}
 
 
 @dataclass(frozen=True, slots=True)

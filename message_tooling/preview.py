@@ -30,7 +30,9 @@ from custom_message.templates import TemplateKey, TemplateLibrary
 from message_tooling.message_pack import Deployment, MessagePackError, local_logos, merged_and_checked
 
 DEFAULT_OUT = os.path.join("out", "preview")
+# The sample values every preview shows (this gallery and the CLI's `preview`), as Cognito would fill them in.
 SAMPLE_CODE = "483920"
+SAMPLE_GIVEN_NAME = "Jane"
 SAMPLE_TEMPORARY_PASSWORD = "Tq7-mX2p"  # noqa: S105 - a made-up sample shown in the preview
 SAMPLE_USERNAME = "jane.doe@example.com"
 SAMPLE_LINK_HOST = "reset.example.com"
@@ -104,7 +106,7 @@ def _render_one(
         code_parameter=CODE_PLACEHOLDER,
         username_parameter=USERNAME_PLACEHOLDER if kind.needs_username else None,
         user_name=SAMPLE_USERNAME,
-        user_attributes={"given_name": "Jane", "email": SAMPLE_USERNAME, "locale": key.locale},
+        user_attributes={"given_name": SAMPLE_GIVEN_NAME, "email": SAMPLE_USERNAME, "locale": key.locale},
         metadata=ResetMetadata(
             reason=key.variant,
             locale=key.locale,
