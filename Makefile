@@ -79,7 +79,7 @@ CHROMIUM := /usr/bin/chromium
 preview: $(STAMP) ## render every custom message (brand x locale x message) into out/preview/; MESSAGE_PACK=dir merges yours
 	@$(PY) -m message_tooling.preview --out out/preview $(if $(MESSAGE_PACK),--pack "$(MESSAGE_PACK)")
 
-bench: $(STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota and SES's send rate, and a simulated 25-container fleet (lines + bench/results/)
+bench: $(STAMP) $(WHEELS_STAMP) ## the trigger's cold start and warm rendering; resets at Cognito's quota and SES's send rate, and a simulated 25-container fleet (lines + bench/results/)
 	@$(PY) -m bench.custom_message_speed --runs 5 --warm-calls 2000
 	@$(PY) -m bench.bulk_speed
 

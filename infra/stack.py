@@ -11,7 +11,7 @@ from constructs import Construct
 from contracts import environment as env
 from contracts import stack as outputs
 from infra.bulk_reset import BulkResetWorkflow
-from infra.bundling import SOURCE_ONLY_NOTE, builds_bytecode
+from infra.bundling import SOURCE_ONLY_WARNING, builds_bytecode
 from infra.bus_policy import RequestBusPolicy, Writers
 from infra.custom_message import CustomMessageTrigger
 from infra.delivery_events import DeliveryEvents
@@ -117,7 +117,7 @@ class PasswordResetStack(cdk.Stack):
             alarm_email=settings.alarm_email,
         )
         if not builds_bytecode():
-            cdk.Annotations.of(self).add_info(SOURCE_ONLY_NOTE)
+            cdk.Annotations.of(self).add_warning_v2("cognito-admin-reset:source-only-bundles", SOURCE_ONLY_WARNING)
         self._output(outputs.USER_POOL_ID, pool.user_pool_id, "The user pool whose users this stack resets")
         self._output(outputs.EVENT_BUS_NAME, bus.event_bus_name, "Put 'Password Reset Requested' events on this bus")
         self._output(

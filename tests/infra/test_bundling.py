@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra import bundling, custom_message, pool_trigger_attachment, reset_function
-from infra.bundling import SOURCE_ONLY_NOTE, BundlingError, FunctionSource, assemble_code, builds_bytecode, byte_compile
+from infra.bundling import BundlingError, FunctionSource, assemble_code, builds_bytecode, byte_compile
 from tests.infra.conftest import Synthesized
 
 # The header of a .pyc (PEP 552): magic, then flags; 0b11 = checked against a hash of its source.
@@ -124,6 +124,23 @@ def test_a_module_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
         byte_compile(tmp_path)
 
 
-def test_synth_tells_the_deployer_when_the_bundles_carry_source_only(new_pool: Synthesized) -> None:
-    notes = new_pool.annotations("info")
-    assert (SOURCE_ONLY_NOTE in notes) == (not builds_bytecode()), notes
+def test_synth_warns_the_deployer_what_bundles_of_source_only_cost_at_cold_start(new_pool: Synthesized) -> None:
+    warning, factor, runtime = (
+        bundling.SOURCE_ONLY_WARNING,
+        bundling.SOURCE_ONLY_COLD_START_FACTOR,
+        bundling.RUNTIME_PYTHON,
+    )
+    warned = [entry for entry in new_pool.annotations("warning") if entry.startswith(warning)]
+    assert warned == [f"{warning} [ack: cognito-admin-reset:source-only-bundles]"] * (not builds_bytecode())
+    assert not [note for note in new_pool.annotations("info") if "source only" in note]
+    # One line: the consequence, in the figure `make bench` measured, and the way out.
+    assert "\n" not in warning
+    assert factor > 1
+    for fact in (
+        "every cold start compiles every module",
+        "Jinja2",
+        f"`make bench` measured the CustomMessage trigger's cold start at about {factor:g}x a bundle with bytecode's",
+        f"Synth on Python {runtime}",
+        f"python:{runtime} container",
+    ):
+        assert fact in warning, warning
