@@ -22,6 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
+from contracts.cognito import INTERNAL_ERROR, TOO_MANY_REQUESTS
 from fault_injection.rewriting_proxy import (
     Answer,
     Exchange,
@@ -84,13 +85,13 @@ COGNITO: Final = ServiceErrors(
     COGNITO_SERVICE,
     Answer(
         400,
-        {"__type": "TooManyRequestsException", "message": "Rate exceeded"},
-        headers=(("x-amzn-ErrorType", "TooManyRequestsException"),),
+        {"__type": TOO_MANY_REQUESTS, "message": "Rate exceeded"},
+        headers=(("x-amzn-ErrorType", TOO_MANY_REQUESTS),),
     ),
     Answer(
         500,
-        {"__type": "InternalErrorException", "message": "Internal error"},
-        headers=(("x-amzn-ErrorType", "InternalErrorException"),),
+        {"__type": INTERNAL_ERROR, "message": "Internal error"},
+        headers=(("x-amzn-ErrorType", INTERNAL_ERROR),),
     ),
 )
 # DynamoDB's API reference (common errors): ThrottlingException (HTTP 400), InternalServerError (HTTP 500).
