@@ -53,11 +53,13 @@ test-unit: $(STAMP) ## unit tests: in-memory fakes, sockets blocked
 	@$(PYTEST) $(XDIST) tests/unit --disable-socket
 
 test-integration: $(STAMP) ## the real handlers against a moto server over HTTP on 127.0.0.1
-	@$(PYTEST) tests/integration
+	@$(PYTEST) $(XDIST) tests/integration
 
-# The unit, e2e and fault suites run on two workers (pytest-xdist; the e2e and fault suites spend much of their time
-# waiting, each worker with its own local account): about a third off. PARALLEL=0 runs them in one process. A fault scenario is run
-# once per module and judged by several tests: the fault suite is shared out by file, so each runs on one worker only.
+# The unit, integration, e2e and fault suites run on two workers (pytest-xdist; all but the first spend much of their
+# time waiting, each worker with its own local account): about a third off. The infra suite runs in one process, which
+# synthesizes once (two workers would synthesize twice and gain nothing). PARALLEL=0 runs them all in one process.
+# A fault scenario is run once per module and judged by several tests: the fault suite is shared out by file, so each
+# runs on one worker only.
 PARALLEL ?= 2
 XDIST := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL))
 XDIST_BY_FILE := $(if $(filter 0,$(PARALLEL)),,-n $(PARALLEL) --dist loadfile)
