@@ -174,12 +174,11 @@ def merge(
     templates: Path = Path(TEMPLATES_DIR),
     brands: Path = BRANDS_FILE,
     logos: bool = True,
-    logo_root: Path = BUILT_IN_LOGO_ROOT,
 ) -> MergedSet:
     """The built-in templates and brands with `pack` (if any) over them, written under `target`; with `logos`, the
     logo copies too (for the preview and the local outbox: a function's bundle has no use for them)."""
     merged = MergedSet(templates=target / "templates", brands=target / BRANDS)
-    copies = [(merged.templates, templates)] + ([(target / LOGOS, logo_root / LOGOS)] if logos else [])
+    copies = [(merged.templates, templates)] + ([(target / LOGOS, BUILT_IN_LOGO_ROOT / LOGOS)] if logos else [])
     for directory, built_in in copies:
         if directory.exists():
             shutil.rmtree(directory)

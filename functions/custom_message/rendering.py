@@ -29,7 +29,7 @@ class Rendering(NamedTuple):
     # The answer when no HTML body can be used, so that the plain-text body carries the e-mail: its fallbacks say
     # what is wrong with the plain-text templates a clean run never reaches.
     plain_text: MessageSet
-    # The chosen variant's plain-text body (body.txt) as written, None when no e-mail is tailored or it fails to render.
+    # The chosen variant's plain-text body (body.txt) as written; None when no variant was chosen or it fails to render.
     text_body: str | None
 
 
@@ -44,7 +44,7 @@ def _text_body(
     request: MessageRequest, messages: MessageSet, library: TemplateLibrary, brands: BrandBook, settings: Settings
 ) -> str | None:
     kind = message_kind(request)
-    if kind is None or messages.locale is None or messages.variant is None or messages.email_message is None:
+    if kind is None or messages.locale is None or messages.variant is None:
         return None
     key = TemplateKey(messages.locale, kind.directory, messages.variant)
     brand = brands.choose(messages.brand, settings.default_brand)
